@@ -1,0 +1,1 @@
+"""Settings, defaults, message catalogue, shared ORM base and regulatory calling profiles."""

@@ -1,0 +1,97 @@
+"""The one message catalogue: English msgids, French by default, English with RDV_LANG=en.
+
+Each package keeps its French translations in `<package>/locale/fr.po`; they are merged into one
+catalogue at first use, so packages never edit each other's files.
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+import os
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cache
+from importlib import resources
+
+from babel import Locale
+from babel.dates import format_date, format_datetime, format_time
+from babel.messages.mofile import write_mo
+from babel.messages.pofile import read_po
+from babel.numbers import format_currency, format_decimal, format_percent
+
+PACKAGES = ("config", "leads", "campaigns", "dialer", "reports", "billing", "rdv")
+BABEL_LOCALES = {"fr": "fr_FR", "en": "en_GB"}
+
+
+def current_lang() -> str:
+    """The interface language: RDV_LANG if it names a supported one, else French."""
+    lang = os.environ.get("RDV_LANG", "fr").split("_")[0].lower()
+    return lang if lang in BABEL_LOCALES else "fr"
+
+
+@cache
+def _translations(lang: str) -> gettext.NullTranslations:
+    if lang == "en":
+        return gettext.NullTranslations()
+    merged = None
+    for package in PACKAGES:
+        po = resources.files(package).joinpath("locale", f"{lang}.po")
+        if not po.is_file():
+            continue
+        catalog = read_po(io.StringIO(po.read_text(encoding="utf-8")), locale=lang)
+        buffer = io.BytesIO()
+        write_mo(buffer, catalog)
+        buffer.seek(0)
+        part = gettext.GNUTranslations(buffer)
+        if merged is None:
+            merged = part
+        else:
+            merged.add_fallback(part)
+    return merged or gettext.NullTranslations()
+
+
+def _(message: str) -> str:
+    """Translate a message into the current interface language."""
+    return _translations(current_lang()).gettext(message)
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """Translate a message with a count."""
+    return _translations(current_lang()).ngettext(singular, plural, n)
+
+
+def locale() -> Locale:
+    return Locale.parse(BABEL_LOCALES[current_lang()])
+
+
+def fmt_money(amount: Decimal, currency: str = "EUR") -> str:
+    """`12,50 €` in French, `€12.50` in English."""
+    return format_currency(amount, currency, locale=locale())
+
+
+def fmt_number(value: float | int | Decimal, digits: int | None = None) -> str:
+    if digits is not None:
+        return format_decimal(value, format=f"#,##0.{'0' * digits}" if digits else "#,##0", locale=locale())
+    return format_decimal(value, locale=locale())
+
+
+def fmt_percent(ratio: float | Decimal, digits: int = 1) -> str:
+    """A ratio (0.153) as `15,3 %`."""
+    pattern = locale().percent_formats[None].pattern
+    if digits and "." not in pattern:
+        pattern = pattern.replace("0", "0." + "0" * digits, 1)
+    return format_percent(ratio, format=pattern, locale=locale())
+
+
+def fmt_date(value: date, style: str = "full") -> str:
+    """`lundi 23 novembre 2026` in French with the default style."""
+    return format_date(value, format=style, locale=locale())
+
+
+def fmt_time(value: datetime, style: str = "short") -> str:
+    return format_time(value, format=style, locale=locale(), tzinfo=value.tzinfo)
+
+
+def fmt_datetime(value: datetime, style: str = "medium") -> str:
+    return format_datetime(value, format=style, locale=locale(), tzinfo=value.tzinfo)

@@ -1,0 +1,53 @@
+"""Every message shown to people has a French translation; formatting follows the locale."""
+
+from __future__ import annotations
+
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+from babel.messages.extract import extract_from_dir
+from babel.messages.pofile import read_po
+
+from config import i18n
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _msgids() -> set[str]:
+    found: set[str] = set()
+    for package in i18n.PACKAGES:
+        for _filename, _lineno, message, _comments, _context in extract_from_dir(
+            str(ROOT / package), method_map=[("**.py", "python")], keywords={"_": None, "ngettext": (1, 2)}
+        ):
+            found.add(message if isinstance(message, str) else message[0])
+    return found
+
+
+def _french_msgids() -> set[str]:
+    known: set[str] = set()
+    for package in i18n.PACKAGES:
+        po = ROOT / package / "locale" / "fr.po"
+        if po.exists():
+            with po.open(encoding="utf-8") as handle:
+                known |= {str(m.id) for m in read_po(handle) if m.id and m.string}
+    return known
+
+
+def test_every_message_in_the_code_has_a_french_translation() -> None:
+    missing = sorted(_msgids() - _french_msgids())
+    assert missing == [], f"add these msgids to <package>/locale/fr.po: {missing}"
+
+
+def test_messages_follow_rdv_lang(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RDV_LANG", "fr")
+    assert i18n._("Unknown client: {name}") == "Client inconnu : {name}"
+    monkeypatch.setenv("RDV_LANG", "en")
+    assert i18n._("Unknown client: {name}") == "Unknown client: {name}"
+
+
+def test_money_dates_and_percentages_are_formatted_for_french_readers() -> None:
+    assert i18n.fmt_money(Decimal("12.5")) == "12,50\u00a0€"
+    assert i18n.fmt_date(date(2026, 11, 23)) == "lundi 23 novembre 2026"
+    assert i18n.fmt_percent(0.153) == "15,3\u00a0%"
