@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config.orm import Base
@@ -46,3 +46,56 @@ class Campaign(Base):
     created_at: Mapped[datetime] = mapped_column(default=_utcnow)
 
     client: Mapped[Client] = relationship(back_populates="campaigns")
+
+
+class Attempt(Base):
+    """One dial of one lead ("tentative"); the dialer fills it in, the retry policy reads its history."""
+
+    __tablename__ = "attempts"
+    __table_args__ = (
+        Index("ix_attempts_lead_created", "lead_id", "created_at"),
+        Index("ix_attempts_campaign_created", "campaign_id", "created_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"))
+    attempt_no: Mapped[int] = mapped_column(Integer)
+    phone_e164: Mapped[str] = mapped_column(String(20))
+    callee_tz: Mapped[str] = mapped_column(String(64))
+    # created → originated → ringing → answered → queued → connected → ended
+    state: Mapped[str] = mapped_column(String(20), default="created")
+    # no_answer, busy, congestion, invalid, machine, dropped, connected, failed; empty while live
+    outcome: Mapped[str] = mapped_column(String(20), default="")
+    action_id: Mapped[str] = mapped_column(String(100), unique=True)
+    dialer_id: Mapped[str] = mapped_column(String(64), default="")
+    channel: Mapped[str] = mapped_column(String(200), default="")
+    hangup_cause: Mapped[int | None] = mapped_column(Integer, default=None)
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    originated_at: Mapped[datetime | None] = mapped_column(default=None)
+    answered_at: Mapped[datetime | None] = mapped_column(default=None)
+    connected_at: Mapped[datetime | None] = mapped_column(default=None)
+    ended_at: Mapped[datetime | None] = mapped_column(default=None)
+    ring_s: Mapped[float | None] = mapped_column(Float, default=None)
+    wait_s: Mapped[float | None] = mapped_column(Float, default=None)
+    talk_s: Mapped[float | None] = mapped_column(Float, default=None)
+    wrap_s: Mapped[float | None] = mapped_column(Float, default=None)
+    agent: Mapped[str] = mapped_column(String(100), default="")
+    disposition: Mapped[str] = mapped_column(String(40), default="")
+
+
+class Callback(Base):
+    """A personal callback booked by an agent at a time agreed with the prospect ("rappel")."""
+
+    __tablename__ = "callbacks"
+    __table_args__ = (Index("ix_callbacks_campaign_status_due", "campaign_id", "status", "due_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"))
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    due_at: Mapped[datetime] = mapped_column()
+    agent: Mapped[str] = mapped_column(String(100), default="")
+    note: Mapped[str] = mapped_column(String(1000), default="")
+    # pending → done / cancelled
+    status: Mapped[str] = mapped_column(String(20), default="pending")
+    created_at: Mapped[datetime] = mapped_column(default=_utcnow)

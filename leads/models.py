@@ -71,6 +71,12 @@ class Lead(Base):
     last_outcome: Mapped[str] = mapped_column(String(30), default="")
     last_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
     next_attempt_at: Mapped[datetime | None] = mapped_column(default=None)
+    # Set from the first conversation in which the prospect refused: fr-consumer waits 60 days after it.
+    refused_at: Mapped[datetime | None] = mapped_column(default=None)
+    priority: Mapped[int] = mapped_column(Integer, default=0)
+    # Which dialer process holds the lead while a call is live (hopper claim), and since when.
+    claimed_by: Mapped[str] = mapped_column(String(64), default="")
+    claimed_at: Mapped[datetime | None] = mapped_column(default=None)
     created_at: Mapped[datetime] = mapped_column(default=_utcnow)
 
     phones: Mapped[list[LeadPhone]] = relationship(

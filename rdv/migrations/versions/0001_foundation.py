@@ -1,4 +1,4 @@
-"""foundation: clients, campaigns, lead imports, leads, phones, do-not-call
+"""foundation
 
 Revision ID: 0001_foundation
 Revises: 
@@ -103,6 +103,10 @@ def upgrade() -> None:
     sa.Column('last_outcome', sa.String(length=30), nullable=False),
     sa.Column('last_attempt_at', config.orm.UTCDateTime(timezone=True), nullable=True),
     sa.Column('next_attempt_at', config.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('refused_at', config.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('priority', sa.Integer(), nullable=False),
+    sa.Column('claimed_by', sa.String(length=64), nullable=False),
+    sa.Column('claimed_at', config.orm.UTCDateTime(timezone=True), nullable=True),
     sa.Column('created_at', config.orm.UTCDateTime(timezone=True), nullable=False),
     sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_leads_campaign_id_campaigns')),
     sa.ForeignKeyConstraint(['import_id'], ['lead_imports.id'], name=op.f('fk_leads_import_id_lead_imports')),
@@ -111,6 +115,56 @@ def upgrade() -> None:
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.create_index('ix_leads_campaign_status_next', ['campaign_id', 'status', 'next_attempt_at'], unique=False)
         batch_op.create_index(batch_op.f('ix_leads_import_id'), ['import_id'], unique=False)
+
+    op.create_table('attempts',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('attempt_no', sa.Integer(), nullable=False),
+    sa.Column('phone_e164', sa.String(length=20), nullable=False),
+    sa.Column('callee_tz', sa.String(length=64), nullable=False),
+    sa.Column('state', sa.String(length=20), nullable=False),
+    sa.Column('outcome', sa.String(length=20), nullable=False),
+    sa.Column('action_id', sa.String(length=100), nullable=False),
+    sa.Column('dialer_id', sa.String(length=64), nullable=False),
+    sa.Column('channel', sa.String(length=200), nullable=False),
+    sa.Column('hangup_cause', sa.Integer(), nullable=True),
+    sa.Column('created_at', config.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('originated_at', config.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('answered_at', config.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('connected_at', config.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ended_at', config.orm.UTCDateTime(timezone=True), nullable=True),
+    sa.Column('ring_s', sa.Float(), nullable=True),
+    sa.Column('wait_s', sa.Float(), nullable=True),
+    sa.Column('talk_s', sa.Float(), nullable=True),
+    sa.Column('wrap_s', sa.Float(), nullable=True),
+    sa.Column('agent', sa.String(length=100), nullable=False),
+    sa.Column('disposition', sa.String(length=40), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_attempts_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_attempts_lead_id_leads')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_attempts')),
+    sa.UniqueConstraint('action_id', name=op.f('uq_attempts_action_id'))
+    )
+    with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_attempts_campaign_created', ['campaign_id', 'created_at'], unique=False)
+        batch_op.create_index('ix_attempts_lead_created', ['lead_id', 'created_at'], unique=False)
+
+    op.create_table('callbacks',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('campaign_id', sa.Integer(), nullable=False),
+    sa.Column('lead_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('due_at', config.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('agent', sa.String(length=100), nullable=False),
+    sa.Column('note', sa.String(length=1000), nullable=False),
+    sa.Column('status', sa.String(length=20), nullable=False),
+    sa.Column('created_at', config.orm.UTCDateTime(timezone=True), nullable=False),
+    sa.ForeignKeyConstraint(['campaign_id'], ['campaigns.id'], name=op.f('fk_callbacks_campaign_id_campaigns')),
+    sa.ForeignKeyConstraint(['lead_id'], ['leads.id'], name=op.f('fk_callbacks_lead_id_leads')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_callbacks'))
+    )
+    with op.batch_alter_table('callbacks', schema=None) as batch_op:
+        batch_op.create_index('ix_callbacks_campaign_status_due', ['campaign_id', 'status', 'due_at'], unique=False)
+        batch_op.create_index(batch_op.f('ix_callbacks_lead_id'), ['lead_id'], unique=False)
 
     op.create_table('lead_phones',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -139,6 +193,16 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_lead_phones_lead_id'))
 
     op.drop_table('lead_phones')
+    with op.batch_alter_table('callbacks', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_callbacks_lead_id'))
+        batch_op.drop_index('ix_callbacks_campaign_status_due')
+
+    op.drop_table('callbacks')
+    with op.batch_alter_table('attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_attempts_lead_created')
+        batch_op.drop_index('ix_attempts_campaign_created')
+
+    op.drop_table('attempts')
     with op.batch_alter_table('leads', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_leads_import_id'))
         batch_op.drop_index('ix_leads_campaign_status_next')
