@@ -1,0 +1,174 @@
+"""The dialer's small interface to a PBX, and the events it hands to the engine.
+
+The engine sees only these types, never an AMI library's. The adapter (`dialer/ami.py`) turns AMI
+messages into these events; the PBX simulator speaks AMI, so the same adapter runs against both.
+
+Correlation: every originate carries the attempt's `call_id` as the channel's Uniqueid (AMI
+`ChannelId`; the `;2` half gets `<call_id>-2` and every related channel has it as `Linkedid`), and
+as the channel variable `RDV_ATTEMPT`; events are matched by those, never by their position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class OriginateRequest:
+    """One outbound call: `Local/<e164>@rdv-outbound`, then the campaign's AMD + queue dialplan."""
+
+    call_id: str
+    e164: str
+    queue: str
+    caller_id: str = ""
+    ring_timeout_s: float = 30.0
+    variables: dict[str, str] = field(default_factory=dict)
+
+
+# Events, named in the past tense. `at` is when the adapter received them (aware, from the Clock).
+@dataclass(frozen=True)
+class PbxEvent:
+    call_id: str
+    at: datetime
+
+
+@dataclass(frozen=True)
+class CallOriginated(PbxEvent):
+    """OriginateResponse: reason 4 answered, 5 busy, 8 congestion, 3 no answer, 0/1 failure."""
+
+    reason: int
+    channel: str = ""
+
+
+@dataclass(frozen=True)
+class CallRinging(PbxEvent):
+    """The callee's phone rings (Newstate Ringing / DialBegin)."""
+
+
+@dataclass(frozen=True)
+class DialEnded(PbxEvent):
+    """DialEnd with its DialStatus: ANSWER, BUSY, NOANSWER, CONGESTION, CHANUNAVAIL, CANCEL."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class CallAnswered(PbxEvent):
+    """Someone or something picked up (the callee leg went Up)."""
+
+
+@dataclass(frozen=True)
+class MachineDetected(PbxEvent):
+    """AMD verdict: status HUMAN, MACHINE or NOTSURE, with Asterisk's cause text."""
+
+    status: str
+    cause: str = ""
+
+
+@dataclass(frozen=True)
+class CallerQueued(PbxEvent):
+    queue: str
+
+
+@dataclass(frozen=True)
+class AgentConnected(PbxEvent):
+    """AgentConnect: `agent` is the member name (our agent login), `hold_s` the wait in queue."""
+
+    queue: str
+    agent: str
+    interface: str
+    hold_s: float
+
+
+@dataclass(frozen=True)
+class AgentCompleted(PbxEvent):
+    queue: str
+    agent: str
+    hold_s: float
+    talk_s: float
+    reason: str
+
+
+@dataclass(frozen=True)
+class CallerAbandoned(PbxEvent):
+    """No agent took the caller within the queue timeout: a dropped call."""
+
+    queue: str
+    hold_s: float
+
+
+@dataclass(frozen=True)
+class CallHungUp(PbxEvent):
+    """Hangup of one of the call's channels; `cause` is the Q.850 cause (16, 17, 19, 21, 1, 34, 0 …)."""
+
+    channel: str
+    cause: int
+    cause_text: str = ""
+
+
+@dataclass(frozen=True)
+class ConnectionLost:
+    at: datetime
+    reason: str
+
+
+@dataclass(frozen=True)
+class ConnectionRestored:
+    at: datetime
+
+
+@dataclass(frozen=True)
+class LiveChannel:
+    """One channel the PBX reports as alive (CoreShowChannels), for reconciliation."""
+
+    channel: str
+    uniqueid: str
+    linkedid: str
+    state: str
+    duration_s: float
+
+
+DialerEvent = (
+    CallOriginated
+    | CallRinging
+    | DialEnded
+    | CallAnswered
+    | MachineDetected
+    | CallerQueued
+    | AgentConnected
+    | AgentCompleted
+    | CallerAbandoned
+    | CallHungUp
+    | ConnectionLost
+    | ConnectionRestored
+)
+
+
+class PbxError(RuntimeError):
+    """The PBX refused an action or did not answer it in time; the message says which and why."""
+
+
+class Pbx(Protocol):
+    """What the engine needs from a PBX."""
+
+    async def originate(self, request: OriginateRequest) -> None:
+        """Send one asynchronous Originate; never sent twice for the same call_id."""
+
+    async def hangup(self, channel: str, cause: int = 16) -> None: ...
+
+    async def queue_add(self, queue: str, interface: str, member_name: str, paused: bool = False) -> None: ...
+
+    async def queue_remove(self, queue: str, interface: str) -> None: ...
+
+    async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str = "") -> None: ...
+
+    async def live_channels(self) -> list[LiveChannel]: ...
+
+    def events(self) -> AsyncIterator[DialerEvent]:
+        """The event stream, in arrival order, including connection loss and restoration."""
+        ...
+
+    async def close(self) -> None: ...
