@@ -2,6 +2,7 @@
 
 import campaigns.models  # noqa: F401
 import leads.models  # noqa: F401
+import rdv.models_service  # noqa: F401
 from config.orm import Base
 
 metadata = Base.metadata

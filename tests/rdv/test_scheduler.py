@@ -1,0 +1,81 @@
+"""Scheduled jobs run once per fire time, catch up after downtime, and only on the leader."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from apscheduler.triggers.cron import CronTrigger
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from rdv import db
+from rdv.scheduler import JobRunner, JobSpec, fire_times, leadership
+
+DAILY_MAIL = CronTrigger(day_of_week="mon-fri", hour=19, minute=15, timezone="Europe/Paris")
+MONDAY_NOON = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
+
+
+def test_fire_times_follow_the_trigger_in_its_zone_across_the_dst_change() -> None:
+    trigger = CronTrigger(hour=19, minute=15, timezone="Europe/Paris")
+    times = fire_times(trigger, datetime(2026, 10, 23, 12, tzinfo=UTC), datetime(2026, 10, 27, 12, tzinfo=UTC))
+    assert [t.astimezone(UTC).hour for t in times] == [17, 17, 18, 18]  # CEST until 25 October, then CET
+
+
+def test_a_job_runs_once_per_fire_time_and_missed_runs_happen_at_restart(sessions: sessionmaker[Session]) -> None:
+    ran: list[datetime] = []
+    runner = JobRunner(sessions, [JobSpec("daily_mail:1", DAILY_MAIL, ran.append)])
+    runner.register(MONDAY_NOON)
+    assert runner.run_due(MONDAY_NOON) == []
+    monday_evening = MONDAY_NOON + timedelta(hours=8)
+    runner.run_due(monday_evening)
+    runner.run_due(monday_evening)  # a second wake-up at the same time does nothing more
+    assert len(ran) == 1
+    # The service is down from Monday night to Thursday noon: Tuesday's and Wednesday's mails are sent at restart.
+    restarted = JobRunner(sessions, [JobSpec("daily_mail:1", DAILY_MAIL, ran.append)])
+    restarted.register(MONDAY_NOON + timedelta(days=3))
+    restarted.run_due(MONDAY_NOON + timedelta(days=3))
+    assert [t.astimezone(UTC).date().isoformat() for t in ran] == ["2026-11-23", "2026-11-24", "2026-11-25"]
+
+
+def test_a_failing_job_is_retried_and_does_not_stop_the_others(sessions: sessionmaker[Session]) -> None:
+    calls = {"flaky": 0, "steady": 0}
+
+    def flaky(_fire: datetime) -> None:
+        calls["flaky"] += 1
+        if calls["flaky"] == 1:
+            raise ConnectionError("SMTP relay down")
+
+    def steady(_fire: datetime) -> None:
+        calls["steady"] += 1
+
+    runner = JobRunner(sessions, [JobSpec("flaky", DAILY_MAIL, flaky), JobSpec("steady", DAILY_MAIL, steady)])
+    runner.register(MONDAY_NOON)
+    evening = MONDAY_NOON + timedelta(hours=8)
+    assert runner.run_due(evening) == [("steady", DAILY_MAIL.get_next_fire_time(None, MONDAY_NOON))]
+    assert [job for job, _ in runner.run_due(evening)] == ["flaky"]
+    assert calls == {"flaky": 2, "steady": 1}
+
+
+def test_next_fire_is_the_earliest_of_all_jobs(sessions: sessionmaker[Session]) -> None:
+    hourly = CronTrigger(minute=0, timezone="UTC")
+    runner = JobRunner(sessions, [JobSpec("a", DAILY_MAIL, print), JobSpec("b", hourly, print)])
+    assert runner.next_fire(MONDAY_NOON + timedelta(minutes=1)) == datetime(2026, 11, 23, 12, tzinfo=UTC)
+
+
+@pytest.mark.postgres
+def test_only_one_scheduler_leads_a_postgresql_database(postgres_engine: Engine) -> None:
+    with leadership(postgres_engine) as first:
+        with leadership(postgres_engine) as second:
+            assert (first, second) == (True, False)
+    with leadership(postgres_engine) as again:
+        assert again is True
+
+
+@pytest.fixture
+def postgres_engine(request: pytest.FixtureRequest, tmp_path):  # type: ignore[no-untyped-def]
+    from tests.conftest import new_database_url
+
+    engine = db.make_engine(new_database_url(request, "postgresql", tmp_path))
+    yield engine
+    engine.dispose()
