@@ -107,6 +107,9 @@ class CallHungUp(PbxEvent):
     channel: str
     cause: int
     cause_text: str = ""
+    # The channel's Uniqueid: `<call_id>` or `<call_id>-2` for the call's own legs, anything else for an
+    # agent's leg (which shares the Linkedid); empty if the adapter does not know it.
+    uniqueid: str = ""
 
 
 @dataclass(frozen=True)
