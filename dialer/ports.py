@@ -154,6 +154,26 @@ class PbxError(RuntimeError):
     """The PBX refused an action or did not answer it in time; the message says which and why."""
 
 
+class PbxNotConnected(PbxError):
+    """No AMI session right now (connecting or reconnecting); the action was not sent."""
+
+
+class PbxTimeout(PbxError):
+    """The PBX did not answer an action before its deadline; it may or may not have acted on it."""
+
+
+class PbxRefused(PbxError):
+    """The PBX answered an action with `Response: Error`."""
+
+
+class PbxAuthFailed(PbxError):
+    """The PBX rejected the AMI username or secret."""
+
+
+class DuplicateOriginate(PbxError):
+    """An Originate for this call_id was already sent: it is never sent twice."""
+
+
 class Pbx(Protocol):
     """What the engine needs from a PBX."""
 
