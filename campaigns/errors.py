@@ -46,3 +46,112 @@ class UnknownProfile(LookupError):
             _("Unknown calling profile: {name} (known: {known})").format(name=name, known=", ".join(known))
         )
         self.name = name
+
+
+class InvalidWindow(ValueError):
+    """A calling window that is not `HH:MM-HH:MM` with the end after the start."""
+
+    def __init__(self, text: str) -> None:
+        super().__init__(_("Invalid calling window: {text} (expected e.g. 10:00-13:00)").format(text=text))
+        self.text = text
+
+
+class NeverOpen(ValueError):
+    """A calendar that never allows a call in the coming two years."""
+
+    def __init__(self, zone: str) -> None:
+        super().__init__(_("No calling time at all in the next two years for time zone {zone}").format(zone=zone))
+        self.zone = zone
+
+
+class UnknownSetting(LookupError):
+    """No campaign setting has this key."""
+
+    def __init__(self, key: str, known: list[str]) -> None:
+        super().__init__(_("Unknown campaign setting: {key} (known: {known})").format(key=key, known=", ".join(known)))
+        self.key = key
+
+
+class InvalidSetting(ValueError):
+    """A value a campaign setting cannot take."""
+
+    def __init__(self, key: str, value: object, reason: str) -> None:
+        super().__init__(
+            _("Campaign setting {key} cannot be {value}: {reason}").format(key=key, value=value, reason=reason)
+        )
+        self.key = key
+        self.value = value
+
+
+class UnknownDisposition(LookupError):
+    """No disposition of the campaign has this code."""
+
+    def __init__(self, code: str, known: list[str]) -> None:
+        super().__init__(_("Unknown disposition: {code} (known: {known})").format(code=code, known=", ".join(known)))
+        self.code = code
+
+
+class CallbackRefused(ValueError):
+    """A personal callback at a time the calendar or the law forbids."""
+
+    def __init__(self, when: str, reason: str) -> None:
+        super().__init__(_("Callback at {when} refused: {reason}").format(when=when, reason=reason))
+        self.when = when
+        self.reason = reason
+
+
+class AttemptNotFound(LookupError):
+    """No attempt has this id."""
+
+    def __init__(self, attempt_id: int) -> None:
+        super().__init__(_("Unknown attempt: {id}").format(id=attempt_id))
+        self.attempt_id = attempt_id
+
+
+class LeadNotFound(LookupError):
+    """No lead has this id."""
+
+    def __init__(self, lead_id: int) -> None:
+        super().__init__(_("Unknown lead: {id}").format(id=lead_id))
+        self.lead_id = lead_id
+
+
+class UnknownOutcome(ValueError):
+    """A call outcome the retry policy does not know."""
+
+    def __init__(self, outcome: str) -> None:
+        super().__init__(_("Unknown call outcome: {outcome}").format(outcome=outcome))
+        self.outcome = outcome
+
+
+class ScriptNotLoaded(LookupError):
+    """A campaign without a script: its RDV sheets have no questions to answer yet."""
+
+    def __init__(self, campaign: str) -> None:
+        super().__init__(
+            _("Campaign {campaign} has no script yet: load one with `rdv campaign script` and --load").format(
+                campaign=campaign
+            )
+        )
+        self.campaign = campaign
+
+
+class AppointmentNotFound(LookupError):
+    """No appointment has this id."""
+
+    def __init__(self, appointment_id: int) -> None:
+        super().__init__(_("Unknown appointment: {id}").format(id=appointment_id))
+        self.appointment_id = appointment_id
+
+
+class AppointmentExists(ValueError):
+    """The call already produced an appointment (an agent who submits the RDV sheet twice)."""
+
+    def __init__(self, attempt_id: int, appointment_id: int) -> None:
+        super().__init__(
+            _("Call {attempt} already has appointment {appointment}").format(
+                attempt=attempt_id, appointment=appointment_id
+            )
+        )
+        self.attempt_id = attempt_id
+        self.appointment_id = appointment_id

@@ -1,0 +1,246 @@
+"""When may a callee be called: weekly windows in a zone, closures, public holidays, the centre's own hours.
+
+Pure: every function takes the moment as an aware datetime; nothing here reads the clock or a database.
+Windows are wall-clock times in the schedule's zone, so they follow daylight-saving changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+from campaigns.errors import InvalidWindow, NeverOpen
+
+WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+END_OF_DAY = time(23, 59, 59, 999999)
+# Holidays of a department that the `holidays` package files under another code (Bas-Rhin, Haut-Rhin).
+HOLIDAY_SUBDIVISIONS = {("FR", "67"): "6AE", ("FR", "68"): "6AE"}
+SEARCH_DAYS = 800
+
+
+@dataclass(frozen=True, order=True)
+class Window:
+    """A daily span [start, end) of wall-clock time; `24:00` is written as end of day."""
+
+    start: time
+    end: time
+
+    def __post_init__(self) -> None:
+        if self.end <= self.start:
+            raise InvalidWindow(self.text())
+
+    @classmethod
+    def parse(cls, text: str) -> Window:
+        """`10:00-13:00` (an en dash works too)."""
+        try:
+            start_text, end_text = text.replace("–", "-").split("-")
+            return cls(_parse_time(start_text), _parse_time(end_text))
+        except ValueError as exc:
+            if isinstance(exc, InvalidWindow):
+                raise
+            raise InvalidWindow(text) from None
+
+    def text(self) -> str:
+        end = "24:00" if self.end == END_OF_DAY else self.end.strftime("%H:%M")
+        return f"{self.start.strftime('%H:%M')}–{end}"
+
+
+def _parse_time(text: str) -> time:
+    text = text.strip()
+    if text in {"24:00", "24"}:
+        return END_OF_DAY
+    hours, _sep, minutes = text.partition(":")
+    return time(int(hours), int(minutes or 0))
+
+
+def parse_windows(text: str) -> tuple[Window, ...]:
+    """`10:00-13:00, 14:00-20:00` → sorted windows; empty text → no window (closed)."""
+    parts = [p for p in text.replace(";", ",").split(",") if p.strip()]
+    return normalise(Window.parse(p) for p in parts)
+
+
+def windows_text(windows: Iterable[Window]) -> str:
+    return ", ".join(w.text() for w in windows)
+
+
+def normalise(windows: Iterable[Window]) -> tuple[Window, ...]:
+    """Sorted, with overlapping or touching windows merged."""
+    merged: list[Window] = []
+    for window in sorted(windows):
+        if merged and window.start <= merged[-1].end:
+            merged[-1] = Window(merged[-1].start, max(merged[-1].end, window.end))
+        else:
+            merged.append(window)
+    return tuple(merged)
+
+
+def intersect(first: Iterable[Window], second: Iterable[Window]) -> tuple[Window, ...]:
+    """The spans present in both lists."""
+    result = []
+    for a in first:
+        for b in second:
+            start, end = max(a.start, b.start), min(a.end, b.end)
+            if start < end:
+                result.append(Window(start, end))
+    return normalise(result)
+
+
+def subtract(first: Iterable[Window], second: Iterable[Window]) -> tuple[Window, ...]:
+    """The spans of `first` not covered by `second` (what a stricter rule takes away)."""
+    remaining = list(first)
+    for cut in second:
+        pieces: list[Window] = []
+        for w in remaining:
+            if cut.end <= w.start or cut.start >= w.end:
+                pieces.append(w)
+                continue
+            if w.start < cut.start:
+                pieces.append(Window(w.start, cut.start))
+            if cut.end < w.end:
+                pieces.append(Window(cut.end, w.end))
+        remaining = pieces
+    return normalise(remaining)
+
+
+Weekly = tuple[tuple[Window, ...], ...]  # seven entries, Monday first
+ALL_DAY: Weekly = tuple((Window(time(0), END_OF_DAY),) for _ in range(7))
+
+
+def weekly_intersect(first: Weekly, second: Weekly) -> Weekly:
+    return tuple(intersect(a, b) for a, b in zip(first, second, strict=True))
+
+
+@cache
+def holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
+    """Public holidays of a country (and subdivision) in a year; unknown subdivisions fall back to the country."""
+    if not country:
+        return frozenset()
+    subdiv = HOLIDAY_SUBDIVISIONS.get((country, subdivision), subdivision) or None
+    try:
+        found = holidays.country_holidays(country, subdiv=subdiv, years=year)
+    except NotImplementedError:
+        # A country the package does not know: better no holidays than no calls at all; `check` says so.
+        return frozenset()
+    except (KeyError, ValueError):
+        found = holidays.country_holidays(country, years=year)
+    return frozenset(found.keys())
+
+
+@dataclass(frozen=True)
+class Schedule:
+    """Weekly windows in one zone, minus closure dates and the public holidays of a country/subdivision."""
+
+    zone: str
+    weekly: Weekly = ALL_DAY
+    closures: frozenset[date] = field(default_factory=frozenset)
+    holidays_country: str = ""
+    holidays_subdivision: str = ""
+
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.zone)
+
+    def closed_on(self, day: date) -> bool:
+        """Whether the whole local day is closed (closure or public holiday)."""
+        return day in self.closures or day in holiday_dates(
+            self.holidays_country, self.holidays_subdivision, day.year
+        )
+
+    def windows_on(self, day: date) -> tuple[Window, ...]:
+        return () if self.closed_on(day) else self.weekly[day.weekday()]
+
+    def is_open(self, moment: datetime) -> bool:
+        local = moment.astimezone(self.tz())
+        wall = local.time().replace(tzinfo=None)
+        return any(w.start <= wall < w.end for w in self.windows_on(local.date()))
+
+    def intervals(self, start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+        """The open spans between two moments, as aware UTC datetimes."""
+        tz = self.tz()
+        day = start.astimezone(tz).date() - timedelta(days=1)
+        last = end.astimezone(tz).date()
+        spans: list[tuple[datetime, datetime]] = []
+        while day <= last:
+            for w in self.windows_on(day):
+                opens = _instant(day, w.start, tz)
+                closes = _instant(day, w.end, tz) if w.end != END_OF_DAY else _instant(day + timedelta(1), time(0), tz)
+                lo, hi = max(opens, start.astimezone(UTC)), min(closes, end.astimezone(UTC))
+                if lo < hi:
+                    spans.append((lo, hi))
+            day += timedelta(days=1)
+        return spans
+
+
+def _instant(day: date, wall: time, tz: ZoneInfo) -> datetime:
+    # A wall time in a spring-forward gap maps past the gap (fold=0), never before the real opening.
+    return datetime.combine(day, wall, tzinfo=tz).astimezone(UTC)
+
+
+@dataclass(frozen=True)
+class Calendar:
+    """The callee's schedule, intersected with the call centre's own opening hours when known."""
+
+    callee: Schedule
+    centre: Schedule | None = None
+
+    def schedules(self) -> tuple[Schedule, ...]:
+        return (self.callee,) if self.centre is None else (self.callee, self.centre)
+
+
+def is_callable(moment: datetime, calendar: Calendar) -> bool:
+    """Whether a call may be placed at this moment (both the callee's and the centre's calendars allow it)."""
+    return all(s.is_open(moment) for s in calendar.schedules())
+
+
+def open_intervals(start: datetime, end: datetime, calendar: Calendar) -> list[tuple[datetime, datetime]]:
+    """The spans between two moments when calling is allowed, in UTC."""
+    spans = calendar.callee.intervals(start, end)
+    if calendar.centre is not None:
+        spans = _intersect_spans(spans, calendar.centre.intervals(start, end))
+    return _merge_spans(spans)
+
+
+def next_open(moment: datetime, calendar: Calendar) -> datetime:
+    """The first moment at or after `moment` when calling is allowed; raises NeverOpen if none within two years."""
+    if is_callable(moment, calendar):
+        return moment
+    step = timedelta(days=14)
+    start = moment
+    while start - moment < timedelta(days=SEARCH_DAYS):
+        spans = open_intervals(start, start + step, calendar)
+        if spans:
+            return spans[0][0]
+        start += step
+    raise NeverOpen(calendar.callee.zone)
+
+
+def close_of(moment: datetime, calendar: Calendar) -> datetime:
+    """The end of the open span containing `moment` (itself when closed)."""
+    spans = open_intervals(moment, moment + timedelta(days=2), calendar)
+    return spans[0][1] if spans and spans[0][0] <= moment else moment
+
+
+def _intersect_spans(
+    a: list[tuple[datetime, datetime]], b: list[tuple[datetime, datetime]]
+) -> list[tuple[datetime, datetime]]:
+    result = []
+    for a_start, a_end in a:
+        for b_start, b_end in b:
+            lo, hi = max(a_start, b_start), min(a_end, b_end)
+            if lo < hi:
+                result.append((lo, hi))
+    return sorted(result)
+
+
+def _merge_spans(spans: list[tuple[datetime, datetime]]) -> list[tuple[datetime, datetime]]:
+    merged: list[tuple[datetime, datetime]] = []
+    for lo, hi in sorted(spans):
+        if merged and lo <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], hi))
+        else:
+            merged.append((lo, hi))
+    return merged

@@ -1,0 +1,292 @@
+"""The hopper: which leads the dialer dials next, claimed so that no two dialers get the same lead.
+
+A claim sets `Lead.claimed_by`/`claimed_at` (the lead keeps its status); it lasts until the attempt finishes
+(`campaigns.outcomes.finish_attempt`), `release_lead`, or `release_stale_claims` after a dialer crash.
+PostgreSQL: candidates are read `FOR UPDATE SKIP LOCKED`; on every backend the claim itself is a conditional
+UPDATE (`claimed_by = ''`), which SQLite's single writer serialises, so a lead is never claimed twice.
+The claim is part of the caller's transaction: commit it before dialling.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ColumnElement, and_, exists, false, or_, select, true, tuple_, update
+from sqlalchemy.orm import Session
+
+from campaigns.calendar import is_callable
+from campaigns.models import Attempt, Callback, Campaign
+from campaigns.profiles import cap_allows_from, consent_required
+from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
+from leads.models import DoNotCall, Lead
+
+DIALABLE = ("new", "retry", "callback")
+Zone = tuple[str, str, str]
+
+
+@dataclass(frozen=True)
+class DialTarget:
+    """One lead to dial now, as the dialer needs it."""
+
+    lead_id: int
+    campaign_id: int
+    attempt_no: int
+    phone_e164: str
+    callee_tz: str
+    callback_id: int | None = None
+    preferred_agent: str = ""
+
+
+def load_rules(session: Session, campaign_id: int, centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> CampaignRules:
+    """The rules of a stored campaign."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        from campaigns.errors import CampaignNotFound
+
+        raise CampaignNotFound(str(campaign_id))
+    return campaign_rules(
+        campaign.id, campaign.client_id, campaign.profile, campaign.settings or {}, campaign.timezone, centre_timezone
+    )
+
+
+def campaign_zones(session: Session, campaign_id: int) -> list[Zone]:
+    """Distinct (time zone, country, subdivision) of a campaign's leads, by a loose index scan (one probe each)."""
+    key = tuple_(Lead.timezone, Lead.country, Lead.subdivision)
+    zones: list[Zone] = []
+    while True:
+        query = select(Lead.timezone, Lead.country, Lead.subdivision).where(Lead.campaign_id == campaign_id)
+        if zones:
+            query = query.where(key > tuple_(*zones[-1]))
+        row = session.execute(query.order_by(Lead.timezone, Lead.country, Lead.subdivision).limit(1)).first()
+        if row is None:
+            return zones
+        zones.append((row[0], row[1], row[2]))
+
+
+def _zone_filter(rules: CampaignRules, zones: list[Zone], now: datetime) -> ColumnElement[bool]:
+    open_zones = [z for z in zones if is_callable(now, rules.calendar(*z))]
+    if len(open_zones) == len(zones):
+        return true()
+    if not open_zones:
+        return false()
+    return or_(*(and_(Lead.timezone == tz, Lead.country == c, Lead.subdivision == s) for tz, c, s in open_zones))
+
+
+def _eligible(rules: CampaignRules, zones: list[Zone], now: datetime) -> list[ColumnElement[bool]]:
+    """Conditions every dialable lead meets, whatever its bucket."""
+    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", _zone_filter(rules, zones, now)]
+    if consent_required(rules.profile, now):
+        proven = and_(
+            Lead.consent_at.is_not(None), Lead.consent_at <= now, Lead.consent_source != "", Lead.consent_proof != ""
+        )
+        conditions.append(
+            or_(Lead.contract_exemption.is_(True), proven) if rules.profile.contract_exemption else proven
+        )
+    if rules.profile.refusal_cooloff_days:
+        conditions.append(or_(Lead.refused_at.is_(None), Lead.refused_at <= now - rules.profile.refusal_cooloff))
+    listed = exists().where(
+        DoNotCall.e164 == Lead.phone_e164,
+        or_(DoNotCall.client_id == rules.client_id, DoNotCall.client_id.is_(None)),
+    )
+    conditions.append(~listed)
+    return conditions
+
+
+def _claim(session: Session, ids: list[int], dialer_id: str, now: datetime) -> set[int]:
+    if not ids:
+        return set()
+    claimed = session.execute(
+        update(Lead)
+        .where(Lead.id.in_(ids), Lead.claimed_by == "")
+        .values(claimed_by=dialer_id, claimed_at=now)
+        .returning(Lead.id)
+        .execution_options(synchronize_session=False)
+    )
+    return {row[0] for row in claimed}
+
+
+def _claim_bucket(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    status: str,
+    now: datetime,
+    limit: int,
+    dialer_id: str,
+    exclude: set[int],
+) -> list[int]:
+    if limit <= 0:
+        return []
+    due = (
+        Lead.next_attempt_at <= now
+        if status == "retry"
+        else or_(Lead.next_attempt_at.is_(None), Lead.next_attempt_at <= now)
+    )
+    query = (
+        select(Lead.id)
+        .where(*conditions, Lead.status == status, due)
+        .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    if exclude:
+        query = query.where(Lead.id.not_in(exclude))
+    ids = list(session.scalars(query))
+    claimed = _claim(session, ids, dialer_id, now)
+    return [i for i in ids if i in claimed]
+
+
+def _claim_callbacks(
+    session: Session,
+    conditions: list[ColumnElement[bool]],
+    rules: CampaignRules,
+    now: datetime,
+    limit: int,
+    dialer_id: str,
+) -> dict[int, tuple[int, str]]:
+    """Due personal callbacks: lead id → (callback id, agent it still waits for, or '')."""
+    if limit <= 0:
+        return {}
+    rows = session.execute(
+        select(Callback.id, Callback.lead_id, Callback.agent, Callback.due_at)
+        .join(Lead, Lead.id == Callback.lead_id)
+        .where(
+            *conditions,
+            Callback.campaign_id == rules.campaign_id,
+            Callback.status == "pending",
+            Callback.due_at <= now,
+            Lead.status == "callback",
+        )
+        .order_by(Callback.due_at, Callback.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Lead)
+    ).all()
+    claimed = _claim(session, [r.lead_id for r in rows], dialer_id, now)
+    grace = rules.settings.callback_grace
+    # Within the grace period the callback waits for the agent who booked it; then anyone takes it.
+    return {r.lead_id: (r.id, r.agent if now < r.due_at + grace else "") for r in rows if r.lead_id in claimed}
+
+
+def _over_cap(session: Session, rules: CampaignRules, leads: list[Any], now: datetime) -> dict[int, datetime]:
+    """Claimed leads whose number reached the profile's cap across the client's campaigns → when allowed again."""
+    profile = rules.profile
+    if profile.max_solicitations is None or not leads:
+        return {}
+    client_campaigns = select(Campaign.id).where(Campaign.client_id == rules.client_id)
+    dials: dict[str, list[datetime]] = defaultdict(list)
+    for phone, at in session.execute(
+        select(Attempt.phone_e164, Attempt.created_at).where(
+            Attempt.phone_e164.in_({lead.phone_e164 for lead in leads}),
+            Attempt.created_at > now - profile.period,
+            Attempt.campaign_id.in_(client_campaigns),
+        )
+    ):
+        dials[phone].append(at)
+    blocked = {}
+    for lead in leads:
+        allowed = cap_allows_from(dials[lead.phone_e164], profile)
+        if allowed is not None and allowed > now:
+            blocked[lead.id] = allowed
+    return blocked
+
+
+def claim_leads(
+    session: Session,
+    campaign_id: int,
+    now: datetime,
+    n: int,
+    dialer_id: str,
+    *,
+    centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
+    zones: list[Zone] | None = None,
+) -> list[DialTarget]:
+    """Claim up to `n` leads to dial now: due callbacks first, then the campaign's mix of fresh leads and retries."""
+    rules = load_rules(session, campaign_id, centre_timezone)
+    zones = campaign_zones(session, campaign_id) if zones is None else zones
+    conditions = _eligible(rules, zones, now)
+    callbacks: dict[int, tuple[int, str]] = {}
+    chosen: list[int] = []
+    for _round in range(3):
+        wanted = n - len(chosen)
+        if wanted <= 0:
+            break
+        got_callbacks = _claim_callbacks(session, conditions, rules, now, wanted, dialer_id)
+        callbacks.update(got_callbacks)
+        batch = list(got_callbacks)
+        rest = wanted - len(batch)
+        fresh_quota = round(rest * rules.settings.hopper_fresh_share)
+        taken = set(chosen) | set(batch)
+        retries = _claim_bucket(session, conditions, "retry", now, rest - fresh_quota, dialer_id, taken)
+        fresh = _claim_bucket(session, conditions, "new", now, rest - len(retries), dialer_id, taken)
+        if len(retries) + len(fresh) < rest:
+            retries += _claim_bucket(
+                session, conditions, "retry", now, rest - len(retries) - len(fresh), dialer_id, taken | set(retries)
+            )
+        batch += retries + fresh
+        if not batch:
+            break
+        blocked = _hold_back_over_cap(session, rules, batch, now)
+        chosen += [lead_id for lead_id in batch if lead_id not in blocked]
+        if not blocked:
+            break
+    return _targets(session, rules, chosen, callbacks)
+
+
+def _hold_back_over_cap(session: Session, rules: CampaignRules, batch: list[int], now: datetime) -> set[int]:
+    leads = list(session.execute(select(Lead.id, Lead.phone_e164).where(Lead.id.in_(batch))))
+    blocked = _over_cap(session, rules, leads, now)
+    for lead_id, allowed in blocked.items():
+        session.execute(
+            update(Lead)
+            .where(Lead.id == lead_id)
+            .values(claimed_by="", claimed_at=None, next_attempt_at=allowed)
+            .execution_options(synchronize_session=False)
+        )
+    return set(blocked)
+
+
+def _targets(
+    session: Session, rules: CampaignRules, chosen: list[int], callbacks: dict[int, tuple[int, str]]
+) -> list[DialTarget]:
+    rows = {
+        r.id: r
+        for r in session.execute(
+            select(Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone).where(Lead.id.in_(chosen))
+        )
+    }
+    return [
+        DialTarget(
+            lead_id=lead_id,
+            campaign_id=rules.campaign_id,
+            attempt_no=rows[lead_id].attempts + 1,
+            phone_e164=rows[lead_id].phone_e164,
+            callee_tz=rows[lead_id].timezone or rules.fallback_zone,
+            callback_id=callbacks.get(lead_id, (None, ""))[0],
+            preferred_agent=callbacks.get(lead_id, (None, ""))[1],
+        )
+        for lead_id in chosen
+    ]
+
+
+def release_lead(session: Session, lead_id: int, dialer_id: str) -> bool:
+    """Give back a claimed lead that was not dialled; False if this dialer did not hold it."""
+    result = session.execute(
+        update(Lead)
+        .where(Lead.id == lead_id, Lead.claimed_by == dialer_id)
+        .values(claimed_by="", claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
+
+
+def release_stale_claims(session: Session, older_than: datetime, now: datetime) -> int:
+    """Free the leads claimed before `older_than` (a dialer that crashed); returns how many."""
+    result = session.execute(
+        update(Lead)
+        .where(Lead.claimed_by != "", Lead.claimed_at < older_than)
+        .values(claimed_by="", claimed_at=None)
+        .execution_options(synchronize_session=False)
+    )
+    return int(result.rowcount)  # type: ignore[attr-defined]

@@ -1,0 +1,228 @@
+"""What a dial does to its lead: start, finish (retry policy), disposition, personal callbacks.
+
+Every function works in the caller's transaction and is idempotent: finishing or qualifying the same attempt
+twice changes nothing the second time, so a replayed AMI event or a double click never counts twice.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from campaigns.calendar import Calendar
+from campaigns.errors import AttemptNotFound, CallbackRefused, LeadNotFound, UnknownOutcome
+from campaigns.explain import closed_reason
+from campaigns.hopper import DialTarget, load_rules
+from campaigns.models import Attempt, Callback, Campaign
+from campaigns.profiles import ConsentRecord, cap_allows_from, consent_valid, cooloff_until
+from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
+from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules
+from config.i18n import _, fmt_datetime
+from leads.models import DoNotCall, Lead, LeadPhone
+
+
+def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id: str, action_id: str) -> Attempt:
+    """Record the dial of a claimed lead and count it (once per action id)."""
+    existing = session.scalar(select(Attempt).where(Attempt.action_id == action_id))
+    if existing is not None:
+        return existing
+    lead = _lead(session, target.lead_id)
+    lead.attempts += 1
+    lead.last_attempt_at = now
+    lead.claimed_by, lead.claimed_at = dialer_id, lead.claimed_at or now
+    attempt = Attempt(
+        campaign_id=target.campaign_id, lead_id=lead.id, attempt_no=lead.attempts, phone_e164=target.phone_e164,
+        callee_tz=target.callee_tz, state="created", action_id=action_id, dialer_id=dialer_id, created_at=now,
+    )
+    session.add(attempt)
+    if target.callback_id is not None:
+        session.execute(update(Callback).where(Callback.id == target.callback_id, Callback.status == "pending")
+                        .values(status="done"))
+    session.flush()
+    return attempt
+
+
+def finish_attempt(
+    session: Session, attempt_id: int, outcome: str, now: datetime, *, hangup_cause: int | None = None,
+    centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
+) -> Attempt:
+    """Close an attempt with its outcome, reschedule the lead by the retry policy and release its claim."""
+    if outcome not in OUTCOMES:
+        raise UnknownOutcome(outcome)
+    attempt = _attempt(session, attempt_id)
+    if attempt.outcome:
+        return attempt
+    attempt.outcome, attempt.state, attempt.ended_at = outcome, "ended", now
+    if hangup_cause is not None:
+        attempt.hangup_cause = hangup_cause
+    lead = _lead(session, attempt.lead_id)
+    if not attempt.disposition:
+        lead.last_outcome = outcome
+    reschedule(session, lead, load_rules(session, attempt.campaign_id, centre_timezone), now)
+    return attempt
+
+
+def record_disposition(
+    session: Session, attempt_id: int, code: str, now: datetime, agent: str, callback_at: datetime | None = None,
+    note: str = "", *, centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
+) -> Attempt:
+    """Apply the agent's disposition to the attempt and its lead (callback, refusal, do-not-call, final …)."""
+    attempt = _attempt(session, attempt_id)
+    rules = load_rules(session, attempt.campaign_id, centre_timezone)
+    disposition = rules.dispositions.get(code)
+    if disposition is None:
+        from campaigns.errors import UnknownDisposition
+
+        raise UnknownDisposition(code, sorted(rules.dispositions))
+    lead = _lead(session, attempt.lead_id)
+    pending = _pending_callback(session, lead.id)
+    if attempt.disposition == code and (disposition.effect != "callback" or (
+            pending is not None and pending.due_at == callback_at)):
+        return attempt
+    if disposition.effect == "callback":
+        if callback_at is None:
+            raise CallbackRefused("?", _("no callback time given"))
+        check_callback(session, lead, rules, callback_at, now)
+    if pending is not None:
+        pending.status = "cancelled"
+    attempt.disposition, attempt.agent = code, agent or attempt.agent
+    lead.last_outcome = code
+    if disposition.effect == "callback" and callback_at is not None:
+        session.add(Callback(campaign_id=attempt.campaign_id, lead_id=lead.id, due_at=callback_at, agent=agent,
+                             note=note, status="pending", created_at=now))
+    if disposition.effect == "refusal" and lead.refused_at is None:
+        lead.refused_at = now
+    if disposition.effect in {"do_not_call", "objection"}:
+        _list_do_not_call(session, lead, rules.client_id, code, now)
+    session.flush()
+    reschedule(session, lead, rules, now)
+    return attempt
+
+
+def book_callback(
+    session: Session, lead_id: int, when: datetime, now: datetime, agent: str = "", note: str = "", *,
+    centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
+) -> Callback:
+    """Book a personal callback outside of a disposition (e.g. from the lead screen); refused with the reason."""
+    lead = _lead(session, lead_id)
+    rules = load_rules(session, lead.campaign_id, centre_timezone)
+    check_callback(session, lead, rules, when, now)
+    pending = _pending_callback(session, lead.id)
+    if pending is not None:
+        pending.status = "cancelled"
+    callback = Callback(campaign_id=lead.campaign_id, lead_id=lead.id, due_at=when, agent=agent, note=note,
+                        status="pending", created_at=now)
+    session.add(callback)
+    session.flush()
+    reschedule(session, lead, rules, now)
+    return callback
+
+
+def check_callback(session: Session, lead: Lead, rules: CampaignRules, when: datetime, now: datetime) -> None:
+    """Raise CallbackRefused with the reason when the calendar, the profile or the lists forbid a call then."""
+    shown = fmt_datetime(when.astimezone(lead_calendar(lead, rules).callee.tz()), "medium")
+    if when.tzinfo is None or when <= now:
+        raise CallbackRefused(shown, _("the time is not in the future"))
+    reason = closed_reason(when, lead_calendar(lead, rules))
+    if reason is not None:
+        raise CallbackRefused(shown, reason)
+    profile = rules.profile
+    if lead.status == "dnc" or _listed(session, lead.phone_e164, rules.client_id):
+        raise CallbackRefused(shown, _("the number is on the do-not-call list"))
+    record = ConsentRecord(lead.consent_at, lead.consent_source, lead.consent_proof, lead.contract_exemption)
+    if not consent_valid(record, profile, when):
+        raise CallbackRefused(shown, _("no provable consent to be called ({profile})").format(profile=profile.name))
+    cooloff = cooloff_until(lead.refused_at, profile)
+    if cooloff is not None and when < cooloff:
+        raise CallbackRefused(shown, _("{profile} allows no call until {date} after a refusal").format(
+            profile=profile.name, date=cooloff.date().isoformat()))
+    if profile.callbacks_count:
+        dials = [at for at in dials_of_number(session, lead.phone_e164, rules, when) if at < when]
+        allowed = cap_allows_from(dials, profile)
+        if allowed is not None and allowed > when:
+            raise CallbackRefused(shown, _("{profile} allows {count} calls in {days} days: next possible on {date}")
+                                  .format(profile=profile.name, count=profile.max_solicitations,
+                                          days=profile.period_days, date=allowed.date().isoformat()))
+
+
+def lead_calendar(lead: Lead, rules: CampaignRules) -> Calendar:
+    """The effective calendar of one lead."""
+    return rules.calendar(lead.timezone, lead.country, lead.subdivision)
+
+
+def dials_of_number(session: Session, phone: str, rules: CampaignRules, until: datetime,
+                    other_campaigns_only: bool = False) -> list[datetime]:
+    """When the client's campaigns dialled this number within the profile's period before `until`."""
+    since = until - rules.profile.period
+    client_campaigns = select(Campaign.id).where(Campaign.client_id == rules.client_id)
+    if other_campaigns_only:
+        client_campaigns = client_campaigns.where(Campaign.id != rules.campaign_id)
+    return list(session.scalars(select(Attempt.created_at).where(
+        Attempt.phone_e164 == phone, Attempt.created_at > since, Attempt.created_at <= until,
+        Attempt.campaign_id.in_(client_campaigns))))
+
+
+def plan_for(session: Session, lead: Lead, rules: CampaignRules, now: datetime) -> NextAttempt:
+    """The retry policy's verdict for a lead, from its finished attempts in this campaign."""
+    rows = session.execute(
+        select(Attempt.created_at, Attempt.outcome, Attempt.disposition)
+        .where(Attempt.lead_id == lead.id, Attempt.campaign_id == rules.campaign_id)
+        .order_by(Attempt.created_at, Attempt.id)
+    ).all()
+    history = [PastAttempt(r.created_at, r.outcome, r.disposition) for r in rows if r.outcome or r.disposition]
+    others = dials_of_number(session, lead.phone_e164, rules, now, other_campaigns_only=True)
+    return plan_next_attempt(history, rules.policy, lead_calendar(lead, rules), now,
+                             refused_at=lead.refused_at, other_dials=others)
+
+
+def reschedule(session: Session, lead: Lead, rules: CampaignRules, now: datetime) -> None:
+    """Set the lead's status and next attempt from its history, and release its claim."""
+    lead.claimed_by, lead.claimed_at = "", None
+    if lead.status == "dnc":
+        lead.next_attempt_at = None
+        return
+    pending = _pending_callback(session, lead.id)
+    plan = plan_for(session, lead, rules, now)
+    if pending is not None and plan.reason not in {"final", "exhausted"}:
+        lead.status, lead.next_attempt_at = "callback", pending.due_at
+    elif plan.at is None:
+        lead.status, lead.next_attempt_at = ("final" if plan.reason == "final" else "exhausted"), None
+    else:
+        lead.status, lead.next_attempt_at = "retry", plan.at
+    session.flush()
+
+
+def _list_do_not_call(session: Session, lead: Lead, client_id: int, code: str, now: datetime) -> None:
+    phones = {lead.phone_e164} | set(session.scalars(select(LeadPhone.e164).where(LeadPhone.lead_id == lead.id)))
+    known = set(session.scalars(select(DoNotCall.e164).where(DoNotCall.client_id == client_id,
+                                                             DoNotCall.e164.in_(phones))))
+    for phone in sorted(phones - known):
+        session.add(DoNotCall(client_id=client_id, e164=phone, reason=code, added_at=now))
+    lead.status = "dnc"
+
+
+def _listed(session: Session, phone: str, client_id: int) -> bool:
+    return session.scalar(select(DoNotCall.id).where(
+        DoNotCall.e164 == phone, (DoNotCall.client_id == client_id) | DoNotCall.client_id.is_(None)).limit(1)
+    ) is not None
+
+
+def _pending_callback(session: Session, lead_id: int) -> Callback | None:
+    return session.scalar(select(Callback).where(Callback.lead_id == lead_id, Callback.status == "pending")
+                          .order_by(Callback.due_at.desc()).limit(1))
+
+
+def _attempt(session: Session, attempt_id: int) -> Attempt:
+    attempt = session.get(Attempt, attempt_id)
+    if attempt is None:
+        raise AttemptNotFound(attempt_id)
+    return attempt
+
+
+def _lead(session: Session, lead_id: int) -> Lead:
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise LeadNotFound(lead_id)
+    return lead

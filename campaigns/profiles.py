@@ -1,0 +1,122 @@
+"""Regulatory calling profiles as typed rules, read from `config/profiles/<name>.toml`.
+
+Pure apart from reading the bundled TOML once; the rules (consent gate, frequency cap, cool-off) take
+plain values and `now`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from functools import cache
+from typing import Any
+
+from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, parse_windows
+from campaigns.errors import UnknownProfile
+from config.profiles import load_profile_data, profile_names
+
+
+@dataclass(frozen=True)
+class Profile:
+    """What the law of the callee's country allows, whatever the campaign asks for."""
+
+    name: str
+    title: str
+    weekly: Weekly = ALL_DAY
+    restricts_windows: bool = False
+    public_holidays: bool = False  # may calls be placed on public holidays?
+    max_solicitations: int | None = None
+    period_days: int = 30
+    callbacks_count: bool = True
+    refusal_cooloff_days: int = 0
+    consent_required_from: date | None = None
+    contract_exemption: bool = True
+    objection_never_call: bool = True
+    max_abandonment: float | None = None
+    dropped_no_recall_hours: int = 0
+
+    @property
+    def period(self) -> timedelta:
+        return timedelta(days=self.period_days)
+
+    @property
+    def refusal_cooloff(self) -> timedelta:
+        return timedelta(days=self.refusal_cooloff_days)
+
+
+@cache
+def get_profile(name: str) -> Profile:
+    """The profile named `name`; raises UnknownProfile with the known names."""
+    known = profile_names()
+    if name not in known:
+        raise UnknownProfile(name, known)
+    return _from_data(load_profile_data(name))
+
+
+def _from_data(data: dict[str, Any]) -> Profile:
+    windows = data.get("windows")
+    frequency = data.get("frequency", {})
+    consent = data.get("consent", {})
+    weekly = ALL_DAY if windows is None else tuple(parse_windows(windows.get(day, "")) for day in WEEKDAYS)
+    return Profile(
+        name=data["name"],
+        title=data.get("title", data["name"]),
+        weekly=weekly,
+        restricts_windows=windows is not None,
+        public_holidays=bool(data.get("public_holidays", False)),
+        max_solicitations=frequency.get("max_solicitations"),
+        period_days=int(frequency.get("period_days", 30)),
+        callbacks_count=frequency.get("count", "every_dial") == "every_dial",
+        refusal_cooloff_days=int(data.get("refusal", {}).get("cooloff_days", 0)),
+        consent_required_from=consent.get("required_from"),
+        contract_exemption=bool(consent.get("contract_exemption", True)),
+        objection_never_call=bool(data.get("objection", {}).get("never_call_again", True)),
+        max_abandonment=data.get("max_abandonment"),
+        dropped_no_recall_hours=int(data.get("dropped", {}).get("no_recall_hours", 0)),
+    )
+
+
+@dataclass(frozen=True)
+class ConsentRecord:
+    """What is known of a lead's consent to be called."""
+
+    consent_at: datetime | None = None
+    consent_source: str = ""
+    consent_proof: str = ""
+    contract_exemption: bool = False
+
+
+def consent_required(profile: Profile, now: datetime) -> bool:
+    """Whether the profile demands a provable consent at this date."""
+    return profile.consent_required_from is not None and now.date() >= profile.consent_required_from
+
+
+def consent_valid(record: ConsentRecord, profile: Profile, now: datetime) -> bool:
+    """Whether a lead may be called under the profile's consent rule (L. 223-1 since 2026-08-11 for fr-consumer)."""
+    if not consent_required(profile, now):
+        return True
+    if profile.contract_exemption and record.contract_exemption:
+        return True
+    return (
+        record.consent_at is not None
+        and record.consent_at <= now
+        and bool(record.consent_source.strip())
+        and bool(record.consent_proof.strip())
+    )
+
+
+def cap_allows_from(previous_dials: Sequence[datetime], profile: Profile) -> datetime | None:
+    """The earliest moment the frequency cap allows another dial, or None when it does not bind."""
+    cap = profile.max_solicitations
+    if cap is None or len(previous_dials) < cap:
+        return None
+    # With `cap` dials inside any rolling period, the next may come once the cap-th latest one is a period old.
+    return sorted(previous_dials)[-cap] + profile.period
+
+
+def cooloff_until(refused_at: datetime | None, profile: Profile) -> datetime | None:
+    """The end of the no-solicitation period after a refusal, or None."""
+    if refused_at is None or profile.refusal_cooloff_days <= 0:
+        return None
+    return refused_at + profile.refusal_cooloff
