@@ -1,8 +1,10 @@
 """Imports every package's tables so that the shared metadata is complete (migrations, flush order)."""
 
+import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
 import leads.models  # noqa: F401
 import rdv.models_service  # noqa: F401
+import reports.outbox  # noqa: F401
 from config.orm import Base
 
 metadata = Base.metadata
