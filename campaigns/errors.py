@@ -155,3 +155,11 @@ class AppointmentExists(ValueError):
         )
         self.attempt_id = attempt_id
         self.appointment_id = appointment_id
+
+
+class CampaignBlocked(ValueError):
+    """A campaign that cannot start: its rules leave no time to call."""
+
+    def __init__(self, name: str, reason: str) -> None:
+        super().__init__(_("Campaign {name} cannot start: {reason}").format(name=name, reason=reason))
+        self.name = name

@@ -1,12 +1,19 @@
-"""`rdv campaign …`: create and list campaigns."""
+"""`rdv campaign …`: create, list, configure, check, start and pause campaigns; show their calendar."""
 
 from __future__ import annotations
 
+from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from campaigns import store
-from config.i18n import _
+from campaigns import services, store
+from campaigns.check import Conflict
+from campaigns.dispositions import dispositions_for
+from campaigns.settings import describe, format_duration
+from config.i18n import _, fmt_date, fmt_number
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Campaigns: one appointment-setting operation for a client.")
@@ -37,3 +44,104 @@ def list_() -> None:
         for campaign in store.list_campaigns(session):
             table.add_row(campaign.name, campaign.client.name, campaign.profile, _(campaign.status))
         console.print(table)
+
+
+def _now(at: str | None) -> datetime:
+    """The clock at the edge; `--at` replays a command at another moment (ISO 8601 with offset)."""
+    if not at:
+        return datetime.now(UTC)
+    moment = datetime.fromisoformat(at)
+    if moment.tzinfo is None:
+        raise typer.BadParameter(_("give the time zone offset, e.g. 2026-11-23T15:00+01:00"), param_hint="--at")
+    return moment
+
+
+AT = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601 with offset).")
+
+
+@app.command("set")
+def set_(name: str, key: str, value: str) -> None:
+    """Change one setting of a campaign (`rdv campaign show NAME` lists them)."""
+    with wired() as application, application.sessions.begin() as session:
+        campaign = services.set_setting(session, name, key, value)
+        console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=value))
+
+
+@app.command("show")
+def show(name: str) -> None:
+    """Show a campaign's settings and dispositions (changed ones in bold)."""
+    with wired() as application, application.sessions() as session:
+        campaign = store.get_campaign(session, name)
+        console.print(_("Campaign {name} · profile {profile} · status {status} · zone {zone}").format(
+            name=campaign.name, profile=campaign.profile, status=_(campaign.status), zone=campaign.timezone))
+        table = Table(_("Setting"), _("Value"), _("Meaning"))
+        for key, value, changed, meaning in describe(campaign.settings or {}):
+            table.add_row(f"[bold]{key}[/]" if changed else key, escape(value), meaning)
+        console.print(table)
+        codes = Table(_("Disposition"), _("Label"), _("Final"), _("Argued contact"), _("Retry after"))
+        for code, d in dispositions_for(campaign.settings or {}).items():
+            codes.add_row(code, d.label(), _("yes") if d.final else _("no"), _("yes") if d.argued else _("no"),
+                          format_duration(d.retry) if d.retry else "")
+        console.print(codes)
+
+
+def _print_conflicts(conflicts: list[Conflict]) -> None:
+    if not conflicts:
+        console.print(_("No conflict: the campaign's rules are within its profile."))
+        return
+    console.print(_("The stricter rule applies in each case:"))
+    for conflict in conflicts:
+        marker = "[bold red]✗[/]" if conflict.blocking else "[yellow]![/]"
+        console.print(f"{marker} {escape(conflict.message)}")
+
+
+@app.command("check")
+def check(name: str, at: str | None = AT) -> None:
+    """List every conflict between the campaign's settings, its legal profile and the centre's hours."""
+    with wired() as application, application.sessions() as session:
+        campaign = store.get_campaign(session, name)
+        conflicts = services.campaign_conflicts(session, campaign, _now(at), application.settings.centre_timezone)
+        _print_conflicts(conflicts)
+        if any(c.blocking for c in conflicts):
+            raise typer.Exit(code=1)
+
+
+@app.command("start")
+def start(name: str, at: str | None = AT) -> None:
+    """Start (or resume) dialling a campaign; its conflicts are shown, and the stricter rule applies."""
+    with wired() as application, application.sessions.begin() as session:
+        campaign, conflicts = services.start_campaign(session, name, _now(at), application.settings.centre_timezone)
+        if conflicts:
+            _print_conflicts(conflicts)
+        console.print(_("Campaign {name} started.").format(name=campaign.name))
+
+
+@app.command("pause")
+def pause(name: str) -> None:
+    """Stop dialling a campaign; leads and callbacks keep their schedule."""
+    with wired() as application, application.sessions.begin() as session:
+        campaign = services.pause_campaign(session, name)
+        console.print(_("Campaign {name} paused.").format(name=campaign.name))
+
+
+@app.command("calendar")
+def calendar(
+    name: str, days: int = typer.Option(7, "--days", min=1, max=62, help="How many days ahead."), at: str | None = AT
+) -> None:
+    """Show when each callee zone of the campaign is callable over the coming days, in the zone's own time."""
+    with wired() as application, application.sessions() as session:
+        overview = services.calendar_overview(session, name, _now(at), days, application.settings.centre_timezone)
+        for zone in overview:
+            title = " ".join(p for p in (zone.timezone, zone.country, zone.subdivision) if p)
+            table = Table(_("Day"), _("Callable (local time)"),
+                          title=_("{zone} · {n} leads").format(zone=title, n=fmt_number(zone.leads)))
+            tz = ZoneInfo(zone.timezone)
+            by_day: dict[date, list[str]] = {}
+            for lo, hi in zone.spans:
+                local_lo, local_hi = lo.astimezone(tz), hi.astimezone(tz)
+                by_day.setdefault(local_lo.date(), []).append(f"{local_lo:%H:%M}–{local_hi:%H:%M}")
+            start_day = _now(at).astimezone(tz).date()
+            for offset in range(days):
+                day = start_day + timedelta(days=offset)
+                table.add_row(fmt_date(day, "full"), ", ".join(by_day.get(day, [])) or _("closed"))
+            console.print(table)

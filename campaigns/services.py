@@ -1,0 +1,145 @@
+"""Campaign commands over storage: settings, check, start/pause, calendar overview, a lead's history."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session
+
+from campaigns import dispositions as dispositions_module
+from campaigns import settings as settings_module
+from campaigns import store
+from campaigns.calendar import open_intervals
+from campaigns.check import Conflict, check_campaign
+from campaigns.errors import CampaignBlocked, LeadNotFound
+from campaigns.hopper import campaign_zones, load_rules
+from campaigns.models import Attempt, Callback, Campaign
+from campaigns.outcomes import plan_for
+from campaigns.profiles import ConsentRecord, consent_required, consent_valid
+from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
+from config.i18n import ngettext
+from leads.models import Lead
+
+
+def set_setting(session: Session, campaign_name: str, key: str, value: str) -> Campaign:
+    """Validate and store one setting (`disposition.<code>` changes a disposition)."""
+    campaign = store.get_campaign(session, campaign_name)
+    stored = dict(campaign.settings or {})
+    if key.startswith("disposition."):
+        campaign.settings = dispositions_module.set_disposition(stored, key.removeprefix("disposition."), value)
+    else:
+        campaign.settings = settings_module.set_value(stored, key, value)
+    session.flush()
+    return campaign
+
+
+def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
+                       centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> list[Conflict]:
+    """The rule conflicts of a campaign, plus what its stored leads add (missing consent)."""
+    rules = load_rules(session, campaign.id, centre_timezone)
+    conflicts = check_campaign(rules.settings, rules.profile, dict(rules.dispositions), now,
+                               campaign.timezone, rules.centre_zone)
+    if consent_required(rules.profile, now):
+        missing = session.scalar(select(func.count(Lead.id)).where(
+            Lead.campaign_id == campaign.id, Lead.status.in_(("new", "retry", "callback")),
+            or_(Lead.contract_exemption.is_(False), Lead.contract_exemption.is_(None)),
+            ~and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != ""),
+        )) or 0
+        if missing:
+            conflicts.append(Conflict("consent", ngettext(
+                "{n} lead has no provable consent (date, source, proof) nor a contract in progress: "
+                "{profile} forbids calling it",
+                "{n} leads have no provable consent (date, source, proof) nor a contract in progress: "
+                "{profile} forbids calling them", missing).format(n=missing, profile=rules.profile.name)))
+    return conflicts
+
+
+def start_campaign(session: Session, name: str, now: datetime,
+                   centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> tuple[Campaign, list[Conflict]]:
+    """Set a campaign running; its conflicts are returned to be shown, blocking ones refuse the start."""
+    campaign = store.get_campaign(session, name)
+    conflicts = campaign_conflicts(session, campaign, now, centre_timezone)
+    blocking = [c for c in conflicts if c.blocking]
+    if blocking:
+        raise CampaignBlocked(campaign.name, blocking[0].message)
+    campaign.status = "running"
+    session.flush()
+    return campaign, conflicts
+
+
+def pause_campaign(session: Session, name: str) -> Campaign:
+    """Stop dialling a campaign; leads and callbacks keep their schedule."""
+    campaign = store.get_campaign(session, name)
+    campaign.status = "paused"
+    session.flush()
+    return campaign
+
+
+@dataclass(frozen=True)
+class ZoneCalendar:
+    """When one callee zone of a campaign is callable over the coming days."""
+
+    timezone: str
+    country: str
+    subdivision: str
+    leads: int
+    spans: list[tuple[datetime, datetime]]
+
+
+def calendar_overview(session: Session, name: str, now: datetime, days: int = 7,
+                      centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> list[ZoneCalendar]:
+    """Every callee zone of the campaign (or its default zone without leads) with its callable spans."""
+    campaign = store.get_campaign(session, name)
+    rules = load_rules(session, campaign.id, centre_timezone)
+    zones = campaign_zones(session, campaign.id) or [(campaign.timezone, "FR", "")]
+    result = []
+    for tz, country, subdivision in zones:
+        count = session.scalar(select(func.count(Lead.id)).where(
+            Lead.campaign_id == campaign.id, Lead.timezone == tz, Lead.country == country,
+            Lead.subdivision == subdivision)) or 0
+        spans = open_intervals(now, now + timedelta(days=days), rules.calendar(tz, country, subdivision))
+        result.append(ZoneCalendar(tz, country, subdivision, count, spans))
+    return result
+
+
+@dataclass(frozen=True)
+class LeadDetails:
+    """A lead's attempts, and when and why it will next be tried."""
+
+    lead: Lead
+    campaign: Campaign
+    attempts: list[Attempt]
+    callbacks: list[Callback]
+    next_at: datetime | None
+    reason: str
+
+
+def lead_details(session: Session, lead_id: int, now: datetime,
+                 centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> LeadDetails:
+    """What `rdv leads show` prints."""
+    lead = session.get(Lead, lead_id)
+    if lead is None:
+        raise LeadNotFound(lead_id)
+    campaign = session.get(Campaign, lead.campaign_id)
+    assert campaign is not None
+    rules = load_rules(session, campaign.id, centre_timezone)
+    attempts = list(session.scalars(select(Attempt).where(Attempt.lead_id == lead.id)
+                                    .order_by(Attempt.created_at, Attempt.id)))
+    callbacks = list(session.scalars(select(Callback).where(Callback.lead_id == lead.id).order_by(Callback.due_at)))
+    pending = [c for c in callbacks if c.status == "pending"]
+    record = ConsentRecord(lead.consent_at, lead.consent_source, lead.consent_proof, lead.contract_exemption)
+    if lead.status == "dnc":
+        next_at, reason = None, "dnc"
+    elif not consent_valid(record, rules.profile, now):
+        next_at, reason = None, "no_consent"
+    elif pending:
+        next_at, reason = pending[0].due_at, "callback"
+    else:
+        plan = plan_for(session, lead, rules, now)
+        next_at, reason = plan.at, plan.reason
+        # The stored schedule may be later than the policy's view (e.g. held back by the cap at claim time).
+        if next_at is not None and lead.next_attempt_at is not None and lead.next_attempt_at > next_at:
+            next_at, reason = lead.next_attempt_at, "cap"
+    return LeadDetails(lead, campaign, attempts, callbacks, next_at, reason)

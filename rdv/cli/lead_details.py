@@ -1,0 +1,54 @@
+"""`rdv leads show LEAD_ID`: a lead's attempts, and when and why it will next be tried.
+
+Kept apart from the leads import commands so that each group's owner edits only its own module; the
+`leads` group registers this command (see rdv/cli/__init__.py).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from campaigns.explain import next_attempt_reason, when_text
+from campaigns.services import lead_details
+from config.i18n import _
+from rdv.cli.common import console, wired
+
+app = typer.Typer(no_args_is_help=True, help="Leads: prospects of a campaign.")
+
+
+def mask(phone: str) -> str:
+    """A phone number with its middle hidden, as it may appear on a shared screen."""
+    return phone[:4] + "•" * max(len(phone) - 6, 0) + phone[-2:] if len(phone) > 6 else phone
+
+
+@app.command("show")
+def show(
+    lead_id: int,
+    at: str | None = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601)."),
+) -> None:
+    """Show a lead's attempts and when and why it will next be tried."""
+    now = datetime.fromisoformat(at) if at else datetime.now(UTC)
+    with wired() as application, application.sessions() as session:
+        details = lead_details(session, lead_id, now, application.settings.centre_timezone)
+        lead, zone = details.lead, details.lead.timezone or details.campaign.timezone
+        console.print(_("Lead {id} · campaign {campaign} · {phone} · {zone} · status {status}").format(
+            id=lead.id, campaign=details.campaign.name, phone=mask(lead.phone_e164), zone=zone,
+            status=_(lead.status)))
+        table = Table("#", _("When"), _("Outcome"), _("Disposition"), _("Agent"))
+        for attempt in details.attempts:
+            table.add_row(str(attempt.attempt_no), when_text(attempt.created_at, zone), attempt.outcome or "…",
+                          attempt.disposition, escape(attempt.agent))
+        console.print(table)
+        for callback in details.callbacks:
+            console.print(_("Callback {when} for {agent}: {status}").format(
+                when=when_text(callback.due_at, zone), agent=callback.agent or _("anyone"), status=_(callback.status)))
+        reason = next_attempt_reason(details.reason, details.campaign.profile)
+        if details.next_at is None:
+            console.print(_("Not tried again: {reason}.").format(reason=reason))
+        else:
+            console.print(_("Next attempt: {when}, because of {reason}.").format(
+                when=when_text(details.next_at, zone), reason=reason))
