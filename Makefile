@@ -22,7 +22,7 @@ test: $(VENV)/.installed
 	$(MAKE) lint typecheck pytest
 
 lint:
-	$(BIN)/ruff check config leads campaigns dialer reports billing rdv tests bench
+	$(BIN)/ruff check .
 
 typecheck:
 	$(BIN)/mypy
