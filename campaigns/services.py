@@ -19,7 +19,7 @@ from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
 from campaigns.profiles import ConsentRecord, consent_required, consent_valid
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
-from config.i18n import ngettext
+from config.i18n import _
 from leads.models import Lead
 
 
@@ -48,11 +48,15 @@ def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
             ~and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != ""),
         )) or 0
         if missing:
-            conflicts.append(Conflict("consent", ngettext(
-                "{n} lead has no provable consent (date, source, proof) nor a contract in progress: "
-                "{profile} forbids calling it",
-                "{n} leads have no provable consent (date, source, proof) nor a contract in progress: "
-                "{profile} forbids calling them", missing).format(n=missing, profile=rules.profile.name)))
+            # Two msgids rather than ngettext: the count is never 0 here, and French and English agree on 1.
+            message = (
+                _("One lead has no provable consent (date, source, proof) nor a contract in progress: "
+                  "{profile} forbids calling it")
+                if missing == 1
+                else _("{n} leads have no provable consent (date, source, proof) nor a contract in progress: "
+                       "{profile} forbids calling them")
+            )
+            conflicts.append(Conflict("consent", message.format(n=missing, profile=rules.profile.name)))
     return conflicts
 
 
