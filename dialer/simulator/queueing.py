@@ -1,0 +1,197 @@
+"""The human path after AMD: the campaign queue with its 2-second limit, the agent leg, the end of the call."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING
+
+from dialer.simulator import messages as m
+from dialer.simulator.members import Member
+from dialer.simulator.messages import Chan
+
+if TYPE_CHECKING:
+    from dialer.simulator.dialplan import SimCall
+
+
+async def queue_caller(call: SimCall) -> None:
+    """Join the queue, wait up to the limit for a free member, then talk or drop."""
+    one, emit, queue = call.one, call.emit, call.spec.queue
+    one.priority = 5
+    joined = call.core.now_s()
+    emit(m.device_state(f"Queue:{queue}", "RINGING"))
+    waiting = call.core.queues.waiting.setdefault(queue, [])
+    waiting.append(call.spec.call_id)
+    position = str(len(waiting))
+    emit(m.chan_event("QueueCallerJoin", one, ("Queue", queue), ("Position", position), ("Count", position),
+                      privilege="agent"))
+    emit(m.chan_event("MusicOnHoldStart", one, ("Class", "default")))
+    try:
+        member = await _wait_for_member(call, queue, call.spec.queue_timeout_s)
+    finally:
+        waiting.remove(call.spec.call_id)
+    hold = round(call.core.now_s() - joined)
+    if member is None:
+        _abandon(call, queue, hold)
+        await call.wait(call.spec.message_s)
+        call.hang_up_from_dialplan()
+        return
+    call.member = member
+    bridge_id = _connect(call, member, hold)
+    started = call.core.now_s()
+    await call.wait(float("inf") if member.real else call.core.draw_talk())
+    _caller_hangs_up(call, member, bridge_id, hold, round(call.core.now_s() - started))
+
+
+async def _wait_for_member(call: SimCall, queue: str, limit_s: float) -> Member | None:
+    queues, clock = call.core.queues, call.core.clock
+    deadline = call.core.now_s() + limit_s
+    while True:
+        member = queues.pick(queue)
+        if member is not None:
+            return member
+        remaining = deadline - call.core.now_s()
+        if remaining <= 0:
+            return None
+        freed = asyncio.ensure_future(queues.freed.wait())
+        timer = asyncio.ensure_future(clock.sleep(remaining))
+        try:
+            await asyncio.wait({freed, timer}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            freed.cancel()
+            timer.cancel()
+        if call.hangup_cause is not None:
+            return None
+
+
+def _abandon(call: SimCall, queue: str, hold: int) -> None:
+    one, emit = call.one, call.emit
+    emit(m.chan_event("QueueCallerAbandon", one, ("Queue", queue), ("Position", "1"), ("OriginalPosition", "1"),
+                      ("HoldTime", str(hold)), privilege="agent"))
+    emit(m.chan_event("MusicOnHoldStop", one))
+    emit(m.device_state(f"Queue:{queue}", "NOT_INUSE"))
+    emit(_leave(call, queue))
+    one.priority = 6  # Playback of the dropped-call information message
+
+
+def _leave(call: SimCall, queue: str) -> m.Message:
+    count = str(len(call.core.queues.waiting.get(queue, [])))
+    return m.chan_event("QueueCallerLeave", call.one, ("Queue", queue), ("Position", "1"), ("Count", count),
+                        privilege="agent")
+
+
+def _agent_legs(call: SimCall, member: Member) -> tuple[Chan, Chan]:
+    target = member.interface.rsplit("/", 1)[0] if member.interface.count("/") > 1 else member.interface
+    resource = target.split("/", 1)[-1]
+    exten, _, context = resource.partition("@")
+    name = f"{target}-{call.core.next_local()}"
+    now, linked = call.core.clock.now(), call.spec.call_id
+    one = Chan(f"{name};1", call.core.new_uniqueid(), linked, context or "agents", exten, now)
+    two = Chan(f"{name};2", call.core.new_uniqueid(), linked, context or "agents", exten, now, state=4)
+    return one, two
+
+
+def _connect(call: SimCall, member: Member, hold: int) -> str:
+    """The agent leg rings, answers at once (auto-answer) and is bridged to the caller: the captured order."""
+    one, emit, queue, view = call.one, call.emit, call.spec.queue, member.view
+    a1, a2 = call.agent_legs = _agent_legs(call, member)
+    device = member.view.state_interface
+    for chan in (a1, a2):
+        call.core.add_channel(chan)
+        emit(m.chan_event("Newchannel", chan))
+    a1.cid_num, a1.cid_name = one.cid_num, one.cid_name
+    emit(m.newcallerid(a1))
+    a2.cid_num, a2.cid_name, a2.con_num, a2.con_name = one.cid_num, one.cid_name, one.cid_num, one.cid_name
+    emit(m.newcallerid(a2))
+    emit(m.chan_event("NewConnectedLine", a2))
+    emit(m.local_bridge(a1, a2, optimization=False))
+    called = Chan(a1.name, a1.uniqueid, a1.linkedid, a1.context, one.exten, a1.created, cid_num=a1.cid_num,
+                  cid_name=a1.cid_name, con_num=one.cid_num, con_name=one.cid_name)
+    member_keys = (("Queue", queue), ("Interface", view.interface), ("MemberName", view.name))
+    emit(m.agent_event("AgentCalled", one, called, *member_keys))
+    emit(m.dial("DialBegin", a1, one, ("DialString", view.interface)))
+    a2.state, a2.context, a2.exten = 6, "agentphone", "s"
+    emit(m.chan_event("Newstate", a2))
+    a1.state, a1.exten, a1.con_num, a1.con_name = 6, one.exten, one.cid_num, one.cid_name
+    emit(m.chan_event("Newstate", a1))
+    emit(m.chan_event("NewConnectedLine", a1))
+    emit(m.device_state(device, "INUSE"))
+    view.status = 2
+    emit(m.queue_member_status(queue, view))
+    emit(m.device_state(f"Queue:{queue}_avail", "NOT_INUSE"))
+    emit(m.device_state(device, "INUSE"))
+    emit(m.dial("DialEnd", a1, one, ("DialStatus", "ANSWER")))
+    emit(m.chan_event("MusicOnHoldStop", one))
+    emit(m.device_state(f"Queue:{queue}", "NOT_INUSE"))
+    emit(_leave(call, queue))
+    emit(m.agent_event("AgentConnect", one, a1, *member_keys, ("HoldTime", str(hold)), ("RingTime", "0")))
+    bridge_id = call.core.new_bridge_id()
+    emit(m.bridge("BridgeCreate", bridge_id, 0))
+    emit(m.bridge("BridgeEnter", bridge_id, 1, a1))
+    emit(m.bridge("BridgeEnter", bridge_id, 2, one))
+    one.bridge = a1.bridge = bridge_id
+    return bridge_id
+
+
+def _caller_hangs_up(call: SimCall, member: Member, bridge_id: str, hold: int, talk: int) -> None:
+    """The callee ends the conversation: Asterisk 22's captured teardown, with AgentComplete reason `caller`."""
+    one, two, emit, queue, view = call.one, call.two, call.emit, call.spec.queue, member.view
+    assert call.agent_legs is not None
+    a1, a2 = call.agent_legs
+    two.priority = 6
+    emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
+    emit(m.chan_event("HangupRequest", one, ("Cause", "0")))
+    emit(m.hangup(two, 0))
+    member_keys = (("Queue", queue), ("Interface", view.interface), ("MemberName", view.name))
+    emit(m.agent_event("AgentComplete", one, a1, *member_keys, ("HoldTime", str(hold)), ("TalkTime", str(talk)),
+                       ("Reason", "caller")))
+    emit(m.bridge("BridgeLeave", bridge_id, 1, one))
+    emit(m.bridge("BridgeLeave", bridge_id, 0, a1))
+    a2.priority = 2
+    emit(m.chan_event("HangupRequest", a2, ("Cause", "16")))
+    emit(m.hangup(a1, 16))
+    emit(m.device_state(call.device, "NOT_INUSE"))
+    emit(m.bridge("BridgeDestroy", bridge_id, 0))
+    emit(m.device_state(view.state_interface, "NOT_INUSE"))
+    view.status, view.calls_taken, view.last_call = 1, view.calls_taken + 1, int(call.core.clock.now().timestamp())
+    emit(m.queue_member_status(queue, view))
+    emit(m.chan_event("SoftHangupRequest", one, ("Cause", "16")))
+    emit(m.chan_event("SoftHangupRequest", a2, ("Cause", "16")))
+    emit(m.hangup(a2, 16))
+    emit(m.hangup(one, 16))
+    emit(m.device_state(view.state_interface, "NOT_INUSE"))
+    emit(m.device_state(call.device, "NOT_INUSE"))
+
+
+def hang_up_by_action(call: SimCall) -> None:
+    """A Hangup action ended the call: the named channel first, then the rest; AgentComplete if it was bridged."""
+    cause = call.hangup_cause or 16
+    emit = call.emit
+    live = call.channels
+    first = next((c for c in live if c.name == call.hangup_channel), call.one)
+    emit(m.chan_event("HangupRequest", first, ("Cause", str(cause))))
+    if call.member is not None and call.agent_legs is not None:
+        by_agent = first in call.agent_legs
+        view = call.member.view
+        emit(m.agent_event("AgentComplete", call.one, call.agent_legs[0], ("Queue", call.spec.queue),
+                           ("Interface", view.interface), ("MemberName", view.name), ("HoldTime", "0"),
+                           ("TalkTime", "0"), ("Reason", "agent" if by_agent else "caller")))
+        view.status, view.calls_taken = 1, view.calls_taken + 1
+    emit(m.hangup(first, cause))
+    for chan in live:
+        if chan is not first:
+            emit(m.hangup(chan, 16 if call.answered else 0))
+    emit(m.device_state(call.device, "NOT_INUSE"))
+    if not call.answered:
+        call.emit(m.originate_response(call.spec.action_id, False, call.device, call.one, call.spec.app_context,
+                                       call.spec.app_exten, 1))
+
+
+async def wrap_up(call: SimCall, member: Member) -> None:
+    """A simulated agent stays busy for its wrap-up time; a real one is free as soon as the call ends."""
+    if not member.real:
+        try:
+            await call.core.clock.sleep(call.core.draw_wrap())
+        except asyncio.CancelledError:
+            call.core.queues.release(member, call.core.now_s())
+            raise
+    call.core.queues.release(member, call.core.now_s())

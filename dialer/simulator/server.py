@@ -1,0 +1,204 @@
+"""The simulator's TCP side: AMI sessions (banner, Login/Logoff, actions, events) and a fault mode for tests."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from dataclasses import dataclass
+
+from config.clock import Clock
+from dialer.amiwire import AmiParser, Message, banner, serialize
+from dialer.simulator import messages as m
+from dialer.simulator.actions import ACTIONS
+from dialer.simulator.core import SimulatedPbx
+from dialer.simulator.members import AgentProfile
+from dialer.simulator.outcomes import OutcomeModel, ScriptedOutcomes
+
+log = logging.getLogger(__name__)
+GARBAGE = b"\x00\xffthis line is not AMI at all\r\n"
+
+
+@dataclass
+class Faults:
+    """What a test can break: slow answers, garbage lines, a connection cut after some messages."""
+
+    response_delay_s: float = 0.0  # wall seconds before each action's response
+    garbage_every: int = 0  # write a malformed line before every n-th message
+    cut_after: int = 0  # close every session after this many more messages (0: never)
+
+
+class _Session:
+    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.reader, self.writer = reader, writer
+        self.authenticated = False
+        self.sent = 0
+        self.transcript: list[bytes] | None = None
+
+    def write(self, data: bytes) -> None:
+        if not self.writer.is_closing():
+            self.writer.write(data)
+            if self.transcript is not None:
+                self.transcript.append(data)
+
+    def close(self) -> None:
+        self.writer.close()
+
+
+class PbxSimulator:
+    """An Asterisk stand-in speaking AMI on TCP; `start()` binds (port 0 picks a free one), `stop()` ends it."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        seed: int = 0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        username: str = "rdv",
+        secret: str = "rdv",
+        outcomes: OutcomeModel | ScriptedOutcomes | None = None,
+        agent_profile: AgentProfile | None = None,
+        default_queue: str = "rdv",
+        record: bool = False,
+    ) -> None:
+        self.host, self.port = host, port
+        self.username, self.secret = username, secret
+        self.faults = Faults()
+        self.pbx = SimulatedPbx(clock, seed, self._broadcast, outcomes, agent_profile, default_queue)
+        self._server: asyncio.Server | None = None
+        self._sessions: set[_Session] = set()
+        self.record = record
+        self.transcripts: list[list[bytes]] = []
+        self.logins = 0
+
+    async def start(self) -> None:
+        """Listen; after a `stop()` this is a PBX restart: no calls, same static members, same port."""
+        self.pbx.reset()
+        self._server = await asyncio.start_server(self._serve, self.host, self.port, reuse_address=True)
+        self.port = self._server.sockets[0].getsockname()[1]
+        log.info("PBX simulator listening on %s:%s", self.host, self.port)
+
+    async def stop(self) -> None:
+        """Stop listening, drop every session and every call (an Asterisk shutdown)."""
+        if self._server is not None:
+            self._server.close()
+        self.cut()
+        self.pbx.reset()
+        if self._server is not None:
+            await self._server.wait_closed()
+            self._server = None
+
+    async def __aenter__(self) -> PbxSimulator:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def cut(self) -> None:
+        """Close every manager connection now; calls go on."""
+        for session in list(self._sessions):
+            session.close()
+        self._sessions.clear()
+
+    def inject_garbage(self, data: bytes = GARBAGE) -> None:
+        """Write raw bytes to every logged-in session."""
+        for session in list(self._sessions):
+            if session.authenticated:
+                session.write(data)
+
+    def declare_real_agent(self, interface: str) -> None:
+        """Calls to this member wait for a Hangup action instead of a simulated talk time."""
+        self.pbx.queues.real_interfaces.add(interface)
+        for members in self.pbx.queues.members.values():
+            if interface in members:
+                members[interface].real = True
+
+    def add_simulated_agents(self, count: int, queue: str) -> list[str]:
+        """`count` static members `Local/agentN@agents/n` named AgentN in `queue`; their interfaces."""
+        interfaces = [f"Local/agent{n}@agents/n" for n in range(1, count + 1)]
+        for n, interface in enumerate(interfaces, start=1):
+            self.pbx.add_static_member(queue, interface, f"Agent{n}")
+        return interfaces
+
+    @property
+    def live_channels(self) -> list[str]:
+        return list(self.pbx.channels)
+
+    async def _serve(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        session = _Session(reader, writer)
+        if self.record:
+            session.transcript = []
+            self.transcripts.append(session.transcript)
+        self._sessions.add(session)
+        parser = AmiParser(expect_banner=False)
+        try:
+            session.write(serialize(banner()))
+            while data := await reader.read(65536):
+                for action in parser.feed(data):
+                    if not await self._handle(session, action):
+                        return
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._sessions.discard(session)
+            session.close()
+
+    async def _handle(self, session: _Session, action: Message) -> bool:
+        """Answer one action; False ends the session (Logoff, failed login)."""
+        if self.faults.response_delay_s:
+            await asyncio.sleep(self.faults.response_delay_s)
+        name, action_id = action.get("Action").lower(), action.get("ActionID")
+        if name == "login":
+            return self._login(session, action)
+        if name == "logoff":
+            self._send(session, Message([("Response", "Goodbye"), ("ActionID", action_id),
+                                         ("Message", "Thanks for all the fish.")]))
+            return False
+        if not session.authenticated:
+            self._send(session, m.response(False, action_id, "Permission denied"))
+            return True
+        handler = ACTIONS.get(name)
+        if handler is None:
+            self._send(session, m.response(False, action_id, "Invalid/unknown command"))
+            return True
+        replies = handler(self.pbx, action)
+        self._send(session, replies[0])
+        for reply in replies[1:]:
+            (self._send(session, reply) if reply.get("ActionID") else self._broadcast(reply))
+        return True
+
+    def _login(self, session: _Session, action: Message) -> bool:
+        action_id = action.get("ActionID")
+        if action.get("Username") != self.username or action.get("Secret") != self.secret:
+            self._send(session, m.response(False, action_id, "Authentication failed"))
+            log.warning("AMI login refused for user %r", action.get("Username"))
+            return False
+        session.authenticated = True
+        self.logins += 1
+        self._send(session, m.response(True, action_id, "Authentication accepted"))
+        self._send(session, Message([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", "37"),
+                                     ("LastReload", "37"), ("Status", "Fully Booted")]))
+        return True
+
+    def _send(self, session: _Session, message: Message) -> None:
+        self._write(session, serialize(message))
+
+    def _broadcast(self, message: Message) -> None:
+        data = serialize(message)
+        for session in list(self._sessions):
+            if session.authenticated:
+                self._write(session, data)
+
+    def _write(self, session: _Session, data: bytes) -> None:
+        faults = self.faults
+        session.sent += 1
+        if faults.garbage_every and session.sent % faults.garbage_every == 0:
+            session.write(GARBAGE)
+        session.write(data)
+        if faults.cut_after:
+            faults.cut_after -= 1
+            if faults.cut_after == 0:
+                log.info("fault: cutting every manager connection")
+                with contextlib.suppress(Exception):
+                    asyncio.get_running_loop().call_soon(self.cut)
