@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from rdv.cli import campaigns, clients, database, lead_details
+from rdv.cli import campaigns, clients, database, lead_details, leads
 from rdv.cli.common import app, run_app
 
 app.add_typer(clients.app, name="client")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(database.app, name="db")
-app.add_typer(lead_details.app, name="leads")  # until a leads group exists: then register lead_details.show there
+leads.app.command("show")(lead_details.show)
+app.add_typer(leads.app, name="leads")
 
 
 def main() -> None:

@@ -1,0 +1,207 @@
+"""Import a lead file into a campaign, all or nothing, with its quality report and rejects file.
+
+One transaction holds the whole import: a failure at any row, or a killed process, leaves the
+database as it was, and the rejects file appears only once the leads are committed. Rows stream
+through in batches, so memory holds one batch plus the set of numbers already seen.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.i18n import _
+from leads import store
+from leads.columns import ColumnMapping, resolve
+from leads.errors import EmptyFile
+from leads.reader import Source, open_source
+from leads.report import QualityReport, label
+from leads.rows import Draft, Rejection, RowBuilder
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportTarget:
+    """The campaign that receives the leads, as plain values (leads never imports campaigns)."""
+
+    campaign_id: int
+    client_id: int
+    timezone: str = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """How to read the file: phone region, explicit column mapping, sheet, batch size."""
+
+    region: str = "FR"
+    mapping: dict[str, str] = field(default_factory=dict)
+    sheet: str | None = None
+    batch: int = store.BATCH
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    import_id: int
+    report: QualityReport
+    rejects_path: Path
+
+
+def rejects_path_for(path: Path) -> Path:
+    """`fichier.csv` → `fichier.rejets.csv`, beside the input."""
+    return path.with_name(f"{path.stem}.rejets.csv")
+
+
+def import_leads(
+    sessions: sessionmaker[Session], target: ImportTarget, path: Path, options: ImportOptions, now: datetime,
+    progress: Progress | None = None,
+) -> ImportResult:
+    """Import `path` into the campaign; raises a LeadFileError (nothing stored) if it cannot be read."""
+    source = open_source(path, options.sheet)
+    mapping = resolve(str(path), source.headers, options.mapping)
+    rejects_path = rejects_path_for(path)
+    partial = rejects_path.with_name(rejects_path.name + ".part")
+    try:
+        with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+            rejects = csv.writer(handle, delimiter=source.delimiter or ";")
+            rejects.writerow([*mapping.headers, _("reason")])
+            with sessions.begin() as session:
+                run = _Run(session, target, source, mapping, options, now, rejects, progress)
+                import_id, report = run.execute()
+                report.rejects_file = str(rejects_path)
+                store.finish_import(session, import_id, report)
+        os.replace(partial, rejects_path)
+    finally:
+        partial.unlink(missing_ok=True)
+    return ImportResult(import_id, report, rejects_path)
+
+
+class _Run:
+    """The state of one import while rows stream through."""
+
+    def __init__(
+        self, session: Session, target: ImportTarget, source: Source, mapping: ColumnMapping,
+        options: ImportOptions, now: datetime, rejects: Any, progress: Progress | None,
+    ) -> None:
+        self.session = session
+        self.target = target
+        self.source = source
+        self.mapping = mapping
+        self.options = options
+        self.now = now
+        self.rejects = rejects
+        self.progress = progress
+        self.builder = RowBuilder(mapping, options.region, target.timezone, now, store.text_limits())
+        self.width = len(mapping.headers)
+        self.report = QualityReport(
+            file=source.path.name, kind=source.kind, encoding=source.encoding, delimiter=source.delimiter,
+            sheet=source.sheet, columns=mapping.describe(), custom_fields=[h for _i, h in mapping.custom],
+        )
+        self.seen: dict[str, int] = {}
+
+    def execute(self) -> tuple[int, QualityReport]:
+        session, target = self.session, self.target
+        store.lock_campaign(session, target.campaign_id)
+        self.report.already_imported = store.imports_of_file(session, target.campaign_id, self.source.sha256)
+        self.existing = store.campaign_numbers(session, target.campaign_id)
+        self.blocked = store.do_not_call_numbers(session, target.client_id)
+        self.import_id = store.start_import(
+            session, target.campaign_id, self.source.path.name, self.source.sha256, self.now
+        )
+        self.lead_ids = store.IdBlock(session, store.LEADS)
+        self.phone_ids = store.IdBlock(session, store.PHONES)
+        self.defaults = store.lead_defaults(self.now)
+        self.defaults.update(campaign_id=target.campaign_id, import_id=self.import_id)
+        batch: list[tuple[int, list[str]]] = []
+        for row in self.source.rows():
+            batch.append(row)
+            if len(batch) >= self.options.batch:
+                self._write(batch)
+                batch = []
+        self._write(batch)
+        if self.report.rows_read == 0:
+            raise EmptyFile(str(self.source.path), _("no data row under the header"))
+        return self.import_id, self.report
+
+    def _write(self, batch: list[tuple[int, list[str]]]) -> None:
+        if not batch:
+            return
+        drafts: list[Draft] = []
+        for number, cells in batch:
+            outcome = self._check(number, cells)
+            if isinstance(outcome, Rejection):
+                self._reject(cells, outcome)
+            else:
+                drafts.append(outcome)
+        self._insert(drafts)
+        self.report.rows_read += len(batch)
+        if self.progress is not None:
+            self.progress(self.report.rows_read, self.source.rows_hint)
+
+    def _check(self, number: int, cells: list[str]) -> Draft | Rejection:
+        if len(cells) > self.width and any(cells[self.width:]):
+            return Rejection("too_many_cells")
+        outcome = self.builder.build(cells)
+        if isinstance(outcome, Rejection):
+            return outcome
+        numbers = [phone.e164 for phone, _header in outcome.phones]
+        if self.blocked and any(n in self.blocked for n in numbers):
+            return Rejection("do_not_call")
+        for n in numbers:
+            if n in self.seen:
+                return Rejection("duplicate_in_file", value=str(self.seen[n]))
+            if n in self.existing:
+                return Rejection("duplicate_in_campaign")
+        for n in numbers:
+            self.seen[n] = number
+        return outcome
+
+    def _reject(self, cells: list[str], rejection: Rejection) -> None:
+        self.report.rejected[rejection.reason] += 1
+        reason = label(rejection.reason)
+        if rejection.reason == "duplicate_in_file":
+            reason = _("duplicate of row {row}").format(row=rejection.value)
+        elif rejection.column:
+            reason = f"{reason} ({rejection.column})"
+        self.rejects.writerow([*cells[: self.width], reason])
+
+    def _insert(self, drafts: list[Draft]) -> None:
+        if not drafts:
+            return
+        report = self.report
+        lead_ids = self.lead_ids.take(len(drafts))
+        phone_count = sum(len(d.phones) for d in drafts)
+        phone_ids = iter(self.phone_ids.take(phone_count))
+        leads: list[dict[str, Any]] = []
+        phones: list[dict[str, Any]] = []
+        campaign_id = self.target.campaign_id
+        for lead_id, draft in zip(lead_ids, drafts, strict=True):
+            values = self.defaults.copy()
+            values.update(draft.values)
+            values["id"] = lead_id
+            leads.append(values)
+            for rank, (phone, header) in enumerate(draft.phones):
+                phones.append({
+                    "id": next(phone_ids), "lead_id": lead_id, "campaign_id": campaign_id, "e164": phone.e164,
+                    "line_type": phone.line_type, "region": phone.region, "timezone": phone.timezone,
+                    "rank": rank, "source_column": header[:200],
+                })
+            report.phone_types[draft.values["phone_type"]] += 1
+            report.departements[draft.departement or "?"] += 1
+            report.secondary_phones_dropped += draft.dropped_phones
+            if values["consent_at"] is not None:
+                report.consent["recorded"] += 1
+            elif values["contract_exemption"]:
+                report.consent["contract"] += 1
+            else:
+                report.consent["none"] += 1
+        store.insert_rows(self.session, leads, phones)
+        report.leads_created += len(leads)
+        report.phones_created += len(phones)

@@ -1,0 +1,168 @@
+"""Storage of leads, their phones, imports and the do-not-call list (SQLAlchemy 2 `select()`).
+
+Bulk writes go through Core `insert()` with ids chosen beforehand, so that a lead and its phones
+are written in one executemany each without reading ids back; the ORM unit of work would take
+minutes for a million leads.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from datetime import UTC, datetime
+from typing import Any, cast
+
+from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from leads.errors import ImportNotFound
+from leads.models import DoNotCall, Lead, LeadImport, LeadPhone
+from leads.report import QualityReport
+
+LEADS = cast(Table, Lead.__table__)
+PHONES = cast(Table, LeadPhone.__table__)
+BATCH = 5000
+
+
+def text_limits() -> dict[str, int]:
+    """The length of each text column of a lead, so that long cells are cut rather than refused."""
+    return {c.name: int(length) for c in LEADS.columns if (length := getattr(c.type, "length", None))}
+
+
+def lead_defaults(now: datetime) -> dict[str, Any]:
+    """Every column of a new lead with its starting value (executemany needs the same keys each row)."""
+    return {
+        "external_ref": "", "civility": "", "last_name": "", "first_name": "", "company": "", "address": "",
+        "postcode": "", "city": "", "email": "", "custom": {}, "phone_e164": "", "phone_type": "unknown",
+        "timezone": "", "country": "FR", "subdivision": "", "consent_at": None, "consent_source": "",
+        "consent_proof": "", "contract_exemption": False, "status": "new", "attempts": 0, "last_outcome": "",
+        "last_attempt_at": None, "next_attempt_at": None, "refused_at": None, "priority": 0, "claimed_by": "",
+        "claimed_at": None, "created_at": now,
+    }
+
+
+def lock_campaign(session: Session, campaign_id: int) -> None:
+    """Serialise imports into one campaign (PostgreSQL; SQLite has one writer anyway)."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT id FROM campaigns WHERE id = :id FOR UPDATE"), {"id": campaign_id})
+
+
+def campaign_numbers(session: Session, campaign_id: int) -> set[str]:
+    """Every E.164 already held by a lead of the campaign."""
+    rows = session.execute(select(LeadPhone.e164).where(LeadPhone.campaign_id == campaign_id))
+    return {row[0] for row in rows}
+
+
+def do_not_call_numbers(session: Session, client_id: int) -> set[str]:
+    """Numbers on the internal do-not-call list for this client or for everyone."""
+    query = select(DoNotCall.e164).where((DoNotCall.client_id == client_id) | DoNotCall.client_id.is_(None))
+    return {row[0] for row in session.execute(query)}
+
+
+def add_do_not_call(session: Session, e164: str, client_id: int | None = None, reason: str = "") -> None:
+    """Put a number on the internal do-not-call list (for one client, or everyone)."""
+    session.add(DoNotCall(e164=e164, client_id=client_id, reason=reason))
+    session.flush()
+
+
+def imports_of_file(session: Session, campaign_id: int, sha256: str) -> list[int]:
+    """Earlier imports of the same file (same content) into the campaign."""
+    query = select(LeadImport.id).where(LeadImport.campaign_id == campaign_id, LeadImport.sha256 == sha256)
+    return list(session.scalars(query.order_by(LeadImport.id)))
+
+
+def start_import(session: Session, campaign_id: int, filename: str, sha256: str, now: datetime) -> int:
+    """Record the import (its first write also takes SQLite's write lock for the whole import)."""
+    row = LeadImport(campaign_id=campaign_id, filename=filename[:500], sha256=sha256, imported_at=now, report={})
+    session.add(row)
+    session.flush()
+    return row.id
+
+
+class IdBlock:
+    """Ids for new rows of a table, reserved before insertion (sequence on PostgreSQL, max+1 on SQLite)."""
+
+    def __init__(self, session: Session, table: Table) -> None:
+        self.session = session
+        self.table = table
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+        self.next_id = 0
+        if not self.postgres:
+            # Safe: the import already wrote, so SQLite's write lock is held until commit.
+            self.next_id = (session.scalar(select(func.max(table.c.id))) or 0) + 1
+
+    def take(self, count: int) -> list[int]:
+        if self.postgres:
+            query = text(f"SELECT nextval(pg_get_serial_sequence('{self.table.name}', 'id')) "
+                         "FROM generate_series(1, :n)")
+            return [row[0] for row in self.session.execute(query, {"n": count})]
+        first, self.next_id = self.next_id, self.next_id + count
+        return list(range(first, self.next_id))
+
+
+def insert_rows(session: Session, leads: Sequence[dict[str, Any]], phones: Sequence[dict[str, Any]]) -> None:
+    """Write leads then their phones, each in one executemany."""
+    if leads:
+        session.execute(insert(LEADS), leads)
+    if phones:
+        session.execute(insert(PHONES), phones)
+
+
+def finish_import(session: Session, import_id: int, report: QualityReport) -> None:
+    """Store the counts and the report with the import."""
+    session.execute(
+        update(LeadImport).where(LeadImport.id == import_id).values(
+            rows_read=report.rows_read, leads_created=report.leads_created, duplicates=report.duplicates,
+            rejected=report.rejected_rows, report=report.to_json(),
+        )
+    )
+
+
+def get_import(session: Session, campaign_id: int, import_id: int | None = None) -> LeadImport:
+    """One import of the campaign, the latest when no number is given."""
+    query = select(LeadImport).where(LeadImport.campaign_id == campaign_id)
+    if import_id is not None:
+        query = query.where(LeadImport.id == import_id)
+    found = session.scalar(query.order_by(LeadImport.id.desc()).limit(1))
+    if found is None:
+        raise ImportNotFound(import_id)
+    return found
+
+
+def list_imports(session: Session, campaign_id: int) -> list[LeadImport]:
+    return list(session.scalars(select(LeadImport).where(LeadImport.campaign_id == campaign_id)
+                                .order_by(LeadImport.id)))
+
+
+def custom_fields(session: Session, campaign_id: int) -> list[str]:
+    """Custom-field names of the campaign's leads, in the order their files had them."""
+    names: dict[str, None] = {}
+    for imported in list_imports(session, campaign_id):
+        names.update(dict.fromkeys((imported.report or {}).get("custom_fields", [])))
+    return list(names)
+
+
+EXPORT_COLUMNS = (
+    "id", "external_ref", "civility", "last_name", "first_name", "phone_e164", "phone_type", "postcode",
+    "city", "status", "attempts", "last_outcome", "next_attempt_at", "timezone", "custom",
+)
+
+
+def iter_export_rows(session: Session, campaign_id: int, batch: int = 2000) -> Iterator[dict[str, Any]]:
+    """The campaign's leads in id order, streamed (a server-side cursor on PostgreSQL)."""
+    columns = [LEADS.c[name] for name in EXPORT_COLUMNS]
+    query = select(*columns).where(LEADS.c.campaign_id == campaign_id).order_by(LEADS.c.id)
+    result = session.execute(query, execution_options={"yield_per": batch})
+    for row in result.mappings():
+        yield dict(row)
+
+
+def count_leads(session: Session, campaign_id: int) -> int:
+    return int(session.scalar(select(func.count()).select_from(LEADS).where(LEADS.c.campaign_id == campaign_id))
+               or 0)
+
+
+def utc(value: datetime | None) -> datetime | None:
+    """Aware UTC, whatever the driver handed back."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)

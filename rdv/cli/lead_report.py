@@ -1,0 +1,99 @@
+"""How a lead file's quality report and the import's progress look on the terminal."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from config.i18n import _, fmt_number, fmt_percent
+from leads.importer import Progress as ProgressCallback
+from leads.report import QualityReport, label, line_type_label
+
+TOP_DEPARTEMENTS = 15
+
+
+def _share(count: int, total: int) -> str:
+    return fmt_percent(count / total) if total else "—"
+
+
+def render(console: Console, report: QualityReport, import_id: int, all_departements: bool = False) -> None:
+    """The "contrôle qualité du fichier": summary, rejections, phone types, départements."""
+    title = _("Lead file quality check — import #{id}: {file}").format(id=import_id, file=report.file)
+    summary = Table(title=title, show_header=False, title_justify="left")
+    summary.add_column(style="bold")
+    summary.add_column(justify="right")
+    read = report.rows_read
+    if report.kind == "xlsx":
+        summary.add_row(_("Sheet"), report.sheet)
+    else:
+        delimiter = {"\t": _("tab")}.get(report.delimiter, report.delimiter)
+        summary.add_row(_("Encoding / delimiter"), f"{report.encoding} / {delimiter}")
+    summary.add_row(_("Rows read"), fmt_number(read))
+    summary.add_row(_("Leads created"), fmt_number(report.leads_created))
+    summary.add_row(_("Duplicates in the file"), fmt_number(report.rejected["duplicate_in_file"]))
+    summary.add_row(_("Already in the campaign"), fmt_number(report.rejected["duplicate_in_campaign"]))
+    summary.add_row(_("Rejected rows"), fmt_number(report.rejected_rows))
+    summary.add_row(_("Usable rate"), fmt_percent(report.usable_rate))
+    summary.add_row(_("Phone numbers stored"), fmt_number(report.phones_created))
+    summary.add_row(_("With recorded consent"), fmt_number(report.consent["recorded"]))
+    summary.add_row(_("Contract in progress (no consent needed)"), fmt_number(report.consent["contract"]))
+    summary.add_row(_("Without consent"), fmt_number(report.consent["none"]))
+    if report.rejects_file:
+        summary.add_row(_("Rejects file"), report.rejects_file)
+    console.print(summary)
+    if report.already_imported:
+        ids = ", ".join(f"#{i}" for i in report.already_imported)
+        console.print(_("Note: this same file was already imported ({ids}); its leads were not added twice.")
+                      .format(ids=ids))
+    if report.rejected:
+        table = Table(_("Reason"), _("Rows"), _("Share"), title=_("Rows not loaded"), title_justify="left")
+        for reason, count in report.rejected.most_common():
+            table.add_row(label(reason), fmt_number(count), _share(count, read))
+        console.print(table)
+    created = report.leads_created
+    if report.phone_types:
+        table = Table(_("Line type"), _("Leads"), _("Share"), title=_("Main phone by line type"),
+                      title_justify="left")
+        for kind, count in report.phone_types.most_common():
+            table.add_row(line_type_label(kind), fmt_number(count), _share(count, created))
+        console.print(table)
+    if report.departements:
+        table = Table(_("Département"), _("Leads"), _("Share"), title=_("Leads by département"),
+                      title_justify="left")
+        ranked = report.departements.most_common()
+        shown = ranked if all_departements else ranked[:TOP_DEPARTEMENTS]
+        for code, count in shown:
+            table.add_row(_("unknown") if code == "?" else code, fmt_number(count), _share(count, created))
+        rest = ranked[len(shown):]
+        if rest:
+            others = sum(count for _code, count in rest)
+            table.add_row(_("{n} other départements").format(n=len(rest)), fmt_number(others),
+                          _share(others, created))
+        console.print(table)
+
+
+@contextmanager
+def progress_bar(console: Console, interactive: bool) -> Iterator[ProgressCallback]:
+    """A rich progress bar on a terminal; a plain count every 100,000 rows otherwise."""
+    if not interactive:
+        step = [100_000]
+
+        def plain(done: int, _hint: int) -> None:
+            if done >= step[0]:
+                console.print(_("{n} rows read").format(n=fmt_number(done)))
+                step[0] = (done // 100_000 + 1) * 100_000
+
+        yield plain
+        return
+    columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task(_("Importing"), total=None)
+
+        def update(done: int, hint: int) -> None:
+            bar.update(task, completed=done, total=max(hint, done) or None)
+
+        yield update

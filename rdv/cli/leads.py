@@ -1,0 +1,52 @@
+"""`rdv leads …`: import a lead file into a campaign and read its quality report."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+
+import typer
+
+from campaigns import store as campaigns
+from leads import store
+from leads.columns import parse_map_options
+from leads.importer import ImportOptions, ImportTarget, import_leads
+from leads.report import QualityReport
+from rdv.cli import lead_report
+from rdv.cli.common import console, is_interactive, wired
+
+app = typer.Typer(no_args_is_help=True, help="Lead files: import with quality control, reports.")
+
+
+@app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="CSV or XLSX lead file."),
+    campaign: str = typer.Option(..., "--campaign", help="Name of the campaign that receives the leads."),
+    region: str = typer.Option("FR", "--region", help="Country of numbers written without country code."),
+    mapping: list[str] = typer.Option(
+        [], "--map", help='Column mapping "Header=field" (repeatable), e.g. "Tel perso=phone".'
+    ),
+    sheet: str | None = typer.Option(None, "--sheet", help="XLSX sheet to read (default: the first)."),
+) -> None:
+    """Import a lead file: normalise phones, remove duplicates and opted-out numbers, report quality."""
+    with wired() as application:
+        options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet)
+        with application.sessions() as session:
+            found = campaigns.get_campaign(session, campaign)
+            target = ImportTarget(found.id, found.client_id, found.timezone)
+        with lead_report.progress_bar(console, is_interactive()) as progress:
+            result = import_leads(application.sessions, target, file, options, datetime.now(UTC), progress)
+        lead_report.render(console, result.report, result.import_id)
+
+
+@app.command("report")
+def report(
+    campaign: str = typer.Option(..., "--campaign", help="Campaign name."),
+    import_id: int | None = typer.Option(None, "--import", help="Import number (default: the latest)."),
+    all_departements: bool = typer.Option(False, "--all", help="List every département."),
+) -> None:
+    """Show the quality report of a campaign's lead import."""
+    with wired() as application, application.sessions() as session:
+        found = campaigns.get_campaign(session, campaign)
+        imported = store.get_import(session, found.id, import_id)
+        lead_report.render(console, QualityReport.from_json(imported.report), imported.id, all_departements)
