@@ -1,0 +1,278 @@
+"""The dialer engine: pacing decides, the hopper gives leads, the PBX dials, events drive calls and agents.
+
+One asyncio task ticks (every `tick_s` of clock time): agents' wrap-ups expire, quiet calls are checked
+against the PBX, and each campaign dials `lines_to_dial` new leads. Another task consumes the PBX's event
+stream through the call state machine; every transition is stored with its time, and an ended call finishes
+its attempt (retry policy, claim released) exactly once. After a crash or a reconnection, calls the PBX no
+longer has are ended with what is known (see `dialer.recovery`).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import uuid
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.hopper import claim_leads
+from campaigns.outcomes import start_attempt
+from config.clock import Clock
+from dialer import agents as presence
+from dialer import calls, ports, recovery, store
+from dialer import domain_events as de
+from dialer.campaign_view import CampaignView, load_campaign_views
+from dialer.live import DispositionModel, LiveCall, pacing_state, quiet_for
+from dialer.outcome_sink import OutcomeSink
+from dialer.pacing import PacingPolicy, PacingState, lines_to_dial
+from rdv.db import transaction
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class EngineSettings:
+    tick_s: float = 1.0
+    ring_timeout_s: float = 30.0
+    caller_id: str = ""
+    # How often (clock seconds) calls the PBX has been silent about are checked against its channel list.
+    sweep_every_s: float = 10.0
+    centre_timezone: str = "Europe/Paris"
+    policies: Mapping[int, PacingPolicy] = field(default_factory=dict)
+
+
+class Engine:
+    """Dials the campaigns' leads through a PBX on behalf of their logged-in agents."""
+
+    def __init__(
+        self,
+        clock: Clock,
+        pbx: ports.Pbx,
+        sessions: sessionmaker[Session],
+        campaign_ids: Iterable[int],
+        dialer_id: str,
+        disposition_model: DispositionModel | None = None,
+        settings: EngineSettings | None = None,
+    ) -> None:
+        self.clock, self.pbx, self.sessions, self.dialer_id = clock, pbx, sessions, dialer_id
+        self.campaign_ids = list(campaign_ids)
+        self.settings = settings or EngineSettings()
+        self.calls: dict[str, LiveCall] = {}
+        self.agents: dict[str, presence.Agent] = {}
+        self.simulated: set[str] = set()
+        self.counters: Counter[str] = Counter()
+        self.views: dict[int, CampaignView] = {}
+        self.sink = OutcomeSink(self, disposition_model)
+        self.dialing = True
+        self.pbx_up = True
+        self._stopping = asyncio.Event()
+        self._started = False
+        self._consumer: asyncio.Task[None] | None = None
+        self._last_sweep: datetime | None = None
+        self._call_ended = asyncio.Event()
+
+    # -- lifecycle --
+    async def start(self) -> None:
+        """Load the campaigns, end or adopt what a crashed predecessor left live, then listen to the PBX."""
+        if self._started:
+            return
+        self._started = True
+        with transaction(self.sessions) as session:
+            self.views = load_campaign_views(session, self.campaign_ids, self.settings.policies)
+        self._consumer = asyncio.create_task(self._consume(), name=f"dialer-events-{self.dialer_id}")
+        await recovery.recover_after_crash(self)
+
+    async def run(self) -> None:
+        """Tick until `stop()`."""
+        await self.start()
+        while not self._stopping.is_set():
+            try:
+                await self.tick()
+            except Exception:  # one failed tick (database busy, PBX hiccup) must not stop the dialer
+                self.counters["tick_errors"] += 1
+                log.exception("dialer tick failed")
+            await self.clock.sleep(self.settings.tick_s)
+
+    async def stop(self, drain_timeout: float = 60.0) -> None:
+        """Stop dialling, let live calls finish for up to `drain_timeout` clock seconds, then end the rest."""
+        self.dialing = False
+        deadline = self.clock.now().timestamp() + drain_timeout
+        while self.calls and self.clock.now().timestamp() < deadline:
+            self._call_ended.clear()
+            try:
+                await asyncio.wait_for(self._call_ended.wait(), timeout=self._wall(self.settings.tick_s))
+            except TimeoutError:
+                pass
+        if self.calls:
+            await recovery.end_remaining(self)
+        self._stopping.set()
+        if self._consumer is not None:
+            self._consumer.cancel()
+            await asyncio.gather(self._consumer, return_exceptions=True)
+        with transaction(self.sessions) as session:
+            store.release_orphan_claims(session, self.dialer_id)
+
+    def _wall(self, seconds: float) -> float:
+        return seconds / float(getattr(self.clock, "scale", 1.0))
+
+    # -- agents (the agent screen and the demo call these) --
+    async def log_in(self, login: str, campaign_id: int, display_name: str = "", simulated: bool = False) -> None:
+        """Log an agent in to a campaign: member of its queue, available."""
+        current = self.agents.get(login)
+        if current is None or current.campaign_id != campaign_id:
+            if current is not None and current.logged_in:
+                await self.log_out(login)
+            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name)
+        if simulated:
+            self.simulated.add(login)
+        await self._change(login, presence.log_in(current, self.clock.now()))
+
+    async def log_out(self, login: str) -> None:
+        await self._change(login, presence.log_out(self.agents[login], self.clock.now()))
+
+    async def pause(self, login: str, reason: str) -> None:
+        await self._change(login, presence.pause(self.agents[login], self.clock.now(), reason))
+
+    async def resume(self, login: str) -> None:
+        await self._change(login, presence.resume(self.agents[login], self.clock.now()))
+
+    async def _change(self, login: str, change: presence.Change) -> None:
+        agent, commands = change
+        previous = self.agents.get(login)
+        self.agents[login] = agent
+        if previous != agent:
+            with transaction(self.sessions) as session:
+                store.save_agent(session, agent, self.clock.now())
+        await self.send(commands)
+
+    async def send(self, commands: Iterable[presence.QueueCommand]) -> None:
+        """Send queue commands to the PBX; a refusal is logged, the presence model stays the truth."""
+        for command in commands:
+            try:
+                if isinstance(command, presence.QueueAdd):
+                    await self.pbx.queue_add(command.queue, command.interface, command.member_name, command.paused)
+                elif isinstance(command, presence.QueueRemove):
+                    await self.pbx.queue_remove(command.queue, command.interface)
+                else:
+                    await self.pbx.queue_pause(command.queue, command.interface, command.paused, command.reason)
+            except ports.PbxError as error:
+                self.counters["queue_command_errors"] += 1
+                log.warning("queue command %s failed: %s", type(command).__name__, error)
+
+    # -- the tick --
+    async def tick(self) -> None:
+        """One beat: wrap-ups, a check of quiet calls, and new dials."""
+        now = self.clock.now()
+        for login, agent in list(self.agents.items()):
+            before = agent
+            changed, commands = presence.tick(agent, now)
+            if changed != before:
+                self.sink.wrap_up_ended(before, changed)
+                await self._change(login, (changed, commands))
+        if self._last_sweep is None or (now - self._last_sweep).total_seconds() >= self.settings.sweep_every_s:
+            self._last_sweep = now
+            quiet = [c for c in self.calls.values() if quiet_for(c, now, self.settings.ring_timeout_s)]
+            if quiet:
+                await recovery.reconcile(self, quiet)
+        if self.dialing and self.pbx_up:
+            for campaign_id in self.campaign_ids:
+                await self._dial(campaign_id, now)
+
+    def pacing_state_of(self, campaign_id: int, now: datetime) -> PacingState:
+        """The pacing snapshot of a campaign now (for the live console and tests)."""
+        view = self.views[campaign_id]
+        mine = [c for c in self.calls.values() if c.campaign_id == campaign_id]
+        crew = [a for a in self.agents.values() if a.campaign_id == campaign_id]
+        return pacing_state(mine, crew, view.stats, view.day(now), now)
+
+    async def _dial(self, campaign_id: int, now: datetime) -> None:
+        view = self.views[campaign_id]
+        state = self.pacing_state_of(campaign_id, now)
+        wanted = lines_to_dial(state, view.policy)
+        if wanted <= 0:
+            return
+        placed: list[tuple[LiveCall, str]] = []
+        with transaction(self.sessions) as session:
+            for target in claim_leads(session, campaign_id, now, wanted, self.dialer_id,
+                                      centre_timezone=self.settings.centre_timezone):  # fmt: skip
+                call_id = f"rdv-{uuid.uuid4().hex}"
+                attempt = start_attempt(session, target, now, self.dialer_id, call_id)
+                store.record_transition(session, attempt.id, de.CallTransitioned(call_id, now, "created"))
+                live = LiveCall(calls.new_call(call_id, now), attempt.id, campaign_id, target.lead_id)
+                placed.append((live, target.phone_e164))
+        for live, _phone in placed:
+            self.calls[live.call_id] = live
+        self.counters["dialled"] += len(placed)
+        await asyncio.gather(*(self._originate(live, phone, view) for live, phone in placed))
+
+    async def _originate(self, live: LiveCall, phone: str, view: CampaignView) -> None:
+        request = ports.OriginateRequest(
+            call_id=live.call_id,
+            e164=phone,
+            queue=view.queue,
+            caller_id=self.settings.caller_id,
+            ring_timeout_s=self.settings.ring_timeout_s,
+            variables={
+                "RDV_ATTEMPT": live.call_id,
+                "RDV_ATTEMPT_ID": str(live.attempt_id),
+                "RDV_CAMPAIGN": str(live.campaign_id),
+                "RDV_QUEUE": view.queue,
+            },
+        )
+        try:
+            await self.pbx.originate(request)
+        except ports.DuplicateOriginate:
+            pass
+        except (ports.PbxNotConnected, ports.PbxRefused) as error:
+            # Certainly not dialled: end it now so that the lead goes back to the hopper.
+            self.fold(live, calls.OriginateFailed(live.call_id, self.clock.now(), str(error)))
+            self.fold(live, calls.ChannelsGone(live.call_id, self.clock.now()))
+        except ports.PbxError as error:
+            # A timeout: the call may exist; the sweep asks the PBX soon.
+            self.fold(live, calls.OriginateFailed(live.call_id, self.clock.now(), str(error)))
+        else:
+            self.fold(live, calls.OriginateSent(live.call_id, self.clock.now()))
+        finally:
+            live.sent_at = self.clock.now()
+
+    # -- the event stream --
+    async def _consume(self) -> None:
+        async for event in self.pbx.events():
+            try:
+                await self.on_event(event)
+            except Exception:  # one bad event must never stop the stream
+                self.counters["event_errors"] += 1
+                log.exception("dialer event %s failed", type(event).__name__)
+
+    async def on_event(self, event: ports.DialerEvent) -> None:
+        """Apply one PBX event."""
+        if isinstance(event, ports.ConnectionLost):
+            self.pbx_up = False
+            self.counters["connection_lost"] += 1
+            log.warning("PBX connection lost: %s", event.reason)
+            return
+        if isinstance(event, ports.ConnectionRestored):
+            self.pbx_up = True
+            await recovery.after_reconnect(self)
+            return
+        live = self.calls.get(event.call_id)
+        if live is None:
+            self.counters["events_for_unknown_calls"] += 1
+            return
+        commands = self.fold(live, event)
+        await self.send(commands)
+
+    def fold(self, live: LiveCall, event: calls.CallInput) -> list[presence.QueueCommand]:
+        """Apply an event to a live call; store and spread what it caused; returns queue commands to send."""
+        live.call, events = calls.apply(live.call, event)
+        if not events:
+            return []
+        commands = self.sink.handle(live, events)
+        if not live.call.live:
+            self.calls.pop(live.call_id, None)
+            self._call_ended.set()
+        return commands
