@@ -1,0 +1,79 @@
+"""The RDV sheets as a PDF, one A4 page per appointment (WeasyPrint from a Jinja2 HTML template).
+
+Every text is translated here and handed to the template, so the message catalogue sees all of them.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import Environment, PackageLoader, select_autoescape
+
+from config.i18n import _, current_lang, fmt_datetime
+from reports.rdv_sheet import DailyRdv, RdvSheet
+
+# Long comments would push a sheet onto a second page; the XLSX attachment keeps the full text.
+MAX_COMMENT_CHARS = 1200
+
+_env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
+
+
+def _css_string(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
+
+
+def _sheet_view(sheet: RdvSheet) -> dict[str, Any]:
+    comments = sheet.comments or _("No comment.")
+    if len(comments) > MAX_COMMENT_CHARS:
+        comments = comments[:MAX_COMMENT_CHARS].rstrip() + " […]"
+    zone = getattr(sheet.visit_start.tzinfo, "key", str(sheet.visit_start.tzinfo))
+    return {
+        "reference": sheet.reference,
+        "taken": _("taken on {moment}").format(moment=fmt_datetime(sheet.taken_at, "short")),
+        "visit": sheet.visit_text,
+        "zone_note": _("Local time of the prospect ({zone})").format(zone=zone),
+        "prospect": sheet.prospect,
+        "phone": sheet.phone,
+        "email": sheet.email,
+        "address": sheet.address,
+        "town": sheet.town,
+        "answers": sheet.answers,
+        "conform": sheet.conform,
+        "unmet": sheet.unmet,
+        "comments": comments,
+        "meta": _("Appointment set by {agent} (call no. {call}).").format(
+            agent=sheet.agent or "—", call=sheet.call_id if sheet.call_id is not None else "—"
+        ),
+    }
+
+
+def sheets_html(content: DailyRdv) -> str:
+    """The HTML the PDF is printed from (also handy to look at in a browser)."""
+    labels = {
+        "title": _("RDV sheet"),
+        "visit": _("Visit"),
+        "prospect": _("Prospect"),
+        "name": _("Name"),
+        "phone": _("Phone"),
+        "email": _("E-mail"),
+        "address": _("Address"),
+        "qualification": _("Qualification"),
+        "conform": _("This appointment meets every criterion agreed with you."),
+        "not_conform": _("Criteria not met:"),
+        "comments": _("Agent's comments"),
+    }
+    confidential = _("Confidential – {client}").format(client=content.client)
+    return _env.get_template("rdv_sheets.html").render(
+        lang=current_lang(), t=labels, confidential_css=_css_string(confidential),
+        client=content.client, campaign=content.campaign, sheets=[_sheet_view(s) for s in content.sheets],
+    )
+
+
+def pdf_bytes(content: DailyRdv) -> bytes:
+    """The PDF of a daily e-mail's RDV sheets, one page each."""
+    # Imported here: WeasyPrint loads Pango at import, which commands that never print should not pay for.
+    from weasyprint import HTML
+
+    result = HTML(string=sheets_html(content)).write_pdf()
+    assert result is not None
+    return bytes(result)
