@@ -14,7 +14,7 @@ from campaigns.dispositions import Disposition
 from campaigns.effective import CalleeZone, build_calendar, campaign_weekly
 from campaigns.profiles import Profile, cap_allows_from
 from campaigns.settings import CampaignSettings
-from config.i18n import _, fmt_percent, locale
+from config.i18n import _, fmt_number, fmt_percent, locale
 
 
 @dataclass(frozen=True)
@@ -87,7 +87,8 @@ def check_campaign(
     if shared_hours < own_hours:
         conflicts.append(Conflict("centre", _(
             "The centre's opening hours ({zone}) leave {shared} of the {own} weekly calling hours in {callee}"
-        ).format(zone=centre.zone, shared=round(shared_hours, 1), own=round(own_hours, 1), callee=callee_zone)))
+        ).format(zone=centre.zone, shared=fmt_number(round(shared_hours, 1)), own=fmt_number(round(own_hours, 1)),
+                 callee=callee_zone)))
     cap = profile.max_solicitations
     if cap is not None and settings.max_attempts > cap:
         last = last_attempt_date(settings, profile, calendar, now)

@@ -1,0 +1,102 @@
+"""The retry policy: delays, 20 attempts, spreading, frequency cap and refusal cool-off. Pure."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from campaigns.calendar import is_callable
+from campaigns.dispositions import dispositions_for
+from campaigns.effective import CalleeZone, build_calendar
+from campaigns.errors import UnknownOutcome
+from campaigns.profiles import get_profile
+from campaigns.retry import PastAttempt, RetryPolicy, next_attempt_at, plan_next_attempt
+from campaigns.settings import campaign_settings
+
+MONDAY_11 = datetime(2026, 11, 23, 10, 0, tzinfo=UTC)  # 11:00 in Paris
+
+
+def policy_and_calendar(profile: str = "fr-business", **stored: str) -> tuple[RetryPolicy, object]:
+    settings_ = campaign_settings(stored)
+    prof = get_profile(profile)
+    dispositions = dispositions_for({"dispositions": {"refused": {"final": False, "retry": "7d"}}})
+    calendar = build_calendar(settings_, prof, CalleeZone("Europe/Paris"), "Europe/Paris")
+    return RetryPolicy.from_settings(settings_, dispositions, prof), calendar
+
+
+def test_a_fresh_lead_is_due_now_and_a_busy_one_after_its_delay() -> None:
+    policy, calendar = policy_and_calendar()
+    assert next_attempt_at([], policy, calendar, MONDAY_11) == MONDAY_11  # type: ignore[arg-type]
+    busy = [PastAttempt(MONDAY_11, "busy")]
+    assert next_attempt_at(busy, policy, calendar, MONDAY_11) == MONDAY_11 + timedelta(minutes=15)  # type: ignore[arg-type]
+
+
+def test_invalid_numbers_and_final_dispositions_stop_and_twenty_attempts_exhaust() -> None:
+    policy, calendar = policy_and_calendar()
+    assert plan_next_attempt([PastAttempt(MONDAY_11, "invalid")], policy, calendar, MONDAY_11).reason == "final"  # type: ignore[arg-type]
+    rdv = [PastAttempt(MONDAY_11, "connected", "rdv")]
+    assert next_attempt_at(rdv, policy, calendar, MONDAY_11) is None  # type: ignore[arg-type]
+    twenty = [PastAttempt(MONDAY_11 + timedelta(hours=i), "busy") for i in range(20)]
+    assert plan_next_attempt(twenty, policy, calendar, MONDAY_11).reason == "exhausted"  # type: ignore[arg-type]
+    assert plan_next_attempt(twenty[:19], policy, calendar, MONDAY_11).at is not None  # type: ignore[arg-type]
+    with pytest.raises(UnknownOutcome, match="ringing"):
+        next_attempt_at([PastAttempt(MONDAY_11, "ringing")], policy, calendar, MONDAY_11)  # type: ignore[arg-type]
+
+
+def test_someone_never_home_at_eleven_is_tried_in_other_hour_bands_and_on_other_days() -> None:
+    policy, calendar = policy_and_calendar()
+    history: list[PastAttempt] = [PastAttempt(MONDAY_11, "no_answer")]
+    for _ in range(7):
+        at = next_attempt_at(history, policy, calendar, history[-1].at)  # type: ignore[arg-type]
+        assert at is not None and at >= history[-1].at + timedelta(hours=3)
+        history.append(PastAttempt(at, "no_answer"))
+    local = [a.at.astimezone(calendar.callee.tz()) for a in history]  # type: ignore[attr-defined]
+    bands = {0 if t.hour < 12 else 1 if t.hour < 14 else 2 if t.hour < 17 else 3 for t in local}
+    assert bands == {0, 1, 2, 3}
+    assert len({t.weekday() for t in local}) >= 3
+    assert local[1].hour >= 12 and local[1].date() != local[0].date()  # not another morning, nor the same day
+
+
+def test_a_refusal_retried_by_the_campaign_still_waits_the_sixty_day_cool_off() -> None:
+    policy, calendar = policy_and_calendar("fr-consumer")
+    refused = [PastAttempt(MONDAY_11, "connected", "refused")]
+    plan = plan_next_attempt(refused, policy, calendar, MONDAY_11, refused_at=MONDAY_11)  # type: ignore[arg-type]
+    assert plan.reason == "cooloff" and plan.at is not None
+    assert plan.at >= MONDAY_11 + timedelta(days=60)
+
+
+def test_dials_by_the_client_s_other_campaigns_count_towards_the_cap() -> None:
+    policy, calendar = policy_and_calendar("fr-consumer")
+    others = [MONDAY_11 - timedelta(days=d) for d in (1, 2, 3)]
+    plan = plan_next_attempt([PastAttempt(MONDAY_11, "busy")], policy, calendar, MONDAY_11,  # type: ignore[arg-type]
+                             other_dials=others)
+    # Four dials from 20 November: the fifth waits until 20 December, a Sunday, so Monday 21 at 10:00 in Paris.
+    assert plan.reason == "cap" and plan.at == datetime(2026, 12, 21, 9, 0, tzinfo=UTC)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    outcomes=st.lists(st.sampled_from(["no_answer", "busy", "machine", "dropped", "congestion", "failed"]),
+                      min_size=20, max_size=20),
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)),
+    saturday=st.booleans(),
+)
+def test_fr_consumer_leads_get_at_most_four_dials_in_any_thirty_days_and_only_when_callable(
+    outcomes: list[str], start: datetime, saturday: bool
+) -> None:
+    policy, calendar = policy_and_calendar("fr-consumer", saturday="yes" if saturday else "no")
+    history: list[PastAttempt] = []
+    now = start
+    for outcome in outcomes:
+        at = next_attempt_at(history, policy, calendar, now)  # type: ignore[arg-type]
+        assert at is not None and at >= now
+        assert is_callable(at, calendar)  # type: ignore[arg-type]
+        history.append(PastAttempt(at, outcome))
+        now = at + timedelta(seconds=40)
+    assert next_attempt_at(history, policy, calendar, now) is None  # type: ignore[arg-type]
+    times = [a.at for a in history]
+    for first in times:
+        assert sum(first <= t < first + timedelta(days=30) for t in times) <= 4
