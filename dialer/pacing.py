@@ -16,6 +16,8 @@ import math
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+import numpy as np
+
 from dialer.pacing_model import expected_drop_curve
 from dialer.pacing_stats import DialOutcome, DurationSummary, MeasuredStats, PacingStats
 
@@ -142,10 +144,8 @@ def _predictive(state: PacingState, policy: PacingPolicy, cap: int) -> int:
     curve = expected_drop_curve(state, cap, policy.queue_timeout_s)
     # curve[n] = expected drops over the horizon with n new lines; stop at the first line whose
     # extra drops per extra human answer exceed the budget.
-    extra_humans = m.answer_rate
-    n = 0
-    while n < cap and curve[n + 1] - curve[n] <= budget * extra_humans:
-        n += 1
+    too_many = np.diff(curve) > budget * m.answer_rate
+    n = int(np.argmax(too_many)) if too_many.any() else cap
     return max(n, _progressive(state))
 
 

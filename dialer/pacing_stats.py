@@ -75,27 +75,65 @@ class MeasuredStats:
         return self.dropped_today / self.humans_today if self.humans_today else 0.0
 
 
+class _Window:
+    """The last `size` durations, with running sums so a summary costs one sort only when it changed."""
+
+    def __init__(self, size: int) -> None:
+        self._values: deque[float] = deque(maxlen=size)
+        self._total = 0.0
+        self._squares = 0.0
+        self._summary: DurationSummary | None = DurationSummary()
+
+    def add(self, value: float) -> None:
+        if len(self._values) == self._values.maxlen:
+            old = self._values[0]
+            self._total -= old
+            self._squares -= old * old
+        self._values.append(value)
+        self._total += value
+        self._squares += value * value
+        self._summary = None
+
+    def summary(self) -> DurationSummary:
+        if self._summary is None:
+            n = len(self._values)
+            values = sorted(self._values)
+            mean = self._total / n
+            sd = math.sqrt(max(0.0, self._squares / n - mean * mean))
+            points = tuple(values[min(n - 1, int((i + 0.5) * n / QUANTILE_POINTS))] for i in range(QUANTILE_POINTS))
+            self._summary = DurationSummary(n, mean, sd, points)
+        return self._summary
+
+
 class PacingStats:
-    """Rolling measurements for one campaign: recent outcomes and durations, and per-day abandonment counts."""
+    """Rolling measurements for one campaign: recent outcomes and durations, and per-day abandonment counts.
+
+    Cheap enough to snapshot every second: counts are kept incrementally and a distribution is
+    re-summarised only after it received a new value.
+    """
 
     def __init__(self, window_calls: int = 1000, window_durations: int = 300, rolling_days: int = 30) -> None:
         self._outcomes: deque[DialOutcome] = deque(maxlen=window_calls)
-        self._answer_delays: deque[float] = deque(maxlen=window_durations)
-        self._other_delays: deque[float] = deque(maxlen=window_durations)
-        self._talks: deque[float] = deque(maxlen=window_durations)
-        self._wraps: deque[float] = deque(maxlen=window_durations)
+        self._outcome_counts = dict.fromkeys(DialOutcome, 0)
+        self._answer_delays = _Window(window_durations)
+        self._other_delays = _Window(window_durations)
+        self._talks = _Window(window_durations)
+        self._wraps = _Window(window_durations)
         self._days: dict[date, list[int]] = {}  # day -> [humans, dropped]
         self._rolling_days = rolling_days
         self._cache: tuple[date, MeasuredStats] | None = None
 
     def dial_resolved(self, day: date, outcome: DialOutcome, delay_s: float) -> None:
         """A dial resolved `delay_s` after its originate (every human answer counts, dropped or not)."""
+        if len(self._outcomes) == self._outcomes.maxlen:
+            self._outcome_counts[self._outcomes[0]] -= 1
         self._outcomes.append(outcome)
+        self._outcome_counts[outcome] += 1
         if outcome is DialOutcome.HUMAN:
-            self._answer_delays.append(delay_s)
+            self._answer_delays.add(delay_s)
             self._day(day)[0] += 1
         else:
-            self._other_delays.append(delay_s)
+            self._other_delays.add(delay_s)
         self._cache = None
 
     def call_dropped(self, day: date) -> None:
@@ -105,12 +143,12 @@ class PacingStats:
 
     def talk_ended(self, talk_s: float) -> None:
         """An agent finished talking to a connected human."""
-        self._talks.append(talk_s)
+        self._talks.add(talk_s)
         self._cache = None
 
     def wrap_ended(self, wrap_s: float) -> None:
         """An agent finished the wrap-up that followed a call."""
-        self._wraps.append(wrap_s)
+        self._wraps.add(wrap_s)
         self._cache = None
 
     def snapshot(self, day: date) -> MeasuredStats:
@@ -118,19 +156,17 @@ class PacingStats:
         if self._cache is not None and self._cache[0] == day:
             return self._cache[1]
         n = len(self._outcomes)
-        humans = sum(1 for o in self._outcomes if o is DialOutcome.HUMAN)
-        machines = sum(1 for o in self._outcomes if o is DialOutcome.MACHINE)
         first = day - timedelta(days=self._rolling_days - 1)
         window = [counts for d, counts in self._days.items() if first <= d <= day]
         today = self._days.get(day, [0, 0])
         stats = MeasuredStats(
             dials=n,
-            answer_rate=humans / n if n else 0.0,
-            machine_rate=machines / n if n else 0.0,
-            answer_delay=DurationSummary.of(self._answer_delays),
-            other_delay=DurationSummary.of(self._other_delays),
-            talk=DurationSummary.of(self._talks),
-            wrap=DurationSummary.of(self._wraps),
+            answer_rate=self._outcome_counts[DialOutcome.HUMAN] / n if n else 0.0,
+            machine_rate=self._outcome_counts[DialOutcome.MACHINE] / n if n else 0.0,
+            answer_delay=self._answer_delays.summary(),
+            other_delay=self._other_delays.summary(),
+            talk=self._talks.summary(),
+            wrap=self._wraps.summary(),
             humans_today=today[0],
             dropped_today=today[1],
             humans_30d=sum(c[0] for c in window),

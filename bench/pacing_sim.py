@@ -1,0 +1,225 @@
+"""A lean discrete-event simulation of one calling day, driving a pacing policy every simulated second.
+
+No sockets, no wall clock: a heapq of events on a simulated clock. The policy sees what the engine
+would see — a `PacingState` built from the live view (agents, lines in flight, calls waiting) and the
+campaign's `PacingStats` snapshot — and answers how many new lines to originate.
+
+Call model (the issue's grid): ring time uniform 10–30 s for every dial; the dial then resolves as a
+human answer (probability `answer_rate`), an answering machine (10 %) or no answer / busy (the rest);
+AMD time is not modelled. A human waits at most 2 s in the queue for a free agent, else is dropped.
+Talk time is log-normal with mean 180 s (sigma 0.6, so a coefficient of variation of about 0.66), then
+20 s of wrap-up. Common random numbers: the i-th dial of the day gets the i-th draw of ring time,
+outcome and talk time whatever the policy, so policies differ only by their decisions.
+"""
+
+from __future__ import annotations
+
+import heapq
+import math
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, timedelta
+
+import numpy as np
+
+from dialer.pacing import DialOutcome, MeasuredStats, PacingState, PacingStats
+
+Policy = Callable[[PacingState], int]
+
+DAY_S = 8 * 3600.0
+QUEUE_TIMEOUT_S = 2.0
+WRAP_S = 20.0
+MACHINE_RATE = 0.10
+TALK_MEAN_S = 180.0
+TALK_SIGMA = 0.6
+FIRST_DAY = date(2026, 1, 5)
+
+_RESOLVE, _DROP_CHECK, _AGENT_FREE = 0, 1, 2
+
+
+@dataclass(frozen=True)
+class Draws:
+    """Per-dial random numbers for one day, shared by every policy (common random numbers)."""
+
+    ring: np.ndarray
+    outcome: np.ndarray
+    talk: np.ndarray
+
+    @classmethod
+    def for_day(cls, seed: int, size: int = 300_000) -> Draws:
+        """The draws of one simulated day."""
+        rng = np.random.default_rng(seed)
+        mu = math.log(TALK_MEAN_S) - TALK_SIGMA**2 / 2
+        return cls(rng.uniform(10.0, 30.0, size), rng.random(size), rng.lognormal(mu, TALK_SIGMA, size))
+
+
+@dataclass
+class DayResult:
+    """What one simulated day produced."""
+
+    dials: int = 0
+    humans: int = 0
+    machines: int = 0
+    others: int = 0
+    dropped: int = 0
+    connected: int = 0
+    busy_s: float = 0.0  # agents' talk + wrap-up inside the day
+    talk_s: float = 0.0
+
+    @property
+    def abandon_rate(self) -> float:
+        """Dropped ÷ human-answered."""
+        return self.dropped / self.humans if self.humans else 0.0
+
+
+class DaySimulation:
+    """One campaign day: `agents` logged in all day, `policy` asked every second how many lines to dial."""
+
+    def __init__(
+        self, agents: int, answer_rate: float, draws: Draws, stats: PacingStats, day: date, detail: bool = True
+    ) -> None:
+        self.agents = agents
+        self.detail = detail
+        self.answer_rate = answer_rate
+        self.draws = draws
+        self.stats = stats
+        self.day = day
+        self.result = DayResult()
+        self._events: list[tuple[float, int, int, int]] = []
+        self._seq = 0
+        self._free: deque[int] = deque(range(agents))  # agent ids, longest idle first
+        self._connected_at = [0.0] * agents
+        self._talk_end = [0.0] * agents
+        self._busy: set[int] = set()
+        self._ringing: dict[int, float] = {}  # call index -> dial time
+        self._waiting: deque[tuple[int, float]] = deque()  # (call index, answered at)
+
+    def run(self, policy: Policy) -> DayResult:
+        """Simulate the whole day and return its counts."""
+        for tick in range(int(DAY_S)):
+            now = float(tick)
+            self._advance(now)
+            n = policy(self.state(now))
+            for _ in range(n):
+                self._dial(now)
+        self._advance(DAY_S)
+        for agent in self._busy:  # calls still going at the end of the day count up to the end only
+            self.result.busy_s += DAY_S - self._connected_at[agent]
+        return self.result
+
+    def state(self, now: float) -> PacingState:
+        """What the engine would see now (counts only, without `detail`: enough for the fixed policies)."""
+        if not self.detail:
+            return self._counts(now)
+        talking: list[float] = []
+        wrapping: list[float] = []
+        for agent in self._busy:
+            if now < self._talk_end[agent]:
+                talking.append(now - self._connected_at[agent])
+            else:
+                wrapping.append(now - self._talk_end[agent])
+        return PacingState(
+            now=now,
+            agents_logged_in=self.agents,
+            agents_available=len(self._free),
+            talking_s=tuple(talking),
+            wrapping_s=tuple(wrapping),
+            lines_in_progress=len(self._ringing) + len(self._waiting),
+            ringing_ages_s=tuple(now - at for at in self._ringing.values()),
+            calls_waiting=len(self._waiting),
+            measured=self.stats.snapshot(self.day),
+        )
+
+    def _counts(self, now: float) -> PacingState:
+        talking = sum(1 for agent in self._busy if now < self._talk_end[agent])
+        r = self.result
+        return PacingState(
+            now=now,
+            agents_logged_in=self.agents,
+            agents_available=len(self._free),
+            talking_s=(0.0,) * talking,
+            wrapping_s=(0.0,) * (len(self._busy) - talking),
+            lines_in_progress=len(self._ringing) + len(self._waiting),
+            calls_waiting=len(self._waiting),
+            measured=MeasuredStats(humans_today=r.humans, dropped_today=r.dropped),
+        )
+
+    def _push(self, at: float, kind: int, ref: int) -> None:
+        self._seq += 1
+        heapq.heappush(self._events, (at, self._seq, kind, ref))
+
+    def _dial(self, now: float) -> None:
+        i = self.result.dials
+        self.result.dials += 1
+        self._ringing[i] = now
+        self._push(now + float(self.draws.ring[i]), _RESOLVE, i)
+
+    def _advance(self, until: float) -> None:
+        events = self._events
+        while events and events[0][0] <= until:
+            at, _, kind, ref = heapq.heappop(events)
+            if kind == _RESOLVE:
+                self._resolve(at, ref)
+            elif kind == _DROP_CHECK:
+                self._drop_if_still_waiting(ref)
+            else:
+                self._agent_freed(at, ref)
+
+    def _resolve(self, at: float, call: int) -> None:
+        dialled_at = self._ringing.pop(call)
+        u = self.draws.outcome[call]
+        if u < self.answer_rate:
+            self.result.humans += 1
+            self.stats.dial_resolved(self.day, DialOutcome.HUMAN, at - dialled_at)
+            if self._free:
+                self._connect(at, self._free.popleft(), call)
+            else:
+                self._waiting.append((call, at))
+                self._push(at + QUEUE_TIMEOUT_S, _DROP_CHECK, call)
+        elif u < self.answer_rate + MACHINE_RATE:
+            self.result.machines += 1
+            self.stats.dial_resolved(self.day, DialOutcome.MACHINE, at - dialled_at)
+        else:
+            self.result.others += 1
+            self.stats.dial_resolved(self.day, DialOutcome.OTHER, at - dialled_at)
+
+    def _drop_if_still_waiting(self, call: int) -> None:
+        # FIFO queue with one timeout: the caller that times out is always at the head if still waiting.
+        if self._waiting and self._waiting[0][0] == call:
+            self._waiting.popleft()
+            self.result.dropped += 1
+            self.stats.call_dropped(self.day)
+
+    def _connect(self, at: float, agent: int, call: int) -> None:
+        talk = float(self.draws.talk[call])
+        self._busy.add(agent)
+        self._connected_at[agent] = at
+        self._talk_end[agent] = at + talk
+        self.result.connected += 1
+        self._push(at + talk + WRAP_S, _AGENT_FREE, agent)
+
+    def _agent_freed(self, at: float, agent: int) -> None:
+        self._busy.discard(agent)
+        talk = self._talk_end[agent] - self._connected_at[agent]
+        self.result.busy_s += at - self._connected_at[agent]
+        self.result.talk_s += talk
+        self.stats.talk_ended(talk)
+        self.stats.wrap_ended(WRAP_S)
+        if self._waiting:
+            call, _ = self._waiting.popleft()
+            self._connect(at, agent, call)
+        else:
+            self._free.append(agent)
+
+
+def simulate_days(
+    agents: int, answer_rate: float, policy: Policy, draws: list[Draws], detail: bool = True
+) -> list[DayResult]:
+    """Consecutive days of one campaign: the pacing statistics carry over from day to day, as in service."""
+    stats = PacingStats()
+    results = []
+    for offset, day_draws in enumerate(draws):
+        day = FIRST_DAY + timedelta(days=offset)
+        results.append(DaySimulation(agents, answer_rate, day_draws, stats, day, detail).run(policy))
+    return results
