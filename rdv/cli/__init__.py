@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdv.cli import campaigns, clients, database, lead_details, leads
+from rdv.cli import campaigns, clients, database, lead_details, leads, pbxsim
 from rdv.cli.common import app, run_app
 
 app.add_typer(clients.app, name="client")
@@ -10,6 +10,7 @@ app.add_typer(campaigns.app, name="campaign")
 app.add_typer(database.app, name="db")
 leads.app.command("show")(lead_details.show)
 app.add_typer(leads.app, name="leads")
+app.command("pbx-sim")(pbxsim.pbx_sim)
 
 
 def main() -> None:
