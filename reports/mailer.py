@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import smtplib
 import ssl
 from dataclasses import dataclass
@@ -24,6 +25,12 @@ from reports.backoff import RetryPolicy, after_failure
 from reports.outbox import FAILED, FILED, PENDING, SENT, OutboxMessage, due_ids
 
 log = logging.getLogger(__name__)
+ADDRESS = re.compile(r"[^\s<>\"',;:]+@[^\s<>\"',;:]+")
+
+
+def scrub(reason: str) -> str:
+    """A server reply without the e-mail addresses it may quote (kept out of logs and listings)."""
+    return ADDRESS.sub("<address>", reason)
 
 
 class DeliveryDeferred(OSError):
@@ -71,11 +78,11 @@ class FolderTransport:
         self.folder = folder
 
     def deliver(self, envelope: Envelope) -> str:
-        self.folder.mkdir(parents=True, exist_ok=True)
         stamp = envelope.day.isoformat() + "-" if envelope.day else ""
         path = self.folder / f"{stamp}{envelope.kind}-{envelope.outbox_id:06d}.eml"
         partial = path.with_suffix(".eml.part")
         try:
+            self.folder.mkdir(parents=True, exist_ok=True)
             partial.write_bytes(envelope.raw)
             # A reader of the folder never sees half a message.
             os.replace(partial, path)
@@ -169,17 +176,18 @@ def _try_one(row: OutboxMessage, transport: Transport, now: datetime, policy: Re
     except (DeliveryDeferred, DeliveryRejected) as exc:
         if isinstance(exc, DeliveryRejected):
             row.permanent_failures += 1
-        row.last_error = exc.reason[:2000]
+        reason = scrub(exc.reason)[:2000]
+        row.last_error = reason
         decision = after_failure(row.attempts, row.permanent_failures, policy, now)
         if decision.give_up:
             row.status, row.next_try_at = FAILED, None
             report.failed += 1
-            log.error("outbox #%d failed for good after %d tries: %s", row.id, row.attempts, exc.reason)
+            log.error("outbox #%d failed for good after %d tries: %s", row.id, row.attempts, reason)
         else:
             row.next_try_at = decision.next_try_at
             report.deferred += 1
             log.warning("outbox #%d not delivered (try %d), next at %s: %s", row.id, row.attempts,
-                        row.next_try_at, exc.reason)
+                        row.next_try_at, reason)
         return
     row.status, row.sent_at, row.next_try_at = transport.status, now, None
     report.delivered += 1
