@@ -124,18 +124,24 @@ def _claim_bucket(
         if status == "retry"
         else or_(Lead.next_attempt_at.is_(None), Lead.next_attempt_at <= now)
     )
-    query = (
-        select(Lead.id)
-        .where(*conditions, Lead.status == status, due)
-        .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    if exclude:
-        query = query.where(Lead.id.not_in(exclude))
-    ids = list(session.scalars(query))
-    claimed = _claim(session, ids, dialer_id, now)
-    return [i for i in ids if i in claimed]
+    got: list[int] = []
+    # Without SKIP LOCKED (SQLite), another dialer may win some of the rows read: read again, without them.
+    for _attempt in range(5):
+        query = (
+            select(Lead.id)
+            .where(*conditions, Lead.status == status, due)
+            .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+            .limit(limit - len(got))
+            .with_for_update(skip_locked=True)
+        )
+        if exclude or got:
+            query = query.where(Lead.id.not_in(exclude | set(got)))
+        ids = list(session.scalars(query))
+        claimed = _claim(session, ids, dialer_id, now)
+        got += [i for i in ids if i in claimed]
+        if len(claimed) == len(ids) or len(got) >= limit:
+            break
+    return got
 
 
 def _claim_callbacks(
