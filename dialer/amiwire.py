@@ -28,11 +28,7 @@ class Message:
     def __init__(self, fields: list[tuple[str, str]], body: list[str] | None = None) -> None:
         self.fields = fields
         self.body = body or []
-        first: dict[str, str] = {}
-        for key, value in fields:
-            if key not in first:
-                first[key] = value
-        self._first = first
+        self._first = dict(reversed(fields))  # the first value of a repeated key wins
 
     @classmethod
     def of(cls, *pairs: tuple[str, str], **keys: str) -> Message:
@@ -114,6 +110,7 @@ class AmiParser:
         self._fields: list[tuple[str, str]] = []
         self._body: list[str] = []
         self._follows = False
+        self._slow = expect_banner  # banner and `Response: Follows` bodies take the line-by-line path
         self.version = ""
         self.skipped = 0
 
@@ -129,21 +126,50 @@ class AmiParser:
             return []
         text = buffer[: end + 1].decode("utf-8", "replace")
         del buffer[: end + 1]
+        if "\r" in text:
+            text = text.replace("\r\n", "\n")
         out: list[Message] = []
-        lines = text.split("\n")
-        lines.pop()  # the text ends with "\n": the last piece is empty
-        for line in lines:
-            if line.endswith("\r"):
-                line = line[:-1]
-            if line:
-                self._line(line, out)
-            elif self._fields:
+        if text.startswith("\n"):
+            # The previous read ended with a line end, so this is the blank line that closes a message.
+            if self._fields:
                 self._finish(out)
+            text = text.lstrip("\n")
+        # Whole messages at once (split on the blank line) rather than line by line: the hot path of the dialer.
+        parts = text.split("\n\n")
+        tail = parts.pop()
+        for part in parts:
+            self._lines(part.split("\n"), out)
+            if self._fields:
+                self._finish(out)
+        if tail:
+            self._lines(tail.split("\n"), out)
         return out
+
+    def _lines(self, lines: list[str], out: list[Message]) -> None:
+        fields = self._fields
+        for line in lines:
+            if not line:
+                continue
+            if self._slow:
+                self._line(line, out)
+                fields = self._fields
+                continue
+            key, sep, value = line.partition(": ")
+            if sep and key and " " not in key:
+                if not fields and key == "Response" and value == "Follows":
+                    self._follows = self._slow = True
+                fields.append((key, value))
+            else:
+                self._line(line, out)
+                fields = self._fields
+        if len(fields) > MAX_FIELDS:
+            self._skip(f"message of more than {MAX_FIELDS} fields")
+            self._fields = []
 
     def _line(self, line: str, out: list[Message]) -> None:
         if self._expect_banner:
             self._expect_banner = False
+            self._slow = self._follows
             if line.startswith(BANNER_PREFIX):
                 self.version = line[len(BANNER_PREFIX) :]
                 out.append(Message([("Banner", line)]))
@@ -165,17 +191,14 @@ class AmiParser:
         if value.startswith(" "):
             value = value[1:]
         if not self._fields and key == "Response" and value == "Follows":
-            self._follows = True
+            self._follows = self._slow = True
         self._fields.append((key, value))
-        if len(self._fields) > MAX_FIELDS:
-            self._skip(f"message of more than {MAX_FIELDS} fields")
-            self._fields = []
 
     def _finish(self, out: list[Message]) -> None:
         out.append(Message(self._fields, self._body))
         self._fields = []
         self._body = []
-        self._follows = False
+        self._follows = self._slow = False
 
     def _skip(self, why: str) -> None:
         self.skipped += 1
