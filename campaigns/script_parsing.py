@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -78,10 +79,10 @@ class Parser:
             where = f"script.objections[{i}]."
             objections.append(Objection(self.text(item, "objection", where), self.text(item, "answer", where)))
         return CallScript(
-            greeting=self.text(data, "greeting", "script."),
-            pitch=self.text(data, "pitch", "script."),
-            objections=tuple(objections),
-            closing=self.text(data, "closing", "script."),
+            greeting=_paragraphs(self.text(data, "greeting", "script.")),
+            pitch=_paragraphs(self.text(data, "pitch", "script.")),
+            objections=tuple(Objection(o.objection, _paragraphs(o.answer)) for o in objections),
+            closing=_paragraphs(self.text(data, "closing", "script.")),
         )
 
     def question(self, data: Mapping[str, Any], index: int) -> Question:
@@ -148,6 +149,11 @@ class Parser:
             raise self.fail(where, _("expected true or false"))
         elif values and expected not in values:
             raise self.fail(where, _("not one of the question's choice values"))
+
+
+def _paragraphs(text: str) -> str:
+    """Lines wrapped in the file joined again; a blank line still separates paragraphs on the agent's screen."""
+    return "\n\n".join(" ".join(p.split()) for p in re.split(r"\n\s*\n", text) if p.strip())
 
 
 def _describe(question: Question, test: str, expected: Any) -> str:

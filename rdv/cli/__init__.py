@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from rdv.cli import campaigns, clients, database, lead_details, leads, pbxsim
+from rdv.cli import campaign_script, campaigns, clients, database, export_calls, lead_details, leads, mail, pbxsim
 from rdv.cli.common import app, run_app
 
 app.add_typer(clients.app, name="client")
@@ -11,6 +11,9 @@ app.add_typer(database.app, name="db")
 leads.app.command("show")(lead_details.show)
 app.add_typer(leads.app, name="leads")
 app.command("pbx-sim")(pbxsim.pbx_sim)
+campaigns.app.command("script")(campaign_script.script)
+app.add_typer(mail.app, name="mail")
+app.add_typer(export_calls.app, name="export")
 
 
 def main() -> None:
