@@ -29,7 +29,8 @@ async def queue_caller(call: SimCall) -> None:
         member = await _wait_for_member(call, queue, call.spec.queue_timeout_s)
     finally:
         waiting.remove(call.spec.call_id)
-    hold = round(call.core.now_s() - joined)
+    # Whole seconds, truncated, as Asterisk counts; a late wake-up of a scaled clock never exceeds the limit.
+    hold = int(min(call.core.now_s() - joined, call.spec.queue_timeout_s))
     if member is None:
         _abandon(call, queue, hold)
         await call.wait(call.spec.message_s)
@@ -39,7 +40,7 @@ async def queue_caller(call: SimCall) -> None:
     bridge_id = _connect(call, member, hold)
     started = call.core.now_s()
     await call.wait(float("inf") if member.real else call.core.draw_talk())
-    _caller_hangs_up(call, member, bridge_id, hold, round(call.core.now_s() - started))
+    _caller_hangs_up(call, member, bridge_id, hold, int(call.core.now_s() - started))
 
 
 async def _wait_for_member(call: SimCall, queue: str, limit_s: float) -> Member | None:

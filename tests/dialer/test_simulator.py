@@ -198,7 +198,10 @@ async def test_a_real_agent_talks_until_a_hangup_action_on_its_channel(sim: PbxS
     client = await connect(sim)
     originate(client, "human", "c-real")
     await client.until(lambda ms: any(m.name == "AgentConnect" for m in ms))
-    await asyncio.sleep(0.1)  # 20 simulated seconds: a simulated agent would have finished by now
+    later = sim.pbx.now_s() + 30  # a simulated agent (10 s talk) would have finished by then
+    async with asyncio.timeout(5):
+        while sim.pbx.now_s() < later:
+            await asyncio.sleep(0.005)
     assert not client.named("AgentComplete")
     agent_leg = client.named("AgentConnect")[0].get("DestChannel")
     client.send("Hangup", ActionID="h", Channel=agent_leg)
