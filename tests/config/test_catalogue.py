@@ -31,7 +31,11 @@ def _french_msgids() -> set[str]:
         po = ROOT / package / "locale" / "fr.po"
         if po.exists():
             with po.open(encoding="utf-8") as handle:
-                known |= {str(m.id) for m in read_po(handle) if m.id and m.string}
+                for message in read_po(handle):
+                    ids = message.id if isinstance(message.id, tuple) else (message.id,)
+                    strings = message.string if isinstance(message.string, tuple) else (message.string,)
+                    if ids[0] and all(strings):
+                        known.add(str(ids[0]))
     return known
 
 
@@ -51,3 +55,4 @@ def test_money_dates_and_percentages_are_formatted_for_french_readers() -> None:
     assert i18n.fmt_money(Decimal("12.5")) == "12,50\u00a0€"
     assert i18n.fmt_date(date(2026, 11, 23)) == "lundi 23 novembre 2026"
     assert i18n.fmt_percent(0.153) == "15,3\u00a0%"
+
