@@ -51,7 +51,6 @@ async def reconcile(engine: Engine, candidates: list[LiveCall]) -> int:
 
 async def after_reconnect(engine: Engine) -> None:
     """The AMI session is back: the PBX may have restarted (queues emptied, calls lost) or not."""
-    engine.counters["connection_restored"] += 1
     await _rejoin_queues(engine)
     now = engine.clock.now()
     settled = [
@@ -60,6 +59,7 @@ async def after_reconnect(engine: Engine) -> None:
         if c.sent_at is not None and (now - c.sent_at).total_seconds() > ORIGINATE_GRACE_S
     ]
     ended = await reconcile(engine, settled)
+    engine.counters["connection_restored"] += 1
     log.info("PBX connection restored: %d live calls, %d ended by reconciliation", len(engine.calls), ended)
 
 

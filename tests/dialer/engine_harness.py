@@ -1,0 +1,139 @@
+"""A whole dialer for integration tests: database, PBX simulator over TCP, AMI adapter, engine, simulated agents."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import Attempt
+from config.clock import ScaledClock
+from dialer.ami import AmiOptions, AmiPbx
+from dialer.engine import Engine, EngineSettings
+from dialer.live import CallSummary
+from dialer.models import AttemptTransition
+from dialer.pacing import PacingPolicy
+from dialer.simulator import AgentProfile, PbxSimulator
+from rdv.db import transaction
+from tests.campaigns.factories import MONDAY_3PM, campaign, leads
+
+START = MONDAY_3PM
+SCALE = 100.0
+FAST = AmiOptions(action_timeout_s=3.0, ping_interval_s=0.2, ping_timeout_s=1.0, connect_timeout_s=2.0,
+                  backoff_initial_s=0.05, backoff_max_s=0.5)  # fmt: skip
+
+
+def seeded_dispositions(seed: int) -> Callable[[CallSummary], tuple[str, datetime | None] | None]:
+    """Simulated agents qualify every conversation: mostly refusals, some not-target, a few RDVs."""
+    rng = random.Random(seed)
+
+    def choose(summary: CallSummary) -> tuple[str, datetime | None] | None:
+        return rng.choices(["refused", "not_target", "rdv"], weights=[70, 20, 10])[0], None
+
+    return choose
+
+
+@dataclass
+class Dialer:
+    clock: ScaledClock
+    sim: PbxSimulator
+    sessions: sessionmaker[Session]
+    campaign_id: int
+    engines: list[Engine] = field(default_factory=list)
+    adapters: list[AmiPbx] = field(default_factory=list)
+    tasks: list[asyncio.Task[None]] = field(default_factory=list)
+
+    async def start_engine(self, agents: int, dialer_id: str = "d1", policy: PacingPolicy | None = None) -> Engine:
+        adapter = AmiPbx("127.0.0.1", self.sim.port, "rdv", "rdv", self.clock, FAST, seed=len(self.adapters))
+        await adapter.connect()
+        policies = {self.campaign_id: policy} if policy else {}
+        settings = EngineSettings(ring_timeout_s=25.0, policies=policies)
+        engine = Engine(self.clock, adapter, self.sessions, [self.campaign_id], dialer_id,
+                        disposition_model=seeded_dispositions(7), settings=settings)  # fmt: skip
+        await engine.start()
+        for n in range(1, agents + 1):
+            if f"agent{n}" not in engine.agents:
+                await engine.log_in(f"agent{n}", self.campaign_id, f"Agent {n}", simulated=True)
+        self.engines.append(engine)
+        self.adapters.append(adapter)
+        self.tasks.append(asyncio.create_task(engine.run()))
+        return engine
+
+    async def crash(self, engine: Engine) -> None:
+        """Kill an engine as a dead process would die: no drain, nothing stored on the way out."""
+        index = self.engines.index(engine)
+        self.tasks[index].cancel()
+        consumer = engine._consumer
+        assert consumer is not None
+        consumer.cancel()
+        await asyncio.gather(self.tasks[index], consumer, return_exceptions=True)
+        await self.adapters[index].close()
+
+    async def until(self, condition: Callable[[], bool], clock_s: float) -> None:
+        """Wait for a condition, failing after `clock_s` seconds of simulated time (and at most a wall minute)."""
+        deadline = self.clock.now().timestamp() + clock_s
+        async with asyncio.timeout(60):
+            while not condition():
+                assert self.clock.now().timestamp() < deadline, "condition not met in time"
+                await asyncio.sleep(0.02)
+
+    async def close(self) -> None:
+        for task in self.tasks:
+            task.cancel()
+        await asyncio.gather(*self.tasks, return_exceptions=True)
+        for adapter in self.adapters:
+            await adapter.close()
+
+
+def make_campaign(sessions: sessionmaker[Session], count: int) -> int:
+    with transaction(sessions) as session:
+        made = campaign(session, settings={"wrap_up_seconds": "10"})
+        leads(session, made.id, count)
+        return made.id
+
+
+def simulator(clock: ScaledClock, seed: int = 3) -> PbxSimulator:
+    return PbxSimulator(clock, seed=seed, agent_profile=AgentProfile(talk_mean_s=60.0, talk_sigma=0.5, wrap_mean_s=5.0))
+
+
+def attempts(sessions: sessionmaker[Session]) -> list[Attempt]:
+    with sessions() as session:
+        return list(session.scalars(select(Attempt).order_by(Attempt.id)))
+
+
+def ended_transitions(sessions: sessionmaker[Session]) -> dict[int, int]:
+    counts: dict[int, int] = defaultdict(int)
+    with sessions() as session:
+        ended = select(AttemptTransition.attempt_id).where(AttemptTransition.state == "ended")
+        for attempt_id in session.scalars(ended):
+            counts[attempt_id] += 1
+    return counts
+
+
+def overlapping(intervals: list[tuple[datetime, datetime]]) -> bool:
+    ordered = sorted(intervals)
+    return any(later[0] < earlier[1] for earlier, later in zip(ordered, ordered[1:], strict=False))
+
+
+def check_books(sessions: sessionmaker[Session]) -> list[Attempt]:
+    """Every attempt ended once with one outcome; no lead in two calls at once; no agent on two calls at once."""
+    rows = attempts(sessions)
+    assert rows, "nothing was dialled"
+    assert all(a.outcome and a.state == "ended" and a.ended_at is not None for a in rows)
+    assert ended_transitions(sessions) == {a.id: 1 for a in rows}
+    by_lead: dict[int, list[tuple[datetime, datetime]]] = defaultdict(list)
+    by_agent: dict[str, list[tuple[datetime, datetime]]] = defaultdict(list)
+    for a in rows:
+        assert a.ended_at is not None
+        by_lead[a.lead_id].append((a.created_at, a.ended_at))
+        if a.outcome == "connected" and a.connected_at is not None:
+            by_agent[a.agent].append((a.connected_at, a.ended_at))
+    assert not any(overlapping(spans) for spans in by_lead.values()), "a lead was in two calls at once"
+    assert not any(overlapping(spans) for spans in by_agent.values()), "an agent had two calls at once"
+    return rows
