@@ -66,6 +66,9 @@ class DayResult:
     connected: int = 0
     busy_s: float = 0.0  # agents' talk + wrap-up inside the day
     talk_s: float = 0.0
+    ringing_at_end: int = 0  # calls the day's end found still ringing, waiting or with an agent
+    waiting_at_end: int = 0
+    talking_at_end: int = 0
 
     @property
     def abandon_rate(self) -> float:
@@ -77,9 +80,17 @@ class DaySimulation:
     """One campaign day: `agents` logged in all day, `policy` asked every second how many lines to dial."""
 
     def __init__(
-        self, agents: int, answer_rate: float, draws: Draws, stats: PacingStats, day: date, detail: bool = True
+        self,
+        agents: int,
+        answer_rate: float,
+        draws: Draws,
+        stats: PacingStats,
+        day: date,
+        detail: bool = True,
+        day_s: float = DAY_S,
     ) -> None:
         self.agents = agents
+        self.day_s = day_s
         self.detail = detail
         self.answer_rate = answer_rate
         self.draws = draws
@@ -97,15 +108,19 @@ class DaySimulation:
 
     def run(self, policy: Policy) -> DayResult:
         """Simulate the whole day and return its counts."""
-        for tick in range(int(DAY_S)):
+        end = self.day_s
+        for tick in range(int(end)):
             now = float(tick)
             self._advance(now)
             n = policy(self.state(now))
             for _ in range(n):
                 self._dial(now)
-        self._advance(DAY_S)
+        self._advance(end)
         for agent in self._busy:  # calls still going at the end of the day count up to the end only
-            self.result.busy_s += DAY_S - self._connected_at[agent]
+            self.result.busy_s += end - self._connected_at[agent]
+        self.result.ringing_at_end = len(self._ringing)
+        self.result.waiting_at_end = len(self._waiting)
+        self.result.talking_at_end = len(self._busy)
         return self.result
 
     def state(self, now: float) -> PacingState:
@@ -214,12 +229,12 @@ class DaySimulation:
 
 
 def simulate_days(
-    agents: int, answer_rate: float, policy: Policy, draws: list[Draws], detail: bool = True
+    agents: int, answer_rate: float, policy: Policy, draws: list[Draws], detail: bool = True, day_s: float = DAY_S
 ) -> list[DayResult]:
     """Consecutive days of one campaign: the pacing statistics carry over from day to day, as in service."""
     stats = PacingStats()
     results = []
     for offset, day_draws in enumerate(draws):
         day = FIRST_DAY + timedelta(days=offset)
-        results.append(DaySimulation(agents, answer_rate, day_draws, stats, day, detail).run(policy))
+        results.append(DaySimulation(agents, answer_rate, day_draws, stats, day, detail, day_s).run(policy))
     return results

@@ -63,6 +63,8 @@ class PacingPolicy:
     start_of_day_drop_credit: float = 1.0
     # Predictive aims this fraction of the target, a margin against day-to-day noise.
     target_margin: float = 0.9
+    # Drops under (over) the aimed count that double (cancel) the predictive allowance.
+    feedback_drops: float = 5.0
 
 
 @dataclass(frozen=True)
@@ -150,9 +152,14 @@ def _predictive(state: PacingState, policy: PacingPolicy, cap: int) -> int:
 
 
 def _marginal_drop_budget(m: MeasuredStats, policy: PacingPolicy) -> float:
-    """The drop probability allowed to the last human answered: the target, raised while the day is under it."""
-    target = policy.abandon_target * policy.target_margin
-    slack = target * m.humans_today + policy.start_of_day_drop_credit - m.dropped_today
-    # The marginal line is the most exposed one; lines before it drop less, so the average stays under
-    # the marginal allowance. Error feedback: a day under target earns more allowance.
-    return target * 2.0 + 0.002 * max(0.0, slack)
+    """The drop probability allowed to the last line's human answer, raised while the day is under target.
+
+    With a constant allowance, maximising talk time under an average-abandonment constraint is a
+    Lagrangian problem whose answer is exactly this marginal test; the constant is the multiplier. The
+    model's drops are close to calibrated, so the nominal allowance is the aimed rate itself, and
+    proportional feedback on the day's unused drops (in units of `feedback_drops`) corrects the rest.
+    """
+    aim = policy.abandon_target * policy.target_margin
+    unused = aim * m.humans_today - m.dropped_today
+    gain = 1.0 + unused / policy.feedback_drops
+    return aim * min(max(gain, 0.2), 4.0)

@@ -48,7 +48,7 @@ def expected_drop_curve(state: PacingState, cap: int, queue_timeout_s: float) ->
     n_max = min(cap, int(reach / max(p, 1e-3)) + 1)
     n = np.arange(n_max + 1, dtype=float)[:, None]
     k = BINS + 1
-    arriving = np.diff(mean_a[:k]) + n * np.diff(new_by[:k])
+    arriving = (mean_a[1:k] - mean_a[: k - 1]) + n * (new_by[1:k] - new_by[: k - 1])
     mid_new = new_by[k:]
     before = mean_a[k:] + n * mid_new
     var_before = var_a[k:] + n * (mid_new * (1.0 - mid_new))
@@ -79,7 +79,7 @@ def _answers_in_flight(state: PacingState, t: np.ndarray) -> tuple[np.ndarray, n
     alive = p * (1.0 - answered_by_now) + (1.0 - p) * (1.0 - _cdf(m.other_delay, ages))
     weight = p / np.maximum(alive, 1e-12)
     r = (_cdf(m.answer_delay, ages[:, None] + t[None, :]) - answered_by_now[:, None]) * weight[:, None]
-    r = np.clip(r, 0.0, 1.0)
+    r = np.minimum(r, 1.0)  # never negative: the CDF only grows with t
     return state.calls_waiting + r.sum(axis=0), (r * (1.0 - r)).sum(axis=0)
 
 
@@ -96,7 +96,7 @@ def _agents_freed(state: PacingState, s: np.ndarray) -> tuple[np.ndarray, np.nda
         e = np.asarray(elapsed, dtype=float)
         done_now = np.interp(e, _TABLE_X, table)
         done_then = np.interp(np.maximum(e[:, None] + (s - shift)[None, :], e[:, None]), _TABLE_X, table)
-        q = np.clip((done_then - done_now[:, None]) / np.maximum(1.0 - done_now, 1e-12)[:, None], 0.0, 1.0)
+        q = np.minimum((done_then - done_now[:, None]) / np.maximum(1.0 - done_now, 1e-12)[:, None], 1.0)
         mean += q.sum(axis=0)
         var += (q * (1.0 - q)).sum(axis=0)
     return mean, var
@@ -123,7 +123,8 @@ def _lognormal_fit(dist: DurationSummary) -> tuple[float, float]:
     """Log-normal parameters from mean and sd, rounded so the tabulated CDF is rarely recomputed."""
     mean = max(dist.mean, 1e-3)
     sigma = max(math.sqrt(math.log1p((dist.sd / mean) ** 2)), 0.05)
-    return round(math.log(mean) - sigma * sigma / 2, 2), round(sigma, 2)
+    mu = math.log(mean) - sigma * sigma / 2
+    return round(mu * 50) / 50, round(sigma * 50) / 50
 
 
 @lru_cache(maxsize=64)
