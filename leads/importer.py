@@ -119,6 +119,8 @@ class _Run:
         self.phone_ids = store.IdBlock(session, store.PHONES)
         self.defaults = store.lead_defaults(self.now)
         self.defaults.update(campaign_id=target.campaign_id, import_id=self.import_id)
+        self.lead_writer = store.BulkWriter(session, store.LEADS)
+        self.phone_writer = store.BulkWriter(session, store.PHONES)
         batch: list[tuple[int, list[str]]] = []
         for row in self.source.rows():
             batch.append(row)
@@ -202,6 +204,7 @@ class _Run:
                 report.consent["contract"] += 1
             else:
                 report.consent["none"] += 1
-        store.insert_rows(self.session, leads, phones)
+        self.lead_writer.write(leads)
+        self.phone_writer.write(phones)
         report.leads_created += len(leads)
         report.phones_created += len(phones)

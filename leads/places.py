@@ -69,7 +69,7 @@ def _place_of(postcode: str) -> Place | None:
     if head == "20":
         # Corsica: Corse-du-Sud below 20200, Haute-Corse from it.
         return Place("2A" if postcode < "20200" else "2B", "FR", _MAINLAND_ZONE)
-    if head == "00":
+    if not "01" <= head <= "95":
         return None
     return Place(head, "FR", _MAINLAND_ZONE)
 

@@ -180,18 +180,23 @@ def _cell(value: Any) -> str:
 
 def _open_xlsx(path: Path, sheet: str | None) -> Source:
     from openpyxl import load_workbook  # only XLSX imports pay for it
+    from openpyxl.utils.exceptions import InvalidFileException
 
     name = str(path)
     digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    # A file object, so that a workbook saved under another extension (".csv") still opens.
+    handle = path.open("rb")
     try:
-        book = load_workbook(path, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        book = load_workbook(handle, read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
+        handle.close()
         raise UnreadableFile(name, _("not a readable XLSX workbook ({reason})").format(reason=exc)) from None
     names = book.sheetnames
     if sheet is not None:
         wanted = next((s for s in names if s.strip().lower() == sheet.strip().lower()), None)
         if wanted is None:
             book.close()
+            handle.close()
             raise SheetNotFound(name, sheet, names)
     else:
         wanted = names[0]
@@ -203,6 +208,7 @@ def _open_xlsx(path: Path, sheet: str | None) -> Source:
                 yield number, [_cell(v) for v in values]
         finally:
             book.close()
+            handle.close()
 
     iterator = rows()
     header_row, headers = _header(name, iterator)

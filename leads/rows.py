@@ -7,7 +7,7 @@ database; everything that depends on the row alone is decided here.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -62,7 +62,7 @@ class RowBuilder:
             if name not in {"consent_at", "contract_exemption", "postcode", "civility"}
         ]
         self.phone_columns = [(i, mapping.headers[i]) for i in mapping.phones]
-        self.dates: dict[str, datetime | None] = {}
+        self.offsets: dict[tuple[date, int], timedelta] = {}
 
     def build(self, cells: list[str]) -> Draft | Rejection:
         """The draft of a row, or the first reason it cannot be imported."""
@@ -127,37 +127,48 @@ class RowBuilder:
         return Draft(values, phones, departement, dropped)
 
     def _date(self, raw: str) -> datetime | None:
-        if raw in self.dates:
-            return self.dates[raw]
         parsed = parse_date(raw)
-        value = None
-        if parsed is not None:
-            value = (parsed if parsed.tzinfo else parsed.replace(tzinfo=self.zone)).astimezone(UTC)
-        if len(self.dates) < 100_000:
-            self.dates[raw] = value
-        return value
+        if parsed is None or parsed.tzinfo is not None:
+            return parsed
+        # Local time → UTC by the zone's offset at that hour, looked up once per date and hour
+        # (zone changes happen on the hour).
+        key = (parsed.date(), parsed.hour)
+        offset = self.offsets.get(key)
+        if offset is None:
+            offset = parsed.replace(minute=0, second=0, microsecond=0, tzinfo=self.zone).utcoffset() or timedelta(0)
+            if len(self.offsets) < 100_000:
+                self.offsets[key] = offset
+        return (parsed - offset).replace(tzinfo=UTC)
 
 
 def parse_date(raw: str) -> datetime | None:
-    """A date as lead files write it: ISO, `14/03/2026 [10:22[:33]]`, `14.03.26`, or an Excel serial."""
+    """A date as lead files write it: `14/03/2026 [10:22[:33]]`, `14.03.26`, ISO 8601, or an Excel serial."""
     text = raw.strip()
+    separator = text[2:3]
+    if separator in {"/", ".", "-"} and text[5:6] == separator:
+        return _french_date(text, separator)
     try:
         return datetime.fromisoformat(text)
     except ValueError:
         pass
-    day_part, _, time_part = text.partition(" ")
-    pieces = day_part.replace("-", "/").replace(".", "/").split("/")
     try:
-        if len(pieces) == 3 and all(p.isdigit() for p in pieces):
-            day, month, year = (int(p) for p in pieces)
-            if len(pieces[2]) == 2:
-                year += 2000
-            hour, minute, second = (int(p) for p in (time_part.replace("h", ":").split(":") + ["0", "0"])[:3]) \
-                if time_part else (0, 0, 0)
-            return datetime(year, month, day, hour, minute, second)
         serial = float(text.replace(",", "."))
     except ValueError:
         return None
     if 20000 < serial < 80000:  # 1954–2119 as an Excel day number
         return _EXCEL_EPOCH + timedelta(days=serial)
     return None
+
+
+def _french_date(text: str, separator: str) -> datetime | None:
+    day_part, _, time_part = text.partition(" ")
+    pieces = day_part.split(separator)
+    clock = time_part.strip().replace("h", ":").split(":") if time_part.strip() else []
+    if len(pieces) != 3 or len(pieces[2]) not in {2, 4} or len(clock) > 3:
+        return None
+    try:
+        day, month, year = int(pieces[0]), int(pieces[1]), int(pieces[2])
+        hour, minute, second = (int(p) if p else 0 for p in (clock + ["0", "0", "0"])[:3])
+        return datetime(year + 2000 if year < 100 else year, month, day, hour, minute, second)
+    except ValueError:
+        return None

@@ -7,11 +7,12 @@ minutes for a million leads.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+import operator
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, func, insert, select, text, update
+from sqlalchemy import Table, func, select, text, update
 from sqlalchemy.orm import Session
 
 from leads.errors import ImportNotFound
@@ -99,12 +100,52 @@ class IdBlock:
         return list(range(first, self.next_id))
 
 
+class BulkWriter:
+    """Rows of one table through the driver's executemany, inside the session's transaction.
+
+    SQLAlchemy's own type processors still turn each value into what the driver expects (dates as
+    SQLite text, JSON), but its per-row parameter machinery, ~30 µs a row here, is skipped.
+    """
+
+    def __init__(self, session: Session, table: Table) -> None:
+        self.connection = session.connection()
+        dialect = self.connection.dialect
+        self.columns = [c.name for c in table.columns]
+        mark = "?" if dialect.paramstyle == "qmark" else "%s"
+        quote = dialect.identifier_preparer.quote
+        self.sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) "
+                    f"VALUES ({', '.join([mark] * len(self.columns))})")
+        self.values = operator.itemgetter(*self.columns)
+        self.processors = [
+            (i, processor) for i, column in enumerate(table.columns)
+            if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
+        ]
+
+    def write(self, rows: Iterable[dict[str, Any]]) -> None:
+        """Insert rows given as {column: value} with every column present."""
+        params = []
+        processors = self.processors
+        # The same value often recurs down a column (the import's creation time): process it once.
+        last: list[tuple[Any, Any]] = [(None, None)] * len(processors)
+        for row in rows:
+            values = list(self.values(row))
+            for n, (i, processor) in enumerate(processors):
+                value = values[i]
+                if value is not None:
+                    seen, done = last[n]
+                    if value is not seen:
+                        done = processor(value)
+                        last[n] = (value, done)
+                    values[i] = done
+            params.append(tuple(values))
+        if params:
+            self.connection.exec_driver_sql(self.sql, params)
+
+
 def insert_rows(session: Session, leads: Sequence[dict[str, Any]], phones: Sequence[dict[str, Any]]) -> None:
-    """Write leads then their phones, each in one executemany."""
-    if leads:
-        session.execute(insert(LEADS), leads)
-    if phones:
-        session.execute(insert(PHONES), phones)
+    """Write leads then their phones (every column given), each in one executemany."""
+    BulkWriter(session, LEADS).write(leads)
+    BulkWriter(session, PHONES).write(phones)
 
 
 def finish_import(session: Session, import_id: int, report: QualityReport) -> None:
