@@ -323,12 +323,26 @@ def release_lead(session: Session, lead_id: int, dialer_id: str) -> bool:
     return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
-def release_stale_claims(session: Session, older_than: datetime, now: datetime) -> int:
-    """Free the leads claimed before `older_than` (a dialer that crashed); returns how many."""
-    result = session.execute(
-        update(Lead)
-        .where(Lead.claimed_by != "", Lead.claimed_at < older_than)
-        .values(claimed_by="", claimed_at=None)
-        .execution_options(synchronize_session=False)
-    )
-    return int(result.rowcount)  # type: ignore[attr-defined]
+def release_stale_claims(session: Session, older_than: datetime, now: datetime,
+                         centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> int:
+    """Free the leads claimed before `older_than` (a dialer that crashed); returns how many.
+
+    Their attempts left without an outcome end as `failed` (a late hangup event then changes nothing) and the
+    lead is rescheduled by the retry policy, so it is neither lost nor redialled at once.
+    """
+    from campaigns.outcomes import finish_attempt  # outcomes builds on the hopper
+
+    stale = list(session.execute(
+        select(Lead.id, Lead.claimed_by).where(Lead.claimed_by != "", Lead.claimed_at < older_than)
+        .with_for_update(skip_locked=True)
+    ))
+    for lead_id, dialer_id in stale:
+        open_attempts = session.scalars(select(Attempt.id).where(
+            Attempt.lead_id == lead_id, Attempt.dialer_id == dialer_id, Attempt.outcome == ""))
+        for attempt_id in list(open_attempts):
+            finish_attempt(session, attempt_id, "failed", now, centre_timezone=centre_timezone)
+        session.execute(
+            update(Lead).where(Lead.id == lead_id, Lead.claimed_by == dialer_id)
+            .values(claimed_by="", claimed_at=None).execution_options(synchronize_session=False)
+        )
+    return len(stale)

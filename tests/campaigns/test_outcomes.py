@@ -140,3 +140,22 @@ def test_a_crashed_dialer_s_claims_are_released(sessions: sessionmaker[Session])
         assert len(claim_leads(session, cid, MONDAY_3PM + timedelta(minutes=2), 2, "other")) == 2
     with sessions() as session:
         assert session.scalars(select(Callback)).all() == []
+
+
+def test_a_stale_claim_with_a_live_attempt_ends_it_as_failed_and_reschedules(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        cid = campaign(session).id
+        leads(session, cid, 1)
+    with sessions.begin() as session:
+        (target,) = claim_leads(session, cid, MONDAY_3PM, 1, "crashed")
+        attempt = start_attempt(session, target, MONDAY_3PM, "crashed", "a1")
+    later = MONDAY_3PM + timedelta(minutes=10)
+    with sessions.begin() as session:
+        assert release_stale_claims(session, later - timedelta(minutes=5), later) == 1
+    with sessions.begin() as session:
+        finish_attempt(session, attempt.id, "connected", later + timedelta(minutes=1))  # the late event: ignored
+    with sessions() as session:
+        lead = session.get(Lead, target.lead_id)
+        assert lead is not None and (lead.status, lead.claimed_by, lead.attempts) == ("retry", "", 1)
+        assert lead.next_attempt_at == MONDAY_3PM + timedelta(minutes=30)  # delays count from the dial
+        assert session.scalars(select(Attempt.outcome)).one() == "failed"
