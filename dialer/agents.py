@@ -13,6 +13,8 @@ from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Any
 
+from config.i18n import _
+
 WRAP_UP_REASON = "wrap-up"
 
 
@@ -28,14 +30,15 @@ class AgentNotLoggedIn(ValueError):
     """The agent must be logged in for this."""
 
     def __init__(self, login: str) -> None:
-        super().__init__(f"agent {login!r} is not logged in")
+        super().__init__(_("Agent {login} is not logged in").format(login=login))
 
 
 class AgentOnCall(ValueError):
     """The agent is on a call: log out after it."""
 
     def __init__(self, login: str, call_id: str) -> None:
-        super().__init__(f"agent {login!r} is on call {call_id!r}")
+        super().__init__(_("Agent {login} is on a call: log out after it").format(login=login))
+        self.call_id = call_id
 
 
 class AgentAlreadyOnCall(RuntimeError):
@@ -49,7 +52,7 @@ class MissingPauseReason(ValueError):
     """A pause needs a reason code (break, lunch, training …) for the supervisor's figures."""
 
     def __init__(self, login: str) -> None:
-        super().__init__(f"pause of agent {login!r} has no reason code")
+        super().__init__(_("A pause needs a reason code (agent {login})").format(login=login))
 
 
 @dataclass(frozen=True)

@@ -140,6 +140,13 @@ class Engine:
     async def resume(self, login: str) -> None:
         await self._change(login, presence.resume(self.agents[login], self.clock.now()))
 
+    async def ready(self, login: str) -> None:
+        """The agent ends the wrap-up early (the agent screen's "ready" button)."""
+        before = self.agents[login]
+        change = presence.end_wrap_up(before, self.clock.now())
+        self.sink.wrap_up_ended(before, change[0])
+        await self._change(login, change)
+
     async def _change(self, login: str, change: presence.Change) -> None:
         agent, commands = change
         previous = self.agents.get(login)
@@ -261,7 +268,8 @@ class Engine:
             return
         live = self.calls.get(event.call_id)
         if live is None:
-            self.counters["events_for_unknown_calls"] += 1
+            # Teardown after the end (late OriginateResponse, hangups), or another dialer's call.
+            self.counters["late_or_foreign_events"] += 1
             return
         commands = self.fold(live, event)
         await self.send(commands)
