@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
@@ -119,34 +119,52 @@ def _eligible(rules: CampaignRules, zones: list[Zone], now: datetime) -> list[Co
     return conditions
 
 
-def _claim(session: Session, ids: list[int], dialer_id: str, now: datetime) -> set[int]:
-    if not ids:
-        return set()
-    claimed = session.execute(
+# What a claim returns of each lead: enough to order the batch, check the cap and build the DialTarget.
+_RETURNED = (Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone, Lead.priority, Lead.next_attempt_at)
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def _claim(session: Session, which: list[int] | Select[int], dialer_id: str, now: datetime) -> dict[int, Any]:
+    """Claim the given leads, or those a candidate query picks, in one UPDATE … RETURNING.
+
+    With a query, selecting and claiming is one statement: PostgreSQL locks the candidates (SKIP LOCKED) and
+    SQLite holds its single write lock throughout, so two dialers never race between reading and claiming.
+    """
+    if isinstance(which, list) and not which:
+        return {}
+    if isinstance(which, Select):
+        # A materialised CTE picks the rows once: as a plain IN (subquery), PostgreSQL may rescan the
+        # LIMIT … SKIP LOCKED subquery per row and claim more rows than asked.
+        picked = which.cte("picked").prefix_with("MATERIALIZED", dialect="postgresql")
+        target: Any = select(picked.c.id)
+    else:
+        target = which
+    rows = session.execute(
         update(Lead)
-        .where(Lead.id.in_(ids), Lead.claimed_by == "")
+        .where(Lead.id.in_(target), Lead.claimed_by == "")
         .values(claimed_by=dialer_id, claimed_at=now)
-        .returning(Lead.id)
+        .returning(*_RETURNED)
         .execution_options(synchronize_session=False)
     )
-    return {row[0] for row in claimed}
+    return {row.id: row for row in rows}
 
 
-def _bucket_query(
-    conditions: list[ColumnElement[bool]], status: str, now: datetime, limit: int, exclude: set[int]
-) -> Select[int]:
+def _dialling_order(row: Any) -> tuple[int, bool, datetime, int]:
+    return (-row.priority, row.next_attempt_at is None, row.next_attempt_at or EPOCH, row.id)
+
+
+def _bucket_query(conditions: list[ColumnElement[bool]], status: str, now: datetime, limit: int) -> Select[int]:
     """Fresh leads or due retries, best first, locked (PostgreSQL) and skipping rows another dialer holds."""
     due = Lead.next_attempt_at <= now
     if status == "new":
         due = or_(Lead.next_attempt_at.is_(None), due)
-    query = (
+    return (
         select(Lead.id)
         .where(*conditions, Lead.status == status, due)
         .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
         .limit(limit)
         .with_for_update(skip_locked=True)
     )
-    return query.where(Lead.id.not_in(exclude)) if exclude else query
 
 
 def bucket_queries(
@@ -155,7 +173,7 @@ def bucket_queries(
     """The candidate queries `claim_leads` runs, for EXPLAIN in bench/hopper.py."""
     rules = load_rules(session, campaign_id, centre_timezone)
     conditions = _eligible(rules, campaign_zones(session, campaign_id), now)
-    return {status: _bucket_query(conditions, status, now, n, set()) for status in ("retry", "new")}
+    return {status: _bucket_query(conditions, status, now, n) for status in ("retry", "new")}
 
 
 def _claim_bucket(
@@ -165,19 +183,12 @@ def _claim_bucket(
     now: datetime,
     limit: int,
     dialer_id: str,
-    exclude: set[int],
-) -> list[int]:
+) -> list[Any]:
+    """Claim up to `limit` leads of one bucket; returns their rows in dialling order."""
     if limit <= 0:
         return []
-    got: list[int] = []
-    # Without SKIP LOCKED (SQLite), another dialer may win some of the rows read: read again, without them.
-    for _attempt in range(5):
-        ids = list(session.scalars(_bucket_query(conditions, status, now, limit - len(got), exclude | set(got))))
-        claimed = _claim(session, ids, dialer_id, now)
-        got += [i for i in ids if i in claimed]
-        if len(claimed) == len(ids) or len(got) >= limit:
-            break
-    return got
+    claimed = _claim(session, _bucket_query(conditions, status, now, limit), dialer_id, now)
+    return sorted(claimed.values(), key=_dialling_order)
 
 
 def _claim_callbacks(
@@ -187,10 +198,10 @@ def _claim_callbacks(
     now: datetime,
     limit: int,
     dialer_id: str,
-) -> dict[int, tuple[int, str]]:
-    """Due personal callbacks: lead id → (callback id, agent it still waits for, or '')."""
+) -> tuple[list[Any], dict[int, tuple[int, str]]]:
+    """Due personal callbacks, oldest first: their lead rows, and lead id → (callback id, agent waited for, or '')."""
     if limit <= 0:
-        return {}
+        return [], {}
     rows = session.execute(
         select(Callback.id, Callback.lead_id, Callback.agent, Callback.due_at)
         .join(Lead, Lead.id == Callback.lead_id)
@@ -208,7 +219,8 @@ def _claim_callbacks(
     claimed = _claim(session, [r.lead_id for r in rows], dialer_id, now)
     grace = rules.settings.callback_grace
     # Within the grace period the callback waits for the agent who booked it; then anyone takes it.
-    return {r.lead_id: (r.id, r.agent if now < r.due_at + grace else "") for r in rows if r.lead_id in claimed}
+    agents = {r.lead_id: (r.id, r.agent if now < r.due_at + grace else "") for r in rows if r.lead_id in claimed}
+    return [claimed[r.lead_id] for r in rows if r.lead_id in claimed], agents
 
 
 def _over_cap(session: Session, rules: CampaignRules, leads: list[Any], now: datetime) -> dict[int, datetime]:
@@ -249,36 +261,34 @@ def claim_leads(
     zones = campaign_zones(session, campaign_id) if zones is None else zones
     conditions = _eligible(rules, zones, now)
     callbacks: dict[int, tuple[int, str]] = {}
-    chosen: list[int] = []
+    chosen: list[Any] = []
+    # A lead held back by the frequency cap leaves a gap: up to two more rounds fill it.
     for _round in range(3):
         wanted = n - len(chosen)
         if wanted <= 0:
             break
-        got_callbacks = _claim_callbacks(session, conditions, rules, now, wanted, dialer_id)
-        callbacks.update(got_callbacks)
-        batch = list(got_callbacks)
+        batch, agents = _claim_callbacks(session, conditions, rules, now, wanted, dialer_id)
+        callbacks.update(agents)
         rest = wanted - len(batch)
         fresh_quota = round(rest * rules.settings.hopper_fresh_share)
-        taken = set(chosen) | set(batch)
-        retries = _claim_bucket(session, conditions, "retry", now, rest - fresh_quota, dialer_id, taken)
-        fresh = _claim_bucket(session, conditions, "new", now, rest - len(retries), dialer_id, taken)
+        # Claimed rows no longer match `claimed_by = ''`, so later buckets cannot pick them again.
+        retries = _claim_bucket(session, conditions, "retry", now, rest - fresh_quota, dialer_id)
+        fresh = _claim_bucket(session, conditions, "new", now, rest - len(retries), dialer_id)
         if len(retries) + len(fresh) < rest:
-            retries += _claim_bucket(
-                session, conditions, "retry", now, rest - len(retries) - len(fresh), dialer_id, taken | set(retries)
-            )
+            retries += _claim_bucket(session, conditions, "retry", now, rest - len(retries) - len(fresh), dialer_id)
         batch += retries + fresh
         if not batch:
             break
         blocked = _hold_back_over_cap(session, rules, batch, now)
-        chosen += [lead_id for lead_id in batch if lead_id not in blocked]
+        chosen += [row for row in batch if row.id not in blocked]
         if not blocked:
             break
-    return _targets(session, rules, chosen, callbacks)
+    return [_target(rules, row, callbacks.get(row.id)) for row in chosen]
 
 
-def _hold_back_over_cap(session: Session, rules: CampaignRules, batch: list[int], now: datetime) -> set[int]:
-    leads = list(session.execute(select(Lead.id, Lead.phone_e164).where(Lead.id.in_(batch))))
-    blocked = _over_cap(session, rules, leads, now)
+def _hold_back_over_cap(session: Session, rules: CampaignRules, batch: list[Any], now: datetime) -> set[int]:
+    """Unclaim the leads whose number reached the cap, and schedule them for when the cap allows."""
+    blocked = _over_cap(session, rules, batch, now)
     for lead_id, allowed in blocked.items():
         session.execute(
             update(Lead)
@@ -289,27 +299,16 @@ def _hold_back_over_cap(session: Session, rules: CampaignRules, batch: list[int]
     return set(blocked)
 
 
-def _targets(
-    session: Session, rules: CampaignRules, chosen: list[int], callbacks: dict[int, tuple[int, str]]
-) -> list[DialTarget]:
-    rows = {
-        r.id: r
-        for r in session.execute(
-            select(Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone).where(Lead.id.in_(chosen))
-        )
-    }
-    return [
-        DialTarget(
-            lead_id=lead_id,
-            campaign_id=rules.campaign_id,
-            attempt_no=rows[lead_id].attempts + 1,
-            phone_e164=rows[lead_id].phone_e164,
-            callee_tz=rows[lead_id].timezone or rules.fallback_zone,
-            callback_id=callbacks.get(lead_id, (None, ""))[0],
-            preferred_agent=callbacks.get(lead_id, (None, ""))[1],
-        )
-        for lead_id in chosen
-    ]
+def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None) -> DialTarget:
+    return DialTarget(
+        lead_id=row.id,
+        campaign_id=rules.campaign_id,
+        attempt_no=row.attempts + 1,
+        phone_e164=row.phone_e164,
+        callee_tz=row.timezone or rules.fallback_zone,
+        callback_id=callback[0] if callback else None,
+        preferred_agent=callback[1] if callback else "",
+    )
 
 
 def release_lead(session: Session, lead_id: int, dialer_id: str) -> bool:
