@@ -14,17 +14,17 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, exists, false, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, and_, exists, false, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns.calendar import is_callable
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.profiles import cap_allows_from, consent_required
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
+from campaigns.zones import Zone, campaign_zones
 from leads.models import DoNotCall, Lead
 
 DIALABLE = ("new", "retry", "callback")
-Zone = tuple[str, str, str]
 
 
 @dataclass(frozen=True)
@@ -50,44 +50,6 @@ def load_rules(session: Session, campaign_id: int, centre_timezone: str = DEFAUL
     return campaign_rules(
         campaign.id, campaign.client_id, campaign.profile, campaign.settings or {}, campaign.timezone, centre_timezone
     )
-
-
-def _distinct(session: Session, column: Any, conditions: list[ColumnElement[bool]]) -> list[str]:
-    """Distinct values of an indexed column by successive seeks (a loose index scan), not a full scan."""
-    values: list[str] = []
-    while True:
-        query = select(column).where(*conditions)
-        if values:
-            query = query.where(column > values[-1])
-        value = session.scalar(query.order_by(column).limit(1))
-        if value is None:
-            return values
-        values.append(value)
-
-
-def _scan_zones(session: Session, campaign_id: int) -> list[Zone]:
-    here = Lead.campaign_id == campaign_id
-    return [
-        (tz, country, subdivision)
-        for tz in _distinct(session, Lead.timezone, [here])
-        for country in _distinct(session, Lead.country, [here, Lead.timezone == tz])
-        for subdivision in _distinct(session, Lead.subdivision, [here, Lead.timezone == tz, Lead.country == country])
-    ]
-
-
-# (database, campaign) → (highest lead id when scanned, zones): new leads raise the id and trigger a rescan.
-_ZONES: dict[tuple[str, int], tuple[int, list[Zone]]] = {}
-
-
-def campaign_zones(session: Session, campaign_id: int) -> list[Zone]:
-    """Distinct (time zone, country, subdivision) of a campaign's leads; rescanned only after new leads arrive."""
-    key = (str(session.get_bind().engine.url), campaign_id)
-    highest = session.scalar(select(func.max(Lead.id))) or 0
-    cached = _ZONES.get(key)
-    if cached is None or cached[0] != highest:
-        cached = (highest, _scan_zones(session, campaign_id))
-        _ZONES[key] = cached
-    return cached[1]
 
 
 def _zone_filter(rules: CampaignRules, zones: list[Zone], now: datetime) -> ColumnElement[bool]:

@@ -14,11 +14,12 @@ from campaigns import store
 from campaigns.calendar import open_intervals
 from campaigns.check import Conflict, check_campaign
 from campaigns.errors import CampaignBlocked, LeadNotFound
-from campaigns.hopper import campaign_zones, load_rules
+from campaigns.hopper import load_rules
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
 from campaigns.profiles import ConsentRecord, consent_required, consent_valid
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
+from campaigns.zones import campaign_zones
 from config.i18n import _
 from leads.models import Lead
 
