@@ -27,7 +27,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import generate_leads
+from rdv.demo_data import generator as generate_leads
 
 DATA = Path(__file__).resolve().parent / "data"
 

@@ -198,12 +198,11 @@ class _Run:
             report.phone_types[draft.values["phone_type"]] += 1
             report.departements[draft.departement or "?"] += 1
             report.secondary_phones_dropped += draft.dropped_phones
-            if values["consent_at"] is not None:
-                report.consent["recorded"] += 1
-            elif values["contract_exemption"]:
-                report.consent["contract"] += 1
-            else:
-                report.consent["none"] += 1
+            # fr-consumer may call a lead with recorded consent or a contract in progress (L. 223-1).
+            consent, contract = values["consent_at"] is not None, values["contract_exemption"]
+            report.consent["recorded"] += consent
+            report.consent["contract"] += contract
+            report.consent["none"] += not (consent or contract)
         self.lead_writer.write(leads)
         self.phone_writer.write(phones)
         report.leads_created += len(leads)

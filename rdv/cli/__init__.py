@@ -2,7 +2,19 @@
 
 from __future__ import annotations
 
-from rdv.cli import campaign_script, campaigns, clients, database, export_calls, lead_details, leads, mail, pbxsim
+from rdv.cli import (
+    campaign_script,
+    campaigns,
+    clients,
+    database,
+    demo,
+    export,
+    export_calls,
+    lead_details,
+    leads,
+    mail,
+    pbxsim,
+)
 from rdv.cli.common import app, run_app
 
 app.add_typer(clients.app, name="client")
@@ -13,7 +25,9 @@ app.add_typer(leads.app, name="leads")
 app.command("pbx-sim")(pbxsim.pbx_sim)
 campaigns.app.command("script")(campaign_script.script)
 app.add_typer(mail.app, name="mail")
-app.add_typer(export_calls.app, name="export")
+export.app.command("calls")(export_calls.calls)
+app.add_typer(export.app, name="export")
+app.command("demo")(demo.demo)
 
 
 def main() -> None:

@@ -25,7 +25,7 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     title = _("Lead file quality check — import #{id}: {file}").format(id=import_id, file=report.file)
     summary = Table(title=title, show_header=False, title_justify="left")
     summary.add_column(style="bold")
-    summary.add_column(justify="right")
+    summary.add_column(justify="right", overflow="fold")
     read = report.rows_read
     if report.kind == "xlsx":
         summary.add_row(_("Sheet"), report.sheet)
@@ -41,7 +41,7 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     summary.add_row(_("Phone numbers stored"), fmt_number(report.phones_created))
     summary.add_row(_("With recorded consent"), fmt_number(report.consent["recorded"]))
     summary.add_row(_("Contract in progress (no consent needed)"), fmt_number(report.consent["contract"]))
-    summary.add_row(_("Without consent"), fmt_number(report.consent["none"]))
+    summary.add_row(_("Neither consent nor contract"), fmt_number(report.consent["none"]))
     if report.rejects_file:
         summary.add_row(_("Rejects file"), report.rejects_file)
     console.print(summary)

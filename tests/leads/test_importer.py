@@ -61,7 +61,7 @@ def test_a_file_becomes_leads_with_phones_consent_zone_and_a_stored_report(
     assert dict(report.rejected) == {"duplicate_in_file": 1, "premium_rate": 1, "too_short": 1, "no_phone": 1}
     assert report.phone_types == {"fixed": 1, "mobile": 2}
     assert report.departements == {"35": 1, "974": 1, "2B": 1}
-    assert report.consent == {"recorded": 2, "contract": 1}
+    assert report.consent == {"recorded": 2, "contract": 1, "none": 0}
     assert (report.encoding, report.delimiter, report.custom_fields) == ("cp1252", ";", ["Projet"])
     with sessions() as session:
         leads = {lead.external_ref: lead for lead in session.scalars(select(Lead))}

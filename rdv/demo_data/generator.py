@@ -1,8 +1,10 @@
 """Realistic French lead files, the same for a given seed: the demo's sample and the import benchmark's.
 
+Shipped with rdv (not under bench/) so that `rdv demo --seed N` can make one where rdv is installed.
+
 Phones are written the many ways real files write them; a share of rows repeat an earlier
 prospect's number (duplicates) or carry a number that cannot be dialled (invalid, too short,
-premium rate). `python -m bench.generate_leads --rows 3000 --out rdv/demo_data/leads-charpente.csv`
+premium rate). `python -m rdv.demo_data.generator --demo --out rdv/demo_data/leads-charpente.csv`
 rebuilds the demo file.
 """
 
@@ -99,6 +101,12 @@ SOURCES = [
 ]
 PROJECTS = ["charpente", "toiture", "isolation des combles", "extension bois", "traitement de charpente", "carport"]
 REFERENCE = datetime(2026, 9, 30, 18, 0)
+COMMENTS = [
+    "rappeler après 18h", "maison ancienne, charpente à vérifier", "devis concurrent reçu", "projet au printemps",
+    "préfère être appelé le matin", "propriétaire depuis 2019",
+]
+# What a prospect once typed into a web form: the export must never let a spreadsheet run it.
+FORMULA = '=HYPERLINK("http://exemple.invalid";"Cliquez ici")'
 
 
 @dataclass
@@ -151,9 +159,10 @@ def _invalid(rng: random.Random) -> tuple[str, bool]:
 
 
 def rows(count: int, seed: int = 2026, duplicates: float = 0.05, invalid: float = 0.03,
-         counts: Generated | None = None) -> Iterator[list[str]]:
-    """`count` data rows matching HEADERS."""
+         counts: Generated | None = None, comments: bool = False) -> Iterator[list[str]]:
+    """`count` data rows matching HEADERS; `comments` fills the free-text column now and then."""
     rng = random.Random(seed)
+    talk = random.Random(seed + 1)  # its own stream: comments leave every other column as it was
     counts = counts if counts is not None else Generated()
     used: set[str] = set()
     earlier: list[tuple[str, str, str, str]] = []
@@ -200,20 +209,31 @@ def rows(count: int, seed: int = 2026, duplicates: float = 0.05, invalid: float 
             fixed, mobile, email, consent.strftime("%d/%m/%Y %H:%M"), rng.choice(SOURCES),
             f"PRV-{consent:%Y%m}-{rng.randrange(10**6):06d}", "oui" if contract else "non",
             rng.choice(["maison", "maison", "maison", "appartement"]), str(rng.randrange(1900, 2020)),
-            rng.choice(PROJECTS), "",
+            rng.choice(PROJECTS), _comment(talk, index) if comments else "",
         ]
 
 
+def _comment(rng: random.Random, index: int) -> str:
+    if index == 41:
+        return FORMULA
+    return rng.choice(COMMENTS) if rng.random() < 0.1 else ""
+
+
 def write(path: Path, count: int, seed: int = 2026, encoding: str = "cp1252", delimiter: str = ";",
-          duplicates: float = 0.05, invalid: float = 0.03) -> Generated:
+          duplicates: float = 0.05, invalid: float = 0.03, comments: bool = False) -> Generated:
     """Write a lead file as French Excel would (CP1252, `;`) and return what it holds."""
     path.parent.mkdir(parents=True, exist_ok=True)
     counts = Generated()
     with path.open("w", encoding=encoding, newline="") as handle:
         writer = csv.writer(handle, delimiter=delimiter, lineterminator="\r\n")
         writer.writerow(HEADERS)
-        writer.writerows(rows(count, seed, duplicates, invalid, counts))
+        writer.writerows(rows(count, seed, duplicates, invalid, counts, comments))
     return counts
+
+
+def demo_file(path: Path, seed: int = 2026, count: int = 3000) -> Generated:
+    """The sample file of `rdv demo`: a few duplicates and bad numbers among recorded-consent leads."""
+    return write(path, count, seed, duplicates=0.02, invalid=0.01, comments=True)
 
 
 def main() -> None:
@@ -221,8 +241,9 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=3000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--demo", action="store_true", help="the demo's mix: fewer bad rows, some comments")
     args = parser.parse_args()
-    counts = write(args.out, args.rows, args.seed)
+    counts = demo_file(args.out, args.seed, args.rows) if args.demo else write(args.out, args.rows, args.seed)
     print(f"{args.out}: {counts}")
 
 

@@ -1,0 +1,86 @@
+"""The sample that `rdv demo` sets up: a French carpentry client, its campaign and its lead file.
+
+Kept apart from the command so that a fuller demo (a simulated campaign) can start from it.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from importlib import resources
+from pathlib import Path
+
+from campaigns import store as campaigns
+from campaigns.errors import CampaignNotFound, ClientNotFound
+from campaigns.models import Campaign, Client
+from leads import store as leads
+from leads.importer import ImportOptions, ImportTarget, Progress, import_leads
+from leads.report import QualityReport
+from rdv.bootstrap import App
+
+CLIENT = "Charpentes Martin"
+CLIENT_LEGAL_NAME = "Charpentes Martin SARL"
+CLIENT_EMAIL = "rdv@charpentes-martin.example"
+CAMPAIGN = "Prise de RDV Charpente"
+SAMPLE = "leads-charpente.csv"
+SAMPLE_SEED = 2026
+
+
+@dataclass(frozen=True)
+class Sample:
+    """What the sample setup left in the database, and whether it was there already."""
+
+    client: Client
+    campaign: Campaign
+    report: QualityReport
+    import_id: int
+    lead_file: Path
+    created: bool
+    imported: bool
+
+
+def sample_file(out_dir: Path, seed: int = SAMPLE_SEED) -> Path:
+    """The lead file beside which rejects will be written: the bundled one copied, or one made for the seed."""
+    out_dir.mkdir(parents=True, exist_ok=True)
+    target = out_dir / (SAMPLE if seed == SAMPLE_SEED else f"leads-charpente-{seed}.csv")
+    if seed == SAMPLE_SEED:
+        with resources.as_file(resources.files("rdv.demo_data").joinpath(SAMPLE)) as bundled:
+            shutil.copyfile(bundled, target)
+    else:
+        from rdv.demo_data.generator import demo_file  # the generator of the bundled file, for other seeds
+
+        demo_file(target, seed)
+    return target
+
+
+def setup_sample(app: App, out_dir: Path, seed: int = SAMPLE_SEED, progress: Progress | None = None) -> Sample:
+    """Client, fr-consumer campaign and imported sample leads; an earlier run's are reused, not doubled."""
+    lead_file = sample_file(out_dir, seed)
+    with app.sessions.begin() as session:
+        created = False
+        try:
+            client = campaigns.get_client(session, CLIENT)
+        except ClientNotFound:
+            client = campaigns.add_client(session, CLIENT, [CLIENT_EMAIL], CLIENT_LEGAL_NAME)
+            created = True
+        try:
+            campaign = campaigns.get_campaign(session, CAMPAIGN)
+        except CampaignNotFound:
+            campaign = campaigns.create_campaign(session, CAMPAIGN, CLIENT, "fr-consumer", "Europe/Paris")
+            created = True
+        target = ImportTarget(campaign.id, client.id, campaign.timezone)
+    with app.sessions() as session:
+        earlier = leads.imports_of_file(session, campaign.id, _sha256(lead_file))
+        if earlier:
+            stored = leads.get_import(session, campaign.id, earlier[-1])
+            report = QualityReport.from_json(stored.report)
+            return Sample(client, campaign, report, stored.id, lead_file, created, imported=False)
+    result = import_leads(app.sessions, target, lead_file, ImportOptions(), datetime.now(UTC), progress)
+    return Sample(client, campaign, result.report, result.import_id, lead_file, created, imported=True)
+
+
+def _sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()

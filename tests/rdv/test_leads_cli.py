@@ -1,0 +1,144 @@
+"""`rdv leads import/report`, `rdv export leads` and `rdv demo` as a supervisor runs them."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from leads.models import Lead, LeadImport
+from rdv import db
+from rdv.cli import app
+from rdv.cli.common import console
+from tests.leads.conftest import write_csv
+
+HEADERS = ["Nom", "Prénom", "Téléphone", "Portable", "Code postal", "Ville", "Commentaire"]
+ROWS = [
+    ["@SOMME(A1)", "Hélène", "02 99 12 34 56", "06 12 34 56 78", "35000", "Rennes", "=1+1"],
+    ["PAYET", "-Loïc", "", "0692 12 34 56", "97400", "Saint-Denis", "+cmd"],
+    ["MARTIN", "Jean", "", "06 12 34 56 78", "75011", "Paris", ""],
+    ["ROUX", "Anne", "", "08 99 12 34 56", "69003", "Lyon", ""],
+]
+
+
+@pytest.fixture
+def cli(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
+    """The command line on an empty migrated database and a fresh data folder, on a wide terminal."""
+    monkeypatch.setattr(console, "width", 200)
+    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
+    monkeypatch.chdir(tmp_path)
+    return CliRunner()
+
+
+@pytest.fixture
+def rdv(cli: CliRunner) -> CliRunner:
+    """The command line with a client and a campaign."""
+    runner = cli
+    for args in (["client", "add", "Charpentes Martin", "--email", "rdv@martin.fr"],
+                 ["campaign", "create", "Prise de RDV Charpente", "--client", "Charpentes Martin"]):
+        assert runner.invoke(app, args).exit_code == 0
+    return runner
+
+
+def stored(database_url: str) -> tuple[int, int]:
+    engine = db.make_engine(database_url)
+    with engine.connect() as conn:
+        found = (conn.scalar(select(func.count()).select_from(LeadImport)) or 0,
+                 conn.scalar(select(func.count()).select_from(Lead)) or 0)
+    engine.dispose()
+    return found
+
+
+def test_import_prints_the_quality_check_and_report_shows_it_again(rdv: CliRunner, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "fichier.csv", [HEADERS, *ROWS])
+    done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "prise de rdv charpente"])
+    assert done.exit_code == 0, done.output
+    for text in ("Contrôle qualité du fichier", "Lignes lues", "Fiches créées", "doublon dans le fichier",
+                 "numéro surtaxé", "Taux d'exploitation", "50,0\u00a0%", "974", "fichier.rejets.csv"):
+        assert text in done.output
+    assert (tmp_path / "fichier.rejets.csv").exists()
+    again = rdv.invoke(app, ["leads", "report", "--campaign", "Prise de RDV Charpente", "--import", "1"])
+    assert again.exit_code == 0 and "Fiches créées" in again.output and "50,0\u00a0%" in again.output
+
+
+@pytest.mark.parametrize(
+    ("content", "args", "words"),
+    [
+        (b"", [], "le fichier est vide"),
+        ("Nom;Ville\r\nMartin;Brest\r\n".encode("cp1252"), [], "aucune colonne de téléphone"),
+        (bytes(range(256)) * 64, [], "données binaires"),
+        (b"Nom;Tel\r\nMartin;0612345678\r\n", ["--map", "Tel=telephone"], "champs valides : external_ref"),
+        (b"Nom;Tel\r\nMartin;0612345678\r\n", ["--map", "Fixe=phone"], "pas de colonne Fixe"),
+    ],
+)
+def test_a_file_that_cannot_be_imported_is_one_clear_line_exit_2_and_nothing_stored(
+    rdv: CliRunner, database_url: str, tmp_path: Path, content: bytes, args: list[str], words: str
+) -> None:
+    path = tmp_path / "leads.csv"
+    path.write_bytes(content)
+    done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente", *args])
+    assert done.exit_code == 2, done.output
+    assert words in done.output
+    assert stored(database_url) == (0, 0)
+
+
+def test_unknown_campaign_or_import_exit_2(rdv: CliRunner, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "leads.csv", [HEADERS, *ROWS])
+    done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Toitures"])
+    assert done.exit_code == 2 and "Campagne inconnue : Toitures" in done.output
+    done = rdv.invoke(app, ["leads", "report", "--campaign", "Prise de RDV Charpente"])
+    assert done.exit_code == 2 and "Aucun fichier importé" in done.output
+
+
+def test_leads_export_to_csv_with_formulas_neutralised(rdv: CliRunner, tmp_path: Path) -> None:
+    rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [HEADERS, *ROWS])), "--campaign",
+                     "Prise de RDV Charpente"])
+    out = tmp_path / "export" / "fiches.csv"
+    done = rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", str(out)])
+    assert done.exit_code == 0, done.output
+    assert "2 fiches écrites" in done.output
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[0] == ["lead_id", "external_ref", "civility", "last_name", "first_name", "phone_e164", "phone_type",
+                       "postcode", "city", "status", "attempts", "last_outcome", "next_attempt_at", "Commentaire"]
+    first, second = rows[1], rows[2]
+    assert first[3] == "'@SOMME(A1)" and first[5] == "'+33299123456" and first[6] == "fixed"
+    assert first[-1] == "'=1+1" and first[9:13] == ["new", "0", "", ""]
+    assert second[4] == "'-Loïc" and second[7:9] == ["97400", "Saint-Denis"] and second[-1] == "'+cmd"
+
+
+def test_leads_export_to_xlsx_keeps_text_as_text(rdv: CliRunner, tmp_path: Path) -> None:
+    rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [HEADERS, *ROWS])), "--campaign",
+                     "Prise de RDV Charpente"])
+    out = tmp_path / "fiches.xlsx"
+    assert rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", str(out)]).exit_code \
+        == 0
+    sheet = load_workbook(out).active
+    assert sheet is not None
+    rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    assert rows[0][:3] == ["lead_id", "external_ref", "civility"] and rows[0][-1] == "Commentaire"
+    assert rows[1][3] == "'@SOMME(A1)" and rows[1][-1] == "'=1+1"
+    assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", "x.pdf"]).exit_code \
+        == 2
+
+
+def test_demo_runs_on_a_fresh_data_dir_and_again(cli: CliRunner, database_url: str, tmp_path: Path) -> None:
+    rdv = cli
+    first = rdv.invoke(app, ["demo"])
+    assert first.exit_code == 0, first.output
+    assert "Charpentes Martin" in first.output and "créés" in first.output and "cp1252 / ;" in first.output
+    assert "numéro surtaxé" in first.output and "doublon dans le fichier" in first.output
+    imports, leads = stored(database_url)
+    assert imports == 1 and 2800 < leads < 3000
+    assert (tmp_path / "var" / "demo" / "leads-charpente.rejets.csv").exists()
+    second = rdv.invoke(app, ["demo"])
+    assert second.exit_code == 0, second.output
+    assert "repris d'une exécution précédente" in second.output and "rien n'a été ajouté" in second.output
+    assert stored(database_url) == (1, leads)
