@@ -153,6 +153,7 @@ def explain(engine: Engine, sessions: sessionmaker[Session], now: datetime) -> s
                 if isinstance(value, datetime) and engine.dialect.name == "sqlite":
                     value = value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
                 params[key] = value
+            bound: dict[str, Any] | tuple[Any, ...]
             if engine.dialect.name == "postgresql":
                 sql, bound = "EXPLAIN (ANALYZE, BUFFERS) " + compiled.string, params
             else:
