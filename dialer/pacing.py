@@ -8,6 +8,20 @@ Times are plain float seconds: `now` is the campaign clock's POSIX timestamp (`c
 kept in the state for logs and replays; the rule itself only uses the elapsed times the state carries.
 
 Abandonment = dropped ÷ human-answered, per campaign, per calendar day and over a rolling 30 days.
+
+How the engine builds the state, once a second per running campaign:
+  agents_logged_in   agents logged in to the campaign (paused ones included: they count for the cap)
+  agents_available   agents idle and unpaused, ready for a call now
+  talking_s          for each agent on a call, seconds since AgentConnect
+  wrapping_s         for each agent in wrap-up, seconds since the call ended
+  lines_in_progress  attempts originated and not yet ended, connected or dropped
+  ringing_ages_s     for each of those not yet answered, seconds since its originate
+  calls_waiting      answered humans queued (CallerQueued, no AgentConnect or abandon yet)
+  measured           stats.snapshot(local_day), where the engine feeds one PacingStats per campaign:
+                     dial_resolved(day, HUMAN | MACHINE | OTHER, seconds from originate) when the AMD
+                     verdict or the failure arrives, call_dropped(day) on CallerAbandoned,
+                     talk_ended(talk_s) on AgentCompleted and wrap_ended(wrap_s) when the agent is ready.
+Predictive mode: see `_predictive` and `dialer/pacing_model.py`.
 """
 
 from __future__ import annotations
@@ -65,6 +79,7 @@ class PacingPolicy:
     target_margin: float = 0.9
     # Drops under (over) the aimed count that double (cancel) the predictive allowance.
     feedback_drops: float = 5.0
+    max_feedback_gain: float = 4.0
 
 
 @dataclass(frozen=True)
@@ -162,4 +177,4 @@ def _marginal_drop_budget(m: MeasuredStats, policy: PacingPolicy) -> float:
     aim = policy.abandon_target * policy.target_margin
     unused = aim * m.humans_today - m.dropped_today
     gain = 1.0 + unused / policy.feedback_drops
-    return aim * min(max(gain, 0.2), 4.0)
+    return aim * min(max(gain, 0.2), policy.max_feedback_gain)

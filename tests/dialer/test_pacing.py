@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date
+import dataclasses
+from datetime import date, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -176,3 +177,53 @@ def test_stats_measure_rates_over_the_most_recent_calls_only() -> None:
     snap = stats.snapshot(day)
     assert snap.answer_rate == 0.0 and snap.machine_rate == 1.0
     assert snap.humans_today == 10  # abandonment counts are per day, not windowed
+
+
+stat_events = st.lists(
+    st.tuples(st.integers(0, 3), st.sampled_from(["human", "machine", "other", "drop"]), st.floats(1, 60)),
+    max_size=120,
+)
+
+
+@given(stat_events)
+def test_stats_snapshot_matches_a_recount_of_the_outcomes(events: list[tuple[int, str, float]]) -> None:
+    stats = PacingStats(window_calls=25, window_durations=10, rolling_days=2)
+    day = date(2026, 3, 2)
+    days, outcomes, human_delays = [], [], []
+    for step, kind, delay in events:
+        day = day + timedelta(days=step // 3)  # mostly the same day, sometimes the next ones
+        days.append((day, kind))
+        if kind == "drop":
+            stats.call_dropped(day)
+            continue
+        stats.dial_resolved(day, DialOutcome(kind), delay)
+        outcomes.append(kind)
+        if kind == "human":
+            human_delays.append(delay)
+    snap = stats.snapshot(day)
+    recent = outcomes[-25:]
+    assert snap.dials == len(recent)
+    assert snap.answer_rate == (recent.count("human") / len(recent) if recent else 0.0)
+    assert snap.humans_today == sum(1 for d, k in days if d == day and k == "human")
+    assert snap.dropped_today == sum(1 for d, k in days if d == day and k == "drop")
+    window = {day, day - timedelta(days=1)}
+    assert snap.humans_30d == sum(1 for d, k in days if d in window and k == "human")
+    assert snap.dropped_30d == sum(1 for d, k in days if d in window and k == "drop")
+    assert snap.answer_delay.count == len(human_delays[-10:])
+    if human_delays:
+        assert abs(snap.answer_delay.mean - sum(human_delays[-10:]) / len(human_delays[-10:])) < 1e-6
+        assert list(snap.answer_delay.points) == sorted(snap.answer_delay.points)
+
+
+@given(states(measured=st.just(WELL_MEASURED)))
+def test_predictive_dials_no_fewer_lines_than_progressive(state: PacingState) -> None:
+    progressive = PacingPolicy(mode=PacingMode.PROGRESSIVE)
+    assert lines_to_dial(state, PacingPolicy()) >= lines_to_dial(state, progressive)
+
+
+@given(states(measured=st.just(WELL_MEASURED)))
+def test_one_more_line_already_ringing_never_means_more_new_lines(state: PacingState) -> None:
+    more = dataclasses.replace(
+        state, lines_in_progress=state.lines_in_progress + 1, ringing_ages_s=state.ringing_ages_s + (0.0,)
+    )
+    assert lines_to_dial(more, PacingPolicy()) <= lines_to_dial(state, PacingPolicy())
