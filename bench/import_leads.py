@@ -1,6 +1,7 @@
 """Import benchmark: a realistic seeded French lead file through the real import, against a floor.
 
     python -m bench.import_leads [--rows 1000000] [--seed 7] [--database-url postgresql://rdv@127.0.0.1:5432/postgres]
+                                 [--no-sqlite]
 
 The file (CP1252, `;`, mixed phone shapes, 5 % duplicates, 3 % invalid numbers) is written once
 under bench/data/. Each measurement runs in its own process on a fresh, migrated database, so its
@@ -180,6 +181,7 @@ def main() -> None:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--database-url", help="PostgreSQL server to benchmark as well (databases are created)")
+    parser.add_argument("--no-sqlite", action="store_true", help="only PostgreSQL")
     parser.add_argument("--child", choices=["import", "floor"], help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
@@ -195,7 +197,8 @@ def main() -> None:
         counts = generate_leads.write(path, args.rows, args.seed)
         print(f"generated {path} in {time.perf_counter() - started:.1f} s: {counts}")
     print(f"file: {path} ({path.stat().st_size / 1e6:.0f} MB)")
-    backends = [("sqlite", None)] + ([("postgresql", args.database_url)] if args.database_url else [])
+    backends = [] if args.no_sqlite else [("sqlite", None)]
+    backends += [("postgresql", args.database_url)] if args.database_url else []
     with tempfile.TemporaryDirectory(prefix="rdv-bench-") as workdir:
         for kind, server in backends:
             results = {}

@@ -110,37 +110,65 @@ class BulkWriter:
 
     def __init__(self, session: Session, table: Table) -> None:
         self.connection = session.connection()
+        self.table = table
+        self.sql = ""
+        self.processors: list[tuple[int, Any]] = []
+        self.defaults: tuple[Any, ...] = ()
+
+    def _prepare(self, keys: Iterable[str]) -> None:
         dialect = self.connection.dialect
-        self.columns = [c.name for c in table.columns]
+        names = set(keys)
+        given = [c for c in self.table.columns if c.name in names]
+        # Columns the rows lack (added to the table by another package, say) take their scalar
+        # default; the others are left to the database.
+        fixed = [c for c in self.table.columns
+                 if c.name not in names and c.default is not None and getattr(c.default, "is_scalar", False)]
+
+        def processor(column: Any) -> Any:
+            return column.type.dialect_impl(dialect).bind_processor(dialect)
+
+        self.processors = [(i, p) for i, c in enumerate(given) if (p := processor(c)) is not None]
+        self.defaults = tuple(
+            (p(arg) if (p := processor(c)) is not None and arg is not None else arg)
+            for c in fixed for arg in [getattr(c.default, "arg", None)]
+        )
+        getter = operator.itemgetter(*(c.name for c in given))
+        self.values = getter if len(given) > 1 else (lambda row: (getter(row),))
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         quote = dialect.identifier_preparer.quote
-        self.sql = (f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in self.columns)}) "
-                    f"VALUES ({', '.join([mark] * len(self.columns))})")
-        self.values = operator.itemgetter(*self.columns)
-        self.processors = [
-            (i, processor) for i, column in enumerate(table.columns)
-            if (processor := column.type.dialect_impl(dialect).bind_processor(dialect)) is not None
-        ]
+        columns = given + fixed
+        self.sql = (f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c.name) for c in columns)}) "
+                    f"VALUES ({', '.join([mark] * len(columns))})")
 
-    def write(self, rows: Iterable[dict[str, Any]]) -> None:
-        """Insert rows given as {column: value} with every column present."""
+    def write(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Insert rows given as {column: value}, every row with the same keys."""
+        if not rows:
+            return
+        if not self.sql:
+            self._prepare(rows[0])
+        if self.processors or self.defaults:
+            params = self._processed(rows)
+        else:
+            params = [self.values(row) for row in rows]
+        self.connection.exec_driver_sql(self.sql, params)
+
+    def _processed(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         params = []
-        processors = self.processors
+        processors, defaults = self.processors, self.defaults
         # The same value often recurs down a column (the import's creation time): process it once.
         last: list[tuple[Any, Any]] = [(None, None)] * len(processors)
         for row in rows:
             values = list(self.values(row))
-            for n, (i, processor) in enumerate(processors):
+            for n, (i, process) in enumerate(processors):
                 value = values[i]
                 if value is not None:
                     seen, done = last[n]
                     if value is not seen:
-                        done = processor(value)
+                        done = process(value)
                         last[n] = (value, done)
                     values[i] = done
-            params.append(tuple(values))
-        if params:
-            self.connection.exec_driver_sql(self.sql, params)
+            params.append((*values, *defaults))
+        return params
 
 
 def insert_rows(session: Session, leads: Sequence[dict[str, Any]], phones: Sequence[dict[str, Any]]) -> None:
