@@ -105,7 +105,8 @@ class BulkWriter:
     """Rows of one table through the driver's executemany, inside the session's transaction.
 
     SQLAlchemy's own type processors still turn each value into what the driver expects (dates as
-    SQLite text, JSON), but its per-row parameter machinery, ~30 µs a row here, is skipped.
+    SQLite text, JSON), but its per-row parameter machinery, ~30 µs a row here, is skipped. On
+    PostgreSQL the rows go through COPY, which psycopg streams without a round trip per row.
     """
 
     def __init__(self, session: Session, table: Table) -> None:
@@ -137,8 +138,11 @@ class BulkWriter:
         mark = "?" if dialect.paramstyle == "qmark" else "%s"
         quote = dialect.identifier_preparer.quote
         columns = given + fixed
-        self.sql = (f"INSERT INTO {quote(self.table.name)} ({', '.join(quote(c.name) for c in columns)}) "
-                    f"VALUES ({', '.join([mark] * len(columns))})")
+        names_sql = ", ".join(quote(c.name) for c in columns)
+        self.sql = f"INSERT INTO {quote(self.table.name)} ({names_sql}) VALUES ({', '.join([mark] * len(columns))})"
+        self.copy = dialect.name == "postgresql"
+        if self.copy:
+            self.sql = f"COPY {quote(self.table.name)} ({names_sql}) FROM STDIN"
 
     def write(self, rows: Sequence[dict[str, Any]]) -> None:
         """Insert rows given as {column: value}, every row with the same keys."""
@@ -150,7 +154,13 @@ class BulkWriter:
             params = self._processed(rows)
         else:
             params = [self.values(row) for row in rows]
-        self.connection.exec_driver_sql(self.sql, params)
+        if not self.copy:
+            self.connection.exec_driver_sql(self.sql, params)
+            return
+        raw: Any = self.connection.connection.dbapi_connection
+        with raw.cursor() as cursor, cursor.copy(self.sql) as copy:
+            for values in params:
+                copy.write_row(values)
 
     def _processed(self, rows: Sequence[dict[str, Any]]) -> list[tuple[Any, ...]]:
         params = []
