@@ -30,8 +30,24 @@ POLICIES = ("progressive", "ratio2", "vicidial_adapt", "predictive", "hindsight"
 FAMILIES: dict[str, tuple[Callable[[float], Policy], float, float]] = {
     "ratio": (policies.ratio, 1.0, 12.0),
     "dial_level": (policies.dial_level, 1.0, 3.5),
+    # Our model with a constant allowance (no feedback): the Lagrangian-optimal family, slow to search,
+    # so only with --strong-hindsight.
+    "fixed_allowance": (policies.fixed_allowance, 0.2, 3.0),
 }
+DEFAULT_FAMILIES = ("ratio", "dial_level")
 BISECTIONS = 7
+
+
+@dataclass(frozen=True)
+class Days:
+    """Which simulated days every policy runs: one seed per day, and the day's length."""
+
+    seeds: tuple[int, ...]
+    day_s: float = DAY_S
+
+    def draws(self) -> list[Draws]:
+        """The days' random draws."""
+        return [Draws.for_day(seed) for seed in self.seeds]
 
 
 @dataclass(frozen=True)
@@ -49,9 +65,11 @@ class Row:
     note: str = ""
 
 
-def summarise(agents: int, answer_rate: float, policy: str, days: list[DayResult], note: str = "") -> Row:
+def summarise(
+    agents: int, answer_rate: float, policy: str, days: list[DayResult], note: str = "", day_s: float = DAY_S
+) -> Row:
     """The table's figures for one policy over the simulated days."""
-    logged_s = agents * DAY_S * len(days)
+    logged_s = agents * day_s * len(days)
     busy = sum(d.busy_s for d in days)
     humans = sum(d.humans for d in days)
     connected = sum(d.connected for d in days)
@@ -68,11 +86,7 @@ def summarise(agents: int, answer_rate: float, policy: str, days: list[DayResult
     )
 
 
-def _draws(seeds: tuple[int, ...]) -> list[Draws]:
-    return [Draws.for_day(seed) for seed in seeds]
-
-
-def run_policy(agents: int, answer_rate: float, name: str, seeds: tuple[int, ...]) -> Row:
+def run_policy(agents: int, answer_rate: float, name: str, plan: Days) -> Row:
     """One named policy over the scenario's days."""
     make: dict[str, Callable[[], Policy]] = {
         "progressive": policies.progressive,
@@ -81,19 +95,19 @@ def run_policy(agents: int, answer_rate: float, name: str, seeds: tuple[int, ...
         "predictive": policies.predictive,
     }
     detail = name == "predictive"
-    days = simulate_days(agents, answer_rate, make[name](), _draws(seeds), detail)
-    return summarise(agents, answer_rate, name, days)
+    days = simulate_days(agents, answer_rate, make[name](), plan.draws(), detail, plan.day_s)
+    return summarise(agents, answer_rate, name, days, day_s=plan.day_s)
 
 
-def search_family(agents: int, answer_rate: float, family: str, seeds: tuple[int, ...]) -> Row:
+def search_family(agents: int, answer_rate: float, family: str, plan: Days) -> Row:
     """The best parameter of one fixed family in hindsight: bisection on the median day's abandonment."""
     factory, low, high = FAMILIES[family]
-    draws = _draws(seeds)
+    draws = plan.draws()
 
     def evaluate(x: float) -> Row:
-        days = simulate_days(agents, answer_rate, factory(x), draws, detail=False)
+        days = simulate_days(agents, answer_rate, factory(x), draws, family == "fixed_allowance", plan.day_s)
         median = statistics.median(d.abandon_rate for d in days)
-        row = summarise(agents, answer_rate, "hindsight", days, f"{family} {x:.3f}")
+        row = summarise(agents, answer_rate, "hindsight", days, f"{family} {x:.3f}", plan.day_s)
         return row if median <= TARGET else Row(**{**asdict(row), "occupancy": -1.0})
 
     best = evaluate(low)
@@ -107,22 +121,28 @@ def search_family(agents: int, answer_rate: float, family: str, seeds: tuple[int
     return best
 
 
-def run_grid(agents: tuple[int, ...], rates: tuple[float, ...], seeds: tuple[int, ...], jobs: int) -> list[Row]:
+def run_grid(
+    agents: tuple[int, ...],
+    rates: tuple[float, ...],
+    plan: Days,
+    jobs: int,
+    families: tuple[str, ...] = DEFAULT_FAMILIES,
+) -> list[Row]:
     """Every policy over every scenario, `jobs` processes at a time."""
     with ProcessPoolExecutor(max_workers=jobs) as pool:
         futures = {}
         for a in agents:
             for r in rates:
-                for family in FAMILIES:
-                    futures[(a, r, "hindsight", family)] = pool.submit(search_family, a, r, family, seeds)
+                for family in families:
+                    futures[(a, r, "hindsight", family)] = pool.submit(search_family, a, r, family, plan)
                 for name in POLICIES[:-1]:
-                    futures[(a, r, name, "")] = pool.submit(run_policy, a, r, name, seeds)
+                    futures[(a, r, name, "")] = pool.submit(run_policy, a, r, name, plan)
         rows = []
         for a in agents:
             for r in rates:
                 for name in POLICIES[:-1]:
                     rows.append(futures[(a, r, name, "")].result())
-                candidates = [futures[(a, r, "hindsight", f)].result() for f in FAMILIES]
+                candidates = [futures[(a, r, "hindsight", f)].result() for f in families]
                 rows.append(max(candidates, key=lambda row: row.occupancy))
     return rows
 
@@ -143,10 +163,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="5 and 20 agents at 15 %% answer rate, 2 days")
     parser.add_argument("--days", type=int, default=None, help="simulated days (seeds) per scenario, 5 by default")
     parser.add_argument("--jobs", type=int, default=2, help="worker processes")
+    parser.add_argument("--agents", type=int, nargs="*", help="only these team sizes")
+    parser.add_argument("--hours", type=float, default=DAY_S / 3600, help="length of a simulated day")
+    parser.add_argument(
+        "--strong-hindsight", action="store_true", help="also search our model at a constant allowance (slow)"
+    )
     args = parser.parse_args(argv)
     agents, rates, days = ((5, 20), (0.15,), 2) if args.quick else (AGENTS, ANSWER_RATES, 5)
-    seeds = tuple(range(1, (args.days or days) + 1))
-    rows = run_grid(agents, rates, seeds, args.jobs)
+    plan = Days(tuple(range(1, (args.days or days) + 1)), args.hours * 3600)
+    families = (*DEFAULT_FAMILIES, "fixed_allowance") if args.strong_hindsight else DEFAULT_FAMILIES
+    rows = run_grid(tuple(args.agents or agents), rates, plan, args.jobs, families)
     if args.json:
         fields = [{k: v for k, v in asdict(r).items() if k != "note"} for r in rows]
         json.dump({"scenarios": fields}, sys.stdout)

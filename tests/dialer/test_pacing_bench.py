@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
-from bench.pacing import Row, summarise
+import json
+
+import pytest
+
+from bench.pacing import Row, main, summarise
 from bench.pacing_policies import VicidialAdaptTapered, dial_level, predictive, progressive, ratio
 from bench.pacing_sim import FIRST_DAY, DayResult, DaySimulation, Draws, Policy, simulate_days
 from dialer.pacing import MeasuredStats, PacingState, PacingStats
@@ -91,3 +95,13 @@ def test_vicidial_tapers_its_dial_level_when_the_days_drops_pass_the_target() ->
     for second in range(afternoon, afternoon + 15):
         controller(vicidial_state(second, available=0, humans=1000, dropped=10))
     assert controller.level == 3.0
+
+
+def test_the_json_report_has_one_row_per_policy_with_the_issues_fields(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--json", "--quick", "--agents", "5", "--days", "1", "--hours", "0.25", "--jobs", "1"]) == 0
+    report = json.loads(capsys.readouterr().out)
+    rows = report["scenarios"]
+    assert [r["policy"] for r in rows] == ["progressive", "ratio2", "vicidial_adapt", "predictive", "hindsight"]
+    fields = {"agents", "answer_rate", "policy", "occupancy", "abandon_rate", "days_over_target"}
+    assert all(set(r) == fields | {"contacts_per_agent_hour", "mean_wait_s"} for r in rows)
+    assert all(r["agents"] == 5 and r["answer_rate"] == 0.15 and 0 < r["occupancy"] <= 1 for r in rows)
