@@ -3,6 +3,12 @@
 One transaction holds the whole import: a failure at any row, or a killed process, leaves the
 database as it was, and the rejects file appears only once the leads are committed. Rows stream
 through in batches, so memory holds one batch plus the set of numbers already seen.
+
+Decisions, each counted in the report and written with its reason to the rejects file:
+- a row sharing any number with an earlier row, or with a lead already in the campaign, is a
+  duplicate (one number, one prospect: two leads must not ring the same line);
+- a row with any number on the internal do-not-call list (the client's or everyone's) is rejected,
+  not stored as a lead, so that no later status change can ever make it dialable.
 """
 
 from __future__ import annotations
@@ -10,6 +16,7 @@ from __future__ import annotations
 import csv
 import os
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -105,6 +112,8 @@ class _Run:
             sheet=source.sheet, columns=mapping.describe(), custom_fields=[h for _i, h in mapping.custom],
         )
         self.seen: dict[str, int] = {}
+        self.pending: Future[None] | None = None
+        self.pool: ThreadPoolExecutor
 
     def execute(self) -> tuple[int, QualityReport]:
         session, target = self.session, self.target
@@ -121,13 +130,24 @@ class _Run:
         self.defaults.update(campaign_id=target.campaign_id, import_id=self.import_id)
         self.lead_writer = store.BulkWriter(session, store.LEADS)
         self.phone_writer = store.BulkWriter(session, store.PHONES)
-        batch: list[tuple[int, list[str]]] = []
-        for row in self.source.rows():
-            batch.append(row)
-            if len(batch) >= self.options.batch:
+        if self.progress is not None:
+            self.progress(0, self.source.rows_hint)
+        # Rows are read and checked here while the previous batch is written on a second thread:
+        # the database driver releases the GIL while it stores rows, so both cores work.
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="lead-writer") as self.pool:
+            try:
+                batch: list[tuple[int, list[str]]] = []
+                for row in self.source.rows():
+                    batch.append(row)
+                    if len(batch) >= self.options.batch:
+                        self._write(batch)
+                        batch = []
                 self._write(batch)
-                batch = []
-        self._write(batch)
+            except BaseException:
+                if self.pending is not None:
+                    self.pending.exception()  # the session must be idle before the transaction rolls back
+                raise
+            self._wait()
         if self.report.rows_read == 0:
             raise EmptyFile(str(self.source.path), _("no data row under the header"))
         return self.import_id, self.report
@@ -142,7 +162,10 @@ class _Run:
                 self._reject(cells, outcome)
             else:
                 drafts.append(outcome)
-        self._insert(drafts)
+        for draft in drafts:
+            self._count(draft)
+        self._wait()
+        self.pending = self.pool.submit(self._insert, drafts)
         self.report.rows_read += len(batch)
         if self.progress is not None:
             self.progress(self.report.rows_read, self.source.rows_hint)
@@ -174,10 +197,28 @@ class _Run:
             reason = f"{reason} ({rejection.column})"
         self.rejects.writerow([*cells[: self.width], reason])
 
+    def _wait(self) -> None:
+        pending, self.pending = self.pending, None
+        if pending is not None:
+            pending.result()
+
+    def _count(self, draft: Draft) -> None:
+        report = self.report
+        report.leads_created += 1
+        report.phones_created += len(draft.phones)
+        report.phone_types[draft.values["phone_type"]] += 1
+        report.departements[draft.departement or "?"] += 1
+        report.secondary_phones_dropped += draft.dropped_phones
+        # fr-consumer may call a lead with recorded consent or a contract in progress (L. 223-1).
+        consent, contract = draft.values.get("consent_at") is not None, draft.values.get("contract_exemption", False)
+        report.consent["recorded"] += consent
+        report.consent["contract"] += contract
+        report.consent["none"] += not (consent or contract)
+
     def _insert(self, drafts: list[Draft]) -> None:
+        """Store a batch (on the writer thread, the only user of the session meanwhile)."""
         if not drafts:
             return
-        report = self.report
         lead_ids = self.lead_ids.take(len(drafts))
         phone_count = sum(len(d.phones) for d in drafts)
         phone_ids = iter(self.phone_ids.take(phone_count))
@@ -195,15 +236,5 @@ class _Run:
                     "line_type": phone.line_type, "region": phone.region, "timezone": phone.timezone,
                     "rank": rank, "source_column": header[:200],
                 })
-            report.phone_types[draft.values["phone_type"]] += 1
-            report.departements[draft.departement or "?"] += 1
-            report.secondary_phones_dropped += draft.dropped_phones
-            # fr-consumer may call a lead with recorded consent or a contract in progress (L. 223-1).
-            consent, contract = values["consent_at"] is not None, values["contract_exemption"]
-            report.consent["recorded"] += consent
-            report.consent["contract"] += contract
-            report.consent["none"] += not (consent or contract)
         self.lead_writer.write(leads)
         self.phone_writer.write(phones)
-        report.leads_created += len(leads)
-        report.phones_created += len(phones)
