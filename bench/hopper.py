@@ -61,7 +61,7 @@ def _values(g: str, phone: str, ts: Callable[[str], str], offset_minutes: Callab
  CASE WHEN {g} % 50 = 0 THEN '' ELSE 'web form' END, CASE WHEN {g} % 50 = 0 THEN '' ELSE 'proof' END,
  {g} % 33 = 0, {STATUS.format(g=g)}, {g} % 5, '',
  CASE WHEN ({g} * 7) % 100 < 40 THEN NULL ELSE {offset_minutes(g)} END,
- CASE WHEN {g} % 1000 = 0 THEN 1 ELSE 0 END, '', {ts('2026-11-01 00:00:00')}"""
+ CASE WHEN {g} % 1000 = 7 THEN 1 ELSE 0 END, '', {ts('2026-11-01 00:00:00')}"""
 
 
 def generate_postgresql(engine: Engine, count: int) -> None:
