@@ -143,7 +143,9 @@ def run_grid(
                 for name in POLICIES[:-1]:
                     rows.append(futures[(a, r, name, "")].result())
                 candidates = [futures[(a, r, "hindsight", f)].result() for f in families]
-                rows.append(max(candidates, key=lambda row: row.occupancy))
+                best = max(candidates, key=lambda row: row.occupancy)
+                others = ", ".join(f"{c.note.split()[0]} {c.occupancy:.1%}" for c in candidates if c is not best)
+                rows.append(Row(**{**asdict(best), "note": f"{best.note}; other families: {others}"}))
     return rows
 
 

@@ -34,7 +34,7 @@ def predictive() -> Policy:
 
 def fixed_allowance(share_of_target: float) -> Policy:
     """Our model with a constant marginal drop allowance (`share_of_target` × 3 %) and no day feedback."""
-    return engine_policy(PacingPolicy(target_margin=share_of_target, feedback_drops=math.inf))
+    return engine_policy(PacingPolicy(target_margin=share_of_target, feedback_drops_per_agent=math.inf))
 
 
 def dial_level(level: float) -> Policy:

@@ -77,8 +77,9 @@ class PacingPolicy:
     start_of_day_drop_credit: float = 1.0
     # Predictive aims this fraction of the target, a margin against day-to-day noise.
     target_margin: float = 0.9
-    # Drops under (over) the aimed count that double (cancel) the predictive allowance.
-    feedback_drops: float = 5.0
+    # Drops under (over) the aimed count, per agent logged in, that double (cancel) the predictive
+    # allowance: small teams see few answers a day, so their budget must be spent with a quicker hand.
+    feedback_drops_per_agent: float = 0.25
     max_feedback_gain: float = 4.0
 
 
@@ -157,7 +158,7 @@ def lines_to_dial(state: PacingState, policy: PacingPolicy) -> int:
 def _predictive(state: PacingState, policy: PacingPolicy, cap: int) -> int:
     """The most new lines whose marginal expected drops stay within the day's allowance per human."""
     m = state.measured
-    budget = _marginal_drop_budget(m, policy)
+    budget = _marginal_drop_budget(m, policy, state.agents_logged_in)
     curve = expected_drop_curve(state, cap, policy.queue_timeout_s)
     # curve[n] = expected drops over the horizon with n new lines; stop at the first line whose
     # extra drops per extra human answer exceed the budget.
@@ -166,15 +167,15 @@ def _predictive(state: PacingState, policy: PacingPolicy, cap: int) -> int:
     return max(n, _progressive(state))
 
 
-def _marginal_drop_budget(m: MeasuredStats, policy: PacingPolicy) -> float:
+def _marginal_drop_budget(m: MeasuredStats, policy: PacingPolicy, agents: int) -> float:
     """The drop probability allowed to the last line's human answer, raised while the day is under target.
 
     With a constant allowance, maximising talk time under an average-abandonment constraint is a
     Lagrangian problem whose answer is exactly this marginal test; the constant is the multiplier. The
     model's drops are close to calibrated, so the nominal allowance is the aimed rate itself, and
-    proportional feedback on the day's unused drops (in units of `feedback_drops`) corrects the rest.
+    proportional feedback on the day's unused drops corrects the rest.
     """
     aim = policy.abandon_target * policy.target_margin
     unused = aim * m.humans_today - m.dropped_today
-    gain = 1.0 + unused / policy.feedback_drops
+    gain = 1.0 + unused / max(1.0, policy.feedback_drops_per_agent * agents)
     return aim * min(max(gain, 0.2), policy.max_feedback_gain)
