@@ -34,18 +34,6 @@ class DurationSummary:
     points: tuple[float, ...] = ()
 
     @classmethod
-    def of(cls, samples: list[float] | tuple[float, ...] | deque[float]) -> DurationSummary:
-        """Summarise samples (seconds)."""
-        values = sorted(samples)
-        n = len(values)
-        if n == 0:
-            return cls()
-        mean = math.fsum(values) / n
-        sd = math.sqrt(math.fsum((v - mean) ** 2 for v in values) / n)
-        points = tuple(values[min(n - 1, int((i + 0.5) * n / QUANTILE_POINTS))] for i in range(QUANTILE_POINTS))
-        return cls(n, mean, sd, points)
-
-    @classmethod
     def uniform(cls, low: float, high: float, count: int = 1000) -> DurationSummary:
         """The summary of a uniform distribution (for tests and priors)."""
         width = high - low
