@@ -208,6 +208,8 @@ def main() -> None:
     args = parser.parse_args()
     if args.backend in {"sqlite", "both"}:
         folder = args.dir or Path(tempfile.mkdtemp(prefix="rdv-bench-"))
+        for stale in folder.glob("hopper.sqlite3*"):
+            stale.unlink()  # a fresh database each run
         run("sqlite", f"sqlite:///{folder / 'hopper.sqlite3'}", args.leads, args.rounds)
     if args.backend in {"postgresql", "both"}:
         from tests.pgserver import PostgresServer
