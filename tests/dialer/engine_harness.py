@@ -76,9 +76,9 @@ class Dialer:
         await self.adapters[index].close()
 
     async def until(self, condition: Callable[[], bool], clock_s: float) -> None:
-        """Wait for a condition, failing after `clock_s` seconds of simulated time (and at most a wall minute)."""
+        """Wait for a condition, failing after `clock_s` seconds of simulated time (and at most three wall minutes)."""
         deadline = self.clock.now().timestamp() + clock_s
-        async with asyncio.timeout(60):
+        async with asyncio.timeout(180):
             while not condition():
                 assert self.clock.now().timestamp() < deadline, "condition not met in time"
                 await asyncio.sleep(0.02)
