@@ -273,7 +273,7 @@ SPECS: tuple[Spec, ...] = (
         lambda: _("Daily close and RDV e-mail, centre time"),
         "mail",
     ),
-    _spec("send_empty_daily_mail", "no", _yesno, lambda: _("Send the daily e-mail even without any RDV"), "mail"),
+    _spec("send_empty_daily_mail", "yes", _yesno, lambda: _("Send the daily e-mail even without any RDV"), "mail"),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"

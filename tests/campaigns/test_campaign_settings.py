@@ -25,6 +25,13 @@ def test_every_setting_has_a_default_that_parses_and_prints_back_the_same() -> N
     assert defaults.daily_mail_time.strftime("%H:%M") == "19:15" and not defaults.saturday
 
 
+def test_defaults_follow_the_client_contract() -> None:
+    defaults = campaign_settings({})
+    # Seeds 001: up to 20 attempts; a day without appointments still gets a short note unless turned off.
+    assert defaults.max_attempts == 20
+    assert defaults.send_empty_daily_mail is True
+
+
 def test_set_value_stores_only_changes_in_canonical_form() -> None:
     stored = set_value({}, "retry_no_answer", "90m")
     assert stored == {"retry_no_answer": "1h30m"}
