@@ -2,35 +2,22 @@
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Attempt
-from config.i18n import _
-from reports.rdv_xlsx import safe_text
+from reports.exports import write_table
 
 COLUMNS = (
     "attempt_id", "lead_id", "attempt_no", "phone_e164", "callee_tz", "started_at_utc", "started_at_local",
     "outcome", "ring_s", "wait_s", "talk_s", "agent", "disposition",
 )
-
-
-class UnknownExportFormat(ValueError):
-    """An export file whose extension is neither .csv nor .xlsx."""
-
-    def __init__(self, path: Path) -> None:
-        super().__init__(_("Cannot write {path}: use a .csv or .xlsx file name").format(path=path))
-        self.path = path
 
 
 def _local(moment: datetime, zone: str) -> str:
@@ -55,32 +42,5 @@ def call_rows(session: Session, campaign_id: int) -> Iterator[dict[str, Any]]:
 
 
 def write_calls(rows: Iterator[dict[str, Any]], path: Path) -> int:
-    """Write the rows as CSV or XLSX (by extension), text cells formula-safe; returns the row count."""
-    suffix = path.suffix.lower()
-    if suffix not in {".csv", ".xlsx"}:
-        raise UnknownExportFormat(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    safe = ([safe_text(v) if isinstance(v, str) else v for v in (row[c] for c in COLUMNS)] for row in rows)
-    count = 0
-    if suffix == ".csv":
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle)
-            writer.writerow(COLUMNS)
-            for values in safe:
-                writer.writerow(["" if v is None else v for v in values])
-                count += 1
-        return count
-    book = Workbook(write_only=True)
-    ws = book.create_sheet("calls")
-    ws.freeze_panes = "A2"
-    for column, width in zip("ABCDEFGHIJKLM", (12, 10, 8, 16, 16, 27, 27, 12, 8, 8, 8, 14, 16), strict=True):
-        ws.column_dimensions[column].width = width
-    header = [WriteOnlyCell(ws, value=name) for name in COLUMNS]
-    for cell in header:
-        cell.font = Font(bold=True)
-    ws.append(header)
-    for values in safe:
-        ws.append(values)
-        count += 1
-    book.save(path)
-    return count
+    """Write the rows as CSV or XLSX (by extension), formula-safe, as every export is; returns the row count."""
+    return write_table(path, COLUMNS, ([row[c] for c in COLUMNS] for row in rows))

@@ -16,17 +16,12 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from config.i18n import _
+from reports.exports import neutralise
 from reports.rdv_sheet import DailyRdv, RdvSheet
 
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
 MAX_WIDTH = 60
-
-
-def safe_text(value: str) -> str:
-    """A text that no spreadsheet evaluates (OWASP CSV injection rule)."""
-    return "'" + value if value.startswith(FORMULA_STARTS) else value
 
 
 def _local(moment: datetime) -> datetime:
@@ -70,9 +65,9 @@ def workbook_bytes(content: DailyRdv) -> bytes:
     assert isinstance(ws, Worksheet)
     ws.title = _("RDV sheets")[:31]
     labels = answer_columns(content.sheets)
-    ws.append([safe_text(h) for h in _headers(labels)])
+    ws.append([neutralise(h) for h in _headers(labels)])
     for sheet in content.sheets:
-        ws.append([safe_text(v) if isinstance(v, str) else v for v in _row(sheet, labels)])
+        ws.append([neutralise(v) for v in _row(sheet, labels)])
     _style(ws)
     buffer = io.BytesIO()
     book.save(buffer)

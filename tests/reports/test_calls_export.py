@@ -10,7 +10,8 @@ import pytest
 from openpyxl import load_workbook
 from sqlalchemy.orm import Session, sessionmaker
 
-from reports.calls_export import COLUMNS, UnknownExportFormat, call_rows, write_calls
+from reports.calls_export import COLUMNS, call_rows, write_calls
+from reports.exports import UnsupportedExportFormat
 from tests.campaigns.rdv_helpers import NOW, add_attempt, add_lead, seed_campaign
 
 
@@ -32,8 +33,8 @@ def test_the_call_log_has_one_csv_row_per_attempt_in_dialling_order(
     path = tmp_path / "calls.csv"
     with sessions() as session:
         assert write_calls(call_rows(session, campaign_id), path) == 2
-    with path.open(encoding="utf-8", newline="") as handle:
-        rows = list(csv.DictReader(handle))
+    with path.open(encoding="utf-8-sig", newline="") as handle:
+        rows = list(csv.DictReader(handle, delimiter=";"))
     assert tuple(rows[0]) == COLUMNS
     assert [r["attempt_no"] for r in rows] == ["1", "2"]
     assert rows[0]["started_at_utc"] == "2026-11-23T15:00:00+00:00"
@@ -60,5 +61,5 @@ def test_the_call_log_as_xlsx_holds_the_same_rows_without_formulas(
 
 
 def test_an_unknown_extension_is_refused_with_the_file_name(tmp_path: Path) -> None:
-    with pytest.raises(UnknownExportFormat, match="calls.pdf"):
+    with pytest.raises(UnsupportedExportFormat, match="calls.pdf"):
         write_calls(iter([]), tmp_path / "calls.pdf")
