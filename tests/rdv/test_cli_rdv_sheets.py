@@ -62,7 +62,7 @@ def test_a_supervisor_loads_a_script_sends_the_daily_mail_and_exports_the_calls(
 
     out = data_dir.parent / "calls.csv"
     assert "1 appels écrits" in _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out))
-    assert out.read_text(encoding="utf-8").startswith("attempt_id,lead_id,attempt_no,phone_e164")
+    assert out.read_text(encoding="utf-8-sig").startswith("attempt_id;lead_id;attempt_no;phone_e164")
 
 
 def test_a_bad_script_file_is_one_clear_line_and_exit_code_2(data_dir: Path, tmp_path: Path) -> None:
