@@ -101,6 +101,21 @@ class Callback(Base):
     created_at: Mapped[datetime] = mapped_column(default=_utcnow)
 
 
+class LeadClaim(Base):
+    """A journal of hopper claims, the way to find stale claims without an index on `leads.claimed_by`.
+
+    The truth stays on the lead; a row here only says "look at this lead": written with each claim, removed
+    when a stale or orphan claim is released, and swept by `release_stale_claims` once older than its cutoff.
+    """
+
+    __tablename__ = "lead_claims"
+
+    lead_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True,
+                                         autoincrement=False)
+    dialer_id: Mapped[str] = mapped_column(String(64))
+    claimed_at: Mapped[datetime] = mapped_column()
+
+
 # Indexes the hopper and the frequency cap rely on (see bench/hopper.py for the measurements).
 # The lead table belongs to `leads`; its indexes for dialling order are declared here, where they are used.
 from leads.models import Lead  # noqa: E402
@@ -111,10 +126,5 @@ Index(
 )
 # Loose index scan of a campaign's distinct callee zones (campaigns.hopper.campaign_zones).
 Index("ix_leads_campaign_zone", Lead.campaign_id, Lead.timezone, Lead.country, Lead.subdivision)
-# Only claimed leads (a few hundred at most) are indexed, for release_stale_claims.
-Index(
-    "ix_leads_claimed_at", Lead.claimed_at,
-    postgresql_where=Lead.claimed_by != "", sqlite_where=Lead.claimed_by != "",
-)
 # Dials of one number across a client's campaigns within the profile's period (frequency cap).
 Index("ix_attempts_phone_created", Attempt.phone_e164, Attempt.created_at)

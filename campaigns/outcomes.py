@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from campaigns.calendar import Calendar
 from campaigns.errors import AttemptNotFound, CallbackRefused, LeadNotFound, UnknownOutcome
 from campaigns.explain import closed_reason
-from campaigns.hopper import DialTarget, load_rules
+from campaigns.hopper import DialTarget, load_rules, note_claims
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.profiles import ConsentRecord, cap_allows_from, consent_valid, cooloff_until
 from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
@@ -31,6 +31,8 @@ def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id
     lead = _lead(session, target.lead_id)
     lead.attempts += 1
     lead.last_attempt_at = now
+    if lead.claimed_by != dialer_id or lead.claimed_at is None:  # dialled without a hopper claim: claim it now
+        note_claims(session, [lead.id], dialer_id, lead.claimed_at or now)
     lead.claimed_by, lead.claimed_at = dialer_id, lead.claimed_at or now
     attempt = Attempt(
         campaign_id=target.campaign_id, lead_id=lead.id, attempt_no=lead.attempts, phone_e164=target.phone_e164,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select
+from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from campaigns import dispositions as dispositions_module
@@ -14,7 +14,7 @@ from campaigns import store
 from campaigns.calendar import open_intervals
 from campaigns.check import Conflict, check_campaign
 from campaigns.errors import CampaignBlocked, LeadNotFound
-from campaigns.hopper import load_rules
+from campaigns.hopper import NO_CONSENT, load_rules
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
 from campaigns.profiles import ConsentRecord, consent_required, consent_valid
@@ -44,7 +44,7 @@ def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
                                campaign.timezone, rules.centre_zone)
     if consent_required(rules.profile, now):
         missing = session.scalar(select(func.count(Lead.id)).where(
-            Lead.campaign_id == campaign.id, Lead.status.in_(("new", "retry", "callback")),
+            Lead.campaign_id == campaign.id, Lead.status.in_(("new", "retry", "callback", NO_CONSENT)),
             or_(Lead.contract_exemption.is_(False), Lead.contract_exemption.is_(None)),
             ~and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != ""),
         )) or 0
@@ -70,8 +70,32 @@ def start_campaign(session: Session, name: str, now: datetime,
     if blocking:
         raise CampaignBlocked(campaign.name, blocking[0].message)
     campaign.status = "running"
+    set_aside_leads_without_consent(session, campaign.id, now, centre_timezone)
     session.flush()
     return campaign, conflicts
+
+
+def set_aside_leads_without_consent(session: Session, campaign_id: int, now: datetime,
+                                    centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> tuple[int, int]:
+    """Fresh leads the profile may not call for want of consent become `no_consent`, which the hopper never
+    scans; those whose consent was recorded since (or whose profile no longer asks) become `new` again.
+
+    Returns (set aside, back to new). The hopper checks consent on every lead anyway: this only keeps it fast.
+    """
+    profile = load_rules(session, campaign_id, centre_timezone).profile
+    recorded = and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != "")
+    allowed = or_(recorded, Lead.contract_exemption.is_(True)) if profile.contract_exemption else recorded
+    here = Lead.campaign_id == campaign_id
+    set_aside = 0
+    back = update(Lead).where(here, Lead.status == NO_CONSENT)
+    if consent_required(profile, now):
+        set_aside = session.execute(
+            update(Lead).where(here, Lead.status == "new", ~allowed).values(status=NO_CONSENT)
+            .execution_options(synchronize_session=False)
+        ).rowcount  # type: ignore[attr-defined]
+        back = back.where(allowed)
+    returned = session.execute(back.values(status="new").execution_options(synchronize_session=False))
+    return set_aside, returned.rowcount  # type: ignore[attr-defined]
 
 
 def pause_campaign(session: Session, name: str) -> Campaign:

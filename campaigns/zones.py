@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import ColumnElement, func, select
+from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
 from leads.models import Lead
@@ -39,10 +39,17 @@ def _scan_zones(session: Session, campaign_id: int) -> list[Zone]:
 _ZONES: dict[tuple[str, int], tuple[int, list[Zone]]] = {}
 
 
-def campaign_zones(session: Session, campaign_id: int) -> list[Zone]:
-    """Distinct (time zone, country, subdivision) of a campaign's leads; rescanned only after new leads arrive."""
+def newest_lead() -> ScalarSelect[int | None]:
+    """The highest lead id, which rises when leads arrive (the hopper reads it with its campaign)."""
+    return select(func.max(Lead.id)).scalar_subquery()
+
+
+def campaign_zones(session: Session, campaign_id: int, highest: int | None = None) -> list[Zone]:
+    """Distinct (time zone, country, subdivision) of a campaign's leads; rescanned only after new leads arrive
+    (`highest`: the highest lead id if the caller read it already)."""
     key = (str(session.get_bind().engine.url), campaign_id)
-    highest = session.scalar(select(func.max(Lead.id))) or 0
+    if highest is None:
+        highest = session.scalar(select(func.max(Lead.id))) or 0
     cached = _ZONES.get(key)
     if cached is None or cached[0] != highest:
         cached = (highest, _scan_zones(session, campaign_id))

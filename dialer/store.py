@@ -12,13 +12,12 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.hopper import release_lead
+from campaigns.hopper import claimed_leads, release_lead
 from campaigns.models import Attempt
 from dialer import agents as presence
 from dialer import calls
 from dialer import domain_events as de
 from dialer.models import AgentRecord, AttemptTransition
-from leads.models import Lead
 
 # The attempt column that records the time each phase was entered (others live in transitions only).
 _PHASE_COLUMNS = {"originated": "originated_at", "answered": "answered_at", "connected": "connected_at"}
@@ -110,7 +109,7 @@ def call_from_attempt(session: Session, attempt: Attempt) -> calls.CallState:
 def release_orphan_claims(session: Session, dialer_id: str, keep: Iterable[int] = ()) -> int:
     """Release the leads this dialer claimed but is not calling (claimed, then the process died)."""
     kept = set(keep)
-    ids = session.scalars(select(Lead.id).where(Lead.claimed_by == dialer_id)).all()
+    ids = claimed_leads(session, dialer_id)
     return sum(1 for lead_id in ids if lead_id not in kept and release_lead(session, lead_id, dialer_id))
 
 

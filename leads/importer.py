@@ -37,11 +37,23 @@ Progress = Callable[[int, int], None]
 
 @dataclass(frozen=True)
 class ImportTarget:
-    """The campaign that receives the leads, as plain values (leads never imports campaigns)."""
+    """The campaign that receives the leads, as plain values (leads never imports campaigns).
+
+    When the campaign's profile requires consent, a lead without a consent record (date, source, proof) nor a
+    contract exemption the profile accepts is stored as `no_consent`, a status the hopper never scans.
+    """
 
     campaign_id: int
     client_id: int
     timezone: str = "Europe/Paris"
+    consent_required: bool = False
+    contract_exempts: bool = True
+
+    def without_consent(self, values: dict[str, Any]) -> bool:
+        """Whether the profile forbids calling a lead with these values for want of consent."""
+        if not self.consent_required or (self.contract_exempts and values.get("contract_exemption")):
+            return False
+        return not (values.get("consent_at") and values.get("consent_source") and values.get("consent_proof"))
 
 
 @dataclass(frozen=True)
@@ -229,6 +241,8 @@ class _Run:
             values = self.defaults.copy()
             values.update(draft.values)
             values["id"] = lead_id
+            if self.target.without_consent(values):
+                values["status"] = "no_consent"
             leads.append(values)
             for rank, (phone, header) in enumerate(draft.phones):
                 phones.append({

@@ -8,6 +8,8 @@ from pathlib import Path
 import typer
 
 from campaigns import store as campaigns
+from campaigns.hopper import load_rules
+from campaigns.profiles import consent_required
 from leads import store
 from leads.columns import parse_map_options
 from leads.importer import ImportOptions, ImportTarget, import_leads
@@ -31,11 +33,16 @@ def import_(
     """Import a lead file: normalise phones, remove duplicates and opted-out numbers, report quality."""
     with wired() as application:
         options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet)
+        now = datetime.now(UTC)
         with application.sessions() as session:
             found = campaigns.get_campaign(session, campaign)
-            target = ImportTarget(found.id, found.client_id, found.timezone)
+            profile = load_rules(session, found.id, application.settings.centre_timezone).profile
+            # A running campaign's leads without consent are set aside now; a draft's when it starts.
+            gated = found.status == "running" and consent_required(profile, now)
+            target = ImportTarget(found.id, found.client_id, found.timezone, consent_required=gated,
+                                  contract_exempts=profile.contract_exemption)
         with lead_report.progress_bar(console, is_interactive()) as progress:
-            result = import_leads(application.sessions, target, file, options, datetime.now(UTC), progress)
+            result = import_leads(application.sessions, target, file, options, now, progress)
         lead_report.render(console, result.report, result.import_id)
 
 

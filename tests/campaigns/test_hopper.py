@@ -8,8 +8,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.hopper import claim_leads, release_lead, release_stale_claims
-from campaigns.models import Attempt
+from campaigns.models import Attempt, Campaign
 from campaigns.outcomes import finish_attempt, record_disposition, start_attempt
+from campaigns.services import campaign_conflicts, set_aside_leads_without_consent, start_campaign
 from leads.models import DoNotCall, Lead
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
@@ -118,3 +119,51 @@ def test_a_second_dialer_never_gets_a_lead_the_first_holds_uncommitted(sessions:
     assert not {t.lead_id for t in held} & {t.lead_id for t in other}
 
 
+
+
+def test_fills_a_batch_with_the_campaign_s_share_of_fresh_leads_then_tops_it_up_with_retries(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        cid = campaign(session, settings={"hopper_fresh_share": "50%"}).id
+        # Seven retries due, oldest first, and one not due yet; three fresh leads, the last one a priority.
+        due = [leads(session, cid, 1, start=i, status="retry", next_attempt_at=MONDAY_3PM - timedelta(hours=9 - i),
+                     attempts=1)[0] for i in range(7)]
+        leads(session, cid, 1, start=7, status="retry", next_attempt_at=MONDAY_3PM + timedelta(hours=1), attempts=1)
+        fresh = leads(session, cid, 3, start=20)
+        fresh[2].priority = 1
+    with sessions.begin() as session:
+        # 5 × 50 % = 2.5 fresh leads, rounded half to even: 2 fresh, 3 retries.
+        first = claim_leads(session, cid, MONDAY_3PM, 5, "d")
+    with sessions.begin() as session:
+        # Two retries, the last fresh lead, then one more retry for the fresh lead that was missing.
+        second = claim_leads(session, cid, MONDAY_3PM, 4, "d")
+    assert [t.lead_id for t in first] == [due[0].id, due[1].id, due[2].id, fresh[2].id, fresh[0].id]
+    assert [t.lead_id for t in second] == [due[3].id, due[4].id, due[5].id, fresh[1].id]
+    assert [t.attempt_no for t in first] == [2, 2, 2, 1, 1]
+
+
+def test_leads_without_consent_are_set_aside_at_start_and_come_back_once_it_is_recorded(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        made = campaign(session)
+        ok = leads(session, made.id, 1)[0]
+        missing = leads(session, made.id, 1, start=10, consent_proof="")[0]
+        exempt = leads(session, made.id, 1, start=20, consent_at=None, consent_source="", consent_proof="",
+                       contract_exemption=True)[0]
+        cid, name = made.id, made.name
+    with sessions.begin() as session:
+        start_campaign(session, name, MONDAY_3PM)
+        assert set_aside_leads_without_consent(session, cid, MONDAY_3PM) == (0, 0)  # already done
+    with sessions.begin() as session:
+        statuses = dict(session.execute(select(Lead.id, Lead.status)).all())
+        assert statuses == {ok.id: "new", missing.id: "no_consent", exempt.id: "new"}
+        conflicts = campaign_conflicts(session, session.get_one(Campaign, cid), MONDAY_3PM)
+        assert [c.code for c in conflicts if c.code == "consent"] == ["consent"]
+        assert len(claim_leads(session, cid, MONDAY_3PM, 10, "d")) == 2
+    with sessions.begin() as session:
+        session.get_one(Lead, missing.id).consent_proof = "proof-0002"
+    with sessions.begin() as session:
+        assert set_aside_leads_without_consent(session, cid, MONDAY_3PM) == (0, 1)
+        assert [t.lead_id for t in claim_leads(session, cid, MONDAY_3PM, 10, "d")] == [missing.id]

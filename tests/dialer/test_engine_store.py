@@ -56,7 +56,8 @@ def test_live_attempts_of_a_dialer_rebuild_their_calls_and_orphan_claims_are_rel
         store.record_transition(session, first.id, de.CallTransitioned(first.action_id, NOW, "originated"))
         store.record_transition(session, first.id, de.CallTransitioned(first.action_id, NOW, "queued"))
         other = leads(session, first.campaign_id, 1, start=50)[0]
-        other.claimed_by, other.claimed_at = "d1", NOW  # claimed, then the process died before dialling
+        # Claimed, then the process died before dialling.
+        assert [t.lead_id for t in claim_leads(session, first.campaign_id, NOW, 1, "d1")] == [other.id]
     with transaction(sessions) as session:
         live = store.live_attempts(session, "d1", [first.campaign_id])
         assert [a.id for a in live] == [first.id, second.id]

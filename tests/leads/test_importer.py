@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import dataclasses
 import subprocess
 import sys
 import textwrap
@@ -108,6 +109,21 @@ def test_duplicates_are_removed_within_the_file_and_against_the_campaign(
     assert (report.leads_created, report.rejected["duplicate_in_campaign"], report.rejected["duplicate_in_file"]) \
         == (1, 1, 1)
     assert counts(sessions) == (2, 4, 5)
+
+
+def test_a_profile_that_requires_consent_sets_aside_leads_without_it(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    unproven = ["D1", "M.", "PETIT", "Luc", "", "07 77 66 55 44", "75011", "Paris", "2026-05-02", "salon", "", "non",
+                ""]
+    gated = dataclasses.replace(target, consent_required=True)
+    run(sessions, gated, write_csv(tmp_path / "leads.csv", [HEADERS, *GOOD, unproven]))
+    with sessions() as session:
+        statuses = dict(session.execute(select(Lead.external_ref, Lead.status)).all())
+    assert statuses == {"A1": "new", "A2": "new", "A3": "new", "D1": "no_consent"}
+    no_exemption = dataclasses.replace(gated, contract_exempts=False)
+    assert no_exemption.without_consent({"contract_exemption": True})
+    assert not no_exemption.without_consent({"consent_at": NOW, "consent_source": "salon", "consent_proof": "P-1"})
 
 
 def test_importing_the_same_file_twice_creates_no_duplicates(

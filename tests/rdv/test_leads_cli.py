@@ -142,3 +142,19 @@ def test_demo_runs_on_a_fresh_data_dir_and_again(cli: CliRunner, database_url: s
     assert second.exit_code == 0, second.output
     assert "repris d'une exécution précédente" in second.output and "rien n'a été ajouté" in second.output
     assert stored(database_url) == (1, leads)
+
+
+def test_leads_imported_into_a_running_campaign_without_consent_are_set_aside(
+    rdv: CliRunner, tmp_path: Path, database_url: str
+) -> None:
+    assert rdv.invoke(app, ["campaign", "start", "Prise de RDV Charpente"]).exit_code == 0
+    with_consent = [*HEADERS, "Date de consentement", "Source du consentement", "Référence de preuve"]
+    rows = [[*ROWS[0], "2026-09-01", "formulaire web", "PRV-1"], [*ROWS[1], "", "", ""]]
+    done = rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [with_consent, *rows])),
+                            "--campaign", "Prise de RDV Charpente"])
+    assert done.exit_code == 0, done.output
+    engine = db.make_engine(database_url)
+    with engine.connect() as conn:
+        statuses = dict(conn.execute(select(Lead.last_name, Lead.status)).all())
+    engine.dispose()
+    assert statuses == {"@SOMME(A1)": "new", "PAYET": "no_consent"}
