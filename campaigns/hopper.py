@@ -204,11 +204,12 @@ def note_claims(session: Session, lead_ids: Iterable[int], dialer_id: str, now: 
     if not rows:
         return
     dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(LeadClaim).values(rows)
+    statement = dialect.insert(LeadClaim)
+    # A list of rows: executemany of one cached statement.
     session.execute(statement.on_conflict_do_update(
         index_elements=[LeadClaim.lead_id],
         set_={"dialer_id": statement.excluded.dialer_id, "claimed_at": statement.excluded.claimed_at},
-    ))
+    ), rows)
 
 
 def _claim(session: Session, which: list[int] | Candidates, dialer_id: str, now: datetime,
