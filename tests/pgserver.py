@@ -54,17 +54,16 @@ class PostgresServer:
         if os.geteuid() == 0:
             shutil.chown(directory, "postgres", "postgres")
         port = _free_port()
-        run = dict(check=True, capture_output=True, text=True)
         try:
             subprocess.run(
                 _as_postgres(str(bindir / "initdb"), "-D", str(directory / "data"), "-A", "trust", "-U", "rdv"),
-                **run,  # type: ignore[arg-type]
+                check=True, capture_output=True, text=True,
             )
             options = f"-p {port} -k {directory} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200"
             subprocess.run(
                 _as_postgres(str(bindir / "pg_ctl"), "-D", str(directory / "data"), "-o", options,
                              "-l", str(directory / "server.log"), "-w", "start"),
-                **run,  # type: ignore[arg-type]
+                check=True, capture_output=True, text=True,
             )
         except subprocess.CalledProcessError as exc:
             raise PostgresUnavailable(f"cannot start PostgreSQL: {exc.stderr or exc.stdout}") from exc
