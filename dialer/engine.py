@@ -68,6 +68,8 @@ class Engine:
         self.views: dict[int, CampaignView] = {}
         self.sink = OutcomeSink(self, disposition_model)
         self.dialing = True
+        # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
+        self.held: set[int] = set()
         self.pbx_up = True
         self._stopping = asyncio.Event()
         self._started = False
@@ -187,7 +189,8 @@ class Engine:
                 await recovery.reconcile(self, quiet)
         if self.dialing and self.pbx_up:
             for campaign_id in self.campaign_ids:
-                await self._dial(campaign_id, now)
+                if campaign_id not in self.held:
+                    await self._dial(campaign_id, now)
 
     def pacing_state_of(self, campaign_id: int, now: datetime) -> PacingState:
         """The pacing snapshot of a campaign now (for the live console and tests)."""

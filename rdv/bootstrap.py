@@ -4,12 +4,20 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.clock import Clock, SystemClock
 from config.settings import Settings, load_settings
 from rdv import db
+
+if TYPE_CHECKING:
+    from dialer.ami import AmiPbx
+    from dialer.simulator import PbxSimulator
+    from reports.mailer import Transport
 
 
 @dataclass
@@ -18,10 +26,12 @@ class App:
 
     settings: Settings = field(default_factory=load_settings)
     migrate: bool = True
+    clock: Clock = field(default_factory=SystemClock)
+    durable: bool = True  # False: a scratch SQLite database without fsync (the demo's)
 
     @cached_property
     def engine(self) -> Engine:
-        engine = db.make_engine(self.settings.effective_database_url)
+        engine = db.make_engine(self.settings.effective_database_url, self.durable)
         if self.migrate:
             db.upgrade(engine)
         return engine
@@ -30,11 +40,57 @@ class App:
     def sessions(self) -> sessionmaker[Session]:
         return db.session_factory(self.engine)
 
+    def transport(self, folder: Path | None = None) -> Transport:
+        """The mailer: SMTP when configured, else `.eml` files into `folder` (default: the outbox folder)."""
+        from reports.mailer import transport_from_settings
+
+        return transport_from_settings(self.settings, folder)
+
+    async def open_pbx(self, seed: int = 0) -> PbxLink:
+        """Connect to the configured Asterisk, or start the embedded PBX simulator on loopback and connect to it."""
+        from dialer.ami import AmiOptions, AmiPbx
+        from dialer.simulator import PbxSimulator
+
+        settings = self.settings
+        if settings.ami_host:
+            pbx = AmiPbx.from_settings(settings, self.clock)
+            await pbx.connect()
+            return PbxLink(pbx)
+        simulator = PbxSimulator(self.clock, seed=seed, username=settings.ami_username, secret=settings.ami_secret)
+        await simulator.start()
+        # Loopback to our own simulator: a lost connection is a bug or a stop, so notice and retry quickly.
+        options = AmiOptions(ping_interval_s=1.0, ping_timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=1.0)
+        pbx = AmiPbx("127.0.0.1", simulator.port, settings.ami_username, settings.ami_secret, self.clock, options)
+        try:
+            await pbx.connect()
+        except BaseException:
+            await simulator.stop()
+            raise
+        return PbxLink(pbx, simulator)
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
 
 
-def bootstrap(settings: Settings | None = None, migrate: bool = True) -> App:
+@dataclass
+class PbxLink:
+    """The AMI connection the dialer uses, and the embedded simulator behind it when there is no Asterisk."""
+
+    pbx: AmiPbx
+    simulator: PbxSimulator | None = None
+
+    @property
+    def where(self) -> str:
+        return self.pbx.where if self.simulator is None else f"embedded simulator on {self.pbx.where}"
+
+    async def close(self) -> None:
+        """Close the connection, then stop the embedded simulator if there is one."""
+        await self.pbx.close()
+        if self.simulator is not None:
+            await self.simulator.stop()
+
+
+def bootstrap(settings: Settings | None = None, migrate: bool = True, clock: Clock | None = None) -> App:
     """The application wired from settings (read from the environment when not given)."""
-    return App(settings=settings or load_settings(), migrate=migrate)
+    return App(settings=settings or load_settings(), migrate=migrate, clock=clock or SystemClock())

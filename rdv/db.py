@@ -26,8 +26,16 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str) -> Engine:
-    """An engine for a SQLAlchemy URL; SQLite gets WAL and foreign keys, PostgreSQL uses psycopg 3."""
+def _sqlite_scratch(dbapi_connection: Any, _record: Any) -> None:
+    # A throwaway database (the demo's): no fsync at all; a power cut may lose it, a crash of rdv may not.
+    dbapi_connection.execute("PRAGMA synchronous=OFF")
+
+
+def make_engine(url: str, durable: bool = True) -> Engine:
+    """An engine for a SQLAlchemy URL; SQLite gets WAL and foreign keys, PostgreSQL uses psycopg 3.
+
+    `durable=False` (SQLite only) skips fsync: for the demo's scratch database, where speed matters more.
+    """
     parsed = make_url(url)
     if parsed.drivername in {"postgresql", "postgres"}:
         parsed = parsed.set(drivername="postgresql+psycopg")
@@ -36,6 +44,8 @@ def make_engine(url: str) -> Engine:
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(parsed, connect_args={"timeout": 30})
         event.listen(engine, "connect", _sqlite_pragmas)
+        if not durable:
+            event.listen(engine, "connect", _sqlite_scratch)
         return engine
     return create_engine(parsed, pool_pre_ping=True)
 

@@ -25,6 +25,7 @@ CLIENT_EMAIL = "rdv@charpentes-martin.example"
 CAMPAIGN = "Prise de RDV Charpente"
 SAMPLE = "leads-charpente.csv"
 SAMPLE_SEED = 2026
+SAMPLE_COUNT = 3000  # rows of the bundled file
 
 
 @dataclass(frozen=True)
@@ -40,23 +41,25 @@ class Sample:
     imported: bool
 
 
-def sample_file(out_dir: Path, seed: int = SAMPLE_SEED) -> Path:
+def sample_file(out_dir: Path, seed: int = SAMPLE_SEED, count: int = SAMPLE_COUNT) -> Path:
     """The lead file beside which rejects will be written: the bundled one copied, or one made for the seed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    target = out_dir / (SAMPLE if seed == SAMPLE_SEED else f"leads-charpente-{seed}.csv")
-    if seed == SAMPLE_SEED:
+    bundled = seed == SAMPLE_SEED and count == SAMPLE_COUNT
+    target = out_dir / (SAMPLE if bundled else f"leads-charpente-{seed}-{count}.csv")
+    if bundled:
         with resources.as_file(resources.files("rdv.demo_data").joinpath(SAMPLE)) as bundled:
             shutil.copyfile(bundled, target)
     else:
         from rdv.demo_data.generator import demo_file  # the generator of the bundled file, for other seeds
 
-        demo_file(target, seed)
+        demo_file(target, seed, count)
     return target
 
 
-def setup_sample(app: App, out_dir: Path, seed: int = SAMPLE_SEED, progress: Progress | None = None) -> Sample:
+def setup_sample(app: App, out_dir: Path, seed: int = SAMPLE_SEED, progress: Progress | None = None,
+                 count: int = SAMPLE_COUNT) -> Sample:
     """Client, fr-consumer campaign and imported sample leads; an earlier run's are reused, not doubled."""
-    lead_file = sample_file(out_dir, seed)
+    lead_file = sample_file(out_dir, seed, count)
     with app.sessions.begin() as session:
         created = False
         try:

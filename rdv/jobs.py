@@ -1,0 +1,164 @@
+"""The scheduled jobs, defined once as APScheduler triggers: the service and the demo run the same definitions.
+
+Per campaign: open and close the calling day (every dialer process does this for its own agents) and, on the
+scheduler leader only, the daily RDV e-mail after the daily close. For everything: delivering the outbox
+(the mailer retries with backoff) and freeing the leads a vanished dialer left claimed.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from apscheduler.triggers.combining import OrTrigger
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.appointment_services import day_bounds
+from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
+from campaigns.effective import centre_weekly, effective_weekly
+from campaigns.hopper import load_rules, release_stale_claims
+from campaigns.models import Campaign
+from config.clock import Clock
+from rdv.scheduler import JobSpec, fire_times
+from reports.daily_rdv import queue_daily_mail
+from reports.mailer import Transport, deliver_pending
+
+log = logging.getLogger(__name__)
+DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+OUTBOX_EVERY = timedelta(minutes=5)
+STALE_CLAIMS_EVERY = timedelta(minutes=15)
+# A claim older than this belongs to a dialer that is gone: no conversation lasts two hours.
+STALE_AFTER = timedelta(hours=2)
+ALIGNED = datetime(2000, 1, 3, tzinfo=UTC)  # interval jobs fire on round times
+
+
+@dataclass(frozen=True)
+class CampaignDay:
+    """When a campaign's calling day opens and closes and its daily e-mail goes, as triggers."""
+
+    campaign_id: int
+    zone: str
+    mail_zone: str
+    calendar: Calendar
+    open: BaseTrigger
+    close: BaseTrigger
+    mail: BaseTrigger
+
+    def is_calling_day(self, moment: datetime) -> bool:
+        """Whether the campaign calls at all on the local day of `moment` (not a weekend, holiday or closure)."""
+        start, end = day_bounds(moment.astimezone(ZoneInfo(self.zone)).date(), self.zone)
+        return bool(open_intervals(start, end, self.calendar))
+
+    def is_open(self, now: datetime) -> bool:
+        """Whether the day is open now: the last opening is later than the last closing, on a calling day."""
+        opened = fire_times(self.open, now - timedelta(days=8), now, limit=1)
+        closed = fire_times(self.close, now - timedelta(days=8), now, limit=1)
+        return bool(opened) and (not closed or opened[0] > closed[0]) and self.is_calling_day(opened[0])
+
+
+def _cron(days_by_time: dict[time, list[int]], zone: str) -> BaseTrigger:
+    crons: list[BaseTrigger] = [
+        CronTrigger(day_of_week=",".join(DAYS[d] for d in days), hour=at.hour, minute=at.minute, timezone=zone)
+        for at, days in sorted(days_by_time.items())
+    ]
+    if not crons:  # a campaign with no window at all: a day that never comes
+        return CronTrigger(year=1970, timezone=zone)
+    return crons[0] if len(crons) == 1 else OrTrigger(crons)
+
+
+def day_triggers(weekly: Weekly, zone: str) -> tuple[BaseTrigger, BaseTrigger]:
+    """Opening (first window's start) and closing (last window's end) of each weekday that has windows."""
+    opens: dict[time, list[int]] = defaultdict(list)
+    closes: dict[time, list[int]] = defaultdict(list)
+    for weekday, windows in enumerate(weekly):
+        if windows:
+            opens[min(w.start for w in windows)].append(weekday)
+            end = max(w.end for w in windows)
+            closes[time(23, 59) if end == END_OF_DAY else end].append(weekday)
+    return _cron(opens, zone), _cron(closes, zone)
+
+
+def campaign_day(session: Session, campaign_id: int, centre_timezone: str) -> CampaignDay:
+    """The day triggers of a stored campaign, from its settings and profile."""
+    campaign = session.get_one(Campaign, campaign_id)
+    rules = load_rules(session, campaign_id, centre_timezone)
+    weekly = weekly_intersect(effective_weekly(rules.settings, rules.profile), centre_weekly(rules.settings))
+    opening, closing = day_triggers(weekly, campaign.timezone)
+    mail_zone = rules.settings.centre_timezone or centre_timezone
+    at = rules.settings.daily_mail_time
+    mail = _cron({at: [d for d, windows in enumerate(weekly) if windows]}, mail_zone)
+    return CampaignDay(campaign.id, campaign.timezone, mail_zone, rules.calendar(campaign.timezone), opening,
+                       closing, mail)  # fmt: skip
+
+
+def day_jobs(day: CampaignDay, set_open: Callable[[int, bool], None], dialer_id: str) -> list[JobSpec]:
+    """This dialer's opening and closing of a campaign's day (not a holiday: the opening checks the calendar)."""
+
+    def opening(fire: datetime) -> None:
+        set_open(day.campaign_id, day.is_calling_day(fire))
+
+    def closing(_fire: datetime) -> None:
+        set_open(day.campaign_id, False)
+
+    return [JobSpec(f"day_open:{day.campaign_id}:{dialer_id}", day.open, opening),
+            JobSpec(f"day_close:{day.campaign_id}:{dialer_id}", day.close, closing)]  # fmt: skip
+
+
+@dataclass(frozen=True)
+class MailContext:
+    """What the mail and maintenance jobs need: storage, the clock, the sender and the transport."""
+
+    sessions: sessionmaker[Session]
+    clock: Clock
+    mail_from: str
+    transport: Transport
+    centre_timezone: str
+
+
+def daily_mail_job(day: CampaignDay, ctx: MailContext) -> JobSpec:
+    """The campaign's daily RDV e-mail for the calling day of the fire time, then an attempt to deliver it."""
+
+    def send(fire: datetime) -> None:
+        if not day.is_calling_day(fire):
+            return
+        calling_day = fire.astimezone(ZoneInfo(day.mail_zone)).date()
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            message = queue_daily_mail(session, day.campaign_id, calling_day, now, ctx.mail_from)
+        if message is not None:
+            log.info("daily e-mail of campaign %s for %s stored as outbox #%d", day.campaign_id, calling_day,
+                     message.id)  # fmt: skip
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec(f"daily_mail:{day.campaign_id}", day.mail, send)
+
+
+def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
+    """Outbox delivery (retries follow the mailer's backoff) and stale-claim cleanup, on the leader."""
+
+    def outbox(_fire: datetime) -> None:
+        report = deliver_pending(ctx.sessions, ctx.transport, ctx.clock.now())
+        if report.delivered or report.deferred or report.failed:
+            log.info("outbox: %d delivered, %d deferred, %d failed", report.delivered, report.deferred,
+                     report.failed)  # fmt: skip
+
+    def stale_claims(_fire: datetime) -> None:
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            freed = release_stale_claims(session, now - STALE_AFTER, now, centre_timezone=ctx.centre_timezone)
+        if freed:
+            log.warning("freed %d leads claimed for over %s by a dialer that is gone", freed, STALE_AFTER)
+
+    return [
+        JobSpec("outbox", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds(), start_date=ALIGNED, timezone=UTC),
+                outbox),
+        JobSpec("stale_claims", IntervalTrigger(seconds=STALE_CLAIMS_EVERY.total_seconds(), start_date=ALIGNED,
+                                                timezone=UTC), stale_claims),
+    ]  # fmt: skip

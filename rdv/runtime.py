@@ -1,0 +1,187 @@
+"""The running parts of rdv, shared by `rdv run` and `rdv demo`: PBX link, dialer engine, agents, job runners.
+
+Whoever owns a Runtime decides when to `wake()` it: the service at its triggers' fire times (APScheduler, or
+its scaled clock in tests), the demo from its accelerated loop that jumps over closed hours.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from contextlib import AbstractContextManager
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+
+from campaigns.models import Campaign
+from dialer import agents as presence
+from dialer.engine import Engine, EngineSettings
+from rdv.bootstrap import App, PbxLink
+from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
+from rdv.scheduler import JobRunner, JobSpec, leadership
+from rdv.sim_agents import SimulatedQualification
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class RuntimeOptions:
+    """How this process dials: its id, simulated agents per campaign, seeds and engine timings (clock seconds)."""
+
+    dialer_id: str = "main"
+    sim_agents: int = 0
+    seed: int = 0
+    tick_s: float = 1.0
+    ring_timeout_s: float = 30.0
+    outbox_dir: Path | None = None  # where .eml files go without SMTP (default: the settings' outbox folder)
+
+
+class Staffing:
+    """Each campaign's day on this dialer: simulated agents log in at the opening, everyone leaves after the close.
+
+    The day jobs only say whether a day is open (`set_open`); `apply()` makes the engine match, and after a
+    close waits until the campaign's last calls are over before logging its agents out.
+    """
+
+    def __init__(self, engine: Engine, agents: dict[int, list[str]]) -> None:
+        self.engine = engine
+        self.agents = agents
+        self.wanted: dict[int, bool] = dict.fromkeys(agents, False)
+        # Until when a campaign has no lead to dial (the demo knows, and spares the engine empty claims).
+        self.nothing_due_until: dict[int, datetime] = {}
+
+    def set_open(self, campaign_id: int, is_open: bool) -> None:
+        """What a day job decided; applied at the next `apply()`."""
+        if self.wanted.get(campaign_id) != is_open:
+            log.info("campaign %s: calling day %s", campaign_id, "opens" if is_open else "closes")
+        self.wanted[campaign_id] = is_open
+
+    async def apply(self, now: datetime) -> None:
+        """Bring the engine in line with the wanted days."""
+        engine = self.engine
+        for campaign_id, is_open in self.wanted.items():
+            if is_open:
+                quiet = self.nothing_due_until.get(campaign_id)
+                if quiet is not None and quiet > now:
+                    engine.held.add(campaign_id)
+                else:
+                    engine.held.discard(campaign_id)
+                for n, login in enumerate(self.agents[campaign_id], start=1):
+                    agent = engine.agents.get(login)
+                    if agent is None or not agent.logged_in or agent.campaign_id != campaign_id:
+                        await engine.log_in(login, campaign_id, f"Agent {n}", simulated=True)
+                continue
+            engine.held.add(campaign_id)
+            if any(call.campaign_id == campaign_id for call in engine.calls.values()):
+                continue  # ringing calls may still be answered: their agents stay until they end
+            for login, agent in list(engine.agents.items()):
+                if agent.campaign_id == campaign_id and agent.logged_in and agent.status is not presence.Status.ON_CALL:
+                    await engine.log_out(login)
+
+    def any_open(self) -> bool:
+        return any(self.wanted.values())
+
+
+def agent_logins(campaign_ids: list[int], per_campaign: int) -> dict[int, list[str]]:
+    """Simulated agents' logins: agent1… for one campaign, agent<campaign>-1… when there are several."""
+    if len(campaign_ids) == 1:
+        return {campaign_ids[0]: [f"agent{n}" for n in range(1, per_campaign + 1)]}
+    return {cid: [f"agent{cid}-{n}" for n in range(1, per_campaign + 1)] for cid in campaign_ids}
+
+
+class Runtime:
+    """PBX link, engine, staffing and job runners for some campaigns; `start()`, `wake()`s, then `stop()`."""
+
+    def __init__(self, app: App, campaign_ids: list[int], options: RuntimeOptions) -> None:
+        self.app, self.campaign_ids, self.options = app, campaign_ids, options
+        self.clock = app.clock
+        self.link: PbxLink | None = None
+        self.engine: Engine | None = None
+        self.task: asyncio.Task[None] | None = None
+        self.days: dict[int, CampaignDay] = {}
+        self.qualification: SimulatedQualification | None = None
+        self._leader_cm: AbstractContextManager[bool] | None = None
+        self._wake_lock = asyncio.Lock()
+
+    async def start(self) -> None:
+        """Connect the PBX, recover what a previous run left live, open the days that are open now, dial."""
+        app, options, now = self.app, self.options, self.clock.now()
+        centre = app.settings.centre_timezone
+        with app.sessions() as session:
+            self.days = {cid: campaign_day(session, cid, centre) for cid in self.campaign_ids}
+        self.link = await app.open_pbx(seed=options.seed)
+        if options.sim_agents:
+            self.qualification = SimulatedQualification(app.sessions, options.seed, centre)
+        settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
+        self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
+                             disposition_model=self.qualification, settings=settings)  # fmt: skip
+        await self.engine.start()
+        self.staffing = Staffing(self.engine, agent_logins(self.campaign_ids, options.sim_agents))
+        for cid, day in self.days.items():
+            self.staffing.set_open(cid, day.is_open(now))
+        ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre)
+        self.local = JobRunner(app.sessions, [s for d in self.days.values()
+                                              for s in day_jobs(d, self.staffing.set_open, options.dialer_id)])
+        self.shared = JobRunner(app.sessions, [daily_mail_job(d, ctx) for d in self.days.values()]
+                                + maintenance_jobs(ctx))  # fmt: skip
+        self.local.register(now)
+        self.shared.register(now)
+        await self.staffing.apply(now)
+        self.task = asyncio.create_task(self.engine.run(), name="dialer")
+
+    @property
+    def specs(self) -> list[JobSpec]:
+        """Every job this process knows, local and shared."""
+        return [*self.local.specs.values(), *self.shared.specs.values()]
+
+    def is_leader(self) -> bool:
+        """Whether this process runs the shared jobs: PostgreSQL advisory lock, kept once won."""
+        if self._leader_cm is None:
+            candidate = leadership(self.app.engine)
+            if candidate.__enter__():
+                self._leader_cm = candidate
+                log.info("dialer %s is the scheduler leader", self.options.dialer_id)
+            else:
+                candidate.__exit__(None, None, None)
+        return self._leader_cm is not None
+
+    async def wake(self, now: datetime, shared_in_thread: bool = True) -> None:
+        """Run the due jobs (the shared ones only on the leader), then bring the agents in line."""
+        async with self._wake_lock:
+            self.local.run_due(now)
+            if self.is_leader():
+                if shared_in_thread:  # mail rendering and SMTP must not stall the dialer's event loop
+                    await asyncio.to_thread(self.shared.run_due, now)
+                else:
+                    self.shared.run_due(now)
+            await self.staffing.apply(now)
+
+    def next_fire(self, now: datetime) -> datetime | None:
+        """The earliest coming fire time of any job."""
+        times = [t for t in (self.local.next_fire(now), self.shared.next_fire(now)) if t is not None]
+        return min(times) if times else None
+
+    async def stop(self, drain_s: float) -> None:
+        """Stop originating, let live calls finish for up to `drain_s` clock seconds, end the rest, disconnect."""
+        if self.engine is not None:
+            await self.engine.stop(drain_timeout=drain_s)
+        if self.task is not None:
+            await asyncio.gather(self.task, return_exceptions=True)
+        if self.link is not None:
+            await self.link.close()
+        if self._leader_cm is not None:
+            self._leader_cm.__exit__(None, None, None)
+            self._leader_cm = None
+
+
+def running_campaigns(app: App, names: list[str]) -> list[Campaign]:
+    """The named campaigns (all running ones when none is named); a named one must be running."""
+    from sqlalchemy import select
+
+    from campaigns import store
+
+    with app.sessions() as session:
+        if not names:
+            return list(session.scalars(select(Campaign).where(Campaign.status == "running").order_by(Campaign.id)))
+        found = [store.get_campaign(session, name) for name in names]
+    return found

@@ -1,0 +1,134 @@
+"""What simulated agents record after a conversation: refusals, callbacks and RDV sheets filled from the script.
+
+The engine calls this disposition model when a call to a simulated agent ends. An appointment is booked and the
+`rdv` disposition recorded in one transaction, so the RDV sheet and the lead's final status never part; the
+engine then records the same disposition again, which changes nothing (dispositions are idempotent).
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+from collections.abc import Mapping
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.appointment_services import book_appointment
+from campaigns.models import Attempt
+from campaigns.outcomes import record_disposition
+from campaigns.rdv_rules import TimeSlot
+from campaigns.script import CampaignScript, Criterion, Question
+from campaigns.script_store import current_script
+from dialer.live import CallSummary
+from rdv.db import transaction
+
+log = logging.getLogger(__name__)
+
+# Shares of dispositions after a real conversation, plausible for a consented B2C carpentry list.
+CONVERSATION = (("refused", 50), ("not_target", 13), ("already_equipped", 8), ("callback", 12), ("rdv", 12),
+                ("wrong_number", 3), ("do_not_call", 2))  # fmt: skip
+# Under this many seconds there was no pitch: no appointment or callback can come out of it.
+SHORT_CALL_S = 40.0
+SHORT = (("refused", 70), ("wrong_number", 15), ("do_not_call", 5), ("not_target", 10))
+CONFORM_SHARE = 0.85
+VISIT_HOURS = (time(9), time(11), time(14), time(16))
+CALLBACK_HOURS = (time(11), time(15), time(17, 30))
+
+
+class SimulatedQualification:
+    """A seeded disposition model for simulated agents (see `dialer.live.DispositionModel`)."""
+
+    def __init__(self, sessions: sessionmaker[Session], seed: int, centre_timezone: str = "Europe/Paris") -> None:
+        self.sessions = sessions
+        self.rng = random.Random(seed)
+        self.centre_timezone = centre_timezone
+        self.refused_by_rules = 0
+
+    def __call__(self, summary: CallSummary) -> tuple[str, datetime | None] | None:
+        mix = SHORT if summary.talk_s < SHORT_CALL_S else CONVERSATION
+        code = self.rng.choices([c for c, _w in mix], weights=[w for _c, w in mix])[0]
+        try:
+            with transaction(self.sessions) as session:
+                callback_at = self._record(session, summary, code)
+            return code, callback_at
+        except (ValueError, LookupError) as error:
+            # A callback the cap or calendar refuses, a campaign without script: the prospect declined instead.
+            self.refused_by_rules += 1
+            log.info("simulated %s on attempt %s not possible (%s): recorded as refused",
+                     code, summary.attempt_id, type(error).__name__)  # fmt: skip
+            with transaction(self.sessions) as session:
+                record_disposition(session, summary.attempt_id, "refused", summary.ended_at, summary.agent,
+                                   centre_timezone=self.centre_timezone)  # fmt: skip
+            return "refused", None
+
+    def _record(self, session: Session, summary: CallSummary, code: str) -> datetime | None:
+        attempt = session.get_one(Attempt, summary.attempt_id)
+        zone = ZoneInfo(attempt.callee_tz or "Europe/Paris")
+        callback_at = self._callback_time(summary.ended_at, zone) if code == "callback" else None
+        if code == "rdv":
+            loaded = current_script(session, summary.campaign_id)
+            if loaded is None:
+                raise LookupError("no script loaded")
+            script = loaded[1]
+            book_appointment(session, slot=self._slot(summary.ended_at, zone, script.slot_minutes),
+                             answers=self.answers(script), agent=summary.agent, now=summary.ended_at,
+                             attempt_id=summary.attempt_id)  # fmt: skip
+        record_disposition(session, summary.attempt_id, code, summary.ended_at, summary.agent, callback_at,
+                           centre_timezone=self.centre_timezone)  # fmt: skip
+        return callback_at
+
+    def _callback_time(self, ended: datetime, zone: ZoneInfo) -> datetime:
+        day = ended.astimezone(zone).date() + timedelta(days=self.rng.choice((1, 1, 2, 3)))
+        while day.weekday() >= 5:
+            day += timedelta(days=1)
+        return datetime.combine(day, self.rng.choice(CALLBACK_HOURS), zone)
+
+    def _slot(self, ended: datetime, zone: ZoneInfo, minutes: int) -> TimeSlot:
+        day = ended.astimezone(zone).date() + timedelta(days=self.rng.randint(2, 8))
+        while day.weekday() == 6:
+            day += timedelta(days=1)
+        start = datetime.combine(day, self.rng.choice(VISIT_HOURS), zone)
+        return TimeSlot(start, start + timedelta(minutes=minutes))
+
+    def answers(self, script: CampaignScript) -> dict[str, Any]:
+        """Answers to every question: most meet the client's criteria, some miss one."""
+        conform = self.rng.random() < CONFORM_SHARE
+        criteria = {c.question: c for c in script.criteria}
+        missed = None if conform or not criteria else self.rng.choice(sorted(criteria))
+        return {q.key: self._answer(q, criteria.get(q.key), q.key != missed) for q in script.questions
+                if q.required or self.rng.random() < 0.5}  # fmt: skip
+
+    def _answer(self, question: Question, criterion: Criterion | None, meet: bool) -> Any:
+        rng = self.rng
+        values = [c.value for c in question.choices]
+        if question.type == "yes_no":
+            if criterion is not None and criterion.test == "equals":
+                return bool(criterion.expected) if meet else not criterion.expected
+            return rng.random() < 0.5
+        if question.type in ("choice", "multi_choice"):
+            allowed = _allowed(values, criterion, meet) or values
+            picked = rng.choice(allowed)
+            return [picked] if question.type == "multi_choice" else picked
+        if question.type == "integer":
+            low, high = question.minimum or 0, question.maximum or 1000
+            if criterion is not None and criterion.test == "min":
+                low, high = (max(low, int(criterion.expected)), min(high, int(criterion.expected) * 4)) if meet else (
+                    low, max(low, int(criterion.expected) - 1))
+            return rng.randint(low, max(low, high))
+        return "-" if question.required else ""
+
+
+def _allowed(values: list[str], criterion: Criterion | None, meet: bool) -> list[str]:
+    """The choices that meet (or, when `meet` is false, miss) a criterion."""
+    if criterion is None:
+        return values
+    expected: Mapping[str, Any] | list[Any] | Any = criterion.expected
+    inside = [v for v in values if v in expected] if isinstance(expected, list | tuple | set) else values
+    if criterion.test == "in":
+        return inside if meet else [v for v in values if v not in inside]
+    if criterion.test == "not_in":
+        return [v for v in values if v not in inside] if meet else inside
+    return values
