@@ -14,6 +14,7 @@ from rdv.cli import (
     leads,
     mail,
     pbxsim,
+    run,
 )
 from rdv.cli.common import app, run_app
 
@@ -28,6 +29,7 @@ app.add_typer(mail.app, name="mail")
 export.app.command("calls")(export_calls.calls)
 app.add_typer(export.app, name="export")
 app.command("demo")(demo.demo)
+app.command("run")(run.run)
 
 
 def main() -> None:
