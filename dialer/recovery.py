@@ -88,9 +88,10 @@ async def recover_after_crash(engine: Engine) -> None:
             for r in session.query(AgentRecord).filter(AgentRecord.campaign_id.in_(engine.campaign_ids))
             if r.state != presence.Status.LOGGED_OUT.value
         ]
+    # Counted before any await: the event consumer already runs and may end an adopted call meanwhile.
+    adopted = len(engine.calls)
     _restore_agents(engine, records)
     await _rejoin_queues(engine)
-    adopted = len(engine.calls)
     ended = await reconcile(engine, list(engine.calls.values())) if engine.calls else 0
     with transaction(engine.sessions) as session:
         kept = [c.lead_id for c in engine.calls.values()]
