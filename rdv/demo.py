@@ -44,9 +44,9 @@ class Sample:
 def sample_file(out_dir: Path, seed: int = SAMPLE_SEED, count: int = SAMPLE_COUNT) -> Path:
     """The lead file beside which rejects will be written: the bundled one copied, or one made for the seed."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    bundled = seed == SAMPLE_SEED and count == SAMPLE_COUNT
-    target = out_dir / (SAMPLE if bundled else f"leads-charpente-{seed}-{count}.csv")
-    if bundled:
+    as_shipped = seed == SAMPLE_SEED and count == SAMPLE_COUNT
+    target = out_dir / (SAMPLE if as_shipped else f"leads-charpente-{seed}-{count}.csv")
+    if as_shipped:
         with resources.as_file(resources.files("rdv.demo_data").joinpath(SAMPLE)) as bundled:
             shutil.copyfile(bundled, target)
     else:
