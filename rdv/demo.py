@@ -6,7 +6,7 @@ Kept apart from the command so that a fuller demo (a simulated campaign) can sta
 from __future__ import annotations
 
 import shutil
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from importlib import resources
 from pathlib import Path
@@ -14,6 +14,9 @@ from pathlib import Path
 from campaigns import store as campaigns
 from campaigns.errors import CampaignNotFound, ClientNotFound
 from campaigns.models import Campaign, Client
+from campaigns.script_store import current_script, load_script_file
+from campaigns.services import start_campaign
+from config.settings import Settings, load_settings
 from leads import store as leads
 from leads.importer import ImportOptions, ImportTarget, Progress, import_leads
 from leads.report import QualityReport
@@ -26,6 +29,7 @@ CAMPAIGN = "Prise de RDV Charpente"
 SAMPLE = "leads-charpente.csv"
 SAMPLE_SEED = 2026
 SAMPLE_COUNT = 3000  # rows of the bundled file
+SCRIPT = "charpente.toml"  # in campaigns/samples: script, RDV sheet questions and the client's criteria
 
 
 @dataclass(frozen=True)
@@ -87,3 +91,36 @@ def _sha256(path: Path) -> str:
     import hashlib
 
     return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+# What a demo run leaves in its folder, removed by the next run so that it starts clean.
+DEMO_OUTPUTS = ("rdv.sqlite3", "rdv.sqlite3-wal", "rdv.sqlite3-shm", "calls.csv", "calls.xlsx")
+
+
+def clean_outputs(out_dir: Path) -> bool:
+    """Remove an earlier demo's database, e-mails and exports from `out_dir`; True if there were any."""
+    found = False
+    for name in DEMO_OUTPUTS:
+        path = out_dir / name
+        if path.exists():
+            path.unlink()
+            found = True
+    outbox = out_dir / "outbox"
+    if outbox.is_dir():
+        shutil.rmtree(outbox)
+        found = True
+    return found
+
+
+def demo_settings(out_dir: Path) -> Settings:
+    """The user's settings, but on the embedded defaults inside `out_dir`: SQLite, simulator, `.eml` folder."""
+    return replace(load_settings(), data_dir=out_dir.resolve(), database_url="", ami_host="", smtp_host="")
+
+
+def start_sample_campaign(app: App, campaign_id: int, now: datetime) -> None:
+    """Load the sample script (RDV sheet questions and criteria) unless one is there, and start the campaign."""
+    with app.sessions.begin() as session:
+        if current_script(session, campaign_id) is None:
+            with resources.as_file(resources.files("campaigns").joinpath("samples", SCRIPT)) as path:
+                load_script_file(session, campaign_id, path, "demo", now)
+        start_campaign(session, CAMPAIGN, now)

@@ -45,7 +45,7 @@ class ElasticClock:
             self._origin_sim, self._origin_real = self._current(), time.monotonic()
             self.scale = min(self.high, max(self.low, scale))
 
-    def adapt(self, lateness_s: float, period_s: float, window: int = 25) -> None:
+    def adapt(self, lateness_s: float, period_s: float, window: int = 10) -> None:
         """Tell how late a wake-up of period `period_s` came; every `window` of them the scale moves.
 
         Late on average by half a period: the event loop is saturated, slow down. Nearly on time: speed up.
@@ -57,9 +57,9 @@ class ElasticClock:
         mean = sum(self._late) / len(self._late)
         self._late.clear()
         if mean > period_s / 2:
-            self.set_scale(self.scale * 0.8)
+            self.set_scale(self.scale * 0.7)
         elif mean < period_s / 6:
-            self.set_scale(self.scale * 1.15)
+            self.set_scale(self.scale * 1.2)
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(max(0.0, seconds) / self.scale)

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from campaigns.calendar import is_callable, next_open
+from campaigns.calendar import holiday_dates, is_callable, next_open
 from campaigns.hopper import DIALABLE, load_rules
 from leads.models import Lead
 from rdv.bootstrap import App
@@ -28,8 +28,8 @@ from rdv.runtime import Runtime, RuntimeOptions
 log = logging.getLogger(__name__)
 # A jump shorter than this is not worth it: the scaled clock gets there by itself.
 MIN_JUMP = timedelta(minutes=2)
-# How often the loop asks the database when the next lead is due (retries are never due sooner than this).
-RECHECK = timedelta(seconds=60)
+# How often the loop asks when the next lead is due (a retry is never due sooner than 15 minutes after a call).
+RECHECK = timedelta(minutes=5)
 # Without live calls for this long, the engine had its ticks to dial and found nothing.
 IDLE_FOR = timedelta(seconds=45)
 # When due leads cannot be dialled yet (frequency cap, cool-off), look again this much later.
@@ -64,7 +64,8 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
     """When a lead may next be dialled: per callee zone, its first due lead at the zone's first open hour.
 
     An estimate (the hopper also weighs consent, the frequency cap and refusals): the loop only uses it to
-    know how far it may jump, and re-checks.
+    know how far it may jump, and re-checks. Zones that differ only by a département with the same public
+    holidays share one calendar question.
     """
     with app.sessions() as session:
         rows = session.execute(
@@ -74,10 +75,15 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
             .group_by(Lead.timezone, Lead.country, Lead.subdivision)
         ).all()
         rules = load_rules(session, campaign_id, app.settings.centre_timezone)
-    candidates = []
+    earliest: dict[tuple[str, str, frozenset[date]], tuple[datetime, tuple[str, str, str]]] = {}
     for timezone, country, subdivision, first_due, fresh in rows:
         due = now if fresh or first_due is None else max(now, first_due)
-        calendar = rules.calendar(timezone, country, subdivision)
+        key = (timezone, country, holiday_dates(country, subdivision, due.year))
+        if key not in earliest or due < earliest[key][0]:
+            earliest[key] = (due, (timezone, country, subdivision))
+    candidates = []
+    for due, zone in earliest.values():
+        calendar = rules.calendar(*zone)
         candidates.append(due if is_callable(due, calendar) else next_open(due, calendar))
     return min(candidates, default=now + timedelta(days=365))
 
@@ -123,7 +129,9 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                 idle_since = None if runtime.engine.calls else now
             elif now - idle_since >= IDLE_FOR:
                 # No call live for a while: the day is closed or the hopper has nothing to give now.
-                target = min(t for t in (next_fire, end) if t is not None)
+                # Outbox and stale-claim jobs do not stop a jump: they catch up when the clock lands.
+                milestones = (runtime.local.next_fire(now), day.mail.get_next_fire_time(None, now), end)
+                target = min(t for t in milestones if t is not None)
                 if runtime.staffing.any_open():
                     soonest = next_dial_time(app, campaign_id, now)
                     target = min(target, soonest if soonest > now + MIN_JUMP else now + IDLE_STEP)
@@ -132,7 +140,10 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                     idle_since = None
             slept = loop.time()
             await asyncio.sleep(pace.period_s)
-            clock.adapt(loop.time() - slept - pace.period_s, pace.period_s)
+            if runtime.engine.calls:
+                clock.adapt(loop.time() - slept - pace.period_s, pace.period_s)
+            else:  # nobody on the phone: time may run as fast as allowed
+                clock.set_scale(clock.high)
     finally:
         await runtime.stop(pace.drain_s)
     return runtime

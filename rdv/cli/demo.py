@@ -1,38 +1,122 @@
-"""`rdv demo`: a sample client, campaign and lead file on the embedded defaults, with its quality report."""
+"""`rdv demo`: a whole campaign on the embedded defaults, in accelerated time, with its figures at the end.
+
+Sample client, fr-consumer campaign, the bundled lead file (quality report shown), the sample script; then
+the service's real parts (engine, AMI adapter, PBX simulator over loopback TCP, scheduled jobs, daily
+e-mails as `.eml` files) run over the calling days with simulated agents, and the summary is printed.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import json
+import logging
+import sys
+import time
+from datetime import date, datetime, timedelta
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import typer
+from sqlalchemy import func, select
 
-from config.i18n import _
+from campaigns.appointments import Appointment
+from campaigns.models import Attempt
+from config.i18n import _, fmt_date, fmt_number
+from config.settings import load_settings
+from rdv.bootstrap import App
 from rdv.cli import lead_report
-from rdv.cli.common import console, is_interactive, wired
-from rdv.demo import SAMPLE_SEED, setup_sample
+from rdv.cli.common import USER_ERRORS, console, fail, is_interactive
+from rdv.demo import SAMPLE_SEED, clean_outputs, demo_settings, setup_sample, start_sample_campaign
+from rdv.demo_clock import ElasticClock
+from rdv.demo_run import DemoPace, calling_days, run_campaign
+from rdv.demo_summary import DemoSummary, render, summarise
+from rdv.jobs import campaign_day
+from rdv.runtime import RuntimeOptions
+from reports.calls_export import call_rows, write_calls
+
+# A file that five agents work through in a week within two minutes on two cores: the dialer stores every
+# PBX event, so a call costs about 50 ms of CPU and its events must not lag behind the scaled clock;
+# `--leads 3000` runs the whole bundled file (about fifteen minutes).
+DEMO_LEADS = 400
+# The clock starts a little before the first opening, so that the day opens through its job.
+BEFORE_OPENING = timedelta(minutes=10)
 
 
 def demo(
-    seed: int = typer.Option(SAMPLE_SEED, "--seed", help="Seed of the sample lead file (the bundled one by default)."),
-    out: Path | None = typer.Option(None, "--out", help="Folder for the sample file and its rejects (default: "
-                                    "<data dir>/demo)."),
+    agents: int = typer.Option(5, "--agents", min=1, max=50, help="Simulated agents."),
+    leads: int = typer.Option(DEMO_LEADS, "--leads", min=10, max=100_000, help="Leads in the sample file "
+                              "(the bundled file has 3,000; other counts are generated)."),
+    days: int = typer.Option(5, "--days", min=1, max=20, help="Calling days to run."),
+    start: str = typer.Option("", "--start", help="First calling day (YYYY-MM-DD); default: the next working "
+                              "day in the call centre's zone, public holidays skipped."),
+    seed: int = typer.Option(SAMPLE_SEED, "--seed", help="Seed of the lead file, the calls and the agents."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the database, e-mails and exports "
+                                    "(default: <data dir>/demo); an earlier demo there is removed first."),
+    as_json: bool = typer.Option(False, "--json", help="Also print the summary as one JSON object at the end."),
+    scale: float = typer.Option(DemoPace.scale, "--scale", hidden=True, min=1.0),
 ) -> None:
-    """Set up the sample client, campaign and lead file, and show the file's quality report."""
-    with wired() as application:
-        folder = out or application.settings.data_dir / "demo"
-        with lead_report.progress_bar(console, is_interactive()) as progress:
-            sample = setup_sample(application, folder, seed, progress)
-        names = {"client": sample.client.name, "campaign": sample.campaign.name}
-        if sample.created:
-            console.print(_("Sample client {client} and campaign {campaign} created.").format(**names))
-        else:
-            console.print(_("Sample client {client} and campaign {campaign} reused from an earlier run.")
-                          .format(**names))
-        if sample.imported:
-            console.print(_("Lead file {file} imported.").format(file=sample.lead_file))
-        else:
-            console.print(_("Lead file {file} was already imported (import #{id}): its report is shown again, "
-                            "nothing was added.").format(file=sample.lead_file, id=sample.import_id))
-        lead_report.render(console, sample.report, sample.import_id)
-        console.print(_("Next: rdv leads report --campaign \"{campaign}\", "
-                        "rdv export leads --campaign \"{campaign}\" --out leads.xlsx").format(**names))
+    """Run a sample campaign over a few calling days in accelerated time and print what it achieved."""
+    began = time.monotonic()
+    try:
+        first = date.fromisoformat(start) if start else None
+    except ValueError:
+        raise typer.BadParameter(_("expected a date such as 2026-11-23"), param_hint="--start") from None
+    try:
+        folder = out or load_settings().data_dir / "demo"
+        cleaned = clean_outputs(folder)
+        if cleaned:
+            console.print(_("An earlier demo's database, e-mails and exports in {folder} were removed: this run "
+                            "starts clean.").format(folder=folder))
+        application = App(settings=demo_settings(folder), durable=False)
+        try:
+            summary = _run(application, folder, agents, leads, days, first, seed, scale, began, cleaned)
+        finally:
+            application.close()
+    except USER_ERRORS as exc:
+        raise fail(str(exc)) from None
+    render(console, summary)
+    if as_json:
+        print(json.dumps(summary.as_json(), ensure_ascii=False), flush=True)
+
+
+def _run(application: App, folder: Path, agents: int, leads: int, days: int, first: date | None, seed: int,
+         scale: float, began: float, cleaned: bool) -> DemoSummary:
+    with lead_report.progress_bar(console, is_interactive()) as progress:
+        sample = setup_sample(application, folder, seed, progress, count=leads)
+    lead_report.render(console, sample.report, sample.import_id)
+    campaign_id = sample.campaign.id
+    with application.sessions() as session:
+        day = campaign_day(session, campaign_id, application.settings.centre_timezone)
+    today = datetime.now(ZoneInfo(application.settings.centre_timezone)).date()
+    schedule = calling_days(day, first or today + timedelta(days=1), days)
+    opening = day.open.get_next_fire_time(None, datetime.combine(schedule[0], datetime.min.time(), ZoneInfo(day.zone)))
+    assert opening is not None
+    clock = ElasticClock(opening - BEFORE_OPENING, scale)
+    application.clock = clock
+    start_sample_campaign(application, campaign_id, clock.now())
+    console.print(_("Campaign {campaign} started: {days} calling days from {first}, {agents} simulated agents.")
+                  .format(campaign=sample.campaign.name, days=len(schedule), first=fmt_date(schedule[0]),
+                          agents=agents))  # fmt: skip
+    logging.basicConfig(level=logging.WARNING)
+    # The AMI adapter hands every message across threads: shorter GIL turns cut that latency under load.
+    sys.setswitchinterval(0.001)
+    options = RuntimeOptions(dialer_id="demo", sim_agents=agents, seed=seed, tick_s=DemoPace.tick_s)
+    asyncio.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale),
+                             on_day=lambda d: _day_started(application, campaign_id, schedule, d)))  # fmt: skip
+    paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
+             "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx"}
+    with application.sessions() as session:
+        for key in ("calls_csv", "calls_xlsx"):
+            write_calls(call_rows(session, campaign_id), paths[key])
+        return summarise(session, campaign_id, day, schedule, agents, sample.report.leads_created, paths,
+                         cleaned, time.monotonic() - began)
+
+
+def _day_started(application: App, campaign_id: int, schedule: list[date], today: date) -> None:
+    with application.sessions() as session:
+        calls = session.scalar(select(func.count()).where(Attempt.campaign_id == campaign_id)) or 0
+        rdvs = session.scalar(select(func.count()).where(Appointment.campaign_id == campaign_id)) or 0
+    number = schedule.index(today) + 1 if today in schedule else 0
+    console.print(_("Day {n}/{total}, {day}: {calls} calls and {rdvs} appointments so far.").format(
+        n=number, total=len(schedule), day=fmt_date(today), calls=fmt_number(calls), rdvs=fmt_number(rdvs)))
+
