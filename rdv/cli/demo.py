@@ -37,7 +37,7 @@ from reports.calls_export import call_rows, write_calls
 # A file that five agents work through in a week within two minutes on two cores: the dialer stores every
 # PBX event, so a call costs about 50 ms of CPU and its events must not lag behind the scaled clock;
 # `--leads 3000` runs the whole bundled file (about fifteen minutes).
-DEMO_LEADS = 400
+DEMO_LEADS = 300
 # The clock starts a little before the first opening, so that the day opens through its job.
 BEFORE_OPENING = timedelta(minutes=10)
 
