@@ -122,12 +122,17 @@ def holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
         return frozenset()
     subdiv = HOLIDAY_SUBDIVISIONS.get((country, subdivision), subdivision) or None
     try:
-        found = holidays.country_holidays(country, subdiv=subdiv, years=year)
+        national = holidays.country_holidays(country, years=year)
     except NotImplementedError:
         # A country the package does not know: better no holidays than no calls at all; `check` says so.
         return frozenset()
-    except (KeyError, ValueError):
-        found = holidays.country_holidays(country, years=year)
+    if subdiv is None:
+        return frozenset(national.keys())
+    try:
+        found = holidays.country_holidays(country, subdiv=subdiv, years=year)
+    except (NotImplementedError, KeyError, ValueError):
+        # Most départements have only the national holidays: the package knows just those with more.
+        return frozenset(national.keys())
     return frozenset(found.keys())
 
 

@@ -12,6 +12,7 @@ from campaigns.calendar import (
     Schedule,
     Window,
     close_of,
+    holiday_dates,
     is_callable,
     next_open,
     open_intervals,
@@ -66,6 +67,16 @@ def test_public_holidays_follow_the_callee_subdivision() -> None:
     # 14:00 there is 11:00 at the centre in Paris, which opens at 09:00.
     assert not is_callable(at("2024-12-20T14:00+04:00"), reunion)
     assert is_callable(at("2024-12-20T14:00+04:00"), paris(zone="Indian/Reunion"))
+
+
+def test_a_departement_without_holidays_of_its_own_keeps_the_national_ones() -> None:
+    armistice = at("2026-11-11T11:00+01:00")
+    for departement in ("51", "75", "2A", "13"):
+        assert not is_callable(armistice, paris(subdivision=departement)), departement
+    assert holiday_dates("FR", "51", 2026) == holiday_dates("FR", "", 2026)
+    assert date(2026, 11, 11) in holiday_dates("FR", "51", 2026)
+    assert holiday_dates("FR", "57", 2026) - holiday_dates("FR", "51", 2026) == {date(2026, 4, 3), date(2026, 12, 26)}
+    assert holiday_dates("XX", "51", 2026) == frozenset()  # a country the package does not know
 
 
 def test_closure_dates_close_the_whole_local_day() -> None:

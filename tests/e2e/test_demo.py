@@ -109,8 +109,6 @@ def test_a_demo_over_armistice_day_skips_the_holiday_and_keeps_the_rules(
     check_calls(out, summary)
 
 
-@pytest.mark.xfail(strict=True, reason="campaigns.calendar.holiday_dates('FR', '<département>') returns no holiday at "
-                   "all, so retries are planned on 11 November and all happen at Thursday's opening")
 def test_retries_planned_across_a_holiday_still_spread_over_hour_bands(armistice: tuple[Path, dict[str, Any]]) -> None:
     out, summary = armistice
     assert spread_share(check_calls(out, summary)) >= 0.5
