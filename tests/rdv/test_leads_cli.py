@@ -1,4 +1,4 @@
-"""`rdv leads import/report`, `rdv export leads` and `rdv demo` as a supervisor runs them."""
+"""`rdv leads import/report`, `rdv export leads` and the demo's sample file as a supervisor sees them."""
 
 from __future__ import annotations
 
@@ -12,8 +12,10 @@ from typer.testing import CliRunner
 
 from leads.models import Lead, LeadImport
 from rdv import db
-from rdv.cli import app
+from rdv.bootstrap import App
+from rdv.cli import app, lead_report
 from rdv.cli.common import console
+from rdv.demo import setup_sample
 from tests.leads.conftest import write_csv
 
 HEADERS = ["Nom", "Prénom", "Téléphone", "Portable", "Code postal", "Ville", "Commentaire"]
@@ -129,18 +131,24 @@ def test_leads_export_to_xlsx_keeps_text_as_text(rdv: CliRunner, tmp_path: Path)
         == 2
 
 
-def test_demo_runs_on_a_fresh_data_dir_and_again(cli: CliRunner, database_url: str, tmp_path: Path) -> None:
-    rdv = cli
-    first = rdv.invoke(app, ["demo"])
-    assert first.exit_code == 0, first.output
-    assert "Charpentes Martin" in first.output and "créés" in first.output and "cp1252 / ;" in first.output
-    assert "numéro surtaxé" in first.output and "doublon dans le fichier" in first.output
+def test_the_demo_sample_imports_the_bundled_file_once_with_its_quality_report(
+    cli: CliRunner, database_url: str, tmp_path: Path
+) -> None:
+    application = App()  # the fixture's RDV_DATABASE_URL and RDV_DATA_DIR
+    try:
+        first = setup_sample(application, tmp_path / "demo")
+        with console.capture() as captured:
+            lead_report.render(console, first.report, first.import_id)
+        again = setup_sample(application, tmp_path / "demo")
+    finally:
+        application.close()
+    shown = captured.get()
+    assert first.created and first.imported and first.client.name == "Charpentes Martin"
+    assert "cp1252 / ;" in shown and "numéro surtaxé" in shown and "doublon dans le fichier" in shown
     imports, leads = stored(database_url)
-    assert imports == 1 and 2800 < leads < 3000
-    assert (tmp_path / "var" / "demo" / "leads-charpente.rejets.csv").exists()
-    second = rdv.invoke(app, ["demo"])
-    assert second.exit_code == 0, second.output
-    assert "repris d'une exécution précédente" in second.output and "rien n'a été ajouté" in second.output
+    assert imports == 1 and 2800 < leads < 3000 and first.report.leads_created == leads
+    assert (tmp_path / "demo" / "leads-charpente.rejets.csv").exists()
+    assert not again.created and not again.imported and again.import_id == first.import_id
     assert stored(database_url) == (1, leads)
 
 
