@@ -89,8 +89,12 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
 
 
 async def run_campaign(app: App, campaign_id: int, days: list[date], options: RuntimeOptions, pace: DemoPace,
-                       on_day: Callable[[date], None] | None = None) -> Runtime:
-    """Run the campaign over its calling days until the last day's e-mail job has run; returns the stopped runtime."""
+                       on_day_done: Callable[[date], None] | None = None) -> Runtime:
+    """Run the campaign over its calling days until the last day's e-mail job has run; returns the stopped runtime.
+
+    `on_day_done(day)` is called once per calling day, after its evening e-mail job: when the next day opens,
+    and for the last day when the run ends.
+    """
     clock = app.clock
     assert isinstance(clock, ElasticClock), "the demo needs its elastic clock"
     loop = asyncio.get_running_loop()
@@ -113,13 +117,16 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                 await runtime.wake(now, shared_in_thread=False)
                 next_fire = runtime.next_fire(now)
                 if now >= end:
+                    if shown is not None and on_day_done is not None:
+                        on_day_done(shown)
                     break
             else:
                 await runtime.staffing.apply(now)
             local_day = now.astimezone(ZoneInfo(day.zone)).date()
-            if on_day is not None and local_day != shown and runtime.staffing.any_open():
+            if local_day != shown and runtime.staffing.any_open():
+                if shown is not None and on_day_done is not None:
+                    on_day_done(shown)
                 shown = local_day
-                on_day(local_day)
             if not runtime.staffing.any_open():
                 dial_at = checked = None
             elif checked is None or now - checked >= RECHECK or (dial_at is not None and checked < dial_at <= now):

@@ -21,7 +21,7 @@ from sqlalchemy import func, select
 
 from campaigns.appointments import Appointment
 from campaigns.models import Attempt
-from config.i18n import _, fmt_date, fmt_number
+from config.i18n import _, fmt_date, fmt_number, fmt_percent
 from config.settings import load_settings
 from rdv.bootstrap import App
 from rdv.cli import lead_report
@@ -101,8 +101,10 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     # The AMI adapter hands every message across threads: shorter GIL turns cut that latency under load.
     sys.setswitchinterval(0.001)
     options = RuntimeOptions(dialer_id="demo", sim_agents=agents, seed=seed, tick_s=DemoPace.tick_s)
-    asyncio.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale),
-                             on_day=lambda d: _day_started(application, campaign_id, schedule, d)))  # fmt: skip
+    def day_done(finished: date) -> None:
+        _day_done(application, campaign_id, day.zone, schedule, finished)
+
+    asyncio.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale), day_done))
     paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
              "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx"}
     with application.sessions() as session:
@@ -112,11 +114,20 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
                          cleaned, time.monotonic() - began)
 
 
-def _day_started(application: App, campaign_id: int, schedule: list[date], today: date) -> None:
+def _day_done(application: App, campaign_id: int, zone: str, schedule: list[date], day: date) -> None:
+    """One line per calling day once its evening e-mail job has run: what the day achieved."""
+    start = datetime.combine(day, datetime.min.time(), ZoneInfo(zone))
+    end = start + timedelta(days=1)
+    that_day = (Attempt.campaign_id == campaign_id, Attempt.created_at >= start, Attempt.created_at < end)
     with application.sessions() as session:
-        calls = session.scalar(select(func.count()).where(Attempt.campaign_id == campaign_id)) or 0
-        rdvs = session.scalar(select(func.count()).where(Appointment.campaign_id == campaign_id)) or 0
-    number = schedule.index(today) + 1 if today in schedule else 0
-    console.print(_("Day {n}/{total}, {day}: {calls} calls and {rdvs} appointments so far.").format(
-        n=number, total=len(schedule), day=fmt_date(today), calls=fmt_number(calls), rdvs=fmt_number(rdvs)))
-
+        outcomes = dict(session.execute(
+            select(Attempt.outcome, func.count()).where(*that_day).group_by(Attempt.outcome)).all())
+        rdvs = session.scalar(select(func.count()).where(
+            Appointment.campaign_id == campaign_id, Appointment.taken_at >= start, Appointment.taken_at < end)) or 0
+    answered = outcomes.get("connected", 0) + outcomes.get("dropped", 0)
+    number = schedule.index(day) + 1 if day in schedule else 0
+    console.print(_("Day {n}/{total}, {day}: {calls} calls, {answered} answered, {rdvs} appointments, "
+                    "abandonment {abandon}.").format(
+        n=number, total=len(schedule), day=fmt_date(day), calls=fmt_number(sum(outcomes.values())),
+        answered=fmt_number(answered), rdvs=fmt_number(rdvs),
+        abandon=fmt_percent(outcomes.get("dropped", 0) / answered if answered else 0.0)))
