@@ -13,17 +13,18 @@ before dialling.
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     BindParameter,
     ClauseElement,
     ColumnElement,
+    Connection,
     Select,
+    String,
     and_,
     bindparam,
     delete,
@@ -36,11 +37,10 @@ from sqlalchemy import (
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from campaigns.calendar import is_callable
 from campaigns.models import Attempt, Callback, Campaign, LeadClaim
-from campaigns.profiles import cap_allows_from, consent_required
+from campaigns.profiles import consent_required
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
-from campaigns.zones import Zone, campaign_zones, newest_lead
+from campaigns.zones import OpenZones, Zone, campaign_zones, newest_lead, open_zones, zone_param
 from config.orm import UTCDateTime
 from leads.models import DoNotCall, Lead
 
@@ -74,13 +74,15 @@ def load_rules(session: Session, campaign_id: int, centre_timezone: str = DEFAUL
     )
 
 
-def _rules_and_zones(session: Session, campaign_id: int, centre_timezone: str,
-                     zones: list[Zone] | None) -> tuple[CampaignRules, list[Zone]]:
-    """A campaign's rules and callee zones, with one query (the zones' cache needs the highest lead id)."""
-    row = session.execute(
-        select(Campaign.client_id, Campaign.profile, Campaign.settings, Campaign.timezone, newest_lead())
-        .where(Campaign.id == campaign_id)
-    ).one_or_none()
+# The campaign's columns and the highest lead id (the zones' cache needs it), built once: a claim runs it each time.
+_CAMPAIGN_ROW = select(Campaign.client_id, Campaign.profile, Campaign.settings, Campaign.timezone,
+                       newest_lead()).where(Campaign.id == bindparam("campaign_id"))
+
+
+def _rules_and_zones(conn: Connection, session: Session, campaign_id: int, centre_timezone: str,
+                     zones: Sequence[Zone] | None) -> tuple[CampaignRules, Sequence[Zone]]:
+    """A campaign's rules and callee zones, with one query."""
+    row = conn.execute(_CAMPAIGN_ROW, {"campaign_id": campaign_id}).one_or_none()
     if row is None:
         from campaigns.errors import CampaignNotFound
 
@@ -90,30 +92,40 @@ def _rules_and_zones(session: Session, campaign_id: int, centre_timezone: str,
     return rules, campaign_zones(session, campaign_id, highest or 0) if zones is None else zones
 
 
-def open_zones(rules: CampaignRules, zones: list[Zone], now: datetime) -> tuple[Zone, ...]:
-    """The zones whose calendar allows a call now."""
-    return tuple(z for z in zones if is_callable(now, rules.calendar(*z)))
-
-
 def _now() -> BindParameter[datetime]:
     # The moment is a bound parameter, so that PostgreSQL's claim statement is built once and reused.
     return bindparam("now", type_=UTCDateTime())
 
 
-def claim_params(rules: CampaignRules, now: datetime) -> dict[str, Any]:
-    """The values of the bound parameters of the conditions and candidate queries, at `now`."""
+def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None) -> dict[str, Any]:
+    """The values of the bound parameters of the conditions and candidate queries, at `now`, with `opened`'s
+    subdivisions (`OpenZones.params`)."""
     profile = rules.profile
-    return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period}
+    return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
+            **(opened.params() if opened is not None else {})}
 
 
-def eligible(rules: CampaignRules, opened: tuple[Zone, ...], consent: bool) -> list[ColumnElement[bool]]:
-    """Conditions every dialable lead meets, whatever its bucket (bound parameters: see `claim_params`).
+def zone_filter(shape: tuple[tuple[str, str], ...]) -> ColumnElement[bool]:
+    """Leads in an open zone: per open (time zone, country), a subdivision among its open ones (bound parameters
+    `zone_<i>`, see `OpenZones.params`).
 
-    Always an explicit list of open zones: a lead in a zone not seen yet (edited since the scan) waits, it is
-    never dialled at an hour nobody checked.
+    Always an explicit list of subdivisions: a lead in a zone not seen yet (edited since the scan) waits, it is
+    never dialled at an hour nobody checked; nor is a lead of a subdivision closed while others of its time
+    zone and country are open (a local holiday).
     """
-    zone_filter = or_(*(and_(Lead.timezone == tz, Lead.country == c, Lead.subdivision == s) for tz, c, s in opened))
-    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter if opened else false()]
+    if not shape:
+        return false()
+    return or_(*(
+        and_(Lead.timezone == tz, Lead.country == country,
+             Lead.subdivision.in_(bindparam(zone_param(i), expanding=True, type_=String())))
+        for i, (tz, country) in enumerate(shape)
+    ))
+
+
+def eligible(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> list[ColumnElement[bool]]:
+    """Conditions every dialable lead meets, whatever its bucket (bound parameters: see `claim_params`);
+    `shape`: `OpenZones.shape` of the open zones."""
+    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape)]
     if consent:
         proven = and_(
             Lead.consent_at.is_not(None), Lead.consent_at <= _now(), Lead.consent_source != "",
@@ -133,12 +145,6 @@ def eligible(rules: CampaignRules, opened: tuple[Zone, ...], consent: bool) -> l
     return conditions
 
 
-# What a claim returns of each lead: enough to order the batch, check the cap and build the DialTarget.
-_RETURNED = (Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone, Lead.priority, Lead.next_attempt_at)
-EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A claim round: the claimed lead rows in dialling order, lead id → (callback id, agent waited for), and
-# whether the frequency cap held some candidates back (another round then fills the gap).
-Round = tuple[list[Any], dict[int, tuple[int, str]], bool]
 # Candidates of a bucket: id, phone, priority, next attempt; of callbacks: id, phone, callback id, agent, due.
 Candidates = Select[int, str, int, datetime | None]
 CallbackCandidates = Select[int, str, int, str, datetime]
@@ -188,131 +194,36 @@ def claim_queries(session: Session, campaign_id: int, now: datetime, n: int, dia
     SQLite's two candidate queries; with their parameters bound."""
     rules = load_rules(session, campaign_id, centre_timezone)
     opened = open_zones(rules, campaign_zones(session, campaign_id), now)
-    params = claim_params(rules, now)
+    params = claim_params(rules, now, opened)
+    consent = consent_required(rules.profile, now)
     if session.get_bind().dialect.name == "postgresql":
         from campaigns.hopper_pg import claim_statement
 
-        statement = claim_statement(rules, opened, consent_required(rules.profile, now))
+        statement = claim_statement(rules, opened.shape, consent)
         return {"claim": statement.params(**params, wanted=n, dialer=dialer_id)}
-    conditions = eligible(rules, opened, consent_required(rules.profile, now))
+    conditions = eligible(rules, opened.shape, consent)
     return {status: bucket_query(conditions, status, n).params(**params) for status in ("retry", "new")}
 
 
-def note_claims(session: Session, lead_ids: Iterable[int], dialer_id: str, now: datetime) -> None:
+# Dialect name → the journal's upsert, built once.
+_NOTE_CLAIMS: dict[str, Any] = {}
+
+
+def note_claims(session: Session | Connection, lead_ids: Iterable[int], dialer_id: str, now: datetime) -> None:
     """Write claims into the journal (the latest claim of a lead replaces an earlier row)."""
     rows = [{"lead_id": lead_id, "dialer_id": dialer_id, "claimed_at": now} for lead_id in lead_ids]
     if not rows:
         return
-    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(LeadClaim)
+    name = session.dialect.name if isinstance(session, Connection) else session.get_bind().dialect.name
+    statement = _NOTE_CLAIMS.get(name)
+    if statement is None:
+        insert = (postgresql if name == "postgresql" else sqlite).insert(LeadClaim)
+        statement = _NOTE_CLAIMS[name] = insert.on_conflict_do_update(
+            index_elements=[LeadClaim.lead_id],
+            set_={"dialer_id": insert.excluded.dialer_id, "claimed_at": insert.excluded.claimed_at},
+        )
     # A list of rows: executemany of one cached statement.
-    session.execute(statement.on_conflict_do_update(
-        index_elements=[LeadClaim.lead_id],
-        set_={"dialer_id": statement.excluded.dialer_id, "claimed_at": statement.excluded.claimed_at},
-    ), rows)
-
-
-def _claim(session: Session, which: list[int] | Candidates, dialer_id: str, now: datetime,
-           params: dict[str, Any]) -> dict[int, Any]:
-    """SQLite: claim the given leads, or those a candidate query picks, in one UPDATE … RETURNING.
-
-    With a query, selecting and claiming is one statement, during which SQLite holds its single write lock,
-    so two dialers never race between reading and claiming.
-    """
-    if isinstance(which, list) and not which:
-        return {}
-    target: Any = select(which.subquery().c.id) if isinstance(which, Select) else which
-    rows = session.execute(
-        update(Lead)
-        .where(Lead.id.in_(target), Lead.claimed_by == "")
-        .values(claimed_by=dialer_id, claimed_at=now)
-        .returning(*_RETURNED)
-        .execution_options(synchronize_session=False),
-        params,
-    )
-    return {row.id: row for row in rows}
-
-
-def _dialling_order(row: Any) -> tuple[int, bool, datetime, int]:
-    return (-row.priority, row.next_attempt_at is None, row.next_attempt_at or EPOCH, row.id)
-
-
-def _claim_bucket(session: Session, conditions: list[ColumnElement[bool]], status: str, params: dict[str, Any],
-                  limit: int, dialer_id: str) -> list[Any]:
-    """SQLite: claim up to `limit` leads of one bucket; returns their rows in dialling order."""
-    if limit <= 0:
-        return []
-    claimed = _claim(session, bucket_query(conditions, status, limit), dialer_id, params["now"], params)
-    return sorted(claimed.values(), key=_dialling_order)
-
-
-def _claim_callbacks(
-    session: Session, conditions: list[ColumnElement[bool]], rules: CampaignRules, params: dict[str, Any],
-    limit: int, dialer_id: str,
-) -> tuple[list[Any], dict[int, tuple[int, str]]]:
-    """SQLite: due personal callbacks, oldest first: their lead rows, and lead id → (callback id, agent)."""
-    if limit <= 0:
-        return [], {}
-    now = params["now"]
-    rows = session.execute(callback_query(conditions, rules, limit), params).all()
-    claimed = _claim(session, [r.id for r in rows], dialer_id, now, params)
-    agents = {r.id: (r.callback_id, waiting_for(rules, r, now)) for r in rows if r.id in claimed}
-    return [claimed[r.id] for r in rows if r.id in claimed], agents
-
-
-def _over_cap(session: Session, rules: CampaignRules, leads: list[Any], now: datetime) -> dict[int, datetime]:
-    """Claimed leads whose number reached the profile's cap across the client's campaigns → when allowed again."""
-    profile = rules.profile
-    if profile.max_solicitations is None or not leads:
-        return {}
-    client_campaigns = select(Campaign.id).where(Campaign.client_id == rules.client_id)
-    dials: dict[str, list[datetime]] = defaultdict(list)
-    for phone, at in session.execute(
-        select(Attempt.phone_e164, Attempt.created_at).where(
-            Attempt.phone_e164.in_({lead.phone_e164 for lead in leads}),
-            Attempt.created_at > now - profile.period,
-            Attempt.campaign_id.in_(client_campaigns),
-        )
-    ):
-        dials[phone].append(at)
-    blocked = {}
-    for lead in leads:
-        allowed = cap_allows_from(dials[lead.phone_e164], profile)
-        if allowed is not None and allowed > now:
-            blocked[lead.id] = allowed
-    return blocked
-
-
-def _hold_back_over_cap(session: Session, rules: CampaignRules, batch: list[Any], now: datetime) -> set[int]:
-    """SQLite: unclaim the leads whose number reached the cap, and schedule them for when the cap allows."""
-    blocked = _over_cap(session, rules, batch, now)
-    for lead_id, allowed in blocked.items():
-        session.execute(
-            update(Lead)
-            .where(Lead.id == lead_id)
-            .values(claimed_by="", claimed_at=None, next_attempt_at=allowed)
-            .execution_options(synchronize_session=False)
-        )
-    return set(blocked)
-
-
-def _round_sqlite(session: Session, rules: CampaignRules, conditions: list[ColumnElement[bool]],
-                  params: dict[str, Any], wanted: int, dialer_id: str) -> Round:
-    """One claim round on SQLite: callbacks, then the campaign's mix of retries and fresh leads, then the cap."""
-    now = params["now"]
-    batch, agents = _claim_callbacks(session, conditions, rules, params, wanted, dialer_id)
-    rest = wanted - len(batch)
-    fresh_quota = round(rest * rules.settings.hopper_fresh_share)
-    # Claimed rows no longer match `claimed_by = ''`, so later buckets cannot pick them again.
-    retries = _claim_bucket(session, conditions, "retry", params, rest - fresh_quota, dialer_id)
-    fresh = _claim_bucket(session, conditions, "new", params, rest - len(retries), dialer_id)
-    if len(retries) + len(fresh) < rest:
-        retries += _claim_bucket(session, conditions, "retry", params, rest - len(retries) - len(fresh), dialer_id)
-    batch += retries + fresh
-    blocked = _hold_back_over_cap(session, rules, batch, now) if batch else set()
-    chosen = [row for row in batch if row.id not in blocked]
-    note_claims(session, (row.id for row in chosen), dialer_id, now)
-    return chosen, agents, bool(blocked)
+    session.execute(statement, rows)
 
 
 def claim_leads(
@@ -323,20 +234,27 @@ def claim_leads(
     dialer_id: str,
     *,
     centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
-    zones: list[Zone] | None = None,
+    zones: Sequence[Zone] | None = None,
 ) -> list[DialTarget]:
     """Claim up to `n` leads to dial now: due callbacks first, then the campaign's mix of fresh leads and retries."""
-    rules, zones = _rules_and_zones(session, campaign_id, centre_timezone, zones)
+    if session.autoflush:
+        session.flush()  # as the ORM's execute would: the claim's statements run on the connection, without its cost
+    conn = session.connection()
+    rules, zones = _rules_and_zones(conn, session, campaign_id, centre_timezone, zones)
     opened = open_zones(rules, zones, now)
+    if not opened.zones or n <= 0:
+        return []  # every candidate query filters on an open zone: none can match
     consent = consent_required(rules.profile, now)
-    params = claim_params(rules, now)
-    postgresql = session.get_bind().dialect.name == "postgresql"
+    params = claim_params(rules, now, opened)
+    postgresql = conn.dialect.name == "postgresql"
     if postgresql:
         from campaigns.hopper_pg import claim_statement
 
-        statement = claim_statement(rules, opened, consent)
+        statement = claim_statement(rules, opened.shape, consent)
     else:
-        conditions = eligible(rules, opened, consent)
+        from campaigns.hopper_sqlite import SqliteClaim
+
+        claim = SqliteClaim.of(rules, opened.shape, consent)
     callbacks: dict[int, tuple[int, str]] = {}
     chosen: list[Any] = []
     # A lead held back by the frequency cap leaves a gap: up to two more rounds fill it.
@@ -345,13 +263,13 @@ def claim_leads(
         if wanted <= 0:
             break
         if postgresql:
-            rows = session.execute(statement, {**params, "wanted": wanted, "dialer": dialer_id}).all()
+            rows = conn.execute(statement, {**params, "wanted": wanted, "dialer": dialer_id}).all()
             batch = [row for row in rows if row.attempts is not None]
             agents = {row.id: (row.callback_id, waiting_for(rules, row, now)) for row in batch
                       if row.callback_id is not None}
             capped = any(row.capped_since is not None for row in rows)
         else:
-            batch, agents, capped = _round_sqlite(session, rules, conditions, params, wanted, dialer_id)
+            batch, agents, capped = claim.round(conn, rules, params, wanted, dialer_id)
         callbacks.update(agents)
         chosen += batch
         if not capped:

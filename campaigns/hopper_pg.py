@@ -11,8 +11,9 @@ One round trip instead of one per bucket plus the cap lookup. The statement, as 
 - the INSERT of the claims into the journal.
 The result is every picked row, with the claimed lead's columns when it was claimed, in dialling order.
 
-Everything that changes from one claim to the next is a bound parameter (`claim_params`, plus `wanted` and
-`dialer`), so the statement is built once per campaign, open zones and consent rule and kept: building it
+Everything that changes from one claim to the next is a bound parameter (`claim_params`, with the open
+subdivisions, plus `wanted` and `dialer`), so the statement is built once per campaign, open (time zone, country)
+groups and consent rule and kept: building it
 costs more Python time than running it costs the server.
 """
 
@@ -41,7 +42,6 @@ from sqlalchemy.dialects.postgresql import insert
 from campaigns.hopper import Candidates, bucket_query, callback_query, eligible
 from campaigns.models import Attempt, Campaign, LeadClaim
 from campaigns.rules import CampaignRules
-from campaigns.zones import Zone
 from config.orm import UTCDateTime
 from leads.models import Lead
 
@@ -81,8 +81,8 @@ def _buckets(rules: CampaignRules, conditions: list[ColumnElement[bool]]) -> Any
     return union_all(*parts).cte("candidates")
 
 
-def _build(rules: CampaignRules, opened: tuple[Zone, ...], consent: bool) -> Select[Any]:
-    candidates = _buckets(rules, eligible(rules, opened, consent))
+def _build(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> Select[Any]:
+    candidates = _buckets(rules, eligible(rules, shape, consent))
     profile = rules.profile
     capped_since: Any = null()
     if profile.max_solicitations is not None:
@@ -131,16 +131,17 @@ def _build(rules: CampaignRules, opened: tuple[Zone, ...], consent: bool) -> Sel
     )
 
 
-# (campaign, client, profile, fresh share, open zones, consent rule) → statement; a handful per campaign a day.
+# (campaign, client, profile, fresh share, open (time zone, country) groups, consent rule) → statement; a handful
+# per campaign a day: which subdivisions of a group are open is a bound parameter.
 _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 
-def claim_statement(rules: CampaignRules, opened: tuple[Zone, ...], consent: bool) -> Select[Any]:
-    """The statement of one claim round (see the module's docstring), built once per shape."""
-    key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, opened, consent)
+def claim_statement(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> Select[Any]:
+    """The statement of one claim round (see the module's docstring), built once per shape (`OpenZones.shape`)."""
+    key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent)
     statement = _STATEMENTS.get(key)
     if statement is None:
         if len(_STATEMENTS) > 1000:
             _STATEMENTS.clear()
-        statement = _STATEMENTS[key] = _build(rules, opened, consent)
+        statement = _STATEMENTS[key] = _build(rules, shape, consent)
     return statement
