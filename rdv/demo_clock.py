@@ -1,33 +1,46 @@
-"""The demo's clock: scaled time that jumps over closed hours and slows down when the process falls behind.
+"""The demo's clock: simulated time that runs only while the event loop waits, and jumps over closed hours.
 
-A fixed scale is either slow on a quiet machine or, on a busy one, runs ahead of the dialer: calls would
-seem to ring for minutes while their events wait to be processed, and the figures would be the CPU's, not
-the campaign's. The demo loop measures how late its own wake-ups are and moves the scale between bounds.
+Scaling the wall clock (the scaled clock of `config.clock`) makes the process's own work take simulated
+time: at 2,000× a 10 ms database write is 20 simulated seconds during which nobody answers the PBX, so
+wrap-ups seem longer, callers wait in the queue and drops are counted that a real centre would not have.
+Here simulated time advances `scale` times faster than the time the event loop spends waiting for I/O or
+timers, and stands still while it computes: as in a real centre, where handling an event takes milliseconds
+against calls that last minutes. The PBX simulator, the engine and the demo all run on this loop.
 """
 
 from __future__ import annotations
 
 import asyncio
+import selectors
 import threading
 import time
+from collections.abc import Mapping
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 
-class ElasticClock:
-    """A Clock (`now()`, `sleep()`) running `scale` times faster than the wall clock, with `jump_to()`."""
+class IdleClock:
+    """A Clock (`now()`, `sleep()`) whose time is `scale` × the loop's idle wall time, with `jump_to()`.
 
-    def __init__(self, start: datetime, scale: float, low: float = 30.0, high: float | None = None) -> None:
+    Until `selector()` is given to an event loop that runs, the time stands still at `start`.
+    """
+
+    def __init__(self, start: datetime, scale: float) -> None:
         if start.tzinfo is None:
-            raise ValueError("ElasticClock needs an aware start time")
-        self.low, self.high = low, high or scale
+            raise ValueError("IdleClock needs an aware start time")
+        if scale <= 0:
+            raise ValueError(f"IdleClock scale must be positive, not {scale}")
         self.scale = scale
         self._lock = threading.Lock()
-        self._origin_sim = start.astimezone(UTC)
-        self._origin_real = time.monotonic()
-        self._late: list[float] = []
+        self._origin = start.astimezone(UTC)
+        self._idle_s = 0.0  # wall seconds the loop spent waiting, since the origin
+        self._waiting_since: float | None = None
 
     def _current(self) -> datetime:
-        return self._origin_sim + timedelta(seconds=(time.monotonic() - self._origin_real) * self.scale)
+        idle = self._idle_s
+        if self._waiting_since is not None:
+            idle += time.monotonic() - self._waiting_since
+        return self._origin + timedelta(seconds=idle * self.scale)
 
     def now(self) -> datetime:
         with self._lock:
@@ -37,29 +50,55 @@ class ElasticClock:
         """Move the clock forward to `moment` (never backward)."""
         with self._lock:
             current = self._current()
-            self._origin_sim, self._origin_real = max(current, moment.astimezone(UTC)), time.monotonic()
-
-    def set_scale(self, scale: float) -> None:
-        """Run at another speed from now on, within the clock's bounds; time never goes back."""
-        with self._lock:
-            self._origin_sim, self._origin_real = self._current(), time.monotonic()
-            self.scale = min(self.high, max(self.low, scale))
-
-    def adapt(self, lateness_s: float, period_s: float, window: int = 10) -> None:
-        """Tell how late a wake-up of period `period_s` came; every `window` of them the scale moves.
-
-        Late on average by half a period: the event loop is saturated, slow down. Nearly on time: speed up.
-        Averaging keeps one slow database write from braking a clock that otherwise keeps up.
-        """
-        self._late.append(max(0.0, lateness_s))
-        if len(self._late) < window:
-            return
-        mean = sum(self._late) / len(self._late)
-        self._late.clear()
-        if mean > period_s / 2:
-            self.set_scale(self.scale * 0.7)
-        elif mean < period_s / 6:
-            self.set_scale(self.scale * 1.2)
+            self._origin, self._idle_s = max(current, moment.astimezone(UTC)), 0.0
+            if self._waiting_since is not None:
+                self._waiting_since = time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
-        await asyncio.sleep(max(0.0, seconds) / self.scale)
+        """Return once `seconds` of simulated time have passed (the loop's busy time does not count)."""
+        target = self.now() + timedelta(seconds=max(0.0, seconds))
+        while (remaining := (target - self.now()).total_seconds()) > 0:
+            await asyncio.sleep(remaining / self.scale)
+
+    def waiting(self, started: bool) -> None:
+        """The loop starts (True) or stops (False) waiting for I/O: simulated time runs only in between."""
+        with self._lock:
+            now = time.monotonic()
+            if started:
+                self._waiting_since = now
+            elif self._waiting_since is not None:
+                self._idle_s += now - self._waiting_since
+                self._waiting_since = None
+
+    def selector(self) -> selectors.BaseSelector:
+        """A selector for `asyncio.SelectorEventLoop(selector)` that tells this clock when the loop waits."""
+        return _TimedSelector(selectors.DefaultSelector(), self)
+
+
+class _TimedSelector(selectors.BaseSelector):
+    """The default selector, with the time spent in `select()` reported to the clock."""
+
+    def __init__(self, inner: selectors.BaseSelector, clock: IdleClock) -> None:
+        self._inner, self._clock = inner, clock
+
+    def register(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.register(fileobj, events, data)
+
+    def unregister(self, fileobj: Any) -> selectors.SelectorKey:
+        return self._inner.unregister(fileobj)
+
+    def modify(self, fileobj: Any, events: int, data: Any = None) -> selectors.SelectorKey:
+        return self._inner.modify(fileobj, events, data)
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        self._clock.waiting(True)
+        try:
+            return self._inner.select(timeout)
+        finally:
+            self._clock.waiting(False)
+
+    def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
+        return self._inner.get_map()
+
+    def close(self) -> None:
+        self._inner.close()

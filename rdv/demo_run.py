@@ -21,7 +21,7 @@ from campaigns.calendar import holiday_dates, is_callable, next_open
 from campaigns.hopper import DIALABLE, load_rules
 from leads.models import Lead
 from rdv.bootstrap import App
-from rdv.demo_clock import ElasticClock
+from rdv.demo_clock import IdleClock
 from rdv.jobs import CampaignDay
 from rdv.runtime import Runtime, RuntimeOptions
 
@@ -38,11 +38,12 @@ IDLE_STEP = timedelta(minutes=10)
 
 @dataclass(frozen=True)
 class DemoPace:
-    """How fast the demo runs: clock scale, engine tick (clock seconds) and the loop's wall period."""
+    """How fast the demo runs: clock scale (simulated seconds per second the loop waits), engine tick and the
+    demo loop's period (simulated seconds)."""
 
-    scale: float = 1000.0
+    scale: float = 2000.0
     tick_s: float = 2.0
-    period_s: float = 0.02
+    period_s: float = 20.0
     drain_s: float = 600.0
 
 
@@ -88,6 +89,37 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
     return min(candidates, default=now + timedelta(days=365))
 
 
+class _DemoJobs:
+    """The demo's job runs: the day's opening and closing at once; the shared jobs (the evening e-mail and the
+    outbox) in a thread, one run at a time, so that the next day can start while the e-mail is being made.
+
+    The e-mail's PDF is laid out in a child process (`reports.rdv_pdf.rendering_process`), so the thread holds
+    the interpreter lock only briefly.
+    """
+
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self.task: asyncio.Task[object] | None = None
+
+    async def wake(self, now: datetime) -> None:
+        runtime = self.runtime
+        runtime.local.run_due(now)
+        if self.task is not None and self.task.done():
+            self.task.result()  # a failure of the runner itself (each job's own failure is logged and retried)
+            self.task = None
+        if self.task is None and runtime.is_leader():
+            self.task = asyncio.create_task(asyncio.to_thread(runtime.shared.run_due, now))
+        await runtime.staffing.apply(now)
+
+    async def finish(self, now: datetime | None) -> None:
+        """Wait for the run in progress; then, given `now`, run what fell due meanwhile."""
+        if self.task is not None:
+            task, self.task = self.task, None
+            await task
+        if now is not None and self.runtime.is_leader():
+            await asyncio.to_thread(self.runtime.shared.run_due, now)
+
+
 async def run_campaign(app: App, campaign_id: int, days: list[date], options: RuntimeOptions, pace: DemoPace,
                        on_day_done: Callable[[date], None] | None = None) -> Runtime:
     """Run the campaign over its calling days until the last day's e-mail job has run; returns the stopped runtime.
@@ -96,8 +128,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
     and for the last day when the run ends.
     """
     clock = app.clock
-    assert isinstance(clock, ElasticClock), "the demo needs its elastic clock"
-    loop = asyncio.get_running_loop()
+    assert isinstance(clock, IdleClock), "the demo needs its idle-time clock"
     runtime = Runtime(app, [campaign_id], options)
     await runtime.start()
     assert runtime.engine is not None
@@ -110,13 +141,15 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
     dial_at: datetime | None = None
     checked: datetime | None = None
     idle_since: datetime | None = None
+    jobs = _DemoJobs(runtime)
     try:
         while True:
             now = clock.now()
             if next_fire is None or now >= next_fire:
-                await runtime.wake(now, shared_in_thread=False)
+                await jobs.wake(now)
                 next_fire = runtime.next_fire(now)
                 if now >= end:
+                    await jobs.finish(now)
                     if shown is not None and on_day_done is not None:
                         on_day_done(shown)
                     break
@@ -145,12 +178,8 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                 if target - now > MIN_JUMP:
                     clock.jump_to(target)
                     idle_since = None
-            slept = loop.time()
-            await asyncio.sleep(pace.period_s)
-            if runtime.engine.calls:
-                clock.adapt(loop.time() - slept - pace.period_s, pace.period_s)
-            else:  # nobody on the phone: time may run as fast as allowed
-                clock.set_scale(clock.high)
+            await clock.sleep(pace.period_s)
     finally:
+        await jobs.finish(None)
         await runtime.stop(pace.drain_s)
     return runtime

@@ -5,6 +5,10 @@ Every text is translated here and handed to the template, so the message catalog
 
 from __future__ import annotations
 
+import multiprocessing
+from collections.abc import Iterator
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
@@ -70,10 +74,38 @@ def sheets_html(content: DailyRdv) -> str:
 
 
 def pdf_bytes(content: DailyRdv) -> bytes:
-    """The PDF of a daily e-mail's RDV sheets, one page each."""
+    """The PDF of a daily e-mail's RDV sheets, one page each (in the rendering process, if one is open)."""
+    html = sheets_html(content)
+    pool = _worker
+    return pool.submit(_render, html).result() if pool is not None else _render(html)
+
+
+def _render(html: str) -> bytes:
     # Imported here: WeasyPrint loads Pango at import, which commands that never print should not pay for.
     from weasyprint import HTML
 
-    result = HTML(string=sheets_html(content)).write_pdf()
+    result = HTML(string=html).write_pdf()
     assert result is not None
     return bytes(result)
+
+
+_worker: ProcessPoolExecutor | None = None
+
+
+@contextmanager
+def rendering_process() -> Iterator[None]:
+    """Inside, PDFs are laid out in a child process.
+
+    WeasyPrint is mostly pure Python: in a thread it would still hold the interpreter lock for seconds (about
+    80 ms a page) and stall a dialer sharing the process; in a child it runs on another core. Spawned, not
+    forked: the parent has threads (AMI listener, database pools).
+    """
+    global _worker
+    pool = ProcessPoolExecutor(max_workers=1, mp_context=multiprocessing.get_context("spawn"))
+    pool.submit(_render, "<p></p>")  # start the child and load WeasyPrint while the caller does other work
+    _worker = pool
+    try:
+        yield
+    finally:
+        _worker = None
+        pool.shutdown(wait=True, cancel_futures=True)

@@ -13,6 +13,7 @@ import logging
 import sys
 import time
 from datetime import date, datetime, timedelta
+from functools import partial
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -27,12 +28,13 @@ from rdv.bootstrap import App
 from rdv.cli import lead_report
 from rdv.cli.common import USER_ERRORS, console, fail, is_interactive
 from rdv.demo import SAMPLE_SEED, clean_outputs, demo_settings, setup_sample, start_sample_campaign
-from rdv.demo_clock import ElasticClock
+from rdv.demo_clock import IdleClock
 from rdv.demo_run import DemoPace, calling_days, run_campaign
 from rdv.demo_summary import DemoSummary, render, summarise
 from rdv.jobs import campaign_day
 from rdv.runtime import RuntimeOptions
 from reports.calls_export import call_rows, write_calls
+from reports.rdv_pdf import rendering_process
 
 # A file that five agents work through in a week within two minutes on two cores: the dialer stores every
 # PBX event, so a call costs about 50 ms of CPU and its events must not lag behind the scaled clock;
@@ -91,7 +93,7 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     schedule = calling_days(day, first or today + timedelta(days=1), days)
     opening = day.open.get_next_fire_time(None, datetime.combine(schedule[0], datetime.min.time(), ZoneInfo(day.zone)))
     assert opening is not None
-    clock = ElasticClock(opening - BEFORE_OPENING, scale)
+    clock = IdleClock(opening - BEFORE_OPENING, scale)
     application.clock = clock
     start_sample_campaign(application, campaign_id, clock.now())
     console.print(_("Campaign {campaign} started: {days} calling days from {first}, {agents} simulated agents.")
@@ -100,11 +102,14 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     logging.basicConfig(level=logging.WARNING)
     # The AMI adapter hands every message across threads: shorter GIL turns cut that latency under load.
     sys.setswitchinterval(0.001)
+    loop_factory = partial(asyncio.SelectorEventLoop, clock.selector())  # simulated time runs while it waits
     options = RuntimeOptions(dialer_id="demo", sim_agents=agents, seed=seed, tick_s=DemoPace.tick_s)
     def day_done(finished: date) -> None:
         _day_done(application, campaign_id, day.zone, schedule, finished)
 
-    asyncio.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale), day_done))
+    with rendering_process():  # the evening e-mails' PDFs are laid out on the other core
+        with asyncio.Runner(loop_factory=loop_factory) as runner:
+            runner.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale), day_done))
     paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
              "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx"}
     with application.sessions() as session:

@@ -14,7 +14,9 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
+from reports import rdv_pdf
 from reports.daily_mail import render_daily_mail
+from reports.rdv_pdf import pdf_bytes, rendering_process
 from reports.rdv_sheet import DailyRdv, RdvSheet, SheetAnswer
 
 PARIS = ZoneInfo("Europe/Paris")
@@ -140,3 +142,13 @@ def test_the_mail_is_in_english_with_rdv_lang_en(monkeypatch: pytest.MonkeyPatch
     text = message.get_body(("plain",))
     assert text is not None
     assert "We are pleased to send you the appointment set on Monday, 23 November 2026" in text.get_content()
+
+
+def test_the_pdf_laid_out_in_the_rendering_process_is_the_same_document() -> None:
+    content = _content((_sheet(1), _sheet(2, conform=False)))
+    with rendering_process():
+        texts = [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(content))).pages]
+        again = [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(content))).pages]
+    assert texts == again == [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(content))).pages]
+    assert len(texts) == 2 and "RDV-000002" in texts[1] and "Projet de travaux dans les 12 mois" in texts[1]
+    assert rdv_pdf._worker is None  # the child is gone with the block
