@@ -6,10 +6,13 @@ twice changes nothing the second time, so a replayed AMI event or a double click
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from campaigns.calendar import Calendar
 from campaigns.errors import AttemptNotFound, CallbackRefused, LeadNotFound, UnknownOutcome
@@ -18,7 +21,7 @@ from campaigns.hopper import DialTarget, load_rules, note_claims
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.profiles import ConsentRecord, cap_allows_from, consent_valid, cooloff_until
 from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
-from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules
+from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from config.i18n import _, fmt_datetime
 from leads.models import DoNotCall, Lead, LeadPhone
 
@@ -49,21 +52,86 @@ def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id
 def finish_attempt(
     session: Session, attempt_id: int, outcome: str, now: datetime, *, hangup_cause: int | None = None,
     centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
-) -> Attempt:
-    """Close an attempt with its outcome, reschedule the lead by the retry policy and release its claim."""
+) -> bool:
+    """Close an attempt with its outcome, reschedule the lead by the retry policy and release its claim.
+
+    False (and nothing changed) when the attempt already had an outcome. Four statements and no ORM load:
+    a conditional UPDATE … RETURNING closes the attempt, one SELECT reads the lead, its campaign and its
+    pending callback, one the lead's dial history, one UPDATE reschedules the lead.
+    """
     if outcome not in OUTCOMES:
         raise UnknownOutcome(outcome)
-    attempt = _attempt(session, attempt_id)
-    if attempt.outcome:
-        return attempt
-    attempt.outcome, attempt.state, attempt.ended_at = outcome, "ended", now
-    if hangup_cause is not None:
-        attempt.hangup_cause = hangup_cause
-    lead = _lead(session, attempt.lead_id)
-    if not attempt.disposition:
-        lead.last_outcome = outcome
-    reschedule(session, lead, load_rules(session, attempt.campaign_id, centre_timezone), now)
-    return attempt
+    closed = session.execute(_CLOSE_CAUSE if hangup_cause is not None else _CLOSE, {
+        "p_id": attempt_id, "p_outcome": outcome, "p_now": now, "p_cause": hangup_cause}).one_or_none()
+    if closed is None:
+        if session.scalar(select(Attempt.id).where(Attempt.id == attempt_id)) is None:
+            raise AttemptNotFound(attempt_id)
+        return False
+    forget(session, Attempt, attempt_id)
+    lead_id, campaign_id, disposition = closed
+    row = session.execute(_LEAD_FACTS, {"p_lead": lead_id, "p_campaign": campaign_id}).one_or_none()
+    if row is None:
+        raise LeadNotFound(lead_id)
+    # Built once per content of the campaign's columns (cached): a change of its settings is seen at once.
+    rules = campaign_rules(campaign_id, row.client_id, row.profile, row.settings or {}, row.campaign_zone,
+                           centre_timezone)
+    callee = Callee(row.id, row.status, row.phone_e164, row.refused_at, row.timezone, row.country, row.subdivision)
+    status, next_at = _decide(session, callee, rules, row.pending_due, now)
+    params = {"p_id": lead_id, "p_status": status, "p_next": next_at, "p_outcome": outcome}
+    session.execute(_RELEASE_KEEP_OUTCOME if disposition else _RELEASE, params)
+    forget(session, Lead, lead_id)
+    return True
+
+
+def _close(with_cause: bool) -> Update:
+    a = cast(Table, Attempt.__table__).c
+    values: dict[str, Any] = {"outcome": bindparam("p_outcome", type_=a.outcome.type), "state": "ended",
+                              "ended_at": bindparam("p_now", type_=a.ended_at.type)}
+    if with_cause:
+        values["hangup_cause"] = bindparam("p_cause", type_=a.hangup_cause.type)
+    return (update(a.id.table).where(a.id == bindparam("p_id"), a.outcome == "").values(values)
+            .returning(a.lead_id, a.campaign_id, a.disposition))
+
+
+def _release(last_outcome: bool) -> Update:
+    c = cast(Table, Lead.__table__).c
+    values: dict[str, Any] = {"status": bindparam("p_status", type_=c.status.type), "claimed_by": "",
+                              "next_attempt_at": bindparam("p_next", type_=c.next_attempt_at.type), "claimed_at": None}
+    if last_outcome:
+        values["last_outcome"] = bindparam("p_outcome", type_=c.last_outcome.type)
+    return update(c.id.table).where(c.id == bindparam("p_id")).values(values)
+
+
+# finish_attempt's statements, built once with bound parameters: building them costs more than running them.
+_CLOSE, _CLOSE_CAUSE = _close(False), _close(True)
+_RELEASE, _RELEASE_KEEP_OUTCOME = _release(True), _release(False)
+_LEAD_FACTS = (
+    select(Lead.id, Lead.status, Lead.phone_e164, Lead.refused_at, Lead.timezone, Lead.country, Lead.subdivision,
+           Campaign.client_id, Campaign.profile, Campaign.settings, Campaign.timezone.label("campaign_zone"),
+           select(Callback.due_at).where(Callback.lead_id == Lead.id, Callback.status == "pending")
+           .order_by(Callback.due_at.desc()).limit(1).scalar_subquery().label("pending_due"))
+    .join(Campaign, Campaign.id == bindparam("p_campaign")).where(Lead.id == bindparam("p_lead"))
+)
+
+
+@dataclass(frozen=True)
+class Callee:
+    """What the retry policy reads of a lead (a `Lead` row has the same attributes)."""
+
+    id: int
+    status: str
+    phone_e164: str
+    refused_at: datetime | None
+    timezone: str
+    country: str
+    subdivision: str
+
+
+def forget(session: Session, model: type[Any], ident: int) -> None:
+    """Expire a row the session holds, after a Core UPDATE changed it behind the identity map's back."""
+    loaded = session.identity_map.get(identity_key(model, ident))
+    if loaded is not None:
+        session.expire(loaded)
 
 
 def record_disposition(
@@ -149,7 +217,7 @@ def check_callback(session: Session, lead: Lead, rules: CampaignRules, when: dat
                                           days=profile.period_days, date=allowed.date().isoformat()))
 
 
-def lead_calendar(lead: Lead, rules: CampaignRules) -> Calendar:
+def lead_calendar(lead: Lead | Callee, rules: CampaignRules) -> Calendar:
     """The effective calendar of one lead."""
     return rules.calendar(lead.timezone, lead.country, lead.subdivision)
 
@@ -166,34 +234,54 @@ def dials_of_number(session: Session, phone: str, rules: CampaignRules, until: d
         Attempt.campaign_id.in_(client_campaigns))))
 
 
-def plan_for(session: Session, lead: Lead, rules: CampaignRules, now: datetime) -> NextAttempt:
-    """The retry policy's verdict for a lead, from its finished attempts in this campaign."""
-    rows = session.execute(
-        select(Attempt.created_at, Attempt.outcome, Attempt.disposition)
-        .where(Attempt.lead_id == lead.id, Attempt.campaign_id == rules.campaign_id)
-        .order_by(Attempt.created_at, Attempt.id)
-    ).all()
-    history = [PastAttempt(r.created_at, r.outcome, r.disposition) for r in rows if r.outcome or r.disposition]
-    others = dials_of_number(session, lead.phone_e164, rules, now, other_campaigns_only=True)
+def plan_for(session: Session, lead: Lead | Callee, rules: CampaignRules, now: datetime) -> NextAttempt:
+    """The retry policy's verdict for a lead, from its finished attempts in this campaign.
+
+    One query: the lead's attempts in this campaign and, for the cross-campaign cap, the dials of its number
+    by the client's other campaigns within the profile's period.
+    """
+    rows = session.execute(_HISTORY, {
+        "p_lead": lead.id, "p_campaign": rules.campaign_id, "p_client": rules.client_id, "p_phone": lead.phone_e164,
+        "p_since": now - rules.profile.period, "p_until": now}).all()
+    history = [PastAttempt(r.created_at, r.outcome, r.disposition) for r in rows
+               if r.campaign_id == rules.campaign_id and (r.outcome or r.disposition)]
+    other_dials = [r.created_at for r in rows if r.campaign_id != rules.campaign_id]
     return plan_next_attempt(history, rules.policy, lead_calendar(lead, rules), now,
-                             refused_at=lead.refused_at, other_dials=others)
+                             refused_at=lead.refused_at, other_dials=other_dials)
+
+
+_HISTORY = (
+    select(Attempt.created_at, Attempt.outcome, Attempt.disposition, Attempt.campaign_id)
+    .where(or_(
+        and_(Attempt.lead_id == bindparam("p_lead"), Attempt.campaign_id == bindparam("p_campaign")),
+        and_(Attempt.phone_e164 == bindparam("p_phone"), Attempt.created_at > bindparam("p_since"),
+             Attempt.created_at <= bindparam("p_until"),
+             Attempt.campaign_id.in_(select(Campaign.id).where(Campaign.client_id == bindparam("p_client"),
+                                                               Campaign.id != bindparam("p_campaign")))),
+    ))
+    .order_by(Attempt.created_at, Attempt.id)
+)
 
 
 def reschedule(session: Session, lead: Lead, rules: CampaignRules, now: datetime) -> None:
     """Set the lead's status and next attempt from its history, and release its claim."""
     lead.claimed_by, lead.claimed_at = "", None
-    if lead.status == "dnc":
-        lead.next_attempt_at = None
-        return
     pending = _pending_callback(session, lead.id)
-    plan = plan_for(session, lead, rules, now)
-    if pending is not None and plan.reason not in {"final", "exhausted"}:
-        lead.status, lead.next_attempt_at = "callback", pending.due_at
-    elif plan.at is None:
-        lead.status, lead.next_attempt_at = ("final" if plan.reason == "final" else "exhausted"), None
-    else:
-        lead.status, lead.next_attempt_at = "retry", plan.at
+    lead.status, lead.next_attempt_at = _decide(session, lead, rules, pending.due_at if pending else None, now)
     session.flush()
+
+
+def _decide(session: Session, lead: Lead | Callee, rules: CampaignRules, pending_due: datetime | None,
+            now: datetime) -> tuple[str, datetime | None]:
+    """The lead's next status and time: do-not-call stays, a pending callback wins unless final, else the policy."""
+    if lead.status == "dnc":
+        return "dnc", None
+    plan = plan_for(session, lead, rules, now)
+    if pending_due is not None and plan.reason not in {"final", "exhausted"}:
+        return "callback", pending_due
+    if plan.at is None:
+        return ("final" if plan.reason == "final" else "exhausted"), None
+    return "retry", plan.at
 
 
 def _list_do_not_call(session: Session, lead: Lead, client_id: int, code: str, now: datetime) -> None:

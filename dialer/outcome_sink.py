@@ -19,32 +19,56 @@ if TYPE_CHECKING:
     from dialer.engine import Engine
 
 log = logging.getLogger(__name__)
+# Transitions a crash may lose for a live call: before anyone answered, they only date the ringing.
+DEFERRED_STATES = frozenset({"originated", "ringing"})
+
+
+def _deferred(event: de.DomainEvent) -> bool:
+    """Whether an event can wait in memory: a pre-answer transition, or a fact that writes nothing."""
+    if isinstance(event, de.CallTransitioned):
+        return event.state in DEFERRED_STATES
+    return not isinstance(event, de.CallConnected | de.CallEnded)
 
 
 class OutcomeSink:
-    """Stores and spreads what the state machine reports, in one transaction per PBX event."""
+    """Stores and spreads what the state machine reports, in as few transactions as the guarantees allow.
+
+    A call's pre-answer transitions (originated, ringing) wait in memory and are written with its next
+    transition that matters (answered, queued, connected) or with its end, in the same transaction. So a
+    crash loses at most those pre-answer transitions of calls still live at the crash (recovery then sees
+    them as just created, and the PBX's channel list or later events settle them); everything else is
+    committed before the engine acts on it, and a call's end (transitions, measures, outcome, lead
+    rescheduled, claim released, agent released) is one transaction committed before the call is dropped
+    from the engine's live calls.
+    """
 
     def __init__(self, engine: Engine, disposition_model: DispositionModel | None) -> None:
         self.engine = engine
         self.disposition_model = disposition_model
+        # Transitions not yet written, by call id (see the class docstring for what a crash may lose).
+        self.pending: dict[str, list[de.CallTransitioned]] = {}
 
     def handle(self, live: LiveCall, events: list[de.DomainEvent]) -> list[presence.QueueCommand]:
         """Store the events of one call; returns the queue commands agent changes need."""
         engine = self.engine
         commands: list[presence.QueueCommand] = []
-        ended: de.CallEnded | None = None
+        ended = next((e for e in events if isinstance(e, de.CallEnded)), None)
+        transitions = [e for e in events if isinstance(e, de.CallTransitioned)]
+        if ended is None and all(_deferred(e) for e in events):
+            if transitions:
+                self.pending.setdefault(live.call_id, []).extend(transitions)
+            self._count(live, events)
+            return commands
+        transitions = self.pending.pop(live.call_id, []) + transitions
         with transaction(engine.sessions) as session:
+            store.record_transitions(session, live.attempt_id, transitions, ended)
             for event in events:
-                if isinstance(event, de.CallTransitioned):
-                    store.record_transition(session, live.attempt_id, event)
-                elif isinstance(event, de.CallConnected):
+                if isinstance(event, de.CallConnected):
                     self._connect(session, live, event)
-                elif isinstance(event, de.CallEnded):
-                    ended = event
-                    store.record_result(session, live.attempt_id, event)
-                    finish_attempt(session, live.attempt_id, event.outcome, event.at, hangup_cause=event.hangup_cause,
-                                   centre_timezone=engine.settings.centre_timezone)  # fmt: skip
-                    commands += self._release_agent(session, live, event)
+            if ended is not None:
+                finish_attempt(session, live.attempt_id, ended.outcome, ended.at, hangup_cause=ended.hangup_cause,
+                               centre_timezone=engine.settings.centre_timezone)  # fmt: skip
+                commands += self._release_agent(session, live, ended)
         self._count(live, events)
         if ended is not None:
             engine.counters[f"outcome_{ended.outcome}"] += 1
@@ -120,6 +144,9 @@ class OutcomeSink:
         if choice is None:
             return
         code, callback_at = choice
+        if getattr(self.disposition_model, "records_itself", False):
+            engine.counters["dispositions"] += 1  # already stored in the model's own transaction
+            return
         try:
             with transaction(engine.sessions) as session:
                 record_disposition(session, live.attempt_id, code, ended.at, ended.agent, callback_at,

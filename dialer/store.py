@@ -6,14 +6,18 @@ where the PBX may repeat itself: a transition is stored once per attempt and sta
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import CursorResult, Insert, Table, Update, bindparam, case, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.hopper import claimed_leads, release_lead
 from campaigns.models import Attempt
+from campaigns.outcomes import forget
 from dialer import agents as presence
 from dialer import calls
 from dialer import domain_events as de
@@ -25,45 +29,84 @@ _PHASE_COLUMNS = {"originated": "originated_at", "answered": "answered_at", "con
 
 def record_transition(session: Session, attempt_id: int, event: de.CallTransitioned) -> None:
     """Store one transition and move the attempt's state forward (never backward)."""
-    known = session.scalar(
-        select(AttemptTransition.id).where(
-            AttemptTransition.attempt_id == attempt_id, AttemptTransition.state == event.state
+    record_transitions(session, attempt_id, [event])
+
+
+def record_transitions(session: Session, attempt_id: int, events: Sequence[de.CallTransitioned],
+                       ended: de.CallEnded | None = None) -> None:
+    """Store transitions once per attempt and state, move the attempt forward, and store an end's measures.
+
+    Two statements whatever the number of events: one INSERT that skips the (attempt, state) pairs already
+    stored, and one UPDATE of the attempt that only fills what is empty and leaves a finished attempt alone.
+    No ORM load (the statements are built once, with bound parameters): the caller's session need not have
+    seen the attempt; one it holds is expired.
+    """
+    if events:
+        rows = [{"attempt_id": attempt_id, "state": e.state, "at": e.at, "detail": e.detail[:200]} for e in events]
+        session.execute(_insert_once(session.get_bind().dialect.name), rows)
+    # "created" is where every attempt starts, and "ended" is set by finish_attempt with the outcome.
+    furthest = max((e.state for e in events if 0 < _RANK.get(e.state, 0) < _RANK["ended"]),
+                   key=_RANK.__getitem__, default="")
+    params: dict[str, Any] = {"p_id": attempt_id}
+    for event in reversed(events):  # the first time a phase was seen is the one kept
+        column = _PHASE_COLUMNS.get(event.state)
+        if column:
+            params[f"p_{column}"] = event.at
+    phases = tuple(sorted(k[2:] for k in params if k != "p_id"))
+    if ended is not None:
+        params.update(p_ring=ended.ring_s, p_wait=ended.wait_s, p_talk=ended.talk_s,
+                      p_channel=ended.channel[:200], p_agent=ended.agent, p_cause=ended.hangup_cause)
+    if furthest or phases or ended is not None:
+        session.execute(_advance(furthest, phases, ended is not None, getattr(ended, "hangup_cause", None) is not None),
+                        params)
+        forget(session, Attempt, attempt_id)
+
+
+@cache
+def _insert_once(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (attempt_id, state) DO NOTHING, in the session's dialect."""
+    table = cast(Table, AttemptTransition.__table__)
+    if dialect == "postgresql":
+        return postgresql.insert(table).on_conflict_do_nothing(index_elements=["attempt_id", "state"])
+    return sqlite.insert(table).on_conflict_do_nothing(index_elements=["attempt_id", "state"])
+
+
+@cache
+def _advance(furthest: str, phases: tuple[str, ...], measured: bool, with_cause: bool) -> Update:
+    """The attempt's UPDATE for one shape of batch: state if further on, empty phase times, an end's measures."""
+    a = _ATTEMPTS.c
+    values: dict[str, Any] = {}
+    if furthest:
+        rank = case(_RANK, value=a.state, else_=-1)
+        values["state"] = case((rank < _RANK[furthest], furthest), else_=a.state)
+    for column in phases:
+        values[column] = func.coalesce(a[column], bindparam(f"p_{column}", type_=a[column].type))
+    if measured:
+        values.update(
+            ring_s=bindparam("p_ring", type_=a.ring_s.type), wait_s=bindparam("p_wait", type_=a.wait_s.type),
+            talk_s=bindparam("p_talk", type_=a.talk_s.type),
+            channel=case((a.channel == "", bindparam("p_channel", type_=a.channel.type)), else_=a.channel),
+            agent=case((a.agent == "", bindparam("p_agent", type_=a.agent.type)), else_=a.agent),
         )
-    )
-    if known is None:
-        session.add(AttemptTransition(attempt_id=attempt_id, state=event.state, at=event.at, detail=event.detail[:200]))
-    attempt = session.get(Attempt, attempt_id)
-    if attempt is None or attempt.outcome:
-        return
-    if _rank(event.state) > _rank(attempt.state) and event.state != "ended":
-        attempt.state = event.state
-    column = _PHASE_COLUMNS.get(event.state)
-    if column and getattr(attempt, column) is None:
-        setattr(attempt, column, event.at)
+    if with_cause:
+        values["hangup_cause"] = bindparam("p_cause", type_=a.hangup_cause.type)
+    return update(_ATTEMPTS).where(a.id == bindparam("p_id"), a.outcome == "").values(values)
 
 
-def _rank(state: str) -> int:
-    return calls.PHASES.index(state) if state in calls.PHASES else -1
+_RANK = {state: rank for rank, state in enumerate(calls.PHASES)}
+_ATTEMPTS = cast(Table, Attempt.__table__)
+_WRAP_UP = (update(_ATTEMPTS).where(_ATTEMPTS.c.action_id == bindparam("p_call"), _ATTEMPTS.c.wrap_s.is_(None))
+            .values(wrap_s=bindparam("p_wrap", type_=_ATTEMPTS.c.wrap_s.type)))
 
 
-def record_result(session: Session, attempt_id: int, ended: de.CallEnded) -> Attempt | None:
+def record_result(session: Session, attempt_id: int, ended: de.CallEnded) -> None:
     """Store what the call measured; the outcome itself is set by `campaigns.outcomes.finish_attempt`."""
-    attempt = session.get(Attempt, attempt_id)
-    if attempt is None or attempt.outcome:
-        return None
-    attempt.ring_s, attempt.wait_s, attempt.talk_s = ended.ring_s, ended.wait_s, ended.talk_s
-    attempt.channel = attempt.channel or ended.channel[:200]
-    attempt.agent = attempt.agent or ended.agent
-    if ended.hangup_cause is not None:
-        attempt.hangup_cause = ended.hangup_cause
-    return attempt
+    record_transitions(session, attempt_id, [], ended)
 
 
 def record_wrap_up(session: Session, call_id: str, wrap_s: float) -> None:
-    """The wrap-up time that followed a connected call."""
-    attempt = session.scalar(select(Attempt).where(Attempt.action_id == call_id))
-    if attempt is not None and attempt.wrap_s is None:
-        attempt.wrap_s = wrap_s
+    """The wrap-up time that followed a connected call (the first one measured stays)."""
+    session.execute(_WRAP_UP, {"p_call": call_id, "p_wrap": wrap_s})
 
 
 def transitions_of(session: Session, attempt_id: int) -> list[AttemptTransition]:
@@ -114,19 +157,37 @@ def release_orphan_claims(session: Session, dialer_id: str, keep: Iterable[int] 
 
 
 def save_agent(session: Session, agent: presence.Agent, now: datetime) -> None:
-    """Store an agent's presence (created on first sight)."""
-    record = session.scalar(select(AgentRecord).where(AgentRecord.login == agent.login))
-    if record is None:
-        record = AgentRecord(login=agent.login)
-        session.add(record)
-    record.display_name = agent.display_name or record.display_name or agent.login
-    record.campaign_id = agent.campaign_id
-    record.interface = agent.interface
-    record.state = agent.status.value
-    record.since = agent.since
-    record.pause_reason = agent.pause_reason
-    record.call_id = agent.call_id if agent.status is presence.Status.ON_CALL else ""
-    record.updated_at = now
+    """Store an agent's presence (created on first sight): one UPDATE, an INSERT only the first time."""
+    values = {"p_login": agent.login, "p_name": agent.display_name, "p_campaign": agent.campaign_id,
+              "p_interface": agent.interface, "p_state": agent.status.value, "p_since": agent.since,
+              "p_reason": agent.pause_reason, "p_now": now,
+              "p_call": agent.call_id if agent.status is presence.Status.ON_CALL else ""}
+    if cast(CursorResult[Any], session.execute(_SAVE_AGENT, values)).rowcount == 0:
+        session.add(AgentRecord(login=agent.login, display_name=agent.display_name or agent.login,
+                                campaign_id=agent.campaign_id, interface=agent.interface, state=agent.status.value,
+                                since=agent.since, pause_reason=agent.pause_reason, call_id=values["p_call"],
+                                updated_at=now))  # fmt: skip
+        session.flush()
+        return
+    for state in session.identity_map.all_states():  # a record the session holds is now stale
+        held = state.obj()
+        if isinstance(held, AgentRecord) and held.login == agent.login:
+            session.expire(held)
+
+
+def _save_agent() -> Update:
+    c = cast(Table, AgentRecord.__table__).c
+    typed: dict[str, Any] = {name: bindparam(f"p_{key}", type_=c[name].type) for name, key in (
+        ("campaign_id", "campaign"), ("interface", "interface"), ("state", "state"), ("since", "since"),
+        ("pause_reason", "reason"), ("call_id", "call"), ("updated_at", "now"))}
+    # The display name stays when the agent screen gives none (a restart restores agents without one).
+    name = bindparam("p_name", type_=c.display_name.type)
+    typed["display_name"] = case((name != "", name), (c.display_name != "", c.display_name),
+                                 else_=bindparam("p_login", type_=c.login.type))
+    return update(c.id.table).where(c.login == bindparam("p_login", type_=c.login.type)).values(typed)
+
+
+_SAVE_AGENT = _save_agent()
 
 
 def load_agent(session: Session, login: str) -> AgentRecord | None:

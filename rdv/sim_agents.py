@@ -2,7 +2,7 @@
 
 The engine calls this disposition model when a call to a simulated agent ends. An appointment is booked and the
 `rdv` disposition recorded in one transaction, so the RDV sheet and the lead's final status never part; the
-engine then records the same disposition again, which changes nothing (dispositions are idempotent).
+model says so (`records_itself`), and the engine does not record the same disposition a second time.
 """
 
 from __future__ import annotations
@@ -40,6 +40,9 @@ CALLBACK_HOURS = (time(11), time(15), time(17, 30))
 
 class SimulatedQualification:
     """A seeded disposition model for simulated agents (see `dialer.live.DispositionModel`)."""
+
+    # The disposition is stored by the model itself: the engine's outcome sink must not store it again.
+    records_itself = True
 
     def __init__(self, sessions: sessionmaker[Session], seed: int, centre_timezone: str = "Europe/Paris") -> None:
         self.sessions = sessions
