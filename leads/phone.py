@@ -322,6 +322,18 @@ def _national(e164: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.NATIONAL)
 
 
+def display(e164: str) -> str:
+    """A number as a French client reads it: `06 12 34 56 78` in the French plan (overseas included, dialled
+    the same way from France), `+44 20 7946 0958` elsewhere; anything unparsable as it was stored."""
+    try:
+        number = phonenumbers.parse(e164, None)
+    except phonenumbers.NumberParseException:
+        return e164
+    if str(number.country_code) in FRENCH_PLAN:
+        return _national(e164)
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.INTERNATIONAL)
+
+
 def mask(e164: str) -> str:
     """A number fit for logs: country code, first and last two digits (`+33 6** ** ** 78`)."""
     if not e164.startswith("+") or not e164[1:].isdigit() or len(e164) < 6:

@@ -21,6 +21,7 @@ from campaigns.script_store import script_version
 from campaigns.settings import campaign_settings
 from config.i18n import _
 from leads.models import Lead
+from leads.phone import display
 from reports.daily_mail import render_daily_mail
 from reports.outbox import OutboxMessage, messages_for, store_message
 from reports.rdv_sheet import DailyRdv, RdvSheet, SheetAnswer
@@ -105,7 +106,7 @@ def rdv_sheet(appointment: Appointment, lead: Lead, script: CampaignScript | Non
     prospect = " ".join(p for p in (lead.civility, lead.first_name, lead.last_name) if p.strip())
     return RdvSheet(
         appointment_id=appointment.id, prospect=prospect, civility=lead.civility, last_name=lead.last_name,
-        first_name=lead.first_name, phone=lead.phone_e164, email=lead.email, address=appointment.address,
+        first_name=lead.first_name, phone=display(lead.phone_e164), email=lead.email, address=appointment.address,
         postcode=appointment.postcode, city=appointment.city, visit_start=appointment.slot_start.astimezone(zone),
         visit_end=appointment.slot_end.astimezone(zone), answers=tuple(answers), comments=appointment.comments,
         agent=appointment.agent, taken_at=appointment.taken_at.astimezone(ZoneInfo(centre_zone)),

@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from leads.phone import FRENCH_PLAN, InvalidPhoneNumber, _classify, mask, normalise
+from leads.phone import FRENCH_PLAN, InvalidPhoneNumber, _classify, display, mask, normalise
 
 MOBILE = "+33612345678"
 
@@ -132,3 +132,10 @@ def test_normalise_either_gives_a_valid_number_or_says_why(region: str, raw: str
     parsed = phonenumbers.parse(phone.e164, None)
     assert phonenumbers.is_valid_number(parsed)
     assert phone.line_type != "premium"
+
+
+def test_numbers_are_displayed_as_a_french_client_dials_them() -> None:
+    assert display("+33612345678") == "06 12 34 56 78"
+    assert display("+262692123456") == "0692 12 34 56"  # Réunion, dialled from France in the national plan
+    assert display("+442079460958") == "+44 20 7946 0958"
+    assert display("not a number") == "not a number"

@@ -128,3 +128,4 @@ def test_the_stored_daily_mail_is_written_to_the_outbox_folder_with_its_sheets(
     assert len(reader.pages) == 3
     text = reader.pages[0].extract_text()
     assert "M. Jean1 Dupont1" in text and "Traditionnelle (bois massif)" in text and "120 m²" in text
+    assert "06 12 34 00 01" in text  # as the client dials it, not +33612340001
