@@ -40,7 +40,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import Attempt, Callback, Campaign, LeadClaim
 from campaigns.profiles import consent_required
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
-from campaigns.zones import OpenZones, Zone, campaign_zones, newest_lead, open_zones, zone_param
+from campaigns.zones import OpenZones, Shape, Zone, campaign_zones, newest_lead, open_zones, zone_param
 from config.orm import UTCDateTime
 from leads.models import DoNotCall, Lead
 
@@ -74,27 +74,35 @@ def load_rules(session: Session, campaign_id: int, centre_timezone: str = DEFAUL
     )
 
 
+def _now() -> BindParameter[datetime]:
+    # The moment is a bound parameter, so that PostgreSQL's claim statement is built once and reused.
+    return bindparam("now", type_=UTCDateTime())
+
+
 # The campaign's columns and the highest lead id (the zones' cache needs it), built once: a claim runs it each time.
 _CAMPAIGN_ROW = select(Campaign.client_id, Campaign.profile, Campaign.settings, Campaign.timezone,
                        newest_lead()).where(Campaign.id == bindparam("campaign_id"))
+# SQLite's adds whether a callback is due (an index seek), so that most claims skip the callbacks' query.
+_CAMPAIGN_ROW_SQLITE = _CAMPAIGN_ROW.add_columns(exists().where(
+    Callback.campaign_id == bindparam("campaign_id"), Callback.status == "pending", Callback.due_at <= _now(),
+))
 
 
-def _rules_and_zones(conn: Connection, session: Session, campaign_id: int, centre_timezone: str,
-                     zones: Sequence[Zone] | None) -> tuple[CampaignRules, Sequence[Zone]]:
-    """A campaign's rules and callee zones, with one query."""
-    row = conn.execute(_CAMPAIGN_ROW, {"campaign_id": campaign_id}).one_or_none()
+def _rules_and_zones(conn: Connection, session: Session, campaign_id: int, now: datetime, centre_timezone: str,
+                     zones: Sequence[Zone] | None) -> tuple[CampaignRules, Sequence[Zone], bool]:
+    """A campaign's rules, callee zones and whether a callback may be due (always on PostgreSQL), in one query."""
+    sqlite = conn.dialect.name == "sqlite"
+    row = conn.execute(_CAMPAIGN_ROW_SQLITE if sqlite else _CAMPAIGN_ROW,
+                       {"campaign_id": campaign_id, "now": now} if sqlite else {"campaign_id": campaign_id},
+                       ).one_or_none()
     if row is None:
         from campaigns.errors import CampaignNotFound
 
         raise CampaignNotFound(str(campaign_id))
-    client_id, profile, settings, timezone, highest = row
+    client_id, profile, settings, timezone, highest = row[:5]
     rules = campaign_rules(campaign_id, client_id, profile, settings or {}, timezone, centre_timezone)
-    return rules, campaign_zones(session, campaign_id, highest or 0) if zones is None else zones
-
-
-def _now() -> BindParameter[datetime]:
-    # The moment is a bound parameter, so that PostgreSQL's claim statement is built once and reused.
-    return bindparam("now", type_=UTCDateTime())
+    zones = campaign_zones(session, campaign_id, highest or 0) if zones is None else zones
+    return rules, zones, bool(row[5]) if sqlite else True
 
 
 def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None) -> dict[str, Any]:
@@ -102,12 +110,12 @@ def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None =
     subdivisions (`OpenZones.params`)."""
     profile = rules.profile
     return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
-            **(opened.params() if opened is not None else {})}
+            **(opened.params if opened is not None else {})}
 
 
-def zone_filter(shape: tuple[tuple[str, str], ...]) -> ColumnElement[bool]:
-    """Leads in an open zone: per open (time zone, country), a subdivision among its open ones (bound parameters
-    `zone_<i>`, see `OpenZones.params`).
+def zone_filter(shape: Shape) -> ColumnElement[bool]:
+    """Leads in an open zone: per open (time zone, country), a subdivision among its open ones (bound parameters,
+    see `OpenZones.params`).
 
     Always an explicit list of subdivisions: a lead in a zone not seen yet (edited since the scan) waits, it is
     never dialled at an hour nobody checked; nor is a lead of a subdivision closed while others of its time
@@ -117,12 +125,12 @@ def zone_filter(shape: tuple[tuple[str, str], ...]) -> ColumnElement[bool]:
         return false()
     return or_(*(
         and_(Lead.timezone == tz, Lead.country == country,
-             Lead.subdivision.in_(bindparam(zone_param(i), expanding=True, type_=String())))
-        for i, (tz, country) in enumerate(shape)
+             Lead.subdivision.in_([bindparam(zone_param(i, j), type_=String()) for j in range(count)]))
+        for i, (tz, country, count) in enumerate(shape)
     ))
 
 
-def eligible(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> list[ColumnElement[bool]]:
+def eligible(rules: CampaignRules, shape: Shape, consent: bool) -> list[ColumnElement[bool]]:
     """Conditions every dialable lead meets, whatever its bucket (bound parameters: see `claim_params`);
     `shape`: `OpenZones.shape` of the open zones."""
     conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape)]
@@ -240,7 +248,7 @@ def claim_leads(
     if session.autoflush:
         session.flush()  # as the ORM's execute would: the claim's statements run on the connection, without its cost
     conn = session.connection()
-    rules, zones = _rules_and_zones(conn, session, campaign_id, centre_timezone, zones)
+    rules, zones, callbacks_due = _rules_and_zones(conn, session, campaign_id, now, centre_timezone, zones)
     opened = open_zones(rules, zones, now)
     if not opened.zones or n <= 0:
         return []  # every candidate query filters on an open zone: none can match
@@ -269,7 +277,7 @@ def claim_leads(
                       if row.callback_id is not None}
             capped = any(row.capped_since is not None for row in rows)
         else:
-            batch, agents, capped = claim.round(conn, rules, params, wanted, dialer_id)
+            batch, agents, capped = claim.round(conn, rules, params, wanted, dialer_id, callbacks_due)
         callbacks.update(agents)
         chosen += batch
         if not capped:

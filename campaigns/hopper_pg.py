@@ -42,6 +42,7 @@ from sqlalchemy.dialects.postgresql import insert
 from campaigns.hopper import Candidates, bucket_query, callback_query, eligible
 from campaigns.models import Attempt, Campaign, LeadClaim
 from campaigns.rules import CampaignRules
+from campaigns.zones import Shape
 from config.orm import UTCDateTime
 from leads.models import Lead
 
@@ -81,7 +82,7 @@ def _buckets(rules: CampaignRules, conditions: list[ColumnElement[bool]]) -> Any
     return union_all(*parts).cte("candidates")
 
 
-def _build(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> Select[Any]:
+def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
     candidates = _buckets(rules, eligible(rules, shape, consent))
     profile = rules.profile
     capped_since: Any = null()
@@ -136,7 +137,7 @@ def _build(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bo
 _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 
-def claim_statement(rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> Select[Any]:
+def claim_statement(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
     """The statement of one claim round (see the module's docstring), built once per shape (`OpenZones.shape`)."""
     key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent)
     statement = _STATEMENTS.get(key)

@@ -21,6 +21,7 @@ from campaigns.hopper import CallbackCandidates, bucket_query, callback_query, e
 from campaigns.models import Attempt, Campaign
 from campaigns.profiles import cap_allows_from
 from campaigns.rules import CampaignRules
+from campaigns.zones import Shape
 from config.orm import UTCDateTime
 from leads.models import Lead
 
@@ -69,7 +70,7 @@ class SqliteClaim:
     buckets: dict[str, Update]
 
     @classmethod
-    def of(cls, rules: CampaignRules, shape: tuple[tuple[str, str], ...], consent: bool) -> SqliteClaim:
+    def of(cls, rules: CampaignRules, shape: Shape, consent: bool) -> SqliteClaim:
         """The statements for this campaign, open (time zone, country) groups and consent rule."""
         key = (rules.campaign_id, rules.client_id, rules.profile, shape, consent)
         found = _STATEMENTS.get(key)
@@ -86,11 +87,12 @@ class SqliteClaim:
         return found
 
     def round(self, conn: Connection, rules: CampaignRules, params: dict[str, Any], wanted: int,
-              dialer_id: str) -> Round:
-        """One claim round: callbacks, then the campaign's mix of retries and fresh leads, then the cap."""
+              dialer_id: str, callbacks_due: bool = True) -> Round:
+        """One claim round: callbacks (if `callbacks_due`), then the campaign's mix of retries and fresh leads,
+        then the cap."""
         now = params["now"]
         params = {**params, "dialer": dialer_id}
-        batch, agents = self._callbacks(conn, rules, params, wanted)
+        batch, agents = self._callbacks(conn, rules, params, wanted) if callbacks_due else ([], {})
         rest = wanted - len(batch)
         fresh_quota = round(rest * rules.settings.hopper_fresh_share)
         # Claimed rows no longer match `claimed_by = ''`, so later buckets cannot pick them again.

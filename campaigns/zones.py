@@ -5,15 +5,16 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass, field, replace
+from datetime import UTC, date, datetime, time, timedelta
+from functools import cached_property
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, ScalarSelect, func, select
 from sqlalchemy.orm import Session
 
-from campaigns.calendar import Calendar, is_callable
+from campaigns.calendar import Schedule
 from campaigns.rules import CampaignRules
 from leads.models import Lead
 
@@ -65,84 +66,108 @@ def campaign_zones(session: Session, campaign_id: int, highest: int | None = Non
     return cached[1]
 
 
+# The open zones' filter for the hopper: per open (time zone, country), how many of its subdivisions are open.
+Shape = tuple[tuple[str, str, int], ...]
+
+
 @dataclass(frozen=True)
 class OpenZones:
     """The zones open at a moment, and the same grouped by (time zone, country) for the hopper's filter."""
 
     zones: tuple[Zone, ...]
-    # Distinct (time zone, country) of the open zones, sorted: the shape of the filter, which statements are
-    # built for; and the open subdivisions of each, the values of its bound parameters (see `params`).
-    shape: tuple[tuple[str, str], ...]
+    # What statements are built for: the distinct (time zone, country) of the open zones, sorted, with how many
+    # subdivisions of each are open; and those subdivisions, the values of the filter's bound parameters.
+    shape: Shape
     subdivisions: tuple[tuple[str, ...], ...]
 
-    def params(self) -> dict[str, list[str]]:
-        """The filter's bound parameters: `zone_<i>`, the open subdivisions of the i-th (time zone, country)."""
-        return {zone_param(i): list(subs) for i, subs in enumerate(self.subdivisions)}
+    @cached_property
+    def params(self) -> dict[str, str]:
+        """The filter's bound parameters: `zone_<i>_<j>`, the j-th open subdivision of the i-th group (do not
+        modify: it is kept)."""
+        return {zone_param(i, j): sub for i, subs in enumerate(self.subdivisions) for j, sub in enumerate(subs)}
 
 
-def zone_param(index: int) -> str:
-    """The name of the bound parameter listing the open subdivisions of the `index`-th (time zone, country)."""
-    return f"zone_{index}"
+def zone_param(group: int, index: int) -> str:
+    """The name of the bound parameter of the `index`-th open subdivision of the `group`-th (time zone, country).
+
+    One parameter per value, not an expanding list: an expanding list is rendered anew at each execution, which
+    cost as much as the rest of a small claim."""
+    return f"zone_{group}_{index}"
 
 
 def group_zones(zones: Iterable[Zone]) -> OpenZones:
     """Open zones as the hopper's filter takes them (see OpenZones)."""
     kept = tuple(zones)
-    grouped: dict[tuple[str, str], list[str]] = defaultdict(list)
+    grouped: dict[tuple[str, str], set[str]] = defaultdict(set)
     for tz, country, subdivision in kept:
-        grouped[(tz, country)].append(subdivision)
-    shape = tuple(sorted(grouped))
-    return OpenZones(kept, shape, tuple(tuple(sorted(set(grouped[key]))) for key in shape))
+        grouped[(tz, country)].add(subdivision)
+    keys = sorted(grouped)
+    return OpenZones(kept, tuple((tz, country, len(grouped[(tz, country)])) for tz, country in keys),
+                     tuple(tuple(sorted(grouped[key])) for key in keys))
 
 
 @dataclass
 class _Day:
-    """One local day of a campaign's zones: those not closed all day, in groups that open and close together."""
+    """The zones not closed all day, from `since` to `until` (while no zone's local date changes), in groups that
+    open and close together: each group needs all of some distinct schedules open."""
 
-    groups: list[tuple[Calendar, list[int]]]
+    since: datetime
+    until: datetime
+    schedules: list[Schedule]
+    groups: list[tuple[tuple[int, ...], list[int]]]  # (indexes of the schedules it needs, indexes of its zones)
     found: dict[tuple[bool, ...], OpenZones] = field(default_factory=dict)
 
 
 class _Zoning:
-    """A campaign's zones and their calendars, so that a claim checks one calendar per group, not per zone.
+    """A campaign's zones and their calendars, so that a claim checks a few schedules, not each zone's calendar.
 
     Zones with the same callee time zone, weekly hours and centre hours open and close together on a day that
     is not closed for them; what tells them apart is a closure or holiday of the day (a holiday of one
     subdivision only, such as Good Friday in Moselle), which depends on the local date alone. So the grouping
-    is made once per local date and each claim runs `is_callable` once per group, with the same answer as per
-    zone.
+    is made once per local date, and each claim checks each distinct schedule once (`is_callable` is "every
+    schedule of the calendar is open"), with the same answer as `is_callable` per zone.
     """
 
     def __init__(self, rules: CampaignRules, zones: Sequence[Zone]) -> None:
         self.rules, self.zones = rules, zones
         self.calendars = [rules.calendar(*zone) for zone in zones]
-        self.timezones = tuple(sorted({calendar.callee.zone for calendar in self.calendars}))
-        self.days: dict[tuple[date, ...], _Day] = {}
+        self.timezones = sorted({s.zone for calendar in self.calendars for s in calendar.schedules()})
+        self.day: _Day | None = None
 
     def open_at(self, now: datetime) -> OpenZones:
-        local = tuple(now.astimezone(ZoneInfo(tz)).date() for tz in self.timezones)
-        day = self.days.get(local)
-        if day is None:
-            if len(self.days) > 16:
-                self.days.clear()
-            day = self.days[local] = self._day(dict(zip(self.timezones, local, strict=True)))
-        mask = tuple(is_callable(now, calendar) for calendar, _members in day.groups)
+        day = self.day
+        if day is None or not day.since <= now < day.until:
+            day = self.day = self._day(now)
+        mask = tuple(schedule.is_open(now) for schedule in day.schedules)
         opened = day.found.get(mask)
         if opened is None:
-            members = sorted(i for (_calendar, group), is_open in zip(day.groups, mask, strict=True) if is_open
-                             for i in group)
+            members = sorted(i for needs, group in day.groups if all(mask[k] for k in needs) for i in group)
             opened = day.found[mask] = group_zones(self.zones[i] for i in members)
         return opened
 
-    def _day(self, local: dict[str, date]) -> _Day:
-        groups: dict[tuple[Any, ...], tuple[Calendar, list[int]]] = {}
+    def _day(self, now: datetime) -> _Day:
+        local: dict[str, date] = {}
+        starts, ends = [], []
+        for tz in self.timezones:
+            zone = ZoneInfo(tz)
+            local[tz] = today = now.astimezone(zone).date()
+            # The first instant of the local day and of the next (a midnight in a DST gap maps to its end).
+            starts.append(datetime.combine(today, time(0), tzinfo=zone).astimezone(UTC))
+            ends.append(datetime.combine(today + timedelta(days=1), time(0), tzinfo=zone).astimezone(UTC))
+        since, until = max(starts), min(ends)
+        if not since <= now < until:  # not expected; then this moment only
+            since, until = now, now + timedelta(microseconds=1)
+        schedules: dict[Schedule, int] = {}
+        groups: dict[tuple[int, ...], list[int]] = {}
         for i, calendar in enumerate(self.calendars):
-            callee = calendar.callee
-            if callee.closed_on(local[callee.zone]):
+            if any(s.closed_on(local[s.zone]) for s in calendar.schedules()):
                 continue
-            key = (callee.zone, callee.weekly, calendar.centre)
-            groups.setdefault(key, (calendar, []))[1].append(i)
-        return _Day(list(groups.values()))
+            # Without its closures and holidays, which close none of them today: the same for every subdivision.
+            needs = tuple(schedules.setdefault(replace(s, closures=frozenset(), holidays_country="",
+                                                       holidays_subdivision=""), len(schedules))
+                          for s in calendar.schedules())
+            groups.setdefault(needs, []).append(i)
+        return _Day(since, until, list(schedules), list(groups.items()))
 
 
 # (rules, zones) by identity → their zoning: the rules are cached on the campaign's columns and the zones on
