@@ -177,3 +177,24 @@ def mark_sent(session: Session, ids: Iterable[int], message_id: int, now: dateti
         appointment.sent_at = now
         appointment.sent_message_id = message_id
     session.flush()
+
+
+def list_appointments(
+    session: Session, campaign_id: int, *, states: Iterable[str] = (), start: datetime | None = None,
+    end: datetime | None = None, by_visit: bool = False,
+) -> list[tuple[Appointment, Lead]]:
+    """A campaign's appointments with their leads, in some states and taken (or visited) in [start, end)."""
+    moment = Appointment.slot_start if by_visit else Appointment.taken_at
+    query = (
+        select(Appointment, Lead).join(Lead, Lead.id == Appointment.lead_id)
+        .where(Appointment.campaign_id == campaign_id)
+        .order_by(moment, Appointment.id)
+    )
+    wanted = sorted(set(states))
+    if wanted:
+        query = query.where(Appointment.state.in_(wanted))
+    if start is not None:
+        query = query.where(moment >= start)
+    if end is not None:
+        query = query.where(moment < end)
+    return [(appointment, lead) for appointment, lead in session.execute(query).tuples()]

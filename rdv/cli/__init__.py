@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from rdv.cli import (
+    appointments,
     campaign_script,
     campaigns,
     clients,
@@ -26,6 +27,7 @@ app.add_typer(leads.app, name="leads")
 app.command("pbx-sim")(pbxsim.pbx_sim)
 campaigns.app.command("script")(campaign_script.script)
 app.add_typer(mail.app, name="mail")
+app.add_typer(appointments.app, name="appointments")
 export.app.command("calls")(export_calls.calls)
 app.add_typer(export.app, name="export")
 app.command("demo")(demo.demo)
