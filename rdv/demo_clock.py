@@ -14,7 +14,8 @@ import asyncio
 import selectors
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -33,14 +34,29 @@ class IdleClock:
         self.scale = scale
         self._lock = threading.Lock()
         self._origin = start.astimezone(UTC)
-        self._idle_s = 0.0  # wall seconds the loop spent waiting, since the origin
-        self._waiting_since: float | None = None
+        self._idle_s = 0.0  # wall seconds simulated time ran, since the origin
+        self._waiting = False  # the loop waits on its selector
+        self._workers = 0  # threads doing the loop's work elsewhere (the AMI listener parsing)
+        self._running_since: float | None = None
 
     def _current(self) -> datetime:
         idle = self._idle_s
-        if self._waiting_since is not None:
-            idle += time.monotonic() - self._waiting_since
+        if self._running_since is not None:
+            idle += time.monotonic() - self._running_since
         return self._origin + timedelta(seconds=idle * self.scale)
+
+    def _change(self, waiting: bool | None = None, workers: int = 0) -> None:
+        """Record a change (lock held): simulated time runs while the loop waits and no worker is busy."""
+        now = time.monotonic()
+        if waiting is not None:
+            self._waiting = waiting
+        self._workers += workers
+        running = self._waiting and self._workers == 0
+        if self._running_since is not None and not running:
+            self._idle_s += now - self._running_since
+            self._running_since = None
+        elif self._running_since is None and running:
+            self._running_since = now
 
     def now(self) -> datetime:
         with self._lock:
@@ -51,8 +67,8 @@ class IdleClock:
         with self._lock:
             current = self._current()
             self._origin, self._idle_s = max(current, moment.astimezone(UTC)), 0.0
-            if self._waiting_since is not None:
-                self._waiting_since = time.monotonic()
+            if self._running_since is not None:
+                self._running_since = time.monotonic()
 
     async def sleep(self, seconds: float) -> None:
         """Return once `seconds` of simulated time have passed (the loop's busy time does not count)."""
@@ -63,12 +79,19 @@ class IdleClock:
     def waiting(self, started: bool) -> None:
         """The loop starts (True) or stops (False) waiting for I/O: simulated time runs only in between."""
         with self._lock:
-            now = time.monotonic()
-            if started:
-                self._waiting_since = now
-            elif self._waiting_since is not None:
-                self._idle_s += now - self._waiting_since
-                self._waiting_since = None
+            self._change(waiting=started)
+
+    @contextmanager
+    def working(self) -> Iterator[None]:
+        """Inside, simulated time stands still even if the loop waits: for work a thread does on the loop's
+        behalf (the AMI listener parsing what the PBX said), which in a real centre takes no call time either."""
+        with self._lock:
+            self._change(workers=1)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._change(workers=-1)
 
     def selector(self) -> selectors.BaseSelector:
         """A selector for `asyncio.SelectorEventLoop(selector)` that tells this clock when the loop waits."""

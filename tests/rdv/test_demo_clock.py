@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import threading
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
@@ -86,3 +87,30 @@ def test_jumps_go_forward_only_and_need_an_aware_start() -> None:
         IdleClock(datetime(2026, 11, 24, 10), scale=100.0)
     with pytest.raises(ValueError, match="positive"):
         IdleClock(START, scale=0)
+
+
+def test_time_stands_still_while_a_thread_works_for_the_loop() -> None:
+    clock = IdleClock(START, scale=1000.0)
+
+    async def main() -> tuple[datetime, datetime, datetime]:
+        worker = asyncio.Event()
+        measured: list[datetime] = []
+
+        def listener() -> None:  # as the AMI listener parses while the loop waits
+            with clock.working():
+                measured.append(clock.now())
+                busy()
+                measured.append(clock.now())
+            asyncio_loop.call_soon_threadsafe(worker.set)
+
+        asyncio_loop = asyncio.get_running_loop()
+        thread = threading.Thread(target=listener)
+        thread.start()
+        await worker.wait()  # the loop waits on its selector meanwhile
+        thread.join()
+        await asyncio.sleep(0.01)
+        return measured[0], measured[1], clock.now()
+
+    during_start, during_end, after = run(clock, main)
+    assert during_start == during_end
+    assert after > during_end  # and runs again once the thread is done
