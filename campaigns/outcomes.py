@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, Update, and_, bindparam, or_, select, update
+from sqlalchemy import String, Table, Update, and_, bindparam, or_, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -28,18 +28,21 @@ from leads.models import DoNotCall, Lead, LeadPhone
 
 def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id: str, action_id: str) -> Attempt:
     """Record the dial of a claimed lead and count it (once per action id)."""
-    existing = session.scalar(select(Attempt).where(Attempt.action_id == action_id))
+    existing = session.scalar(_ATTEMPT_OF_ACTION, {"p_action": action_id})
     if existing is not None:
-        return existing
-    lead = _lead(session, target.lead_id)
-    lead.attempts += 1
-    lead.last_attempt_at = now
+        return _attempt(session, existing)
+    lead = session.execute(_LEAD_CLAIM, {"p_id": target.lead_id}).one_or_none()
+    if lead is None:
+        raise LeadNotFound(target.lead_id)
     if lead.claimed_by != dialer_id or lead.claimed_at is None:  # dialled without a hopper claim: claim it now
-        note_claims(session, [lead.id], dialer_id, lead.claimed_at or now)
-    lead.claimed_by, lead.claimed_at = dialer_id, lead.claimed_at or now
+        note_claims(session, [target.lead_id], dialer_id, lead.claimed_at or now)
+    session.execute(_COUNT_DIAL, {"p_id": target.lead_id, "p_now": now, "p_dialer": dialer_id,
+                                  "p_claimed": lead.claimed_at or now})
+    forget(session, Lead, target.lead_id)
     attempt = Attempt(
-        campaign_id=target.campaign_id, lead_id=lead.id, attempt_no=lead.attempts, phone_e164=target.phone_e164,
-        callee_tz=target.callee_tz, state="created", action_id=action_id, dialer_id=dialer_id, created_at=now,
+        campaign_id=target.campaign_id, lead_id=target.lead_id, attempt_no=lead.attempts + 1,
+        phone_e164=target.phone_e164, callee_tz=target.callee_tz, state="created", action_id=action_id,
+        dialer_id=dialer_id, created_at=now,
     )
     session.add(attempt)
     if target.callback_id is not None:
@@ -47,6 +50,16 @@ def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id
                         .values(status="done"))
     session.flush()
     return attempt
+
+
+_ATTEMPT_OF_ACTION = select(Attempt.id).where(Attempt.action_id == bindparam("p_action"))
+_LEAD_CLAIM = select(Lead.attempts, Lead.claimed_by, Lead.claimed_at).where(Lead.id == bindparam("p_id"))
+_COUNT_DIAL = (
+    update(cast(Table, Lead.__table__)).where(Lead.__table__.c.id == bindparam("p_id"))
+    .values(attempts=Lead.__table__.c.attempts + 1, claimed_by=bindparam("p_dialer", type_=String()),
+            last_attempt_at=bindparam("p_now", type_=Lead.__table__.c.last_attempt_at.type),
+            claimed_at=bindparam("p_claimed", type_=Lead.__table__.c.claimed_at.type))
+)
 
 
 def finish_attempt(
