@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,9 +22,14 @@ COLUMNS = (
 
 def _local(moment: datetime, zone: str) -> str:
     try:
-        return moment.astimezone(ZoneInfo(zone)).isoformat()
+        return moment.astimezone(ZoneInfo(zone)).isoformat(timespec="seconds")
     except (ValueError, KeyError):
         return ""
+
+
+def _seconds(value: float | None) -> float | None:
+    """A duration to the tenth of a second: what the PBX's own timing is worth."""
+    return None if value is None else round(value, 1)
 
 
 def call_rows(session: Session, campaign_id: int) -> Iterator[dict[str, Any]]:
@@ -35,9 +40,10 @@ def call_rows(session: Session, campaign_id: int) -> Iterator[dict[str, Any]]:
         yield {
             "attempt_id": attempt.id, "lead_id": attempt.lead_id, "attempt_no": attempt.attempt_no,
             "phone_e164": attempt.phone_e164, "callee_tz": attempt.callee_tz,
-            "started_at_utc": started.isoformat(), "started_at_local": _local(started, attempt.callee_tz),
-            "outcome": attempt.outcome, "ring_s": attempt.ring_s, "wait_s": attempt.wait_s,
-            "talk_s": attempt.talk_s, "agent": attempt.agent, "disposition": attempt.disposition,
+            "started_at_utc": started.astimezone(UTC).isoformat(timespec="seconds"),
+            "started_at_local": _local(started, attempt.callee_tz), "outcome": attempt.outcome,
+            "ring_s": _seconds(attempt.ring_s), "wait_s": _seconds(attempt.wait_s), "talk_s": _seconds(attempt.talk_s),
+            "agent": attempt.agent, "disposition": attempt.disposition,
         }
 
 

@@ -50,6 +50,8 @@ def _csv_value(value: Any) -> Any:
         return ""
     if isinstance(value, datetime):
         return value.isoformat()
+    if isinstance(value, float):
+        return repr(value).replace(".", ",")  # the decimal comma French Excel expects beside `;`
     return neutralise(value)
 
 

@@ -21,8 +21,8 @@ def _seed(sessions: sessionmaker[Session]) -> int:
         lead = add_lead(session, campaign, 1)
         add_attempt(session, lead, NOW, outcome="no_answer", ring_s=30.0)
         add_attempt(session, lead, NOW + timedelta(days=1), agent="=cmd|' /C calc'!A0", outcome="connected",
-                    ring_s=8.5, wait_s=0.4, talk_s=312.0, disposition="appointment",
-                    originated_at=NOW + timedelta(days=1, seconds=2))
+                    ring_s=8.5, wait_s=0.4, talk_s=312.04871, disposition="appointment",
+                    originated_at=NOW + timedelta(days=1, seconds=2, microseconds=431_229))
         return campaign.id
 
 
@@ -39,8 +39,9 @@ def test_the_call_log_has_one_csv_row_per_attempt_in_dialling_order(
     assert [r["attempt_no"] for r in rows] == ["1", "2"]
     assert rows[0]["started_at_utc"] == "2026-11-23T15:00:00+00:00"
     assert rows[0]["started_at_local"] == "2026-11-23T16:00:00+01:00"
-    assert rows[1]["started_at_utc"] == "2026-11-24T15:00:02+00:00"
-    assert (rows[1]["outcome"], rows[1]["talk_s"], rows[1]["disposition"]) == ("connected", "312.0", "appointment")
+    assert rows[1]["started_at_utc"] == "2026-11-24T15:00:02+00:00"  # to the second, as people read it
+    assert (rows[1]["ring_s"], rows[1]["wait_s"]) == ("8,5", "0,4")  # decimal comma beside `;`
+    assert (rows[1]["outcome"], rows[1]["talk_s"], rows[1]["disposition"]) == ("connected", "312,0", "appointment")
     assert rows[0]["wait_s"] == ""
     assert rows[1]["agent"] == "'=cmd|' /C calc'!A0"
 
