@@ -197,4 +197,4 @@ def list_appointments(
         query = query.where(moment >= start)
     if end is not None:
         query = query.where(moment < end)
-    return [(appointment, lead) for appointment, lead in session.execute(query).tuples()]
+    return [(appointment, lead) for appointment, lead in session.execute(query)]

@@ -174,7 +174,7 @@ def list_(
         console.print(ngettext("{count} appointment", "{count} appointments", len(rows)).format(count=len(rows)))
         for code in STATES:
             if counts[code]:
-                console.print(f"  {state_label(code)}: {counts[code]}")
+                console.print("  " + _("{state}: {count}").format(state=state_label(code), count=counts[code]))
 
 
 def _history(appointment: Appointment, zone: str) -> Table:
