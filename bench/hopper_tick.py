@@ -4,17 +4,20 @@ Run by hand (never from the tests):
 
     .venv/bin/python -m bench.hopper_tick --leads 3000 100000 --rounds 200 --dir /tmp/rdv-tick
     .venv/bin/python -m bench.hopper_tick --leads 3000 --profile   # cProfile of the claims of 1 lead
+    .venv/bin/python -m bench.hopper_tick --leads 100000 --url postgresql+psycopg://rdv@127.0.0.1:PORT/tick
 
 The campaign is shaped like `rdv demo`'s: the demo's lead file (`rdv.demo_data.generator.demo_file`, about 90
 départements, Corsica and overseas) imported through the real import into a fr-consumer campaign, then
-started (fresh leads without consent set aside). The database is kept in `--dir` and reused by later runs, so
-that before/after figures are taken on the same rows.
+started (fresh leads without consent set aside). The SQLite database is kept in `--dir` and reused by later runs,
+so that before/after figures are taken on the same rows; `--url` names a PostgreSQL database instead (one lead
+count), imported into when it has no campaign yet.
 
 Each figure is one `claim_leads(session, campaign, now, n, dialer, centre_timezone=...)` in its own committed
 transaction, as `dialer.engine` makes it; wall time (median, p95) and CPU time of this process (median: it does
-not grow when other work shares the cores). After each claim its leads are given back, untimed, so every
-claim sees the same hopper. Two moments: a Monday afternoon (every zone open) and Good Friday 2026 at 15:00 in
-Paris (a holiday in Moselle, Alsace and the Antilles only: seven zones closed, the others open).
+not grow when other work shares the cores; on PostgreSQL, the server's is not counted). After each claim its
+leads are given back, untimed, so every claim sees the same hopper. Two moments: a Monday afternoon (every zone
+open) and Good Friday 2026 at 15:00 in Paris (a holiday in Moselle, Alsace and the Antilles only: seven zones
+closed, the others open).
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.hopper import claim_leads
@@ -44,16 +47,15 @@ SIZES = (1, 3, 100)
 CENTRE = "Europe/Paris"
 
 
-def prepare(folder: Path, count: int) -> tuple[sessionmaker[Session], int]:
-    """The demo-shaped campaign with `count` leads, made once per folder and count; returns its sessions and id."""
+def prepare(folder: Path, count: int, url: str | None = None) -> tuple[sessionmaker[Session], int]:
+    """The demo-shaped campaign with `count` leads, made once per database; returns its sessions and id."""
     from campaigns import store
     from campaigns.services import start_campaign
     from leads.importer import ImportOptions, ImportTarget, import_leads
     from rdv.demo_data.generator import demo_file
 
     folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"tick-{count}.sqlite3"
-    engine = db.make_engine(f"sqlite:///{path}")
+    engine = db.make_engine(url or f"sqlite:///{folder / f'tick-{count}.sqlite3'}")
     db.upgrade(engine)
     sessions = db.session_factory(engine)
     with sessions() as session:
@@ -100,11 +102,13 @@ def _p95(values: list[float]) -> float:
     return ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))]
 
 
-def run(folder: Path, count: int, rounds: int, profile: bool) -> None:
-    sessions, campaign_id = prepare(folder, count)
+def run(folder: Path, count: int, rounds: int, profile: bool, url: str | None = None) -> None:
+    sessions, campaign_id = prepare(folder, count, url)
     with sessions() as session:
         zones = campaign_zones(session, campaign_id)
-    print(f"[sqlite, {count:,} leads, {len(zones)} zones]", flush=True)
+        backend = session.get_bind().dialect.name
+        leads = session.scalar(select(func.count()).select_from(Lead).where(Lead.campaign_id == campaign_id))
+    print(f"[{backend}, {leads:,} leads, {len(zones)} zones]", flush=True)
     for label, now in MOMENTS.items():
         for n in SIZES:
             time_claims(sessions, campaign_id, now, n, 5)  # warm: zone scan, rules, statement caches
@@ -127,9 +131,10 @@ def main() -> None:
     parser.add_argument("--dir", type=Path, default=Path("/tmp/rdv-hopper-tick"),
                         help="Where the databases are kept and reused.")
     parser.add_argument("--profile", action="store_true", help="cProfile the claims of one lead.")
+    parser.add_argument("--url", default=None, help="A PostgreSQL database to use instead (one --leads count).")
     args = parser.parse_args()
     for count in args.leads:
-        run(args.dir, count, args.rounds, args.profile)
+        run(args.dir, count, args.rounds, args.profile, args.url)
 
 
 if __name__ == "__main__":

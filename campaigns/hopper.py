@@ -19,6 +19,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ARRAY,
     BindParameter,
     ClauseElement,
     ColumnElement,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     Select,
     String,
     and_,
+    any_,
     bindparam,
     delete,
     exists,
@@ -105,17 +107,19 @@ def _rules_and_zones(conn: Connection, session: Session, campaign_id: int, now: 
     return rules, zones, bool(row[5]) if sqlite else True
 
 
-def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None) -> dict[str, Any]:
+def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None,
+                 arrays: bool = False) -> dict[str, Any]:
     """The values of the bound parameters of the conditions and candidate queries, at `now`, with `opened`'s
-    subdivisions (`OpenZones.params`)."""
+    subdivisions (`OpenZones.params`, or `.arrays` for conditions built with `arrays`)."""
     profile = rules.profile
+    zones = {} if opened is None else opened.arrays if arrays else opened.params
     return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
-            **(opened.params if opened is not None else {})}
+            **zones}
 
 
-def zone_filter(shape: Shape) -> ColumnElement[bool]:
+def zone_filter(shape: Shape, arrays: bool = False) -> ColumnElement[bool]:
     """Leads in an open zone: per open (time zone, country), a subdivision among its open ones (bound parameters,
-    see `OpenZones.params`).
+    see `OpenZones.params`; with `arrays`, one PostgreSQL array per group, see `OpenZones.arrays`).
 
     Always an explicit list of subdivisions: a lead in a zone not seen yet (edited since the scan) waits, it is
     never dialled at an hour nobody checked; nor is a lead of a subdivision closed while others of its time
@@ -123,17 +127,20 @@ def zone_filter(shape: Shape) -> ColumnElement[bool]:
     """
     if not shape:
         return false()
-    return or_(*(
-        and_(Lead.timezone == tz, Lead.country == country,
-             Lead.subdivision.in_([bindparam(zone_param(i, j), type_=String()) for j in range(count)]))
-        for i, (tz, country, count) in enumerate(shape)
-    ))
+
+    def among(i: int, count: int) -> ColumnElement[bool]:
+        if arrays:
+            return Lead.subdivision == any_(bindparam(zone_param(i), type_=ARRAY(String())))
+        return Lead.subdivision.in_([bindparam(zone_param(i, j), type_=String()) for j in range(count)])
+
+    return or_(*(and_(Lead.timezone == tz, Lead.country == country, among(i, count))
+                 for i, (tz, country, count) in enumerate(shape)))
 
 
-def eligible(rules: CampaignRules, shape: Shape, consent: bool) -> list[ColumnElement[bool]]:
+def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = False) -> list[ColumnElement[bool]]:
     """Conditions every dialable lead meets, whatever its bucket (bound parameters: see `claim_params`);
-    `shape`: `OpenZones.shape` of the open zones."""
-    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape)]
+    `shape`: `OpenZones.shape` of the open zones; `arrays`: see `zone_filter`."""
+    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape, arrays)]
     if consent:
         proven = and_(
             Lead.consent_at.is_not(None), Lead.consent_at <= _now(), Lead.consent_source != "",
@@ -202,9 +209,10 @@ def claim_queries(session: Session, campaign_id: int, now: datetime, n: int, dia
     SQLite's two candidate queries; with their parameters bound."""
     rules = load_rules(session, campaign_id, centre_timezone)
     opened = open_zones(rules, campaign_zones(session, campaign_id), now)
-    params = claim_params(rules, now, opened)
+    postgresql = session.get_bind().dialect.name == "postgresql"
+    params = claim_params(rules, now, opened, arrays=postgresql)
     consent = consent_required(rules.profile, now)
-    if session.get_bind().dialect.name == "postgresql":
+    if postgresql:
         from campaigns.hopper_pg import claim_statement
 
         statement = claim_statement(rules, opened.shape, consent)
@@ -253,8 +261,8 @@ def claim_leads(
     if not opened.zones or n <= 0:
         return []  # every candidate query filters on an open zone: none can match
     consent = consent_required(rules.profile, now)
-    params = claim_params(rules, now, opened)
     postgresql = conn.dialect.name == "postgresql"
+    params = claim_params(rules, now, opened, arrays=postgresql)
     if postgresql:
         from campaigns.hopper_pg import claim_statement
 

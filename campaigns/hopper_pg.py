@@ -83,7 +83,7 @@ def _buckets(rules: CampaignRules, conditions: list[ColumnElement[bool]]) -> Any
 
 
 def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
-    candidates = _buckets(rules, eligible(rules, shape, consent))
+    candidates = _buckets(rules, eligible(rules, shape, consent, arrays=True))
     profile = rules.profile
     capped_since: Any = null()
     if profile.max_solicitations is not None:
@@ -139,6 +139,7 @@ _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 def claim_statement(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
     """The statement of one claim round (see the module's docstring), built once per shape (`OpenZones.shape`)."""
+    shape = tuple((tz, country, 0) for tz, country, _count in shape)  # arrays: how many does not matter
     key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent)
     statement = _STATEMENTS.get(key)
     if statement is None:

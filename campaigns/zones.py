@@ -86,13 +86,20 @@ class OpenZones:
         modify: it is kept)."""
         return {zone_param(i, j): sub for i, subs in enumerate(self.subdivisions) for j, sub in enumerate(subs)}
 
+    @cached_property
+    def arrays(self) -> dict[str, list[str]]:
+        """The same as one array per group, `zone_<i>` (PostgreSQL; do not modify: it is kept)."""
+        return {zone_param(i): list(subs) for i, subs in enumerate(self.subdivisions)}
 
-def zone_param(group: int, index: int) -> str:
-    """The name of the bound parameter of the `index`-th open subdivision of the `group`-th (time zone, country).
 
-    One parameter per value, not an expanding list: an expanding list is rendered anew at each execution, which
-    cost as much as the rest of a small claim."""
-    return f"zone_{group}_{index}"
+def zone_param(group: int, index: int | None = None) -> str:
+    """The name of the bound parameter of the `index`-th open subdivision of the `group`-th (time zone, country),
+    or of the array of them all.
+
+    On SQLite one parameter per value, not an expanding list: an expanding list is rendered anew at each
+    execution, which cost as much as the rest of a small claim. On PostgreSQL one array per group: psycopg
+    parses a long statement's parameters again at each execution, which cost more than the claim itself."""
+    return f"zone_{group}" if index is None else f"zone_{group}_{index}"
 
 
 def group_zones(zones: Iterable[Zone]) -> OpenZones:
@@ -132,6 +139,9 @@ class _Zoning:
         self.rules, self.zones = rules, zones
         self.calendars = [rules.calendar(*zone) for zone in zones]
         self.timezones = sorted({s.zone for calendar in self.calendars for s in calendar.schedules()})
+        # Held so that ZoneInfo's cache keeps them: it keeps only the 8 last used otherwise, and the schedules ask
+        # for theirs by name at each check, which with more time zones than that reads the zone files again.
+        self.zoneinfos = [ZoneInfo(tz) for tz in self.timezones]
         self.day: _Day | None = None
 
     def open_at(self, now: datetime) -> OpenZones:
@@ -148,8 +158,7 @@ class _Zoning:
     def _day(self, now: datetime) -> _Day:
         local: dict[str, date] = {}
         starts, ends = [], []
-        for tz in self.timezones:
-            zone = ZoneInfo(tz)
+        for tz, zone in zip(self.timezones, self.zoneinfos, strict=True):
             local[tz] = today = now.astimezone(zone).date()
             # The first instant of the local day and of the next (a midnight in a DST gap maps to its end).
             starts.append(datetime.combine(today, time(0), tzinfo=zone).astimezone(UTC))
