@@ -60,6 +60,8 @@ STATE_WORDS: dict[str, tuple[str, ...]] = {
     "chute": (CANCELLED,), "annule_chute": (CANCELLED,), "cancelled_chute": (CANCELLED,),
     "fausse_chute": (FALSE_CANCELLATION,), "false_cancellation_fausse_chute": (FALSE_CANCELLATION,),
 }
+# What to type instead of an ambiguous word.
+SAY = {CANCELLED_BY_CLIENT: "annulé-client", CANCELLED: "chute"}
 REFERENCE = re.compile(r"^\s*(?:rdv[-\s]*)?#?0*(\d+)\s*$", re.IGNORECASE)
 
 
@@ -85,7 +87,7 @@ class AmbiguousState(ValueError):
 
     def __init__(self, text: str, choices: tuple[str, ...]) -> None:
         super().__init__(_("{text} could mean {choices}: say which").format(
-            text=text, choices=" / ".join(f"{c} ({state_label(c)})" for c in choices)))
+            text=text, choices=" / ".join(f"{SAY.get(c, c)} = {state_label(c)}" for c in choices)))
 
 
 def _normalised(text: str) -> str:
@@ -158,8 +160,8 @@ def list_(
     visits: bool = typer.Option(False, "--visits", help="The days filter the visit dates instead."),
 ) -> None:
     """List a campaign's appointments with their state, and how many are in each state."""
-    states = [code for word in state for code in state_candidates(word)]
     with wired() as application, application.sessions() as session:
+        states = [code for word in state for code in state_candidates(word)]
         found = store.get_campaign(session, campaign)
         low, high = _range(found, day, start, end)
         rows = list_appointments(session, found.id, states=states, start=low, end=high, by_visit=visits)
@@ -255,9 +257,9 @@ def set_state(
     by: str = typer.Option("", "--by", help="Who decides; default the system user name."),
 ) -> None:
     """Move an appointment to another state of its lifecycle; refused, nothing stored, if the move is not allowed."""
-    appointment_id = parse_reference(reference)
     who = by.strip() or _default_user()
     with wired() as application, application.sessions.begin() as session:
+        appointment_id = parse_reference(reference)
         current = get_appointment(session, appointment_id, lock=True)
         before = current.state
         target = resolve_state(state, before)

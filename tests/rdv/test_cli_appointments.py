@@ -145,7 +145,8 @@ def test_a_chute_after_the_visit_is_recorded_and_annule_alone_is_asked_to_be_pre
     seed_campaign(session)
     rdv = _book(session, 1, NOW, slot(25, 14))
     _sent_and_visited(session, cli, rdv)
-    assert "précisez" in _refused(cli, "appointments", "set", str(rdv), "annulé")
+    ambiguous = _refused(cli, "appointments", "set", str(rdv), "annulé")
+    assert "annulé-client = annulé par le client / chute = annulé (chute) : précisez" in ambiguous
     assert _state(session, rdv) == VISITED
     assert "visité → annulé (chute)" in _ok(cli, "appointments", "set", str(rdv), "chute", "--note", "Pas de projet")
     assert _state(session, rdv) == CANCELLED
@@ -221,6 +222,8 @@ def test_an_unknown_appointment_or_campaign_is_one_line_and_exit_2(cli: CliRunne
     assert "999" in _refused(cli, "appointments", "show", "RDV-000999")
     assert "999" in _refused(cli, "appointments", "set", "999", "confirmé")
     assert "RDV-ABC" in _refused(cli, "appointments", "show", "RDV-ABC")
+    assert "RDV-0" in _refused(cli, "appointments", "set", "RDV-0", "confirmé")
+    assert "livré" in _refused(cli, "appointments", "list", "--campaign", CAMPAIGN, "--state", "livré")
     assert "Toitures" in _refused(cli, "appointments", "list", "--campaign", "Toitures")
 
 
