@@ -189,11 +189,7 @@ def _history(appointment: Appointment, zone: str) -> Table:
     return table
 
 
-def _details(session: Session, appointment: Appointment) -> None:
-    campaign = session.get_one(Campaign, appointment.campaign_id)
-    lead = session.get_one(Lead, appointment.lead_id)
-    script = script_version(session, campaign.id, appointment.script_version) if appointment.script_version else None
-    sheet = rdv_sheet(appointment, lead, script, campaign.timezone)
+def _fields(appointment: Appointment, sheet: RdvSheet, campaign: Campaign) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = [
         (_("Reference"), sheet.reference), (_("State"), state_label(appointment.state)),
         (_("Campaign"), campaign.name), (_("Prospect"), sheet.prospect), (_("Phone"), sheet.phone),
@@ -210,8 +206,16 @@ def _details(session: Session, appointment: Appointment) -> None:
     if appointment.proof_reference:
         fields.append((_("Proof"), f"{appointment.proof_reference} · {appointment.proof_file_name}"))
         fields.append((_("Proof note"), appointment.proof_note))
+    return fields
+
+
+def _details(session: Session, appointment: Appointment) -> None:
+    campaign = session.get_one(Campaign, appointment.campaign_id)
+    lead = session.get_one(Lead, appointment.lead_id)
+    script = script_version(session, campaign.id, appointment.script_version) if appointment.script_version else None
+    sheet = rdv_sheet(appointment, lead, script, campaign.timezone)
     summary = Table.grid(padding=(0, 2))
-    for label, value in fields:
+    for label, value in _fields(appointment, sheet, campaign):
         summary.add_row(f"[bold]{escape(label)}[/]", escape(value))
     console.print(summary)
     answers = Table(_("Question"), _("Answer"), title=_("Qualifying answers"))
