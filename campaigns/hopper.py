@@ -32,6 +32,7 @@ from sqlalchemy import (
     delete,
     exists,
     false,
+    func,
     or_,
     select,
     update,
@@ -110,16 +111,16 @@ def _rules_and_zones(conn: Connection, session: Session, campaign_id: int, now: 
 def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None,
                  arrays: bool = False) -> dict[str, Any]:
     """The values of the bound parameters of the conditions and candidate queries, at `now`, with `opened`'s
-    subdivisions (`OpenZones.params`, or `.arrays` for conditions built with `arrays`)."""
+    subdivisions (as `zone_filter` with `arrays` takes them)."""
     profile = rules.profile
-    zones = {} if opened is None else opened.arrays if arrays else opened.params
     return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
-            **zones}
+            **({} if opened is None else opened.params(arrays))}
 
 
 def zone_filter(shape: Shape, arrays: bool = False) -> ColumnElement[bool]:
-    """Leads in an open zone: per open (time zone, country), a subdivision among its open ones (bound parameters,
-    see `OpenZones.params`; with `arrays`, one PostgreSQL array per group, see `OpenZones.arrays`).
+    """Leads in an open zone: per open (time zone, country), a subdivision among its open ones, bound as one
+    parameter per group (`OpenZones.params`): a JSON list read with SQLite's json_each, or with `arrays` a
+    PostgreSQL array.
 
     Always an explicit list of subdivisions: a lead in a zone not seen yet (edited since the scan) waits, it is
     never dialled at an hour nobody checked; nor is a lead of a subdivision closed while others of its time
@@ -128,13 +129,14 @@ def zone_filter(shape: Shape, arrays: bool = False) -> ColumnElement[bool]:
     if not shape:
         return false()
 
-    def among(i: int, count: int) -> ColumnElement[bool]:
+    def among(group: int) -> ColumnElement[bool]:
         if arrays:
-            return Lead.subdivision == any_(bindparam(zone_param(i), type_=ARRAY(String())))
-        return Lead.subdivision.in_([bindparam(zone_param(i, j), type_=String()) for j in range(count)])
+            return Lead.subdivision == any_(bindparam(zone_param(group), type_=ARRAY(String())))
+        listed = func.json_each(bindparam(zone_param(group), type_=String())).table_valued("value")
+        return Lead.subdivision.in_(select(listed.c.value))
 
-    return or_(*(and_(Lead.timezone == tz, Lead.country == country, among(i, count))
-                 for i, (tz, country, count) in enumerate(shape)))
+    return or_(*(and_(Lead.timezone == tz, Lead.country == country, among(i))
+                 for i, (tz, country) in enumerate(shape)))
 
 
 def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = False) -> list[ColumnElement[bool]]:

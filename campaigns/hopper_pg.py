@@ -139,7 +139,6 @@ _STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
 
 def claim_statement(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
     """The statement of one claim round (see the module's docstring), built once per shape (`OpenZones.shape`)."""
-    shape = tuple((tz, country, 0) for tz, country, _count in shape)  # arrays: how many does not matter
     key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent)
     statement = _STATEMENTS.get(key)
     if statement is None:

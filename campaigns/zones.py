@@ -3,6 +3,7 @@ them are open at a moment, checked once per group of zones that share a calendar
 
 from __future__ import annotations
 
+import json
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field, replace
@@ -66,8 +67,8 @@ def campaign_zones(session: Session, campaign_id: int, highest: int | None = Non
     return cached[1]
 
 
-# The open zones' filter for the hopper: per open (time zone, country), how many of its subdivisions are open.
-Shape = tuple[tuple[str, str, int], ...]
+# The shape of the hopper's zone filter: the distinct (time zone, country) of the open zones, sorted.
+Shape = tuple[tuple[str, str], ...]
 
 
 @dataclass(frozen=True)
@@ -75,31 +76,30 @@ class OpenZones:
     """The zones open at a moment, and the same grouped by (time zone, country) for the hopper's filter."""
 
     zones: tuple[Zone, ...]
-    # What statements are built for: the distinct (time zone, country) of the open zones, sorted, with how many
-    # subdivisions of each are open; and those subdivisions, the values of the filter's bound parameters.
-    shape: Shape
-    subdivisions: tuple[tuple[str, ...], ...]
+    shape: Shape  # what the statements are built for
+    subdivisions: tuple[tuple[str, ...], ...]  # the open ones of each group: the filter's bound parameters
+
+    def params(self, arrays: bool) -> dict[str, Any]:
+        """The filter's bound parameters, `zone_<i>`: the open subdivisions of the i-th group as a JSON list
+        (SQLite) or an array (PostgreSQL); kept, do not modify.
+
+        One parameter per group, not one per value nor an expanding list: each cost as much as the rest of a
+        small claim (SQLAlchemy renders an expanding list anew at each execution; psycopg parses a long
+        statement's parameters again at each execution)."""
+        return self._arrays if arrays else self._json
 
     @cached_property
-    def params(self) -> dict[str, str]:
-        """The filter's bound parameters: `zone_<i>_<j>`, the j-th open subdivision of the i-th group (do not
-        modify: it is kept)."""
-        return {zone_param(i, j): sub for i, subs in enumerate(self.subdivisions) for j, sub in enumerate(subs)}
+    def _json(self) -> dict[str, Any]:
+        return {zone_param(i): json.dumps(subs) for i, subs in enumerate(self.subdivisions)}
 
     @cached_property
-    def arrays(self) -> dict[str, list[str]]:
-        """The same as one array per group, `zone_<i>` (PostgreSQL; do not modify: it is kept)."""
+    def _arrays(self) -> dict[str, Any]:
         return {zone_param(i): list(subs) for i, subs in enumerate(self.subdivisions)}
 
 
-def zone_param(group: int, index: int | None = None) -> str:
-    """The name of the bound parameter of the `index`-th open subdivision of the `group`-th (time zone, country),
-    or of the array of them all.
-
-    On SQLite one parameter per value, not an expanding list: an expanding list is rendered anew at each
-    execution, which cost as much as the rest of a small claim. On PostgreSQL one array per group: psycopg
-    parses a long statement's parameters again at each execution, which cost more than the claim itself."""
-    return f"zone_{group}" if index is None else f"zone_{group}_{index}"
+def zone_param(group: int) -> str:
+    """The name of the bound parameter of the open subdivisions of the `group`-th (time zone, country)."""
+    return f"zone_{group}"
 
 
 def group_zones(zones: Iterable[Zone]) -> OpenZones:
@@ -108,9 +108,8 @@ def group_zones(zones: Iterable[Zone]) -> OpenZones:
     grouped: dict[tuple[str, str], set[str]] = defaultdict(set)
     for tz, country, subdivision in kept:
         grouped[(tz, country)].add(subdivision)
-    keys = sorted(grouped)
-    return OpenZones(kept, tuple((tz, country, len(grouped[(tz, country)])) for tz, country in keys),
-                     tuple(tuple(sorted(grouped[key])) for key in keys))
+    shape = tuple(sorted(grouped))
+    return OpenZones(kept, shape, tuple(tuple(sorted(grouped[key])) for key in shape))
 
 
 @dataclass
