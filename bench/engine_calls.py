@@ -5,7 +5,7 @@ Run by hand (never from the tests):
     .venv/bin/python -m bench.engine_calls --calls 2000
     .venv/bin/python -m bench.engine_calls --calls 2000 --backend postgresql          # throwaway server
     .venv/bin/python -m bench.engine_calls --calls 2000 --backend postgresql --url postgresql+psycopg://…
-    .venv/bin/python -m bench.engine_calls --calls 500 --profile                     # cProfile of the loop
+    .venv/bin/python -m bench.engine_calls --calls 500 --profile /tmp/calls.prof     # cProfile of the loop
 
 The demo's sample campaign (fr-consumer, script, generated leads) on a scratch database, `--agents` simulated
 agents who book RDV sheets (`rdv.sim_agents`), the embedded simulator on a ScaledClock from a Monday 14:00 in
@@ -157,6 +157,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     await simulator.stop()
     app.close()
     if profiler:
+        profiler.dump_stats(args.profile)
         _print_profile(profiler)
     outcomes = {k.removeprefix("outcome_"): v for k, v in sorted(engine.counters.items()) if k.startswith("outcome_")}
     return {
@@ -212,7 +213,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--url", default="", help="a PostgreSQL URL (empty database); default: a throwaway server")
     parser.add_argument("--switch-interval", type=float, default=0.0, help="sys.setswitchinterval, s (0: keep)")
-    parser.add_argument("--profile", action="store_true")
+    parser.add_argument("--profile", default="", metavar="FILE", help="cProfile the main thread into FILE")
     args = parser.parse_args(argv)
     args.leads = args.leads or int(args.calls * 1.5)
     if args.switch_interval:

@@ -180,7 +180,8 @@ def record_disposition(
     if disposition.effect in {"do_not_call", "objection"}:
         _list_do_not_call(session, lead, rules.client_id, code, now)
     session.flush()
-    reschedule(session, lead, rules, now)
+    # The pending callback is now the one just booked, or none (an earlier one was cancelled above).
+    _reschedule(session, lead, rules, callback_at if disposition.effect == "callback" else None, now)
     return attempt
 
 
@@ -278,9 +279,14 @@ _HISTORY = (
 
 def reschedule(session: Session, lead: Lead, rules: CampaignRules, now: datetime) -> None:
     """Set the lead's status and next attempt from its history, and release its claim."""
-    lead.claimed_by, lead.claimed_at = "", None
     pending = _pending_callback(session, lead.id)
-    lead.status, lead.next_attempt_at = _decide(session, lead, rules, pending.due_at if pending else None, now)
+    _reschedule(session, lead, rules, pending.due_at if pending else None, now)
+
+
+def _reschedule(session: Session, lead: Lead, rules: CampaignRules, pending_due: datetime | None,
+                now: datetime) -> None:
+    lead.claimed_by, lead.claimed_at = "", None
+    lead.status, lead.next_attempt_at = _decide(session, lead, rules, pending_due, now)
     session.flush()
 
 
@@ -313,8 +319,11 @@ def _listed(session: Session, phone: str, client_id: int) -> bool:
 
 
 def _pending_callback(session: Session, lead_id: int) -> Callback | None:
-    return session.scalar(select(Callback).where(Callback.lead_id == lead_id, Callback.status == "pending")
-                          .order_by(Callback.due_at.desc()).limit(1))
+    return session.scalar(_PENDING_CALLBACK, {"p_lead": lead_id})
+
+
+_PENDING_CALLBACK = (select(Callback).where(Callback.lead_id == bindparam("p_lead"), Callback.status == "pending")
+                     .order_by(Callback.due_at.desc()).limit(1))
 
 
 def _attempt(session: Session, attempt_id: int) -> Attempt:

@@ -3,8 +3,10 @@
 One asyncio task ticks (every `tick_s` of clock time): agents' wrap-ups expire, quiet calls are checked
 against the PBX, and each campaign dials `lines_to_dial` new leads. Another task consumes the PBX's event
 stream through the call state machine; every transition is stored with its time, and an ended call finishes
-its attempt (retry policy, claim released) exactly once. After a crash or a reconnection, calls the PBX no
-longer has are ended with what is known (see `dialer.recovery`).
+its attempt (retry policy, claim released) exactly once, committed before the call leaves `calls`. A call's
+pre-answer transitions are written with its next one that matters, so a crash loses at most those of calls
+still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the PBX no longer has are ended
+with what is known (see `dialer.recovery`).
 """
 
 from __future__ import annotations
