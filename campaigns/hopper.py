@@ -5,10 +5,15 @@ A claim sets `Lead.claimed_by`/`claimed_at` (the lead keeps its status) and note
 `release_stale_claims` after a dialer crash. No index covers the two claim columns, so that on PostgreSQL a claim
 is a HOT update (no index entry rewritten); the journal is how stale claims are found instead.
 PostgreSQL claims in one statement (`campaigns.hopper_pg`): candidates read `FOR UPDATE SKIP LOCKED`, the
-frequency cap, the claim, the journal and the dial data together. SQLite claims bucket by bucket, each as an
-UPDATE over its candidate query, which SQLite's single writer serialises. On both, the claim is conditional
-(`claimed_by = ''`), so a lead is never claimed twice. The claim is part of the caller's transaction: commit it
-before dialling.
+frequency cap, the claim, the journal and the dial data together. SQLite claims bucket by bucket
+(`campaigns.hopper_sqlite`), each as an UPDATE over its candidate query, which SQLite's single writer serialises.
+On both, the claim is conditional (`claimed_by = ''`), so a lead is never claimed twice. The claim is part of the
+caller's transaction: commit it before dialling.
+
+The dialer claims one to three leads every two seconds, so a claim's fixed cost is what counts: its statements
+are built once per campaign shape and kept (everything that changes from one claim to the next, the moment and
+the open subdivisions included, is a bound parameter), they run on the session's connection, and which zones are
+open is checked once per group of zones sharing a calendar (`campaigns.zones.open_zones`).
 """
 
 from __future__ import annotations
@@ -254,7 +259,11 @@ def claim_leads(
     centre_timezone: str = DEFAULT_CENTRE_TIMEZONE,
     zones: Sequence[Zone] | None = None,
 ) -> list[DialTarget]:
-    """Claim up to `n` leads to dial now: due callbacks first, then the campaign's mix of fresh leads and retries."""
+    """Claim up to `n` leads to dial now: due callbacks first, then the campaign's mix of fresh leads and retries.
+
+    `zones`: the callee zones to consider instead of the campaign's scanned ones; pass the same sequence again
+    (never modified) to reuse what was worked out for it.
+    """
     if session.autoflush:
         session.flush()  # as the ORM's execute would: the claim's statements run on the connection, without its cost
     conn = session.connection()

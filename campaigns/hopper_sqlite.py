@@ -2,12 +2,13 @@
 
 Each bucket is one UPDATE … RETURNING over its candidate query, during which SQLite holds its single write lock,
 so two dialers never race between reading and claiming. The dialer claims a lead or three every two seconds:
-what a claim costs is mostly Python building, keying and compiling statements, not SQLite running them. So the
+what a claim cost was mostly Python building, keying and compiling statements, not SQLite running them. So the
 statements are built once per campaign shape (campaign, client, profile, open (time zone, country) groups,
-consent rule), everything that changes from one claim to the next is a bound parameter, and SQLAlchemy's
-compiled cache finds them by their memoised cache key.
+consent rule) and kept, so that SQLAlchemy reuses their memoised cache key; everything that changes from one
+claim to the next is a bound parameter (the open subdivisions too, one JSON list per group); they run on the
+connection, not through the ORM's execute (about 100 us more per statement); and the callbacks' query runs
+only when the campaign row said a callback is due.
 """
-
 from __future__ import annotations
 
 from collections import defaultdict
