@@ -98,6 +98,27 @@ def test_no_zone_open_claims_nothing_without_building_an_empty_filter(sessions: 
     assert len(_claimed(sessions, cid, MONDAY_3PM)) == 2
 
 
+@pytest.mark.parametrize("moment", [
+    MONDAY_3PM, MONDAY_3PM + timedelta(hours=4), MONDAY_3PM - timedelta(hours=6), GOOD_FRIDAY_3PM,
+    GOOD_FRIDAY_3PM + timedelta(hours=5), GOOD_FRIDAY_3PM + timedelta(hours=20), GOOD_FRIDAY_3PM + timedelta(days=3),
+])
+def test_claims_exactly_the_leads_whose_own_zone_s_calendar_allows_a_call(
+    sessions: sessionmaker[Session], moment: datetime,
+) -> None:
+    with sessions.begin() as session:
+        cid = campaign(session).id
+        stored = session.get(Campaign, cid)
+        assert stored is not None
+        rules = campaign_rules(cid, stored.client_id, stored.profile, {})
+        callable_ids = {
+            lead.id
+            for i, (tz, country, sub) in enumerate(DEMO_ZONES)
+            for lead in leads(session, cid, 1, start=i, timezone=tz, country=country, subdivision=sub)
+            if is_callable(moment, rules.calendar(tz, country, sub))
+        }
+    assert set(_claimed(sessions, cid, moment)) == callable_ids
+
+
 @pytest.mark.parametrize("change", [
     {"weekday_windows": "16:00-20:00"},  # Paris (15:00) closes, Réunion (18:00) stays open
     {"closures": "2026-11-23"},
