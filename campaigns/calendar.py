@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
-from functools import cache
+from functools import cache, lru_cache
 from zoneinfo import ZoneInfo
 
 import holidays
@@ -203,6 +203,35 @@ def is_callable(moment: datetime, calendar: Calendar) -> bool:
 
 def open_intervals(start: datetime, end: datetime, calendar: Calendar) -> list[tuple[datetime, datetime]]:
     """The spans between two moments when calling is allowed, in UTC."""
+    if end - start <= CACHED_RANGE - timedelta(days=1):
+        # Every dial plans its lead's next attempt over the coming week, with few distinct calendars: the
+        # spans of the UTC day's window are computed once, then cut to the moments asked for.
+        first = start.astimezone(UTC).date()
+        return _clip(_cached_spans(calendar, first), start, end)
+    return _compute_intervals(start, end, calendar)
+
+
+# How far the cached spans of a day reach, and how many (calendar, day) entries are kept.
+CACHED_RANGE = timedelta(days=9)
+CACHED_DAYS = 4096
+
+
+@lru_cache(maxsize=CACHED_DAYS)
+def _cached_spans(calendar: Calendar, first: date) -> list[tuple[datetime, datetime]]:
+    start = datetime.combine(first, time(0), tzinfo=UTC)
+    return _compute_intervals(start, start + CACHED_RANGE, calendar)
+
+
+def _clip(spans: list[tuple[datetime, datetime]], start: datetime, end: datetime) -> list[tuple[datetime, datetime]]:
+    clipped = []
+    for lo, hi in spans:
+        lo, hi = max(lo, start), min(hi, end)
+        if lo < hi:
+            clipped.append((lo, hi))
+    return clipped
+
+
+def _compute_intervals(start: datetime, end: datetime, calendar: Calendar) -> list[tuple[datetime, datetime]]:
     spans = calendar.callee.intervals(start, end)
     if calendar.centre is not None:
         spans = _intersect_spans(spans, calendar.centre.intervals(start, end))

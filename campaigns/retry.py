@@ -148,20 +148,37 @@ def _band(moment: datetime, calendar: Calendar, bands: tuple[time, ...]) -> tupl
 
 
 def _spread(opening: datetime, past: Sequence[PastAttempt], policy: RetryPolicy, calendar: Calendar) -> datetime:
-    """The callable moment within a week of `opening` whose weekday and hour band were tried least."""
+    """The callable moment within a week of `opening` whose weekday and hour band were tried least.
+
+    Candidates are the half-hour grid points of the open intervals; the first of the least-tried wins. All
+    points of one (local day, band) stretch share a key, so only the first of each stretch is looked at.
+    """
     used = [_band(a.at, calendar, policy.hour_bands) for a in past]
     pairs, days, bands = Counter(used), Counter(d for d, _b in used), Counter(b for _d, b in used)
+    zone = calendar.callee.tz()
     best, best_key = opening, None
     for lo, hi in open_intervals(opening, opening + SPREAD_HORIZON, calendar):
         candidate = lo
         while candidate < hi:
-            day, band = _band(candidate, calendar, policy.hour_bands)
-            key = (pairs[(day, band)], bands[band], days[day])
+            local = candidate.astimezone(zone)
+            band = bisect_right(policy.hour_bands, local.time().replace(tzinfo=None))
+            key = (pairs[(local.weekday(), band)], bands[band], days[local.weekday()])
             if best_key is None or key < best_key:
                 best, best_key = candidate, key
-            # Next grid point strictly after the candidate, so that a span starting off-grid is still sampled.
-            candidate = _ceil_grid(candidate + timedelta(seconds=1))
+            # The next grid point strictly after the candidate that may start another stretch.
+            candidate = max(_ceil_grid(candidate + timedelta(seconds=1)), _ceil_grid(_stretch_end(local, band, policy)))
     return best
+
+
+def _stretch_end(local: datetime, band: int, policy: RetryPolicy) -> datetime:
+    """When the local day or hour band of `local` ends (UTC), whichever comes first."""
+    bands = policy.hour_bands
+    day = local.date()
+    if band < len(bands):
+        end = datetime.combine(day, bands[band], tzinfo=local.tzinfo)
+    else:
+        end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=local.tzinfo)
+    return end.astimezone(UTC)
 
 
 def _ceil_grid(moment: datetime) -> datetime:

@@ -11,6 +11,7 @@ from campaigns.calendar import (
     Calendar,
     Schedule,
     Window,
+    _compute_intervals,
     close_of,
     holiday_dates,
     is_callable,
@@ -176,3 +177,19 @@ def test_postcodes_give_the_overseas_zone_and_the_alsace_moselle_holidays() -> N
     assert zone_for_postcode("97410", "FR", "Europe/Paris") == CalleeZone("Indian/Reunion", "FR", "974")
     assert zone_for_postcode("57000", "FR", "Europe/Paris") == CalleeZone("Europe/Paris", "FR", "57")
     assert zone_for_postcode("75011", "FR", "Europe/Paris") == CalleeZone("Europe/Paris", "FR", "")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    start=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    minutes=st.integers(min_value=0, max_value=8 * 24 * 60),
+    zone=st.sampled_from(("Europe/Paris", "Indian/Reunion", "America/Cayenne", "America/Santiago")),
+    profile=st.sampled_from(("fr-business", "fr-consumer", "us-tsr")),
+    subdivision=st.sampled_from(("", "57", "974")),
+)
+def test_the_cached_spans_of_a_week_are_the_spans_computed_for_the_moments_asked(
+    start: datetime, minutes: int, zone: str, profile: str, subdivision: str,
+) -> None:
+    calendar = paris(profile, subdivision=subdivision, zone=zone)
+    end = start + timedelta(minutes=minutes)
+    assert open_intervals(start, end, calendar) == _compute_intervals(start, end, calendar)

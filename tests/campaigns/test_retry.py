@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from campaigns.calendar import is_callable
+from campaigns import retry
+from campaigns.calendar import Calendar, is_callable, open_intervals
 from campaigns.dispositions import dispositions_for
 from campaigns.effective import CalleeZone, build_calendar
 from campaigns.errors import UnknownOutcome
@@ -100,3 +102,47 @@ def test_fr_consumer_leads_get_at_most_four_dials_in_any_thirty_days_and_only_wh
     times = [a.at for a in history]
     for first in times:
         assert sum(first <= t < first + timedelta(days=30) for t in times) <= 4
+
+
+def _spread_every_grid_point(opening: datetime, past: list[PastAttempt], policy: RetryPolicy,
+                             calendar: Calendar) -> datetime:
+    """The spreading rule as first written: every half-hour grid point of the week looked at."""
+    used = [retry._band(a.at, calendar, policy.hour_bands) for a in past]
+    pairs, days, bands = Counter(used), Counter(d for d, _b in used), Counter(b for _d, b in used)
+    best, best_key = opening, None
+    for lo, hi in open_intervals(opening, opening + retry.SPREAD_HORIZON, calendar):
+        candidate = lo
+        while candidate < hi:
+            day, band = retry._band(candidate, calendar, policy.hour_bands)
+            key = (pairs[(day, band)], bands[band], days[day])
+            if best_key is None or key < best_key:
+                best, best_key = candidate, key
+            candidate = retry._ceil_grid(candidate + timedelta(seconds=1))
+    return best
+
+
+ZONES = ("Europe/Paris", "Indian/Reunion", "America/Martinique", "America/Santiago", "Australia/Lord_Howe")
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    opening=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 31), timezones=st.just(UTC)),
+    offsets=st.lists(st.integers(min_value=0, max_value=60 * 24 * 20), max_size=8),
+    zone=st.sampled_from(ZONES),
+    profile=st.sampled_from(("fr-business", "fr-consumer", "us-tsr")),
+    all_day=st.booleans(),
+    bands=st.sampled_from(("12:00,14:00,17:00", "11:30,16:00", "")),
+)
+def test_spreading_looks_at_one_point_per_band_and_finds_what_every_grid_point_would(
+    opening: datetime, offsets: list[int], zone: str, profile: str, all_day: bool, bands: str,
+) -> None:
+    stored = {"hour_bands": bands} if bands else {}
+    if all_day:  # open across midnight: stretches end at local midnight too (DST at 00:00 in Santiago)
+        stored |= {"weekday_windows": "00:00-24:00", "saturday": "yes", "centre_weekday_hours": "00:00-24:00",
+                   "centre_saturday_hours": "00:00-24:00"}
+    settings_ = campaign_settings(stored)
+    prof = get_profile(profile)
+    calendar = build_calendar(settings_, prof, CalleeZone(zone), "Europe/Paris")
+    policy = RetryPolicy.from_settings(settings_, dispositions_for({}), prof)
+    past = [PastAttempt(opening - timedelta(minutes=m), "no_answer") for m in offsets]
+    assert retry._spread(opening, past, policy, calendar) == _spread_every_grid_point(opening, past, policy, calendar)
