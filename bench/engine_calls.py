@@ -51,9 +51,11 @@ LOOPBACK = AmiOptions(ping_interval_s=1.0, ping_timeout_s=2.0, backoff_initial_s
 class Stages:
     """Thread CPU (seconds) and calls of wrapped synchronous functions, outermost call only per stage."""
 
-    def __init__(self) -> None:
+    def __init__(self, statements: Counter[str]) -> None:
         self.cpu: dict[str, float] = {}
         self.calls: Counter[str] = Counter()
+        self.sql: Counter[str] = Counter()
+        self._statements = statements
         self._depth: Counter[str] = Counter()
 
     def wrap(self, owner: Any, name: str, stage: str) -> None:
@@ -65,11 +67,12 @@ class Stages:
             if self._depth[stage]:
                 return original(*args, **kwargs)
             self._depth[stage] += 1
-            began = time.thread_time()
+            began, issued = time.thread_time(), self._statements["sql"]
             try:
                 return original(*args, **kwargs)
             finally:
                 self.cpu[stage] = self.cpu.get(stage, 0.0) + time.thread_time() - began
+                self.sql[stage] += self._statements["sql"] - issued
                 self.calls[stage] += 1
                 self._depth[stage] -= 1
 
@@ -130,7 +133,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     def ended() -> int:
         return sum(v for k, v in engine.counters.items() if k.startswith("outcome_"))
 
-    stages = Stages()
+    stages = Stages(statements)
     instrument(stages)
     statements.clear()
     profiler = cProfile.Profile() if args.profile else None
@@ -168,6 +171,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
         "other_threads_ms_per_call": {k: round(1000 * v / calls, 2) for k, v in sorted(threads.items()) if v > 0.01},
         "stages_ms_per_call": {k: round(1000 * v / calls, 2) for k, v in stages.cpu.items()},
         "sql_per_call": round(sql / calls, 1), "commits_per_call": round(commits / calls, 1),
+        "stages_sql_per_call": {k: round(v / calls, 1) for k, v in stages.sql.items()},
         "simulated_hours": round(sim_hours, 2), "outcomes": outcomes,
         "dispositions": engine.counters["dispositions"],
     }
