@@ -116,6 +116,12 @@ def weekly_intersect(first: Weekly, second: Weekly) -> Weekly:
 
 
 @cache
+def zone_info(name: str) -> ZoneInfo:
+    """A time zone by name, kept: ZoneInfo's own cache holds 8 zones and the callees of a campaign span more."""
+    return ZoneInfo(name)
+
+
+@cache
 def holiday_dates(country: str, subdivision: str, year: int) -> frozenset[date]:
     """Public holidays of a country (and subdivision) in a year; unknown subdivisions fall back to the country."""
     if not country:
@@ -147,7 +153,7 @@ class Schedule:
     holidays_subdivision: str = ""
 
     def tz(self) -> ZoneInfo:
-        return ZoneInfo(self.zone)
+        return zone_info(self.zone)
 
     def closed_on(self, day: date) -> bool:
         """Whether the whole local day is closed (closure or public holiday)."""
