@@ -24,6 +24,7 @@ import socket
 import threading
 import uuid
 from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractContextManager, nullcontext
 from dataclasses import dataclass
 from typing import Any
 
@@ -53,8 +54,10 @@ class _ReliableClient(AMIClient):  # type: ignore[misc]
     """asterisk-ami's client with its listener, sender and ActionID counter made safe."""
 
     def __init__(self, host: str, port: int, connect_timeout_s: float,
-                 on_messages: Callable[[list[Message]], None], on_closed: Callable[[str], None]) -> None:
+                 on_messages: Callable[[list[Message]], None], on_closed: Callable[[str], None],
+                 working: Callable[[], AbstractContextManager[None]] = nullcontext) -> None:
         super().__init__(address=host, port=port, timeout=connect_timeout_s)
+        self._working = working
         self._id_lock = threading.Lock()
         self._send_lock = threading.Lock()
         self._prefix = uuid.uuid4().hex[:8]
@@ -88,7 +91,8 @@ class _ReliableClient(AMIClient):  # type: ignore[misc]
                 data = self._socket.recv(65536)
                 if not data:
                     break
-                self._dispatch(self._parser.feed(data))
+                with self._working():
+                    self._dispatch(self._parser.feed(data))
         except OSError as exc:
             reason = f"connection error: {exc}"
         finally:
@@ -194,8 +198,10 @@ class AmiPbx:
     async def _open(self) -> None:
         assert self._loop is not None
         self._lost.clear()
+        # A clock that simulates time (the demo's) is told when the listener works for the loop.
+        working = getattr(self.clock, "working", nullcontext)
         client = _ReliableClient(self.host, self.port, self.options.connect_timeout_s, self._from_thread(self._deliver),
-                                 self._from_thread(self._closed_by_peer))
+                                 self._from_thread(self._closed_by_peer), working)
         try:
             await self._loop.run_in_executor(None, client.connect)
             greeted = await self._loop.run_in_executor(None, client.greeted.wait, self.options.connect_timeout_s)

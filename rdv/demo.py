@@ -28,7 +28,7 @@ CLIENT_EMAIL = "rdv@charpentes-martin.example"
 CAMPAIGN = "Prise de RDV Charpente"
 SAMPLE = "leads-charpente.csv"
 SAMPLE_SEED = 2026
-SAMPLE_COUNT = 3000  # rows of the bundled file
+SAMPLE_COUNT = 2000  # rows of the bundled file
 SCRIPT = "charpente.toml"  # in campaigns/samples: script, RDV sheet questions and the client's criteria
 
 

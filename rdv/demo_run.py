@@ -41,7 +41,7 @@ class DemoPace:
     """How fast the demo runs: clock scale (simulated seconds per second the loop waits), engine tick and the
     demo loop's period (simulated seconds)."""
 
-    scale: float = 2000.0
+    scale: float = 8000.0
     tick_s: float = 2.0
     period_s: float = 20.0
     drain_s: float = 600.0

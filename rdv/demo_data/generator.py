@@ -231,14 +231,14 @@ def write(path: Path, count: int, seed: int = 2026, encoding: str = "cp1252", de
     return counts
 
 
-def demo_file(path: Path, seed: int = 2026, count: int = 3000) -> Generated:
+def demo_file(path: Path, seed: int = 2026, count: int = 2000) -> Generated:
     """The sample file of `rdv demo`: a few duplicates and bad numbers among recorded-consent leads."""
     return write(path, count, seed, duplicates=0.02, invalid=0.01, comments=True)
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--rows", type=int, default=3000)
+    parser.add_argument("--rows", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=2026)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--demo", action="store_true", help="the demo's mix: fewer bad rows, some comments")
