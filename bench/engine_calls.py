@@ -98,7 +98,7 @@ def thread_cpu() -> dict[str, float]:
             name = thread.name.split(":")[0].split("-")[0]
             found[name] = found.get(name, 0.0) + time.clock_gettime(time.pthread_getcpuclockid(thread.ident))
         except OSError:
-            pass
+            continue  # the thread ended between the listing and the reading: nothing to count
     return dict(found)
 
 

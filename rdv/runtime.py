@@ -145,15 +145,12 @@ class Runtime:
                 candidate.__exit__(None, None, None)
         return self._leader_cm is not None
 
-    async def wake(self, now: datetime, shared_in_thread: bool = True) -> None:
+    async def wake(self, now: datetime) -> None:
         """Run the due jobs (the shared ones only on the leader), then bring the agents in line."""
         async with self._wake_lock:
             self.local.run_due(now)
-            if self.is_leader():
-                if shared_in_thread:  # mail rendering and SMTP must not stall the dialer's event loop
-                    await asyncio.to_thread(self.shared.run_due, now)
-                else:
-                    self.shared.run_due(now)
+            if self.is_leader():  # in a thread: mail rendering and SMTP must not stall the dialer's event loop
+                await asyncio.to_thread(self.shared.run_due, now)
             await self.staffing.apply(now)
 
     def next_fire(self, now: datetime) -> datetime | None:
