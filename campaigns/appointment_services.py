@@ -14,6 +14,15 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from campaigns.appointment_rules import (
+    FALSE_CANCELLATION,
+    SENT_TO_CLIENT,
+    TAKEN,
+    Proof,
+    TimeSlot,
+    check_slot,
+    check_transition,
+)
 from campaigns.appointments import Appointment, AppointmentEvent
 from campaigns.errors import (
     AppointmentExists,
@@ -23,15 +32,6 @@ from campaigns.errors import (
     ScriptNotLoaded,
 )
 from campaigns.models import Attempt, Campaign
-from campaigns.rdv_rules import (
-    FALSE_CANCELLATION,
-    SENT_TO_CLIENT,
-    TAKEN,
-    Proof,
-    TimeSlot,
-    check_slot,
-    check_transition,
-)
 from campaigns.script import check_answers, conformity
 from campaigns.script_store import current_script
 from leads.models import Lead

@@ -1,6 +1,6 @@
 """Tables of the RDV sheets: versioned campaign scripts, appointments and the history of their states.
 
-Service functions live in `campaigns.appointment_services`; the rules they apply in `campaigns.rdv_rules`
+Service functions live in `campaigns.appointment_services`; the rules they apply in `campaigns.appointment_rules`
 and `campaigns.script`.
 """
 

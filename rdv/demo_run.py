@@ -93,7 +93,7 @@ class _DemoJobs:
     """The demo's job runs: the day's opening and closing at once; the shared jobs (the evening e-mail and the
     outbox) in a thread, one run at a time, so that the next day can start while the e-mail is being made.
 
-    The e-mail's PDF is laid out in a child process (`reports.rdv_pdf.rendering_process`), so the thread holds
+    The e-mail's PDF is laid out in a child process (`reports.appointment_pdf.rendering_process`), so the thread holds
     the interpreter lock only briefly.
     """
 

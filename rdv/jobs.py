@@ -27,7 +27,7 @@ from campaigns.hopper import load_rules, release_stale_claims
 from campaigns.models import Campaign
 from config.clock import Clock
 from rdv.scheduler import JobSpec, fire_times
-from reports.daily_rdv import queue_daily_mail
+from reports.daily_appointments import queue_daily_mail
 from reports.mailer import Transport, deliver_pending
 
 log = logging.getLogger(__name__)

@@ -16,10 +16,10 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.appointment_rules import TimeSlot
 from campaigns.appointment_services import book_appointment
 from campaigns.models import Attempt
 from campaigns.outcomes import record_disposition
-from campaigns.rdv_rules import TimeSlot
 from campaigns.script import CampaignScript, Criterion, Question
 from campaigns.script_store import current_script
 from dialer.live import CallSummary

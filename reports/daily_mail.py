@@ -14,16 +14,16 @@ from email.utils import format_datetime, make_msgid
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from config.i18n import _, current_lang, fmt_date
-from reports.rdv_pdf import pdf_bytes
-from reports.rdv_sheet import DailyRdv
-from reports.rdv_xlsx import workbook_bytes
+from reports.appointment_pdf import pdf_bytes
+from reports.appointment_sheet import DailyAppointments
+from reports.appointment_xlsx import workbook_bytes
 
 XLSX_TYPE = ("application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
 
 _env = Environment(loader=PackageLoader("reports", "templates"), autoescape=select_autoescape(["html"]))
 
 
-def subject(content: DailyRdv) -> str:
+def subject(content: DailyAppointments) -> str:
     """`Vos rendez-vous du lundi 23 novembre 2026 – Prise de RDV Charpente`, or the day's note when empty."""
     day = fmt_date(content.day)
     if content.sheets:
@@ -31,7 +31,7 @@ def subject(content: DailyRdv) -> str:
     return _("Daily update of {day} – {campaign}").format(day=day, campaign=content.campaign)
 
 
-def _intro(content: DailyRdv) -> list[str]:
+def _intro(content: DailyAppointments) -> list[str]:
     day, count, campaign = fmt_date(content.day), len(content.sheets), content.campaign
     if not count:
         return [
@@ -53,7 +53,7 @@ def _intro(content: DailyRdv) -> list[str]:
     return lines
 
 
-def _outro(content: DailyRdv) -> list[str]:
+def _outro(content: DailyAppointments) -> list[str]:
     count, not_conform = len(content.sheets), len(content.sheets) - content.conform_count
     lines = []
     if count and not not_conform:
@@ -81,7 +81,7 @@ class MailRow:
     verdict: str
 
 
-def _table(content: DailyRdv) -> tuple[list[str], list[MailRow]]:
+def _table(content: DailyAppointments) -> tuple[list[str], list[MailRow]]:
     headers = [_("Ref."), _("Visit"), _("Prospect"), _("Town"), _("Phone"), _("Criteria met")]
     rows = [
         MailRow((s.reference, s.visit_text, s.prospect, s.town, s.phone), s.conform,
@@ -91,7 +91,7 @@ def _table(content: DailyRdv) -> tuple[list[str], list[MailRow]]:
     return headers, rows
 
 
-def _text_body(content: DailyRdv, intro: list[str], outro: list[str]) -> str:
+def _text_body(content: DailyAppointments, intro: list[str], outro: list[str]) -> str:
     parts = ["\n\n".join(intro)]
     if content.sheets:
         headers, rows = _table(content)
@@ -105,7 +105,7 @@ def _text_body(content: DailyRdv, intro: list[str], outro: list[str]) -> str:
     return "\n\n".join(parts) + "\n"
 
 
-def render_daily_mail(content: DailyRdv, now: datetime) -> EmailMessage:
+def render_daily_mail(content: DailyAppointments, now: datetime) -> EmailMessage:
     """The whole MIME message: text and HTML alternatives, then the XLSX and PDF when there are appointments."""
     intro, outro = _intro(content), _outro(content)
     message = EmailMessage()

@@ -1,6 +1,6 @@
 """`rdv appointments …`: the supervisor's view of the RDV sheets after they are taken, and their lifecycle.
 
-The lifecycle itself (which moves exist, the proof a "fausse chute" needs) lives in `campaigns.rdv_rules`;
+The lifecycle itself (which moves exist, the proof a "fausse chute" needs) lives in `campaigns.appointment_rules`;
 this module reads people's words for states and ids and shows the sheets as the daily e-mail labels them.
 """
 
@@ -20,10 +20,7 @@ from rich.table import Table
 from sqlalchemy.orm import Session
 
 from campaigns import store
-from campaigns.appointment_services import change_state, day_bounds, get_appointment, list_appointments
-from campaigns.appointments import Appointment
-from campaigns.models import Campaign
-from campaigns.rdv_rules import (
+from campaigns.appointment_rules import (
     CANCELLED,
     CANCELLED_BY_CLIENT,
     CONFIRMED,
@@ -39,12 +36,15 @@ from campaigns.rdv_rules import (
     ProofRequired,
     state_label,
 )
+from campaigns.appointment_services import change_state, day_bounds, get_appointment, list_appointments
+from campaigns.appointments import Appointment
+from campaigns.models import Campaign
 from campaigns.script_store import script_version
 from config.i18n import _, fmt_date, fmt_datetime, fmt_time, ngettext
 from leads.models import Lead
 from rdv.cli.common import UserError, console, wired
-from reports.daily_rdv import rdv_sheet
-from reports.rdv_sheet import RdvSheet
+from reports.appointment_sheet import AppointmentSheet
+from reports.daily_appointments import appointment_sheet
 
 app = typer.Typer(no_args_is_help=True, help="Appointments (RDV sheets): list, show, and move through their lifecycle.")
 
@@ -130,7 +130,7 @@ def _day(text: str, option: str) -> date:
         raise typer.BadParameter(_("expected a date such as 2026-11-23"), param_hint=option) from None
 
 
-def _visit_short(sheet: RdvSheet) -> str:
+def _visit_short(sheet: AppointmentSheet) -> str:
     return _("{day}, {start} – {end}").format(
         day=fmt_date(sheet.visit_start.date(), "EEE d MMM y"), start=fmt_time(sheet.visit_start),
         end=fmt_time(sheet.visit_end))
@@ -168,7 +168,7 @@ def list_(
         table = Table(_("Reference"), _("Visit"), _("Prospect"), _("Town"), _("Agent"), _("Conform"), _("State"))
         counts: Counter[str] = Counter()
         for appointment, lead in rows:
-            sheet = rdv_sheet(appointment, lead, None, found.timezone)
+            sheet = appointment_sheet(appointment, lead, None, found.timezone)
             counts[appointment.state] += 1
             table.add_row(sheet.reference, _visit_short(sheet), escape(sheet.prospect), escape(sheet.town),
                           escape(sheet.agent), _yes_no(sheet.conform), state_label(appointment.state))
@@ -189,7 +189,7 @@ def _history(appointment: Appointment, zone: str) -> Table:
     return table
 
 
-def _fields(appointment: Appointment, sheet: RdvSheet, campaign: Campaign) -> list[tuple[str, str]]:
+def _fields(appointment: Appointment, sheet: AppointmentSheet, campaign: Campaign) -> list[tuple[str, str]]:
     fields: list[tuple[str, str]] = [
         (_("Reference"), sheet.reference), (_("State"), state_label(appointment.state)),
         (_("Campaign"), campaign.name), (_("Prospect"), sheet.prospect), (_("Phone"), sheet.phone),
@@ -213,7 +213,7 @@ def _details(session: Session, appointment: Appointment) -> None:
     campaign = session.get_one(Campaign, appointment.campaign_id)
     lead = session.get_one(Lead, appointment.lead_id)
     script = script_version(session, campaign.id, appointment.script_version) if appointment.script_version else None
-    sheet = rdv_sheet(appointment, lead, script, campaign.timezone)
+    sheet = appointment_sheet(appointment, lead, script, campaign.timezone)
     summary = Table.grid(padding=(0, 2))
     for label, value in _fields(appointment, sheet, campaign):
         summary.add_row(f"[bold]{escape(label)}[/]", escape(value))

@@ -33,8 +33,8 @@ from rdv.demo_run import DemoPace, calling_days, run_campaign
 from rdv.demo_summary import DemoSummary, render, summarise
 from rdv.jobs import campaign_day
 from rdv.runtime import RuntimeOptions
+from reports.appointment_pdf import rendering_process
 from reports.calls_export import call_rows, write_calls
-from reports.rdv_pdf import rendering_process
 
 # The bundled file: five agents call it through in a week (the fr-consumer cap of four calls in 30 days
 # ends most leads by the fourth day) in under two minutes on two cores, about 5,600 calls.
@@ -130,8 +130,8 @@ def _day_done(application: App, campaign_id: int, zone: str, schedule: list[date
             Appointment.campaign_id == campaign_id, Appointment.taken_at >= start, Appointment.taken_at < end)) or 0
     answered = outcomes.get("connected", 0) + outcomes.get("dropped", 0)
     number = schedule.index(day) + 1 if day in schedule else 0
-    console.print(_("Day {n}/{total}, {day}: {calls} calls, {answered} answered, {rdvs} appointments, "
+    console.print(_("Day {n}/{total}, {day}: {calls} calls, {answered} answered, {appointments} appointments, "
                     "abandonment {abandon}.").format(
         n=number, total=len(schedule), day=fmt_date(day), calls=fmt_number(sum(outcomes.values())),
-        answered=fmt_number(answered), rdvs=fmt_number(rdvs),
+        answered=fmt_number(answered), appointments=fmt_number(rdvs),
         abandon=fmt_percent(outcomes.get("dropped", 0) / answered if answered else 0.0)))

@@ -13,7 +13,7 @@ from campaigns import store
 from config.clock import SystemClock
 from config.i18n import _, fmt_datetime
 from rdv.cli.common import console, wired
-from reports.daily_rdv import queue_daily_mail
+from reports.daily_appointments import queue_daily_mail
 from reports.mailer import deliver_pending, transport_from_settings
 from reports.outbox import FAILED, FILED, PENDING, SENT, listed
 

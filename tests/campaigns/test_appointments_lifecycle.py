@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from campaigns.rdv_rules import (
+from campaigns.appointment_rules import (
     CANCELLED,
     CANCELLED_BY_CLIENT,
     CONFIRMED,

@@ -7,6 +7,14 @@ from datetime import date, timedelta
 import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.appointment_rules import (
+    CANCELLED_BY_CLIENT,
+    CONFIRMED,
+    FALSE_CANCELLATION,
+    IllegalTransition,
+    Proof,
+    ProofRequired,
+)
 from campaigns.appointment_services import (
     appointments_for_daily_mail,
     book_appointment,
@@ -15,17 +23,9 @@ from campaigns.appointment_services import (
     mark_sent,
 )
 from campaigns.errors import AppointmentExists, AttemptNotFound, ScriptNotLoaded
-from campaigns.rdv_rules import (
-    CANCELLED_BY_CLIENT,
-    CONFIRMED,
-    FALSE_CANCELLATION,
-    IllegalTransition,
-    Proof,
-    ProofRequired,
-)
 from campaigns.script import InvalidAnswer
 from campaigns.script_store import current_script, load_script_file, script_version
-from tests.campaigns.rdv_helpers import CONFORM_ANSWERS, NOW, SAMPLE, add_attempt, add_lead, seed_campaign, slot
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, SAMPLE, add_attempt, add_lead, seed_campaign, slot
 
 
 def test_booking_from_a_call_keeps_the_sheet_the_verdict_and_its_history(sessions: sessionmaker[Session]) -> None:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from campaigns.script import InvalidAnswer, InvalidScript, answer_text, check_answers, load_script, parse_script
-from tests.campaigns.rdv_helpers import CONFORM_ANSWERS, SAMPLE
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, SAMPLE
 
 
 def _sample() -> dict[str, Any]:

@@ -8,7 +8,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from campaigns.script import Criterion, conformity, load_script
-from tests.campaigns.rdv_helpers import CONFORM_ANSWERS, SAMPLE
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, SAMPLE
 
 CRITERIA = load_script(SAMPLE).criteria
 

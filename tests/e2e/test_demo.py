@@ -18,7 +18,7 @@ from campaigns.appointments import Appointment
 from campaigns.calendar import holiday_dates
 from campaigns.models import Attempt
 from rdv import db
-from tests.rdv.mail_files import rdv_calls_by_mail
+from tests.rdv.mail_files import appointment_calls_by_mail
 
 pytestmark = pytest.mark.e2e
 RDV = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "rdv"
@@ -74,13 +74,13 @@ def check_calls(out: Path, summary: dict[str, Any]) -> list[list[datetime]]:
     sessions = db.session_factory(db.make_engine(f"sqlite:///{out / 'rdv.sqlite3'}"))
     with sessions() as session:
         attempts = session.scalar(select(func.count(Attempt.id)))
-        rdv_calls = sorted(a for a in session.scalars(select(Appointment.attempt_id)) if a is not None)
-    mailed = rdv_calls_by_mail(out / "outbox")
+        appointment_calls = sorted(a for a in session.scalars(select(Appointment.attempt_id)) if a is not None)
+    mailed = appointment_calls_by_mail(out / "outbox")
     sent = Counter(call for found in mailed.values() for call in found)
-    assert sorted(sent) == rdv_calls and set(sent.values()) <= {1}, "an appointment is not in exactly one e-mail"
+    assert sorted(sent) == appointment_calls and set(sent.values()) <= {1}, "an RDV is not in exactly one e-mail"
 
     assert summary["calls"] == len(calls) == attempts
-    assert summary["appointments"] == len(rdv_calls) > 0
+    assert summary["appointments"] == len(appointment_calls) > 0
     assert summary["emails_written"] == len(mailed) == len(summary["days"])
     assert summary["answered"] == answered and summary["dropped"] == outcomes["dropped"]
     assert sum(summary["calls_by_day"].values()) == len(calls)

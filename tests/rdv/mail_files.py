@@ -10,7 +10,7 @@ from pathlib import Path
 from openpyxl import load_workbook
 
 
-def rdv_calls_by_mail(folder: Path) -> dict[str, list[int]]:
+def appointment_calls_by_mail(folder: Path) -> dict[str, list[int]]:
     """For each `.eml` file, the call (attempt id, last column) of every RDV row of its XLSX attachment."""
     found: dict[str, list[int]] = {}
     for path in sorted(folder.glob("*.eml")):

@@ -15,10 +15,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from campaigns.appointment_services import book_appointment, mark_sent
-from campaigns.appointments import Appointment, AppointmentEvent
-from campaigns.models import Campaign
-from campaigns.rdv_rules import (
+from campaigns.appointment_rules import (
     CANCELLED,
     CANCELLED_BY_CLIENT,
     CONFIRMED,
@@ -31,11 +28,14 @@ from campaigns.rdv_rules import (
     TimeSlot,
     state_label,
 )
+from campaigns.appointment_services import book_appointment, mark_sent
+from campaigns.appointments import Appointment, AppointmentEvent
+from campaigns.models import Campaign
 from rdv import db
 from rdv.cli import app
 from rdv.cli.appointments import AmbiguousState, UnknownStateWord, parse_reference, resolve_state, state_candidates
 from rdv.cli.common import console
-from tests.campaigns.rdv_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
 
 CAMPAIGN = "Prise de RDV Charpente"
 PARIS = ZoneInfo("Europe/Paris")

@@ -16,7 +16,7 @@ from dialer.simulator import PbxSimulator
 from rdv import db
 from reports.outbox import OutboxMessage
 from tests.conftest import new_database_url
-from tests.rdv.mail_files import rdv_calls_by_mail
+from tests.rdv.mail_files import appointment_calls_by_mail
 from tests.rdv.service_harness import MONDAY_3PM, SCALE, Service, books, overlapping, prepare, until
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -52,7 +52,7 @@ async def test_sigterm_lets_calls_finish_and_the_daily_mail_missed_while_down_go
     with sessions() as session:
         messages = list(session.scalars(select(OutboxMessage)))
     assert [(m.kind, m.day.isoformat() if m.day else "") for m in messages] == [("daily_rdv", "2026-11-23")]
-    mailed = rdv_calls_by_mail(outbox)
+    mailed = appointment_calls_by_mail(outbox)
     assert len(mailed) == 1
     sent = Counter(call for calls in mailed.values() for call in calls)
     assert sorted(sent) == sorted(a for a in stopped.appointments.values() if a is not None)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from reports.calls_export import COLUMNS, call_rows, write_calls
 from reports.exports import UnsupportedExportFormat
-from tests.campaigns.rdv_helpers import NOW, add_attempt, add_lead, seed_campaign
+from tests.campaigns.appointment_helpers import NOW, add_attempt, add_lead, seed_campaign
 
 
 def _seed(sessions: sessionmaker[Session]) -> int:

@@ -14,18 +14,18 @@ import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 
-from reports import rdv_pdf
+from reports import appointment_pdf
+from reports.appointment_pdf import pdf_bytes, rendering_process
+from reports.appointment_sheet import AppointmentSheet, DailyAppointments, SheetAnswer
 from reports.daily_mail import render_daily_mail
-from reports.rdv_pdf import pdf_bytes, rendering_process
-from reports.rdv_sheet import DailyRdv, RdvSheet, SheetAnswer
 
 PARIS = ZoneInfo("Europe/Paris")
 NOW = datetime(2026, 11, 23, 18, 15, tzinfo=UTC)
 
 
-def _sheet(n: int, conform: bool = True, comments: str = "") -> RdvSheet:
+def _sheet(n: int, conform: bool = True, comments: str = "") -> AppointmentSheet:
     start = datetime(2026, 11, 24 + n, 14, 0, tzinfo=PARIS)
-    return RdvSheet(
+    return AppointmentSheet(
         appointment_id=n, prospect=f"Mme Claire Martin{n}", civility="Mme", last_name=f"Martin{n}",
         first_name="Claire", phone=f"+3361234000{n}", email="", address=f"{n} chemin des Vignes",
         postcode="33000", city="Bordeaux", visit_start=start, visit_end=start + timedelta(hours=2),
@@ -36,8 +36,8 @@ def _sheet(n: int, conform: bool = True, comments: str = "") -> RdvSheet:
     )
 
 
-def _content(sheets: tuple[RdvSheet, ...]) -> DailyRdv:
-    return DailyRdv(
+def _content(sheets: tuple[AppointmentSheet, ...]) -> DailyAppointments:
+    return DailyAppointments(
         client="Charpentes Martin", campaign="Prise de RDV Charpente", day=date(2026, 11, 23), sheets=sheets,
         recipients=("rdv@charpentes-martin.fr", "direction@charpentes-martin.fr"),
         mail_from="Centre d'appels <rdv@centre.example>", signature="L'équipe Outsourcing Academy",
@@ -151,4 +151,4 @@ def test_the_pdf_laid_out_in_the_rendering_process_is_the_same_document() -> Non
         again = [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(content))).pages]
     assert texts == again == [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(content))).pages]
     assert len(texts) == 2 and "RDV-000002" in texts[1] and "Projet de travaux dans les 12 mois" in texts[1]
-    assert rdv_pdf._worker is None  # the child is gone with the block
+    assert appointment_pdf._worker is None  # the child is gone with the block

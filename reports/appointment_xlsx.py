@@ -16,8 +16,8 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from config.i18n import _
+from reports.appointment_sheet import AppointmentSheet, DailyAppointments
 from reports.exports import neutralise
-from reports.rdv_sheet import DailyRdv, RdvSheet
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -37,7 +37,7 @@ def _headers(answer_labels: Sequence[str]) -> list[str]:
     ]
 
 
-def _row(sheet: RdvSheet, answer_labels: Sequence[str]) -> list[object]:
+def _row(sheet: AppointmentSheet, answer_labels: Sequence[str]) -> list[object]:
     answers = {a.label: a.text for a in sheet.answers}
     return [
         sheet.reference, sheet.visit_start.date(), sheet.visit_start.time().replace(tzinfo=None),
@@ -49,7 +49,7 @@ def _row(sheet: RdvSheet, answer_labels: Sequence[str]) -> list[object]:
     ]
 
 
-def answer_columns(sheets: Sequence[RdvSheet]) -> list[str]:
+def answer_columns(sheets: Sequence[AppointmentSheet]) -> list[str]:
     """Question labels in the order they first appear (sheets of older script versions may differ)."""
     labels: dict[str, None] = {}
     for sheet in sheets:
@@ -58,7 +58,7 @@ def answer_columns(sheets: Sequence[RdvSheet]) -> list[str]:
     return list(labels)
 
 
-def workbook_bytes(content: DailyRdv) -> bytes:
+def workbook_bytes(content: DailyAppointments) -> bytes:
     """The XLSX file of a daily e-mail's RDV sheets."""
     book = Workbook()
     ws = book.active

@@ -14,7 +14,7 @@ from campaigns import store
 from campaigns.appointment_services import book_appointment
 from rdv.bootstrap import bootstrap
 from rdv.cli import app
-from tests.campaigns.rdv_helpers import CONFORM_ANSWERS, SAMPLE, add_attempt, add_lead, slot
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, SAMPLE, add_attempt, add_lead, slot
 
 runner = CliRunner()
 

@@ -17,7 +17,7 @@ class SheetAnswer:
 
 
 @dataclass(frozen=True)
-class RdvSheet:
+class AppointmentSheet:
     """One appointment with everything the client's sales representative needs for the visit."""
 
     appointment_id: int
@@ -57,13 +57,13 @@ class RdvSheet:
 
 
 @dataclass(frozen=True)
-class DailyRdv:
+class DailyAppointments:
     """One daily e-mail's content: a client's campaign, a calling day, its sheets and who receives them."""
 
     client: str
     campaign: str
     day: date
-    sheets: tuple[RdvSheet, ...]
+    sheets: tuple[AppointmentSheet, ...]
     recipients: tuple[str, ...]
     mail_from: str
     signature: str

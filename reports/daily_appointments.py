@@ -22,11 +22,11 @@ from campaigns.settings import campaign_settings
 from config.i18n import _
 from leads.models import Lead
 from leads.phone import display
+from reports.appointment_sheet import AppointmentSheet, DailyAppointments, SheetAnswer
 from reports.daily_mail import render_daily_mail
 from reports.outbox import OutboxMessage, messages_for, store_message
-from reports.rdv_sheet import DailyRdv, RdvSheet, SheetAnswer
 
-KIND = "daily_rdv"
+KIND = "daily_rdv"  # stored in outbox rows: a persisted value, kept as it was
 # Campaigns that had a calling day, hence owe the client a note even without any appointment.
 DIALLING = ("running", "paused")
 
@@ -76,7 +76,7 @@ def queue_daily_mail(
 
 def daily_content(
     session: Session, campaign: Campaign, appointments: Sequence[Appointment], day: date, mail_from: str
-) -> DailyRdv:
+) -> DailyAppointments:
     """The plain content of a daily e-mail, every answer labelled with its question."""
     scripts: dict[int | None, CampaignScript | None] = {}
     sheets = []
@@ -85,15 +85,17 @@ def daily_content(
         if version not in scripts:
             scripts[version] = script_version(session, campaign.id, version) if version is not None else None
         lead = session.get_one(Lead, appointment.lead_id)
-        sheets.append(rdv_sheet(appointment, lead, scripts[version], campaign.timezone))
+        sheets.append(appointment_sheet(appointment, lead, scripts[version], campaign.timezone))
     signature = str(campaign.settings.get("mail_signature") or _("The appointment-setting team"))
-    return DailyRdv(
+    return DailyAppointments(
         client=campaign.client.name, campaign=campaign.name, day=day, sheets=tuple(sheets),
         recipients=tuple(campaign.client.emails), mail_from=mail_from, signature=signature,
     )
 
 
-def rdv_sheet(appointment: Appointment, lead: Lead, script: CampaignScript | None, centre_zone: str) -> RdvSheet:
+def appointment_sheet(
+    appointment: Appointment, lead: Lead, script: CampaignScript | None, centre_zone: str
+) -> AppointmentSheet:
     """One appointment as the client reads it: visit in the prospect's zone, answers in the question order."""
     answers: list[SheetAnswer] = []
     if script is not None:
@@ -104,7 +106,7 @@ def rdv_sheet(appointment: Appointment, lead: Lead, script: CampaignScript | Non
         answers = [SheetAnswer(key, str(value)) for key, value in appointment.answers.items()]
     zone = ZoneInfo(appointment.timezone)
     prospect = " ".join(p for p in (lead.civility, lead.first_name, lead.last_name) if p.strip())
-    return RdvSheet(
+    return AppointmentSheet(
         appointment_id=appointment.id, prospect=prospect, civility=lead.civility, last_name=lead.last_name,
         first_name=lead.first_name, phone=display(lead.phone_e164), email=lead.email, address=appointment.address,
         postcode=appointment.postcode, city=appointment.city, visit_start=appointment.slot_start.astimezone(zone),

@@ -14,7 +14,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from config.i18n import _, current_lang, fmt_datetime
-from reports.rdv_sheet import DailyRdv, RdvSheet
+from reports.appointment_sheet import AppointmentSheet, DailyAppointments
 
 # Long comments would push a sheet onto a second page; the XLSX attachment keeps the full text.
 MAX_COMMENT_CHARS = 1200
@@ -26,7 +26,7 @@ def _css_string(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def _sheet_view(sheet: RdvSheet) -> dict[str, Any]:
+def _sheet_view(sheet: AppointmentSheet) -> dict[str, Any]:
     comments = sheet.comments or _("No comment.")
     if len(comments) > MAX_COMMENT_CHARS:
         comments = comments[:MAX_COMMENT_CHARS].rstrip() + " […]"
@@ -51,7 +51,7 @@ def _sheet_view(sheet: RdvSheet) -> dict[str, Any]:
     }
 
 
-def sheets_html(content: DailyRdv) -> str:
+def sheets_html(content: DailyAppointments) -> str:
     """The HTML the PDF is printed from (also handy to look at in a browser)."""
     labels = {
         "title": _("RDV sheet"),
@@ -67,13 +67,13 @@ def sheets_html(content: DailyRdv) -> str:
         "comments": _("Agent's comments"),
     }
     confidential = _("Confidential – {client}").format(client=content.client)
-    return _env.get_template("rdv_sheets.html").render(
+    return _env.get_template("appointment_sheets.html").render(
         lang=current_lang(), t=labels, confidential_css=_css_string(confidential),
         client=content.client, campaign=content.campaign, sheets=[_sheet_view(s) for s in content.sheets],
     )
 
 
-def pdf_bytes(content: DailyRdv) -> bytes:
+def pdf_bytes(content: DailyAppointments) -> bytes:
     """The PDF of a daily e-mail's RDV sheets, one page each (in the rendering process, if one is open)."""
     html = sheets_html(content)
     pool = _worker

@@ -10,8 +10,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy.orm import Session
 
 from campaigns import store
+from campaigns.appointment_rules import TimeSlot
 from campaigns.models import Attempt, Campaign
-from campaigns.rdv_rules import TimeSlot
 from campaigns.script_store import load_script_file
 from leads.models import Lead
 

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.appointment_services import book_appointment
 from campaigns.appointments import Appointment
 from campaigns.models import Campaign
-from reports.daily_rdv import KIND, NoRecipients, queue_daily_mail, queue_daily_mails
+from reports.daily_appointments import KIND, NoRecipients, queue_daily_mail, queue_daily_mails
 from reports.mailer import FolderTransport, deliver_pending
 from reports.outbox import OutboxMessage
-from tests.campaigns.rdv_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
 
 DAY = date(2026, 11, 23)
 MAIL_FROM = "Centre <rdv@centre.example>"
