@@ -1,4 +1,6 @@
-"""A dialer stand-in run as its own process: claims batches until the hopper is empty, prints the lead ids."""
+"""A dialer stand-in run as its own process: claims batches until the hopper is empty, prints the lead ids.
+
+It prints `ready` once connected and `first` once it holds its first batch, and waits for a line after each."""
 
 from __future__ import annotations
 
@@ -25,6 +27,11 @@ def main(url: str, campaign_id: int, dialer: str, now: str, batch: int) -> None:
             targets = claim_leads(session, campaign_id, datetime.fromisoformat(now), batch, dialer)
         if not targets:
             break
+        if not claimed:
+            # Second start line: each dialer holds a first batch before either goes on, so that a loaded machine
+            # that schedules one process late cannot let the other take the whole campaign alone.
+            print("first", flush=True)
+            sys.stdin.readline()
         claimed += [t.lead_id for t in targets]
     engine.dispose()
     print(json.dumps(claimed))

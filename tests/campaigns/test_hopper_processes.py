@@ -37,10 +37,10 @@ def test_two_dialer_processes_never_claim_the_same_lead(
     ]
     for process in dialers:
         assert process.stdout is not None and process.stdout.readline().strip() == "ready"
-    for process in dialers:
-        assert process.stdin is not None
-        process.stdin.write("go\n")
-        process.stdin.flush()
+    _release(dialers)
+    for process in dialers:  # each holds a first batch (and the rest is claimed by both at once)
+        assert process.stdout is not None and process.stdout.readline().strip() == "first"
+    _release(dialers)
     results = [json.loads(p.communicate(timeout=300)[0]) for p in dialers]
     assert all(p.returncode == 0 for p in dialers)
     everything = results[0] + results[1]
@@ -50,3 +50,10 @@ def test_two_dialer_processes_never_claim_the_same_lead(
         by_dialer = dict(session.execute(select(Lead.claimed_by, func.count()).group_by(Lead.claimed_by)).all())
     assert by_dialer == {"dialer-a": len(results[0]), "dialer-b": len(results[1])}
     engine.dispose()
+
+
+def _release(dialers: list[subprocess.Popen[str]]) -> None:
+    for process in dialers:
+        assert process.stdin is not None
+        process.stdin.write("go\n")
+        process.stdin.flush()
