@@ -29,6 +29,7 @@ from campaigns.models import Callback, Campaign
 from campaigns.rules import CampaignRules
 from campaigns.zones import OpenZones, Shape, newest_lead, zone_param
 from config.orm import UTCDateTime
+from leads.consent_store import callable_clause
 from leads.models import DoNotCall, Lead
 
 
@@ -78,13 +79,7 @@ def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = F
     `shape`: `OpenZones.shape` of the open zones; `arrays`: see `zone_filter`."""
     conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape, arrays)]
     if consent:
-        proven = and_(
-            Lead.consent_at.is_not(None), Lead.consent_at <= now_param(), Lead.consent_source != "",
-            Lead.consent_proof != "",
-        )
-        conditions.append(
-            or_(Lead.contract_exemption.is_(True), proven) if rules.profile.contract_exemption else proven
-        )
+        conditions.append(callable_clause(now_param(), rules.profile.contract_exemption))
     if rules.profile.refusal_cooloff_days:
         refused_before = bindparam("refused_before", type_=UTCDateTime())
         conditions.append(or_(Lead.refused_at.is_(None), Lead.refused_at <= refused_before))

@@ -20,11 +20,12 @@ from campaigns.errors import AttemptNotFound, CallbackRefused, LeadNotFound, Unk
 from campaigns.explain import closed_reason
 from campaigns.journal import note_claims
 from campaigns.models import Attempt, Callback, Campaign
-from campaigns.profiles import ConsentRecord, cap_allows_from, consent_valid, cooloff_until
+from campaigns.profiles import cap_allows_from, consent_valid, cooloff_until
 from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from campaigns.store import load_rules
 from config.i18n import _, fmt_datetime
+from leads.consent import ConsentRecord
 from leads.models import DoNotCall, Lead, LeadPhone
 
 

@@ -15,6 +15,7 @@ from typing import Any
 from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, parse_windows
 from campaigns.errors import UnknownProfile
 from config.profiles import load_profile_data, profile_names
+from leads.consent import ConsentRecord, may_be_called
 
 
 @dataclass(frozen=True)
@@ -77,16 +78,6 @@ def _from_data(data: dict[str, Any]) -> Profile:
     )
 
 
-@dataclass(frozen=True)
-class ConsentRecord:
-    """What is known of a lead's consent to be called."""
-
-    consent_at: datetime | None = None
-    consent_source: str = ""
-    consent_proof: str = ""
-    contract_exemption: bool = False
-
-
 def consent_required(profile: Profile, now: datetime) -> bool:
     """Whether the profile demands a provable consent at this date."""
     return profile.consent_required_from is not None and now.date() >= profile.consent_required_from
@@ -94,16 +85,7 @@ def consent_required(profile: Profile, now: datetime) -> bool:
 
 def consent_valid(record: ConsentRecord, profile: Profile, now: datetime) -> bool:
     """Whether a lead may be called under the profile's consent rule (L. 223-1 since 2026-08-11 for fr-consumer)."""
-    if not consent_required(profile, now):
-        return True
-    if profile.contract_exemption and record.contract_exemption:
-        return True
-    return (
-        record.consent_at is not None
-        and record.consent_at <= now
-        and bool(record.consent_source.strip())
-        and bool(record.consent_proof.strip())
-    )
+    return not consent_required(profile, now) or may_be_called(record, now, profile.contract_exemption)
 
 
 def cap_allows_from(previous_dials: Sequence[datetime], profile: Profile) -> datetime | None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns import dispositions as dispositions_module
@@ -17,10 +17,12 @@ from campaigns.errors import CampaignBlocked, LeadNotFound
 from campaigns.hopper import NO_CONSENT
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
-from campaigns.profiles import ConsentRecord, consent_required, consent_valid
+from campaigns.profiles import consent_required, consent_valid
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
 from campaigns.zones import campaign_zones
 from config.i18n import _
+from leads.consent import ConsentRecord
+from leads.consent_store import callable_clause
 from leads.models import Lead
 
 
@@ -45,8 +47,7 @@ def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
     if consent_required(rules.profile, now):
         missing = session.scalar(select(func.count(Lead.id)).where(
             Lead.campaign_id == campaign.id, Lead.status.in_(("new", "retry", "callback", NO_CONSENT)),
-            or_(Lead.contract_exemption.is_(False), Lead.contract_exemption.is_(None)),
-            ~and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != ""),
+            ~callable_clause(now, rules.profile.contract_exemption),
         )) or 0
         if missing:
             # Two msgids rather than ngettext: the count is never 0 here, and French and English agree on 1.
@@ -83,8 +84,7 @@ def set_aside_leads_without_consent(session: Session, campaign_id: int, now: dat
     Returns (set aside, back to new). The hopper checks consent on every lead anyway: this only keeps it fast.
     """
     profile = store.load_rules(session, campaign_id, centre_timezone).profile
-    recorded = and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != "")
-    allowed = or_(recorded, Lead.contract_exemption.is_(True)) if profile.contract_exemption else recorded
+    allowed = callable_clause(now, profile.contract_exemption)
     here = Lead.campaign_id == campaign_id
     set_aside = 0
     back = update(Lead).where(here, Lead.status == NO_CONSENT)
