@@ -12,8 +12,9 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, parse_windows
+from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, intersect, parse_windows, windows_text
 from campaigns.errors import UnknownProfile
+from campaigns.settings import REGISTRY
 from config.profiles import load_profile_data, profile_names
 from leads.consent import ConsentRecord, may_be_called
 
@@ -102,3 +103,20 @@ def cooloff_until(refused_at: datetime | None, profile: Profile) -> datetime | N
     if refused_at is None or profile.refusal_cooloff_days <= 0:
         return None
     return refused_at + profile.refusal_cooloff
+
+
+def starting_settings(profile: Profile) -> dict[str, str]:
+    """The stored settings a new campaign starts from: the contract's usual hours (the registry's defaults,
+    10:00-19:00 Monday to Friday) within what the profile allows, so that it starts lawful (fr-consumer:
+    10:00-13:00 and 14:00-19:00) instead of asking for hours the profile then takes away.
+
+    One setting covers Monday to Friday: where the profile's weekdays differ, the hours every weekday allows.
+    """
+    stored: dict[str, str] = {}
+    default = parse_windows(REGISTRY["weekday_windows"].default)
+    lawful = default
+    for day in range(5):
+        lawful = intersect(lawful, profile.weekly[day])
+    if lawful != default and lawful:
+        stored["weekday_windows"] = windows_text(lawful)
+    return stored

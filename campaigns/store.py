@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.errors import CampaignNotFound, ClientNotFound, DuplicateName, InvalidEmail, UnknownProfile
 from campaigns.models import Campaign, Client
+from campaigns.profiles import get_profile, starting_settings
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from config.profiles import profile_names
 
@@ -53,7 +54,8 @@ def create_campaign(
         raise UnknownProfile(profile, known)
     if session.scalar(select(Campaign.id).where(func.lower(Campaign.name) == name.lower())) is not None:
         raise DuplicateName("campaign", name)
-    campaign = Campaign(name=name, client_id=client.id, profile=profile, timezone=timezone, settings={})
+    settings = starting_settings(get_profile(profile))
+    campaign = Campaign(name=name, client_id=client.id, profile=profile, timezone=timezone, settings=settings)
     session.add(campaign)
     session.flush()
     return campaign
