@@ -13,7 +13,7 @@ from campaigns import settings as settings_module
 from campaigns import store
 from campaigns.calendar import open_intervals
 from campaigns.check import Conflict, check_campaign
-from campaigns.errors import CampaignBlocked, LeadNotFound
+from campaigns.errors import CampaignBlocked, LeadNotFound, UnknownSetting
 from campaigns.hopper import NO_CONSENT
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
@@ -32,8 +32,12 @@ def set_setting(session: Session, campaign_name: str, key: str, value: str) -> C
     stored = dict(campaign.settings or {})
     if key.startswith("disposition."):
         campaign.settings = dispositions_module.set_disposition(stored, key.removeprefix("disposition."), value)
-    else:
+    elif key == "timezone":  # a column of its own: the fallback time zone of callees whose zone is unknown
+        campaign.timezone = store.campaign_zone(value)
+    elif key in settings_module.REGISTRY:
         campaign.settings = settings_module.set_value(stored, key, value)
+    else:
+        raise UnknownSetting(key, [*settings_module.REGISTRY, "timezone", "disposition.<code>"])
     session.flush()
     return campaign
 
