@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from openpyxl import Workbook
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
@@ -155,3 +156,22 @@ def test_a_consent_that_proves_nothing_is_refused_in_french(
     assert done.exit_code == 2 and words in done.output, done.output
     with sessions() as session:
         assert session.scalars(select(LeadConsent)).all() == []
+
+
+def test_consent_from_a_workbook_of_lead_ids(rdv: CliRunner, tmp_path: Path, sessions: sessionmaker[Session]) -> None:
+    imported(rdv, tmp_path)
+    with sessions() as session:
+        ids = sorted(session.scalars(select(Lead.id)))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(["N° fiche", "Commentaire"])
+    for lead_id in ids[:3]:
+        sheet.append([lead_id, "rappel souhaité"])
+    book.save(tmp_path / "fiches.xlsx")
+    done = rdv.invoke(app, ["leads", "consent", str(tmp_path / "fiches.xlsx"), "--campaign", CAMPAIGN,
+                            "--source", "salon de l'habitat", "--date", "2026-11-20", "--text-ref", "BON-3"])
+    assert done.exit_code == 0, done.output
+    assert "Consentement enregistré pour 3 fiches" in done.output
+    with sessions() as session:
+        assert sorted(session.scalars(select(LeadConsent.lead_id))) == ids[:3]
