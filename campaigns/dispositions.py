@@ -12,7 +12,7 @@ from datetime import timedelta
 from typing import Any
 
 from campaigns.errors import InvalidSetting, UnknownDisposition
-from campaigns.settings import format_duration, parse_duration
+from campaigns.setting_values import format_duration, parse_duration
 from config.i18n import _
 
 

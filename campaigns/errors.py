@@ -83,6 +83,17 @@ class InvalidSetting(ValueError):
         self.value = value
 
 
+class InvalidStoredSetting(ValueError):
+    """A setting stored before it was validated (or by hand) that is not valid: say how to repair it."""
+
+    def __init__(self, key: str, value: object, reason: str, campaign: str = "") -> None:
+        shown = f'"{campaign}"' if campaign else _("CAMPAIGN")
+        super().__init__(_("The stored setting {key} = {value} is invalid ({reason}); repair it with: "
+                           "rdv campaign set {campaign} {key} VALUE").format(
+            key=key, value=value, reason=reason, campaign=shown))
+        self.key, self.value, self.reason = key, value, reason
+
+
 class UnknownDisposition(LookupError):
     """No disposition of the campaign has this code."""
 

@@ -12,9 +12,11 @@ from datetime import date, datetime, timedelta
 from functools import cache
 from typing import Any
 
-from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, parse_windows
+from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, intersect, parse_windows, windows_text
 from campaigns.errors import UnknownProfile
+from campaigns.settings import REGISTRY
 from config.profiles import load_profile_data, profile_names
+from leads.consent import ConsentRecord, may_be_called
 
 
 @dataclass(frozen=True)
@@ -77,16 +79,6 @@ def _from_data(data: dict[str, Any]) -> Profile:
     )
 
 
-@dataclass(frozen=True)
-class ConsentRecord:
-    """What is known of a lead's consent to be called."""
-
-    consent_at: datetime | None = None
-    consent_source: str = ""
-    consent_proof: str = ""
-    contract_exemption: bool = False
-
-
 def consent_required(profile: Profile, now: datetime) -> bool:
     """Whether the profile demands a provable consent at this date."""
     return profile.consent_required_from is not None and now.date() >= profile.consent_required_from
@@ -94,16 +86,7 @@ def consent_required(profile: Profile, now: datetime) -> bool:
 
 def consent_valid(record: ConsentRecord, profile: Profile, now: datetime) -> bool:
     """Whether a lead may be called under the profile's consent rule (L. 223-1 since 2026-08-11 for fr-consumer)."""
-    if not consent_required(profile, now):
-        return True
-    if profile.contract_exemption and record.contract_exemption:
-        return True
-    return (
-        record.consent_at is not None
-        and record.consent_at <= now
-        and bool(record.consent_source.strip())
-        and bool(record.consent_proof.strip())
-    )
+    return not consent_required(profile, now) or may_be_called(record, now, profile.contract_exemption)
 
 
 def cap_allows_from(previous_dials: Sequence[datetime], profile: Profile) -> datetime | None:
@@ -120,3 +103,20 @@ def cooloff_until(refused_at: datetime | None, profile: Profile) -> datetime | N
     if refused_at is None or profile.refusal_cooloff_days <= 0:
         return None
     return refused_at + profile.refusal_cooloff
+
+
+def starting_settings(profile: Profile) -> dict[str, str]:
+    """The stored settings a new campaign starts from: the contract's usual hours (the registry's defaults,
+    10:00-19:00 Monday to Friday) within what the profile allows, so that it starts lawful (fr-consumer:
+    10:00-13:00 and 14:00-19:00) instead of asking for hours the profile then takes away.
+
+    One setting covers Monday to Friday: where the profile's weekdays differ, the hours every weekday allows.
+    """
+    stored: dict[str, str] = {}
+    default = parse_windows(REGISTRY["weekday_windows"].default)
+    lawful = default
+    for day in range(5):
+        lawful = intersect(lawful, profile.weekly[day])
+    if lawful != default and lawful:
+        stored["weekday_windows"] = windows_text(lawful)
+    return stored

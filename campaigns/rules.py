@@ -11,8 +11,10 @@ from typing import Any
 from campaigns.calendar import Calendar
 from campaigns.dispositions import Disposition, dispositions_for
 from campaigns.effective import CalleeZone, build_calendar
+from campaigns.errors import InvalidStoredSetting
 from campaigns.profiles import Profile, get_profile
 from campaigns.retry import RetryPolicy
+from campaigns.setting_values import check_zone
 from campaigns.settings import CampaignSettings, campaign_settings
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
@@ -54,6 +56,10 @@ def campaign_rules(
 def _rules(campaign_id: int, client_id: int, profile_name: str, stored_json: str, fallback_zone: str,
            centre_zone: str) -> CampaignRules:
     stored = json.loads(stored_json)
+    try:
+        check_zone(fallback_zone)
+    except ValueError as exc:
+        raise InvalidStoredSetting("timezone", fallback_zone, str(exc)) from None
     profile = get_profile(profile_name)
     settings = campaign_settings(stored)
     dispositions = dispositions_for(stored)

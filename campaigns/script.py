@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from config.i18n import _
+from config.toml_errors import toml_error_text
 
 QUESTION_TYPES = ("yes_no", "choice", "multi_choice", "integer", "text")
 CRITERION_TESTS = ("equals", "in", "not_in", "min", "max")
@@ -26,6 +27,10 @@ class InvalidScript(ValueError):
         super().__init__(_("{source}: {key}: {problem}").format(source=source, key=key, problem=problem))
         self.source = source
         self.key = key
+
+
+class InvalidTomlFile(ValueError):
+    """A script file that is not TOML at all; the message names the file, line and column."""
 
 
 class InvalidAnswer(ValueError):
@@ -117,7 +122,7 @@ def read_script_data(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidScript(path.name, "-", _("not a valid TOML file ({reason})").format(reason=exc)) from None
+        raise InvalidTomlFile(toml_error_text(path.name, exc)) from None
 
 
 def parse_script(data: Mapping[str, Any], source: str) -> CampaignScript:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from campaigns import dispositions as dispositions_module
@@ -13,14 +13,16 @@ from campaigns import settings as settings_module
 from campaigns import store
 from campaigns.calendar import open_intervals
 from campaigns.check import Conflict, check_campaign
-from campaigns.errors import CampaignBlocked, LeadNotFound
-from campaigns.hopper import NO_CONSENT, load_rules
+from campaigns.errors import CampaignBlocked, LeadNotFound, UnknownSetting
+from campaigns.hopper import NO_CONSENT
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
-from campaigns.profiles import ConsentRecord, consent_required, consent_valid
+from campaigns.profiles import consent_required, consent_valid
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
 from campaigns.zones import campaign_zones
 from config.i18n import _
+from leads.consent import ConsentRecord
+from leads.consent_store import callable_clause
 from leads.models import Lead
 
 
@@ -30,8 +32,12 @@ def set_setting(session: Session, campaign_name: str, key: str, value: str) -> C
     stored = dict(campaign.settings or {})
     if key.startswith("disposition."):
         campaign.settings = dispositions_module.set_disposition(stored, key.removeprefix("disposition."), value)
-    else:
+    elif key == "timezone":  # a column of its own: the fallback time zone of callees whose zone is unknown
+        campaign.timezone = store.campaign_zone(value)
+    elif key in settings_module.REGISTRY:
         campaign.settings = settings_module.set_value(stored, key, value)
+    else:
+        raise UnknownSetting(key, [*settings_module.REGISTRY, "timezone", "disposition.<code>"])
     session.flush()
     return campaign
 
@@ -39,14 +45,13 @@ def set_setting(session: Session, campaign_name: str, key: str, value: str) -> C
 def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
                        centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> list[Conflict]:
     """The rule conflicts of a campaign, plus what its stored leads add (missing consent)."""
-    rules = load_rules(session, campaign.id, centre_timezone)
+    rules = store.load_rules(session, campaign.id, centre_timezone)
     conflicts = check_campaign(rules.settings, rules.profile, dict(rules.dispositions), now,
                                campaign.timezone, rules.centre_zone)
     if consent_required(rules.profile, now):
         missing = session.scalar(select(func.count(Lead.id)).where(
             Lead.campaign_id == campaign.id, Lead.status.in_(("new", "retry", "callback", NO_CONSENT)),
-            or_(Lead.contract_exemption.is_(False), Lead.contract_exemption.is_(None)),
-            ~and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != ""),
+            ~callable_clause(now, rules.profile.contract_exemption),
         )) or 0
         if missing:
             # Two msgids rather than ngettext: the count is never 0 here, and French and English agree on 1.
@@ -82,9 +87,8 @@ def set_aside_leads_without_consent(session: Session, campaign_id: int, now: dat
 
     Returns (set aside, back to new). The hopper checks consent on every lead anyway: this only keeps it fast.
     """
-    profile = load_rules(session, campaign_id, centre_timezone).profile
-    recorded = and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != "")
-    allowed = or_(recorded, Lead.contract_exemption.is_(True)) if profile.contract_exemption else recorded
+    profile = store.load_rules(session, campaign_id, centre_timezone).profile
+    allowed = callable_clause(now, profile.contract_exemption)
     here = Lead.campaign_id == campaign_id
     set_aside = 0
     back = update(Lead).where(here, Lead.status == NO_CONSENT)
@@ -121,7 +125,7 @@ def calendar_overview(session: Session, name: str, now: datetime, days: int = 7,
                       centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> list[ZoneCalendar]:
     """Every callee zone of the campaign (or its default zone without leads) with its callable spans."""
     campaign = store.get_campaign(session, name)
-    rules = load_rules(session, campaign.id, centre_timezone)
+    rules = store.load_rules(session, campaign.id, centre_timezone)
     zones = campaign_zones(session, campaign.id) or [(campaign.timezone, "FR", "")]
     result = []
     for tz, country, subdivision in zones:
@@ -153,7 +157,7 @@ def lead_details(session: Session, lead_id: int, now: datetime,
         raise LeadNotFound(lead_id)
     campaign = session.get(Campaign, lead.campaign_id)
     assert campaign is not None
-    rules = load_rules(session, campaign.id, centre_timezone)
+    rules = store.load_rules(session, campaign.id, centre_timezone)
     attempts = list(session.scalars(select(Attempt).where(Attempt.lead_id == lead.id)
                                     .order_by(Attempt.created_at, Attempt.id)))
     callbacks = list(session.scalars(select(Callback).where(Callback.lead_id == lead.id).order_by(Callback.due_at)))

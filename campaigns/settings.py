@@ -5,18 +5,32 @@ defaults; `campaign_settings()` turns them into one typed, frozen object.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, fields
 from datetime import date, time, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from campaigns.calendar import Window, parse_windows, windows_text
-from campaigns.errors import InvalidSetting, UnknownSetting
+from campaigns.errors import InvalidSetting, InvalidStoredSetting, UnknownSetting
+from campaigns.setting_values import (
+    Kind,
+    as_text,
+    choice,
+    format_dates,
+    format_duration,
+    format_ratio,
+    format_times,
+    int_between,
+    parse_bool,
+    parse_dates,
+    parse_duration,
+    parse_optional_zone,
+    parse_ratio,
+    parse_time,
+    parse_times,
+)
 from config.i18n import _
 
-DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?$")
 PACING_MODES = ("predictive", "progressive", "preview")
 
 
@@ -62,97 +76,15 @@ class Spec:
     group: str
 
 
-def parse_duration(text: str) -> timedelta:
-    """`15m`, `4h`, `2d`, `1h30m`, `90s`."""
-    match = DURATION.match(text.strip().lower())
-    if not text.strip() or match is None:
-        raise ValueError(_("expected a duration such as 15m, 4h or 2d"))
-    days, hours, minutes, seconds = (int(g or 0) for g in match.groups())
-    return timedelta(days=days, hours=hours, minutes=minutes, seconds=seconds)
-
-
-def format_duration(value: timedelta) -> str:
-    seconds = int(value.total_seconds())
-    parts = []
-    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
-        if seconds >= size:
-            parts.append(f"{seconds // size}{unit}")
-            seconds %= size
-    return "".join(parts) or "0m"
-
-
-def _bool(text: str) -> bool:
-    value = text.strip().lower()
-    if value in {"1", "true", "yes", "on", "oui"}:
-        return True
-    if value in {"0", "false", "no", "off", "non"}:
-        return False
-    raise ValueError(_("expected yes or no"))
-
-
-def _int_between(low: int, high: int) -> Callable[[str], int]:
-    def parse(text: str) -> int:
-        value = int(text)
-        if not low <= value <= high:
-            raise ValueError(_("expected a whole number from {low} to {high}").format(low=low, high=high))
-        return value
-
-    return parse
-
-
-def _ratio(text: str) -> float:
-    """`3 %`, `3%` or `0.03`."""
-    raw = text.strip().replace(",", ".")
-    value = float(raw.rstrip("% ")) / 100 if raw.endswith("%") else float(raw)
-    if not 0 <= value <= 1:
-        raise ValueError(_("expected a share between 0 % and 100 %"))
-    return value
-
-
-def _zone(text: str) -> str:
-    if text.strip():
-        try:
-            ZoneInfo(text.strip())
-        except (ZoneInfoNotFoundError, ValueError):
-            raise ValueError(_("not a time zone name such as Europe/Paris")) from None
-    return text.strip()
-
-
-def _dates(text: str) -> frozenset[date]:
-    return frozenset(date.fromisoformat(p.strip()) for p in text.replace(";", ",").split(",") if p.strip())
-
-
-def _time(text: str) -> time:
-    hours, _sep, minutes = text.strip().partition(":")
-    return time(int(hours), int(minutes or 0))
-
-
-def _times(text: str) -> tuple[time, ...]:
-    return tuple(sorted(_time(p) for p in text.split(",") if p.strip()))
-
-
-def _choice(choices: tuple[str, ...]) -> Callable[[str], str]:
-    def parse(text: str) -> str:
-        if text.strip() not in choices:
-            raise ValueError(_("expected one of {choices}").format(choices=", ".join(choices)))
-        return text.strip()
-
-    return parse
-
-
-def _text(value: Any) -> str:
-    return str(value)
-
-
-_windows = (parse_windows, windows_text)
-_duration = (parse_duration, format_duration)
-_yesno = (_bool, lambda v: "yes" if v else "no")
+_windows: Kind = (parse_windows, windows_text)
+_duration: Kind = (parse_duration, format_duration)
+_yesno: Kind = (parse_bool, lambda v: "yes" if v else "no")
 
 
 def _spec(
     key: str,
     default: str,
-    kind: tuple[Callable[[str], Any], Callable[[Any], str]],
+    kind: Kind,
     help_: Callable[[], str],
     group: str,
 ) -> Spec:
@@ -178,14 +110,14 @@ SPECS: tuple[Spec, ...] = (
     _spec(
         "closures",
         "",
-        (_dates, lambda v: ", ".join(d.isoformat() for d in sorted(v))),
+        (parse_dates, format_dates),
         lambda: _("Dates without calls (YYYY-MM-DD, comma-separated)"),
         "calendar",
     ),
     _spec(
         "centre_timezone",
         "",
-        (_zone, _text),
+        (parse_optional_zone, as_text),
         lambda: _("Time zone of the call centre (empty: the site's setting)"),
         "centre",
     ),
@@ -206,7 +138,7 @@ SPECS: tuple[Spec, ...] = (
     _spec(
         "max_attempts",
         "20",
-        (_int_between(1, 100), _text),
+        (int_between(1, 100), as_text),
         lambda: _("Dial attempts per lead before it is exhausted"),
         "retry",
     ),
@@ -227,14 +159,14 @@ SPECS: tuple[Spec, ...] = (
     _spec(
         "hour_bands",
         "12:00, 14:00, 17:00",
-        (_times, lambda v: ", ".join(t.strftime("%H:%M") for t in v)),
+        (parse_times, format_times),
         lambda: _("Boundaries of the hour bands attempts are spread over"),
         "retry",
     ),
     _spec(
         "hopper_fresh_share",
         "30%",
-        (_ratio, lambda v: f"{round(v * 100, 2):g}%"),
+        (parse_ratio, format_ratio),
         lambda: _("Share of fresh leads among the leads dialled when retries are due too"),
         "hopper",
     ),
@@ -248,28 +180,28 @@ SPECS: tuple[Spec, ...] = (
     _spec(
         "wrap_up_seconds",
         "30",
-        (_int_between(0, 3600), _text),
+        (int_between(0, 3600), as_text),
         lambda: _("Wrap-up time after each call, in seconds"),
         "dialer",
     ),
     _spec(
         "abandonment_target",
         "3%",
-        (_ratio, lambda v: f"{round(v * 100, 2):g}%"),
+        (parse_ratio, format_ratio),
         lambda: _("Highest share of dropped calls pacing aims at"),
         "dialer",
     ),
     _spec(
         "pacing_mode",
         "predictive",
-        (_choice(PACING_MODES), _text),
+        (choice(PACING_MODES), as_text),
         lambda: _("Pacing: predictive, progressive or preview"),
         "dialer",
     ),
     _spec(
         "daily_mail_time",
         "19:15",
-        (_time, lambda v: v.strftime("%H:%M")),
+        (parse_time, lambda v: v.strftime("%H:%M")),
         lambda: _("Daily close and RDV e-mail, centre time"),
         "mail",
     ),
@@ -291,8 +223,15 @@ def parse_value(key: str, text: str) -> Any:
 
 
 def campaign_settings(stored: Mapping[str, Any]) -> CampaignSettings:
-    """The typed settings of a campaign from its stored overrides (unknown keys are left to their owners)."""
-    values = {key: parse_value(key, str(stored.get(key, spec.default))) for key, spec in REGISTRY.items()}
+    """The typed settings of a campaign from its stored overrides (unknown keys are left to their owners);
+    InvalidStoredSetting says how to repair a stored value that is not valid."""
+    values = {}
+    for key, spec in REGISTRY.items():
+        text = str(stored.get(key, spec.default))
+        try:
+            values[key] = spec.parse(text)
+        except ValueError as exc:
+            raise InvalidStoredSetting(key, text, str(exc) or _("not understood")) from None
     return CampaignSettings(**values)
 
 
@@ -310,6 +249,23 @@ def set_value(stored: Mapping[str, Any], key: str, text: str) -> dict[str, Any]:
 
 
 def describe(stored: Mapping[str, Any]) -> list[tuple[str, str, bool, str]]:
-    """(key, value as text, changed from default?, help) for every setting, in registry order."""
-    typed = campaign_settings(stored)
-    return [(spec.key, spec.format(getattr(typed, spec.key)), spec.key in stored, spec.help()) for spec in SPECS]
+    """(key, value as text, changed from default?, help) for every setting, in registry order; a stored value
+    that is not valid is shown as stored, with why, so that it can be repaired."""
+    rows = []
+    for spec in SPECS:
+        text = str(stored.get(spec.key, spec.default))
+        try:
+            shown = spec.format(spec.parse(text))
+        except ValueError as exc:
+            shown = _("{value} (invalid: {reason})").format(value=text, reason=str(exc))
+        rows.append((spec.key, shown, spec.key in stored, spec.help()))
+    return rows
+
+
+def shown_value(key: str, text: str) -> str:
+    """A valid value as a person reads it: canonical, yes/no in the reader's language."""
+    spec = REGISTRY[key]
+    value = spec.parse(text)
+    if spec.parse is parse_bool:
+        return _("yes") if value else _("no")
+    return spec.format(value)

@@ -8,8 +8,19 @@ from collections.abc import Iterable
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.errors import CampaignNotFound, ClientNotFound, DuplicateName, InvalidEmail, UnknownProfile
+from campaigns.errors import (
+    CampaignNotFound,
+    ClientNotFound,
+    DuplicateName,
+    InvalidEmail,
+    InvalidSetting,
+    InvalidStoredSetting,
+    UnknownProfile,
+)
 from campaigns.models import Campaign, Client
+from campaigns.profiles import get_profile, starting_settings
+from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
+from campaigns.setting_values import check_zone
 from config.profiles import profile_names
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
@@ -52,7 +63,9 @@ def create_campaign(
         raise UnknownProfile(profile, known)
     if session.scalar(select(Campaign.id).where(func.lower(Campaign.name) == name.lower())) is not None:
         raise DuplicateName("campaign", name)
-    campaign = Campaign(name=name, client_id=client.id, profile=profile, timezone=timezone, settings={})
+    timezone = campaign_zone(timezone)
+    settings = starting_settings(get_profile(profile))
+    campaign = Campaign(name=name, client_id=client.id, profile=profile, timezone=timezone, settings=settings)
     session.add(campaign)
     session.flush()
     return campaign
@@ -67,3 +80,23 @@ def get_campaign(session: Session, name: str) -> Campaign:
 
 def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.name)))
+
+
+def load_rules(session: Session, campaign_id: int, centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> CampaignRules:
+    """The rules of a stored campaign."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(str(campaign_id))
+    try:
+        return campaign_rules(campaign.id, campaign.client_id, campaign.profile, campaign.settings or {},
+                              campaign.timezone, centre_timezone)
+    except InvalidStoredSetting as exc:
+        raise InvalidStoredSetting(exc.key, exc.value, exc.reason, campaign.name) from None
+
+
+def campaign_zone(text: str) -> str:
+    """A campaign's fallback callee time zone, validated (InvalidSetting with a suggestion)."""
+    try:
+        return check_zone(text)
+    except ValueError as exc:
+        raise InvalidSetting("timezone", text, str(exc)) from None

@@ -8,6 +8,8 @@ from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from config.toml_errors import toml_error_text
+
 ENV_PREFIX = "RDV_"
 
 
@@ -78,8 +80,10 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     if config_path.exists():
         try:
             data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-        except (OSError, tomllib.TOMLDecodeError) as exc:
-            raise SettingsError(f"{config_path}: {exc}") from exc
+        except tomllib.TOMLDecodeError as exc:
+            raise SettingsError(toml_error_text(str(config_path), exc)) from None
+        except OSError as exc:
+            raise SettingsError(f"{config_path}: {exc.strerror or exc}") from exc
         for section, content in data.items():
             items = content.items() if isinstance(content, dict) else [(None, content)]
             for key, value in items:

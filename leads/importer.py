@@ -27,6 +27,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.i18n import _
 from leads import store
 from leads.columns import ColumnMapping, resolve
+from leads.consent import consent_state, may_be_called, record_of
 from leads.errors import EmptyFile
 from leads.reader import Source, open_source
 from leads.report import QualityReport, label
@@ -39,7 +40,7 @@ Progress = Callable[[int, int], None]
 class ImportTarget:
     """The campaign that receives the leads, as plain values (leads never imports campaigns).
 
-    When the campaign's profile requires consent, a lead without a consent record (date, source, proof) nor a
+    When the campaign's profile requires consent, a lead without provable consent (`leads.consent`) nor a
     contract exemption the profile accepts is stored as `no_consent`, a status the hopper never scans.
     """
 
@@ -49,11 +50,9 @@ class ImportTarget:
     consent_required: bool = False
     contract_exempts: bool = True
 
-    def without_consent(self, values: dict[str, Any]) -> bool:
+    def without_consent(self, values: dict[str, Any], now: datetime) -> bool:
         """Whether the profile forbids calling a lead with these values for want of consent."""
-        if not self.consent_required or (self.contract_exempts and values.get("contract_exemption")):
-            return False
-        return not (values.get("consent_at") and values.get("consent_source") and values.get("consent_proof"))
+        return self.consent_required and not may_be_called(record_of(values), now, self.contract_exempts)
 
 
 @dataclass(frozen=True)
@@ -221,11 +220,8 @@ class _Run:
         report.phone_types[draft.values["phone_type"]] += 1
         report.departements[draft.departement or "?"] += 1
         report.secondary_phones_dropped += draft.dropped_phones
-        # fr-consumer may call a lead with recorded consent or a contract in progress (L. 223-1).
-        consent, contract = draft.values.get("consent_at") is not None, draft.values.get("contract_exemption", False)
-        report.consent["recorded"] += consent
-        report.consent["contract"] += contract
-        report.consent["none"] += not (consent or contract)
+        # The same rule as the campaign check and the hopper (L. 223-1): see leads.consent.
+        report.consent[consent_state(record_of(draft.values), self.now, self.target.contract_exempts)] += 1
 
     def _insert(self, drafts: list[Draft]) -> None:
         """Store a batch (on the writer thread, the only user of the session meanwhile)."""
@@ -241,7 +237,7 @@ class _Run:
             values = self.defaults.copy()
             values.update(draft.values)
             values["id"] = lead_id
-            if self.target.without_consent(values):
+            if self.target.without_consent(values, self.now):
                 values["status"] = "no_consent"
             leads.append(values)
             for rank, (phone, header) in enumerate(draft.phones):

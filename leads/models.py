@@ -116,3 +116,19 @@ class DoNotCall(Base):
     e164: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
     added_at: Mapped[datetime] = mapped_column(default=_utcnow)
+
+
+class LeadConsent(Base):
+    """One recording or revocation of a lead's consent after import: what, who and when (the proof's trail)."""
+
+    __tablename__ = "lead_consents"
+
+    id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
+    lead_id: Mapped[int] = mapped_column(ForeignKey("leads.id"), index=True)
+    # recorded or revoked
+    action: Mapped[str] = mapped_column(String(10))
+    consent_at: Mapped[datetime | None] = mapped_column(default=None)
+    source: Mapped[str] = mapped_column(String(200), default="")
+    text_ref: Mapped[str] = mapped_column(String(200), default="")
+    recorded_by: Mapped[str] = mapped_column(String(100), default="")
+    recorded_at: Mapped[datetime] = mapped_column()

@@ -11,6 +11,7 @@ from rdv.cli import (
     demo,
     export,
     export_calls,
+    lead_consent,
     lead_details,
     leads,
     mail,
@@ -23,6 +24,7 @@ app.add_typer(clients.app, name="client")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(database.app, name="db")
 leads.app.command("show")(lead_details.show)
+leads.app.command("consent")(lead_consent.consent)
 app.add_typer(leads.app, name="leads")
 app.command("pbx-sim")(pbxsim.pbx_sim)
 campaigns.app.command("script")(campaign_script.script)

@@ -12,7 +12,8 @@ from rich.table import Table
 from campaigns import services, store
 from campaigns.check import Conflict
 from campaigns.dispositions import dispositions_for
-from campaigns.settings import describe, format_duration
+from campaigns.setting_values import format_duration
+from campaigns.settings import REGISTRY, describe, shown_value
 from config.i18n import _, fmt_date, fmt_number
 from rdv.cli.common import console, wired
 
@@ -59,12 +60,14 @@ def _now(at: str | None) -> datetime:
 AT = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601 with offset).")
 
 
-@app.command("set")
+# A value may start with a dash (`-5`): it is the setting's value, not an option, and validation says why not.
+@app.command("set", context_settings={"ignore_unknown_options": True})
 def set_(name: str, key: str, value: str) -> None:
-    """Change one setting of a campaign (`rdv campaign show NAME` lists them)."""
+    """Change one setting of a campaign (`rdv campaign show NAME` lists them), its time zone included."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.set_setting(session, name, key, value)
-        console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=value))
+        shown = campaign.timezone if key == "timezone" else value if key not in REGISTRY else shown_value(key, value)
+        console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=shown))
 
 
 @app.command("show")

@@ -10,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from config.i18n import _, fmt_number, fmt_percent
+from leads.consent import ConsentState
 from leads.importer import Progress as ProgressCallback
 from leads.report import QualityReport, label, line_type_label
 
@@ -39,9 +40,7 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     summary.add_row(_("Rejected rows"), fmt_number(report.rejected_rows))
     summary.add_row(_("Usable rate"), fmt_percent(report.usable_rate))
     summary.add_row(_("Phone numbers stored"), fmt_number(report.phones_created))
-    summary.add_row(_("With recorded consent"), fmt_number(report.consent["recorded"]))
-    summary.add_row(_("Contract in progress (no consent needed)"), fmt_number(report.consent["contract"]))
-    summary.add_row(_("Neither consent nor contract"), fmt_number(report.consent["none"]))
+    _consent_rows(summary, report)
     if report.rejects_file:
         summary.add_row(_("Rejects file"), report.rejects_file)
     console.print(summary)
@@ -74,6 +73,23 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
             table.add_row(_("{n} other départements").format(n=len(rest)), fmt_number(others),
                           _share(others, created))
         console.print(table)
+
+
+def _consent_rows(summary: Table, report: QualityReport) -> None:
+    """The leads by consent state, as `rdv campaign check` and the hopper count them (`leads.consent`)."""
+    consent = report.consent
+    if "recorded" in consent:  # a report stored before consent was counted in full: only dates were counted
+        summary.add_row(_("With recorded consent"), fmt_number(consent["recorded"]))
+        summary.add_row(_("Contract in progress (no consent needed)"), fmt_number(consent["contract"]))
+        summary.add_row(_("Neither consent nor contract"), fmt_number(consent["none"]))
+        return
+    missing = consent[ConsentState.INCOMPLETE] + consent[ConsentState.NONE]
+    summary.add_row(_("Provable consent (date, source and proof)"), fmt_number(consent[ConsentState.PROVEN]))
+    summary.add_row(_("No provable consent, contract in progress"), fmt_number(consent[ConsentState.CONTRACT]))
+    summary.add_row(_("Neither provable consent nor contract"), fmt_number(missing))
+    if consent[ConsentState.INCOMPLETE]:
+        summary.add_row(_("  of which incomplete consent (date, source or proof missing)"),
+                        fmt_number(consent[ConsentState.INCOMPLETE]))
 
 
 @contextmanager

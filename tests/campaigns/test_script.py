@@ -8,7 +8,15 @@ from typing import Any
 
 import pytest
 
-from campaigns.script import InvalidAnswer, InvalidScript, answer_text, check_answers, load_script, parse_script
+from campaigns.script import (
+    InvalidAnswer,
+    InvalidScript,
+    InvalidTomlFile,
+    answer_text,
+    check_answers,
+    load_script,
+    parse_script,
+)
 from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, SAMPLE
 
 
@@ -59,7 +67,7 @@ def test_a_bad_script_file_is_refused_naming_the_file_and_key(edit: Any, key: st
 def test_a_file_that_is_not_toml_is_refused_with_its_name(tmp_path: Path) -> None:
     path = tmp_path / "broken.toml"
     path.write_text("[campaign\nname = 'x'", encoding="utf-8")
-    with pytest.raises(InvalidScript, match=r"^broken\.toml : - : fichier TOML invalide"):
+    with pytest.raises(InvalidTomlFile, match=r"^broken\.toml, ligne 1, colonne 10 : TOML invalide : « \] » attendu"):
         load_script(path)
 
 

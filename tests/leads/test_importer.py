@@ -7,7 +7,7 @@ import dataclasses
 import subprocess
 import sys
 import textwrap
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -62,7 +62,7 @@ def test_a_file_becomes_leads_with_phones_consent_zone_and_a_stored_report(
     assert dict(report.rejected) == {"duplicate_in_file": 1, "premium_rate": 1, "too_short": 1, "no_phone": 1}
     assert report.phone_types == {"fixed": 1, "mobile": 2}
     assert report.departements == {"35": 1, "974": 1, "2B": 1}
-    assert report.consent == {"recorded": 2, "contract": 1, "none": 0}
+    assert report.consent == {"proven": 2, "contract": 1}
     assert (report.encoding, report.delimiter, report.custom_fields) == ("cp1252", ";", ["Projet"])
     with sessions() as session:
         leads = {lead.external_ref: lead for lead in session.scalars(select(Lead))}
@@ -122,8 +122,10 @@ def test_a_profile_that_requires_consent_sets_aside_leads_without_it(
         statuses = dict(session.execute(select(Lead.external_ref, Lead.status)).all())
     assert statuses == {"A1": "new", "A2": "new", "A3": "new", "D1": "no_consent"}
     no_exemption = dataclasses.replace(gated, contract_exempts=False)
-    assert no_exemption.without_consent({"contract_exemption": True})
-    assert not no_exemption.without_consent({"consent_at": NOW, "consent_source": "salon", "consent_proof": "P-1"})
+    assert no_exemption.without_consent({"contract_exemption": True}, NOW)
+    proven = {"consent_at": NOW, "consent_source": "salon", "consent_proof": "P-1"}
+    assert not no_exemption.without_consent(proven, NOW)
+    assert no_exemption.without_consent(proven, NOW - timedelta(seconds=1))  # given after the moment: not yet
 
 
 def test_importing_the_same_file_twice_creates_no_duplicates(
