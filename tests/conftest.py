@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, settings
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -16,6 +17,11 @@ from rdv import db
 from tests.pgserver import PostgresServer
 
 _counter = itertools.count()
+
+# No wall-clock limit on an example: the machines that run the suite are shared and often loaded, and a slow
+# example is not a wrong one. Tests that set their own `deadline` still get it.
+settings.register_profile("rdv", deadline=None, suppress_health_check=[HealthCheck.too_slow])
+settings.load_profile("rdv")
 
 
 @pytest.fixture(autouse=True)
