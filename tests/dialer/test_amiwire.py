@@ -12,12 +12,12 @@ from dialer.amiwire import AmiParser, Message, parse_all, serialize
 from dialer.ports import (
     AgentCompleted,
     AgentConnected,
-    ChannelAnswered,
     CallerAbandoned,
     CallerQueued,
     CallHungUp,
     CallOriginated,
     CallRinging,
+    ChannelAnswered,
     DialEnded,
     MachineDetected,
 )
