@@ -176,12 +176,20 @@ class PbxNotConnected(PbxError):
     """No AMI session right now (connecting or reconnecting); the action was not sent."""
 
 
+class PbxNotReady(PbxNotConnected):
+    """The PBX was booting or shutting down and did not become ready in time; the action was not acted on."""
+
+
 class PbxTimeout(PbxError):
     """The PBX did not answer an action before its deadline; it may or may not have acted on it."""
 
 
 class PbxRefused(PbxError):
-    """The PBX answered an action with `Response: Error`."""
+    """The PBX answered an action with `Response: Error`; `pbx_message` is its own text."""
+
+    def __init__(self, message: str, pbx_message: str = "") -> None:
+        super().__init__(message)
+        self.pbx_message = pbx_message
 
 
 class PbxAuthFailed(PbxError):
@@ -205,6 +213,10 @@ class Pbx(Protocol):
     async def queue_remove(self, queue: str, interface: str) -> None: ...
 
     async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str = "") -> None: ...
+
+    async def queue_members(self, queue: str) -> set[str] | None:
+        """The member interfaces of `queue`, or None if the PBX has no such queue."""
+        ...
 
     async def live_channels(self) -> list[LiveChannel]: ...
 
