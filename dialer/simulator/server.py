@@ -96,6 +96,7 @@ class PbxSimulator:
         # After a restart Asterisk takes this long (wall seconds) from accepting logins to FullyBooted.
         self.restart_boot_s = restart_boot_s
         self.booted = True
+        self.refused_while_booting: list[str] = []
         self._started_once = False
         self._boot_task: asyncio.Task[None] | None = None
 
@@ -123,12 +124,18 @@ class PbxSimulator:
         if self.pbx.queues.configured is not None:
             self.pbx.queues.configured.add(name)
 
+    def begin_shutdown(self) -> None:
+        """`core restart`: say Shutdown and refuse what a stopping Asterisk refuses, connections still open."""
+        if self.booted:
+            self.booted = False
+            self._broadcast(Message([("Event", "Shutdown"), ("Privilege", "system,all"), ("Shutdown", "Cleanly"),
+                                     ("Restart", "True")]))
+
     async def stop(self) -> None:
         """Say Shutdown, stop listening, drop every session and every call (an Asterisk restart)."""
         if self._boot_task is not None:
             self._boot_task.cancel()
-        self._broadcast(Message([("Event", "Shutdown"), ("Privilege", "system,all"), ("Shutdown", "Cleanly"),
-                                 ("Restart", "True")]))
+        self.begin_shutdown()
         if self._server is not None:
             self._server.close()
         self.cut()
@@ -209,6 +216,8 @@ class PbxSimulator:
             return True
         handler = ACTIONS.get(name)
         if handler is None or (not self.booted and name not in READY_WHILE_BOOTING):
+            if handler is not None:
+                self.refused_while_booting.append(action.get("Action"))
             self._send(session, m.response(False, action_id, _unknown(action.get("Action"))))
             return True
         replies = handler(self.pbx, action)

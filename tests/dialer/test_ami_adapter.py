@@ -307,3 +307,39 @@ async def test_a_large_action_is_sent_whole(sim: PbxSimulator, pbx: AmiPbx) -> N
     await pbx.originate(big)
     assert sim.pbx.originates["c-big"] == 1
     assert sim.pbx.calls.get("c-big") is None or sim.pbx.calls["c-big"].spec.variables["RDV_NOTE"] == "x" * 60_000
+
+
+async def test_after_a_restart_nothing_is_sent_before_fully_booted_and_agents_are_back_as_they_were(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
+    sim.restart_boot_s = 0.3
+    seen = Recorder(pbx)
+    await pbx.queue_add("camp-1", "Local/agent1@agents/n", "Agent1")
+    await pbx.queue_add("camp-1", "Local/agent2@agents/n", "Agent2", paused=True)
+    await sim.stop()
+    await sim.start()
+    await seen.until(lambda _: any(isinstance(e, ConnectionRestored) for e in seen.events))
+    assert sim.refused_while_booting == []  # the adapter waited for FullyBooted
+    members = sim.pbx.queues.members["camp-1"]
+    assert {i: m.view.paused for i, m in members.items()} == {
+        "Local/agent1@agents/n": False, "Local/agent2@agents/n": True}
+
+
+async def test_an_originate_refused_while_the_pbx_shuts_down_is_sent_once_it_has_booted_again(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
+    sim.restart_boot_s = 0.3
+    sim.begin_shutdown()  # Shutdown said, connection still open: Asterisk refuses, as while booting
+    sent = asyncio.ensure_future(pbx.originate(call("c-restart", "+33990000005")))
+    await asyncio.sleep(0.3)
+    assert sim.refused_while_booting == ["Originate"] and not sent.done()
+    await sim.stop()
+    await sim.start()
+    async with asyncio.timeout(10):
+        await sent
+    assert sim.pbx.originates == {"c-restart": 1}
+
+
+async def test_a_real_refusal_is_not_retried(pbx: AmiPbx) -> None:
+    with pytest.raises(PbxRefused, match="Hangup of Local/\\+33 9\\*\\* \\*\\* \\*\\* 06@rdv-outbound.*No such channel"):
+        await pbx.hangup("Local/+33990000006@rdv-outbound-00000001;1")
