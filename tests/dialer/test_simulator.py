@@ -215,3 +215,38 @@ def test_line_type_and_zone_come_from_the_number() -> None:
     assert line_type("+33142000000") == "landline"
     assert str(callee_zone("+33142000000")) == "Europe/Paris"
     assert str(callee_zone("+262262000000")) == "Indian/Reunion"
+
+
+async def test_after_a_restart_it_answers_as_a_booting_asterisk_until_fully_booted(sim: PbxSimulator) -> None:
+    sim.restart_boot_s = 0.5
+    await sim.stop()
+    await sim.start()
+    client = await connect(sim)
+    client.send("QueueAdd", ActionID="q1", Queue="agents", Interface="Local/agent7@agents/n")
+    client.send("Originate", ActionID="o1", Channel="Local/human@callees/n", Async="true", ChannelId="c-boot")
+    client.send("Ping", ActionID="p1")
+    await client.until(lambda ms: any(m.get("ActionID") == "p1" for m in ms))
+    replies = {m.get("ActionID"): m for m in client.messages if m.kind == "response"}
+    assert replies["q1"].get("Message") == ("Invalid/unknown command: QueueAdd. "
+                                            "Use Action: ListCommands to show available commands.")
+    assert replies["o1"].get("Message") == "Extension does not exist."
+    assert replies["p1"].get("Ping") == "Pong" and not client.named("FullyBooted")
+    await client.until(lambda ms: any(m.name == "FullyBooted" for m in ms))
+    client.send("QueueAdd", ActionID="q2", Queue="agents", Interface="Local/agent7@agents/n")
+    await client.until(lambda ms: any(m.get("ActionID") == "q2" for m in ms))
+    assert [m for m in client.messages if m.get("ActionID") == "q2"][0].get("Message") == "Added interface to queue"
+    assert sim.pbx.originates == {}
+    await client.close()
+
+
+async def test_a_human_sent_to_a_queue_that_does_not_exist_hears_the_message_without_queueing(
+    sim: PbxSimulator,
+) -> None:
+    sim.pbx.queues.configured = {"agents"}
+    client = await connect(sim)
+    originate(client, "human", "c-noq", queue="rdv-404")
+    await client.until(lambda ms: any(m.name == "UserEvent" for m in ms))
+    await wait_idle(sim)
+    assert not client.named("QueueCallerJoin") and not client.named("QueueCallerAbandon")
+    assert [m.get("Cause") for m in client.named("Hangup")] == ["16"] * 4
+    await client.close()
