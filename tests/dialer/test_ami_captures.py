@@ -3,15 +3,19 @@ state machine: the outcome and the durations the dialer records (tests/fixtures/
 
 from __future__ import annotations
 
+import asyncio
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
 
+from config.clock import ManualClock
 from dialer import calls
 from dialer import domain_events as de
+from dialer.ami import AmiOptions, AmiPbx
 from dialer.amievents import events_from_message
 from dialer.amiwire import Message, parse_all
+from dialer.ports import PbxEvent
 
 CAPTURES = Path(__file__).resolve().parents[1] / "fixtures" / "ami" / "project-dialplan"
 START = datetime(2026, 12, 1, 10, 0, tzinfo=UTC)
@@ -96,3 +100,31 @@ def test_a_connected_call_is_still_live_after_the_optimised_pair_and_agent_compl
         if completed and message.get("Channel").startswith("Local/+33145678000@default"):
             break
     assert completed and call.live and call.state == "connected"
+
+
+async def test_the_adapter_over_tcp_records_busy_from_the_captured_bytes() -> None:
+    """The whole adapter (socket, parser, thread bridge, mapping) fed the real bytes of `busy_via_trunk.ami`."""
+    async def serve(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        writer.write(b"Asterisk Call Manager/11.0.0\r\n")
+        login = await reader.readuntil(b"\r\n\r\n")
+        action_id = next(line.split(": ", 1)[1] for line in login.decode().split("\r\n") if line.startswith("ActionID"))
+        writer.write(f"Response: Success\r\nActionID: {action_id}\r\nMessage: Authentication accepted\r\n\r\n"
+                     "Event: FullyBooted\r\nPrivilege: system,all\r\nStatus: Fully Booted\r\n\r\n".encode())
+        writer.write((CAPTURES / "busy_via_trunk.ami").read_bytes())
+        await writer.drain()
+        await reader.read()
+
+    server = await asyncio.start_server(serve, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    pbx = AmiPbx("127.0.0.1", port, "rdv", "rdv", ManualClock(START), AmiOptions(ping_interval_s=30.0))
+    await pbx.connect()
+    call = calls.new_call("rdv-e0a96867e0524ceea8f4d9314dcd179b", START)
+    async with asyncio.timeout(5):
+        async for event in pbx.events():
+            assert isinstance(event, PbxEvent)  # no connection loss on this quiet loopback
+            call, _ = calls.apply(call, event)
+            if not call.live:
+                break
+    await pbx.close()
+    server.close()
+    assert call.outcome == "busy"
