@@ -195,12 +195,13 @@ def _dial_ended(call: CallState, ev: ports.DialEnded) -> CallState:
     status = ev.status.upper()
     if status == "ANSWER":
         return _answered(call, ev)
-    if ev.callee and status in DIAL_STATUS_OUTCOME:
-        return replace(call, callee_outcome=call.callee_outcome or DIAL_STATUS_OUTCOME[status])
     if status in DIAL_STATUS_OUTCOME and status != "NOANSWER":
+        if ev.callee:
+            return replace(call, callee_outcome=call.callee_outcome or DIAL_STATUS_OUTCOME[status])
         return replace(call, dial_outcome=call.dial_outcome or DIAL_STATUS_OUTCOME[status])
-    # CANCEL (the originating side gave up ringing), or the Originate's own NOANSWER, which a trunk's busy
-    # line also gives: a Reason, the callee leg's DialEnd or a cause may still say better.
+    # CANCEL (the originating side gave up ringing), or NOANSWER, which a trunk's busy line gives on the
+    # Originate's dial and an unallocated number (cause 1) on the callee leg's: a Reason or the cause of the
+    # callee's channel, still on its way, says better (tests/fixtures/ami/project-dialplan).
     return replace(call, weak_outcome=call.weak_outcome or "no_answer")
 
 

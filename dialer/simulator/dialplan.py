@@ -22,9 +22,10 @@ from dialer.simulator.members import AgentProfile, Member, Queues
 from dialer.simulator.messages import Chan
 from dialer.simulator.outcomes import CallPlan, Outcome
 
-FAIL_STATUS = {Outcome.BUSY: "BUSY", Outcome.CONGESTION: "CONGESTION", Outcome.INVALID: "CHANUNAVAIL",
-               Outcome.REJECTED: "BUSY"}
+FAIL_STATUS = {Outcome.BUSY: "BUSY", Outcome.CONGESTION: "CONGESTION"}
 FAIL_CAUSE = {Outcome.BUSY: 17, Outcome.CONGESTION: 34, Outcome.INVALID: 1, Outcome.REJECTED: 21}
+# The callee application of each outcome in the test bed's `callees` context.
+CALLEE_EXTEN = {Outcome.INVALID: "unavail", Outcome.REJECTED: "unavail"}
 TRUNK_CONTEXT, CALLEE_CONTEXT = "default", "callees"
 
 
@@ -67,6 +68,7 @@ class OriginateSpec:
     message_s: float = 4.0
     # Originated without `/n`: Asterisk optimises the Local pair away once both halves are bridged.
     optimise: bool = True
+    channel: str = ""  # the Originate's Channel, as a failed OriginateResponse repeats it
     variables: dict[str, str] = field(default_factory=dict)
 
 
@@ -134,12 +136,12 @@ class SimCall:
             outcome = self.plan.outcome
             if outcome in (Outcome.BUSY, Outcome.CONGESTION, Outcome.INVALID):
                 await self.wait(self.plan.ring_s)
-                self._fail()
+                self._refused() if outcome is Outcome.INVALID else self._fail()
                 return
             self._ringing()
             if outcome is Outcome.REJECTED and self.plan.ring_s < self.spec.timeout_s:
                 await self.wait(self.plan.ring_s)
-                self._fail()
+                self._refused()
             elif outcome in (Outcome.HUMAN, Outcome.MACHINE) and self.plan.ring_s < self.spec.timeout_s:
                 await self.wait(self.plan.ring_s)
                 await self._answered()
@@ -187,7 +189,7 @@ class SimCall:
         emit(m.dial("DialState", t1, two, ("DialStatus", "RINGING")))
 
     def _originate_response(self, ok: bool, reason: int) -> None:
-        channel = self.one.name if ok else self.device
+        channel = self.one.name if ok else self.spec.channel
         spec = self.spec
         self.emit(m.originate_response(spec.action_id, ok, channel, self.one, spec.app_context, spec.app_exten, reason))
 
@@ -214,6 +216,26 @@ class SimCall:
         self.hang(two, 16)
         self._originate_response(False, 0)
         self.hang(one, 16)
+        emit(m.device_state(self.device, "NOT_INUSE"))
+
+    def _refused(self) -> None:
+        """The network refuses the number (`Hangup(1)`, 21 after ringing): NOANSWER on both dials, the cause
+        on every leg, Reason 0 (captured: invalid_number_via_trunk.ami)."""
+        one, two, t1, t2, emit = self.one, self.two, self.t1, self.t2, self.emit
+        cause = str(FAIL_CAUSE[self.plan.outcome])
+        self._callee(CALLEE_EXTEN[self.plan.outcome], 2)
+        emit(m.chan_event("SoftHangupRequest", t2, ("Cause", "16")))
+        emit(m.chan_event("HangupRequest", t1, ("Cause", cause)))
+        self.hang(t2, int(cause))
+        emit(m.dial("DialEnd", t1, two, ("DialStatus", "NOANSWER")))
+        self.hang(t1, int(cause))
+        two.priority = 3
+        emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
+        emit(m.chan_event("HangupRequest", one, ("Cause", cause)))
+        self.hang(two, int(cause))
+        emit(m.dial("DialEnd", one, None, ("DialStatus", "NOANSWER")))
+        self._originate_response(False, 0)
+        self.hang(one, int(cause))
         emit(m.device_state(self.device, "NOT_INUSE"))
 
     def _no_answer(self) -> None:

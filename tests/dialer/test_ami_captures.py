@@ -54,6 +54,7 @@ def ended(events: list[de.DomainEvent]) -> de.CallEnded:
         ("busy_via_trunk.ami", "busy"),
         ("congestion_via_trunk.ami", "congestion"),
         ("noanswer_via_trunk.ami", "no_answer"),
+        ("invalid_number_via_trunk.ami", "invalid"),
         ("machine_via_trunk.ami", "machine"),
         ("dropped_human_no_free_agent.ami", "dropped"),
     ],

@@ -38,12 +38,14 @@ PLANS = {
     "+33145678005": CallPlan(Outcome.BUSY, ring_s=1.0),
     "+33145678006": CallPlan(Outcome.CONGESTION, ring_s=1.0),
     "+33145678007": CallPlan(Outcome.NOANSWER, ring_s=3600.0),
+    "+33145678008": CallPlan(Outcome.INVALID, ring_s=1.0),
 }
 # capture: (number, agent in queue rdv-1 or "", Originate channel suffix)
 SCENARIOS = {
     "busy_via_trunk": ("+33145678005", "", "/n"),
     "congestion_via_trunk": ("+33145678006", "", "/n"),
     "noanswer_via_trunk": ("+33145678007", "", "/n"),
+    "invalid_number_via_trunk": ("+33145678008", "", "/n"),
     "machine_via_trunk": ("+33145678003", "", "/n"),
     "dropped_human_no_free_agent": ("+33145678002", "", "/n"),
     "connected_human_not_optimised": ("+33145678000", "agent1", "/n"),
