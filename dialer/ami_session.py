@@ -1,6 +1,6 @@
 """The AMI session under the adapter: one connection to one PBX, kept alive and ready.
 
-One of the AMI adapter modules (`dialer.ami`, `dialer.ami_session`, `dialer.ami_connection`,
+One of the AMI adapter modules (`dialer.ami`, `dialer.ami_session`, `dialer.ami_readiness`, `dialer.ami_connection`,
 `dialer.ami_actions`), the only ones that import `asterisk.ami`:
 - a lost connection (peer closed, ping unanswered, Asterisk restarted) is re-opened with exponential
   backoff (cap + jitter); the engine is told by ConnectionLost / ConnectionRestored;
@@ -31,6 +31,7 @@ from config.clock import Clock
 from dialer import ami_actions as acts
 from dialer.ami_actions import masked
 from dialer.ami_connection import ReliableClient
+from dialer.ami_readiness import Readiness
 from dialer.amiwire import Message
 from dialer.ports import (
     ConnectionLost,
@@ -39,7 +40,6 @@ from dialer.ports import (
     PbxAuthFailed,
     PbxError,
     PbxNotConnected,
-    PbxNotReady,
     PbxRefused,
     PbxTimeout,
 )
@@ -82,9 +82,8 @@ class AmiSession:
         self._queue: asyncio.Queue[DialerEvent | None] = asyncio.Queue()
         self._pending: dict[str, asyncio.Future[Response]] = {}
         self._lists: dict[str, tuple[list[Message], asyncio.Future[None]]] = {}
-        self._lost = asyncio.Event()
-        self._booted = asyncio.Event()
-        self.boots = 0  # FullyBooted events seen, over every session
+        self.ready = Readiness(self.where, self.options.boot_timeout_s, self.options.not_ready_grace_s)
+        self._lost = self.ready.lost
         self._supervisor: asyncio.Task[None] | None = None
         self._closed = False
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -100,7 +99,7 @@ class AmiSession:
     @property
     def booted(self) -> bool:
         """Connected, and Asterisk said FullyBooted on this session (and no Shutdown since)."""
-        return self.connected and self._booted.is_set()
+        return self.connected and self.ready.booted.is_set()
 
     async def connect(self) -> None:
         """Open the first session up to FullyBooted (errors raised: unreachable, refused login, never booted);
@@ -112,8 +111,7 @@ class AmiSession:
     # -- connection --
     async def _open(self) -> None:
         assert self._loop is not None
-        self._lost.clear()
-        self._booted.clear()
+        self.ready.opened()
         # A clock that simulates time (the demo's) is told when the listener works for the loop.
         working = getattr(self.clock, "working", nullcontext)
         client = ReliableClient(self.host, self.port, self.options.connect_timeout_s, self._from_thread(self._deliver),
@@ -129,7 +127,8 @@ class AmiSession:
         self._client = client
         try:
             await self._action("Login", LoginAction(self.username, self._secret), client=client)
-            await self._until_booted(self._loop.time() + self.options.boot_timeout_s, "Login")
+            await self.ready.until_booted(self._loop.time() + self.options.boot_timeout_s, "Login",
+                                          connected=lambda: self.connected)
         except PbxRefused as exc:
             self._drop_client()
             raise PbxAuthFailed(f"AMI login as {self.username!r} refused by {self.where}: {exc}") from None
@@ -167,8 +166,7 @@ class AmiSession:
             self._mark_lost(reason)
 
     def _mark_lost(self, reason: str) -> None:
-        self._lost.set()
-        self._booted.clear()
+        self.ready.went_away()
         self._drop_client()
         for action_id, future in list(self._pending.items()):
             if not future.done():
@@ -215,38 +213,6 @@ class AmiSession:
                 self._queue.put_nowait(ConnectionRestored(self.clock.now()))
                 return
 
-    # -- readiness --
-    async def _until_booted(self, deadline: float, name: str, about: str = "") -> None:
-        """Wait for FullyBooted on a live session; PbxNotConnected at once if the session is gone."""
-        assert self._loop is not None
-        while not self._booted.is_set():
-            if self._lost.is_set() or self._client is None:
-                raise PbxNotConnected(f"{name}{about}: not connected to the PBX at {self.where} (reconnecting)")
-            remaining = deadline - self._loop.time()
-            if remaining <= 0:
-                raise PbxNotReady(f"{name}{about}: the PBX at {self.where} did not say FullyBooted within "
-                                  f"{self.options.boot_timeout_s:.1f} s (still booting, or the AMI user lacks "
-                                  f"read=system)")
-            await _first_of(remaining, self._booted, self._lost)
-
-    async def _down_since(self, boots: int) -> bool:
-        """True if the PBX went down (Shutdown, lost session) or rebooted since `boots` FullyBooted events."""
-        for _ in range(max(1, int(self.options.not_ready_grace_s / 0.05))):
-            if self.boots != boots or not self._booted.is_set():
-                return True
-            await asyncio.sleep(0.05)
-        return False
-
-    async def _until_rebooted(self, boots: int, deadline: float, name: str, about: str) -> None:
-        """Wait, across reconnections, for a FullyBooted later than the `boots`-th one."""
-        assert self._loop is not None
-        while self.boots == boots or not self.booted:
-            remaining = deadline - self._loop.time()
-            if remaining <= 0 or self._closed:
-                raise PbxNotReady(f"{name}{about}: refused while the PBX at {self.where} was not ready, and it "
-                                  f"was not ready again within {self.options.boot_timeout_s:.1f} s; not sent")
-            await asyncio.sleep(min(0.05, remaining))
-
     async def _act(self, name: str, action: Any, about: str = "",
                    on_id: Callable[[str], None] | None = None) -> Response:
         """An action of the dialer: sent once booted, and sent again after the next FullyBooted if the PBX
@@ -254,16 +220,17 @@ class AmiSession:
         assert self._loop is not None
         deadline = self._loop.time() + self.options.boot_timeout_s
         while True:
-            await self._until_booted(deadline, name, about)
-            boots = self.boots
+            await self.ready.until_booted(deadline, name, about, connected=lambda: self.connected)
+            boots = self.ready.boots
             try:
                 return await self._action(name, action, about=about, on_id=on_id)
             except PbxRefused as exc:
-                if not acts.not_ready(exc.pbx_message) or not await self._down_since(boots):
+                if not acts.not_ready(exc.pbx_message) or not await self.ready.down_since(boots):
                     raise
                 log.info("%s%s refused while the PBX was not ready (%s); sent again after FullyBooted",
                          name, masked(about), exc.pbx_message)
-                await self._until_rebooted(boots, deadline, name, masked(about))
+                await self.ready.until_rebooted(boots, deadline, f"{name}{masked(about)}",
+                                                ready=lambda: self.booted and not self._closed)
 
     # -- one action --
     async def _action(self, name: str, action: Any, timeout_s: float | None = None,
@@ -335,15 +302,7 @@ class AmiSession:
             if message.get("EventList") == "Complete" and not listing[1].done():
                 listing[1].set_result(None)
             return True
-        if message.kind != "event" or message.name not in ("FullyBooted", "Shutdown"):
-            return False
-        if message.name == "FullyBooted":
-            self.boots += 1
-            self._booted.set()
-        else:
-            self._booted.clear()
-            log.warning("the PBX at %s is shutting down (restart: %s)", self.where, message.get("Restart", "?"))
-        return True
+        return self.ready.take(message)
 
     async def events(self) -> AsyncIterator[DialerEvent]:
         """Dialer events in arrival order, connection loss and restoration included, until `close()`."""
@@ -366,12 +325,3 @@ class AmiSession:
         self._drop_client()
         self._queue.put_nowait(None)
 
-
-async def _first_of(timeout_s: float, *events: asyncio.Event) -> None:
-    """Return when one of `events` is set or `timeout_s` has passed."""
-    waiters = [asyncio.ensure_future(event.wait()) for event in events]
-    try:
-        await asyncio.wait(waiters, timeout=timeout_s, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for waiter in waiters:
-            waiter.cancel()

@@ -98,7 +98,7 @@ def call(call_id: str, e164: str, queue: str = "camp-1", ring_timeout_s: float =
 @pytest.mark.parametrize(
     ("e164", "reason", "status", "cause"),
     [("+33100000001", 4, "ANSWER", 16), ("+33200000001", 4, "ANSWER", 16), ("+33300000001", 0, "BUSY", 17),
-     ("+33400000001", 0, "CONGESTION", 34), ("+33600000001", 0, "CHANUNAVAIL", 1)],
+     ("+33400000001", 0, "CONGESTION", 34), ("+33600000001", 0, "NOANSWER", 1)],
     ids=["human", "machine", "busy", "congestion", "invalid"],
 )
 async def test_each_outcome_reaches_the_engine_as_dialer_events(
