@@ -117,7 +117,7 @@ class PbxSimulator:
         self.booted = True
         for session in list(self._sessions):
             if session.authenticated:
-                self._send(session, _fully_booted())
+                self._send(session, _fully_booted(just_booted=True))
 
     def configure_queue(self, name: str) -> None:
         """A queue added to queues.conf and reloaded."""
@@ -262,7 +262,11 @@ class PbxSimulator:
                     asyncio.get_running_loop().call_soon(self.cut)
 
 
-def _fully_booted() -> Message:
+def _fully_booted(just_booted: bool = False) -> Message:
+    """As Asterisk 22 says it: at the end of a boot (restart_window.ami), or to a login once booted."""
+    if just_booted:
+        return Message([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Status", "Fully Booted"),
+                        ("Uptime", "0"), ("LastReload", "0")])
     return Message([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", "37"), ("LastReload", "37"),
                     ("Status", "Fully Booted")])
 

@@ -117,3 +117,24 @@ async def test_the_simulator_sends_what_asterisk_22_sent_through_the_projects_di
     assert sorted(ours) == sorted(theirs)
     for group in theirs:
         assert ours[group] == theirs[group], group
+
+
+async def test_a_restart_says_shutdown_closes_and_boots_as_the_real_pbx_did(sim: PbxSimulator) -> None:
+    captured = {m.name: m for m in parse_all((CAPTURES / "restart_window.ami").read_bytes())
+                if m.name in ("Shutdown", "FullyBooted")}
+    reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+    writer.write(serialize(Message.of(("Action", "Login"), ("Username", "rdv"), ("Secret", "rdv"))))
+    await reader.readuntil(b"Status: Fully Booted\r\n")
+    await sim.stop()
+    before = await reader.read()  # the PBX closes the connection after Shutdown
+    await sim.start()
+    reader, writer = await asyncio.open_connection("127.0.0.1", sim.port)
+    writer.write(serialize(Message.of(("Action", "Login"), ("Username", "rdv"), ("Secret", "rdv"))))
+    async with asyncio.timeout(5):
+        after = await reader.readuntil(b"LastReload: 0\r\n\r\n")
+    writer.close()
+    shutdown = [m for m in parse_all(before, expect_banner=True) if m.name == "Shutdown"]
+    booted = [m for m in parse_all(after, expect_banner=True) if m.name == "FullyBooted"]
+    assert [m.fields for m in shutdown] == [captured["Shutdown"].fields]
+    assert [m.keys() for m in booted] == [captured["FullyBooted"].keys()]
+    assert sim.booted and sim.pbx.channels == {}
