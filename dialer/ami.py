@@ -18,7 +18,7 @@ from asterisk.ami import Action
 
 from config.clock import Clock
 from dialer import ami_actions as acts
-from dialer.ami_actions import Membership, Memberships
+from dialer.ami_actions import Membership, Memberships, masked
 from dialer.ami_session import AmiOptions, AmiSession
 from dialer.amievents import events_from_message, live_channel_from
 from dialer.amiwire import Message
@@ -151,5 +151,6 @@ class AmiPbx(AmiSession):
             try:
                 for event in events_from_message(message, at, self._action_calls):
                     self._queue.put_nowait(event)
-            except Exception:
-                log.exception("AMI event %s could not be mapped; skipped", message.name)
+            except Exception as exc:
+                # No traceback: its last line repeats the exception's text, which may hold a channel's number.
+                log.error("AMI event %s could not be mapped (%s); skipped", message.name, masked(repr(exc)))

@@ -19,6 +19,7 @@ from typing import Any
 
 from asterisk.ami import AMIClient, Response
 
+from dialer.ami_actions import masked
 from dialer.amiwire import AmiParser, Message
 
 log = logging.getLogger(__name__)
@@ -94,8 +95,9 @@ class ReliableClient(AMIClient):  # type: ignore[misc]
         """Run a callback; an exception is logged, never allowed to end the listener thread."""
         try:
             function(*args)
-        except Exception:
-            log.exception("AMI listener callback failed; the listener goes on")
+        except Exception as exc:
+            # No traceback: its last line repeats the exception's text, which may hold a channel's number.
+            log.error("AMI listener callback failed (%s); the listener goes on", masked(repr(exc)))
 
     def disconnect(self) -> None:
         self.finished.set()

@@ -228,7 +228,7 @@ class AmiSession:
                 if not acts.not_ready(exc.pbx_message) or not await self.ready.down_since(boots):
                     raise
                 log.info("%s%s refused while the PBX was not ready (%s); sent again after FullyBooted",
-                         name, masked(about), exc.pbx_message)
+                         name, masked(about), masked(exc.pbx_message))
                 await self.ready.until_rebooted(boots, deadline, f"{name}{masked(about)}",
                                                 ready=lambda: self.booted and not self._closed)
 

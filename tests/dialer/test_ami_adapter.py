@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -349,3 +350,33 @@ async def test_a_real_refusal_is_not_retried(pbx: AmiPbx) -> None:
     masked = r"Local/\+33 9\*\* \*\* \*\* 06@rdv-outbound"
     with pytest.raises(PbxRefused, match=f"Hangup of {masked}.*No such channel"):
         await pbx.hangup("Local/+33990000006@rdv-outbound-00000001;1")
+
+
+async def test_nothing_the_adapter_logs_or_raises_shows_a_callee_number(
+    sim: PbxSimulator, pbx: AmiPbx, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    original = dialer.ami.events_from_message
+
+    def failing(message, at, calls=None):  # type: ignore[no-untyped-def]
+        if message.name == "Newstate":
+            raise RuntimeError(f"cannot map {message.get('Channel')}")
+        return original(message, at, calls)
+
+    monkeypatch.setattr(dialer.ami, "events_from_message", failing)
+    numbers = ["+33100000021", "+33300000022", "+33600000023"]
+    seen = Recorder(pbx)
+    errors = []
+    for n, number in enumerate(numbers):
+        await pbx.originate(call(f"c-log-{n}", number))
+        try:
+            await pbx.hangup(f"Local/{number}@rdv-outbound-0000ffff;1")
+        except PbxRefused as error:
+            errors.append(str(error))
+    await seen.until(lambda _: all(seen.ended(f"c-log-{n}") for n in range(len(numbers))))
+    await sim.stop()
+    await sim.start()
+    await seen.until(lambda _: any(isinstance(e, ConnectionRestored) for e in seen.events))
+    assert len(errors) == 3 and "cannot map" in caplog.text
+    for number in numbers:
+        assert number[1:] not in caplog.text and all(number[1:] not in e for e in errors)
