@@ -70,7 +70,7 @@ class SimulatedPbx:
         self.channels: dict[str, tuple[Chan, SimCall | None]] = {}
         self._local = itertools.count(0)
         self._uid = itertools.count(1)
-        self.queues = Queues(real_interfaces=self.queues.real_interfaces)
+        self.queues = Queues(real_interfaces=self.queues.real_interfaces, configured=self.queues.configured)
         for queue, view in self.static_members:
             self.queues.add(queue, MemberView(**vars(view)), self.now_s())
 
@@ -124,6 +124,7 @@ class SimulatedPbx:
         if call_id in self.calls:
             return [m.response(False, action_id, "Uniqueid already in use")]
         spec = self._spec(action, call_id, exten, context)
+        spec.optimise, spec.channel = "n" not in resource.split("/")[1:], channel
         call = SimCall(self, spec, self.outcomes.draw(exten, self.clock.now(), self.rng))
         self.calls[call_id] = call
         task = asyncio.get_running_loop().create_task(self._run(call))

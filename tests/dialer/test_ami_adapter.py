@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime
@@ -11,7 +12,8 @@ import pytest
 
 import dialer.ami
 from config.clock import ScaledClock
-from dialer.ami import AmiOptions, AmiPbx, _ReliableClient
+from dialer.ami import AmiOptions, AmiPbx
+from dialer.ami_connection import ReliableClient
 from dialer.ports import (
     AgentCompleted,
     AgentConnected,
@@ -44,6 +46,7 @@ PLANS = {
     "+3360": CallPlan(Outcome.INVALID, ring_s=0.5),
     "+3399": CallPlan(Outcome.NOANSWER, ring_s=36000.0),
 }
+QUEUES = ("camp-1", "camp-2", "camp-3", "camp-9", "camp-q")
 FAST = AmiOptions(action_timeout_s=2.0, ping_interval_s=0.1, ping_timeout_s=0.5, connect_timeout_s=2.0,
                   backoff_initial_s=0.02, backoff_max_s=0.2)
 
@@ -74,7 +77,7 @@ class Recorder:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[PbxSimulator]:
-    simulator = PbxSimulator(ScaledClock(START, scale=200.0), outcomes=ScriptedOutcomes(PLANS),
+    simulator = PbxSimulator(ScaledClock(START, scale=200.0), outcomes=ScriptedOutcomes(PLANS), queues=QUEUES,
                              agent_profile=AgentProfile(talk_mean_s=20.0, talk_sigma=0.001, wrap_mean_s=5.0))
     await simulator.start()
     yield simulator
@@ -95,8 +98,8 @@ def call(call_id: str, e164: str, queue: str = "camp-1", ring_timeout_s: float =
 
 @pytest.mark.parametrize(
     ("e164", "reason", "status", "cause"),
-    [("+33100000001", 4, "ANSWER", 16), ("+33200000001", 4, "ANSWER", 16), ("+33300000001", 5, "BUSY", 17),
-     ("+33400000001", 8, "CONGESTION", 34), ("+33600000001", 1, "CHANUNAVAIL", 1)],
+    [("+33100000001", 4, "ANSWER", 16), ("+33200000001", 4, "ANSWER", 16), ("+33300000001", 0, "BUSY", 17),
+     ("+33400000001", 0, "CONGESTION", 34), ("+33600000001", 0, "NOANSWER", 1)],
     ids=["human", "machine", "busy", "congestion", "invalid"],
 )
 async def test_each_outcome_reaches_the_engine_as_dialer_events(
@@ -108,38 +111,65 @@ async def test_each_outcome_reaches_the_engine_as_dialer_events(
     await seen.until(lambda _: seen.ended("c-1"))
     events = seen.of("c-1")
     assert [e.reason for e in events if isinstance(e, CallOriginated)] == [reason]
-    assert [e.status for e in events if isinstance(e, DialEnded)] == [status]
-    assert max(e.cause for e in events if isinstance(e, CallHungUp)) == cause
+    # The callee leg's dial of the trunk says why; the Originate's own dial says NOANSWER unless answered.
+    dials = [(e.status, e.callee) for e in events if isinstance(e, DialEnded)]
+    assert dials == [(status, True), ("ANSWER" if reason == 4 else "NOANSWER", False)]
+    assert cause in {e.cause for e in events if isinstance(e, CallHungUp)}
     verdicts = [e.status for e in events if isinstance(e, MachineDetected)]
     assert verdicts == {"+331": ["HUMAN"], "+332": ["MACHINE"]}.get(e164[:4], [])
     connected = [e.agent for e in events if isinstance(e, AgentConnected)]
     assert connected == (["Agent1"] if e164.startswith("+331") else [])
+    # Originated with `/n`: the Local pair is never optimised away, AgentComplete has the real talk time.
+    assert all(e.talk_s >= 19 for e in events if isinstance(e, AgentCompleted))
 
 
 async def test_no_answer_ends_at_the_ring_timeout_with_reason_3(pbx: AmiPbx) -> None:
     seen = Recorder(pbx)
     await pbx.originate(call("c-na", "+33500000001", ring_timeout_s=10.0))
     await seen.until(lambda _: any(isinstance(e, CallOriginated) for e in seen.of("c-na")))
-    assert [e.cause for e in seen.of("c-na") if isinstance(e, CallHungUp)] == [19, 19]
+    own = [e for e in seen.of("c-na") if isinstance(e, CallHungUp) and e.uniqueid in ("c-na", "c-na-2")]
+    assert [e.cause for e in own] == [19, 19]
     assert [e.reason for e in seen.of("c-na") if isinstance(e, CallOriginated)] == [3]
 
 
 async def test_a_human_with_no_free_agent_is_abandoned_and_hung_up(pbx: AmiPbx) -> None:
     seen = Recorder(pbx)
-    await pbx.originate(call("c-drop", "+33100000002", queue="nobody-here"))
+    await pbx.originate(call("c-drop", "+33100000002", queue="camp-3"))
     await seen.until(lambda _: seen.ended("c-drop") and any(isinstance(e, CallerAbandoned) for e in seen.events))
     (dropped,) = [e for e in seen.of("c-drop") if isinstance(e, CallerAbandoned)]
-    assert (dropped.queue, dropped.hold_s) == ("nobody-here", 2.0)
+    assert (dropped.queue, dropped.hold_s) == ("camp-3", 2.0)
 
 
-async def test_queue_members_are_added_paused_and_removed_and_mistakes_are_refused(pbx: AmiPbx) -> None:
+async def test_queue_members_are_added_and_removed_idempotently_and_mistakes_are_refused(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
     await pbx.queue_add("camp-2", "Local/agent4@agents/n", "Agent4")
-    with pytest.raises(PbxRefused, match="QueueAdd of Local/agent4@agents/n to camp-2.*Already there"):
-        await pbx.queue_add("camp-2", "Local/agent4@agents/n", "Agent4")
-    await pbx.queue_pause("camp-2", "Local/agent4@agents/n", True, "training")
+    await pbx.queue_add("camp-2", "Local/agent4@agents/n", "Agent4", paused=True)  # "Already there": success
+    assert sim.pbx.queues.members["camp-2"]["Local/agent4@agents/n"].view.paused  # and re-paused as asked
+    await pbx.queue_pause("camp-2", "Local/agent4@agents/n", False)
+    assert await pbx.queue_members("camp-2") == {"Local/agent4@agents/n"}
     await pbx.queue_remove("camp-2", "Local/agent4@agents/n")
-    with pytest.raises(PbxRefused, match="Not there"):
-        await pbx.queue_remove("camp-2", "Local/agent4@agents/n")
+    await pbx.queue_remove("camp-2", "Local/agent4@agents/n")  # "Not there": success
+    assert await pbx.queue_members("camp-2") == set()
+    with pytest.raises(PbxRefused, match="QueuePause of Local/agent4@agents/n in camp-2.*Interface not found"):
+        await pbx.queue_pause("camp-2", "Local/agent4@agents/n", True)
+
+
+async def test_a_missing_queue_is_told_apart_from_an_empty_one(sim: PbxSimulator, pbx: AmiPbx) -> None:
+    assert await pbx.queue_members("no-such-queue") is None
+    with pytest.raises(PbxRefused, match="QueueAdd of Local/agent5@agents/n to no-such-queue.*No such queue"):
+        await pbx.queue_add("no-such-queue", "Local/agent5@agents/n", "Agent5")
+    assert await pbx.queue_members("camp-3") == set()
+
+
+async def test_a_refused_queue_add_is_retried_until_the_queue_exists(sim: PbxSimulator, pbx: AmiPbx) -> None:
+    with pytest.raises(PbxRefused, match="No such queue"):
+        await pbx.queue_add("camp-late", "Local/agent6@agents/n", "Agent6", paused=True)
+    sim.configure_queue("camp-late")  # the supervisor reloads queues.conf
+    async with asyncio.timeout(5):
+        while await pbx.queue_members("camp-late") != {"Local/agent6@agents/n"}:
+            await asyncio.sleep(0.05)
+    assert sim.pbx.queues.members["camp-late"]["Local/agent6@agents/n"].view.paused
 
 
 async def test_a_hundred_concurrent_originates_all_get_their_outcome(sim: PbxSimulator, pbx: AmiPbx) -> None:
@@ -149,7 +179,7 @@ async def test_a_hundred_concurrent_originates_all_get_their_outcome(sim: PbxSim
     await asyncio.gather(*(pbx.originate(call(f"m-{i}", f"{prefixes[i % 5]}{i:07d}")) for i in range(100)))
     await seen.until(lambda _: all(seen.ended(f"m-{i}") for i in range(100)), deadline_s=20)
     reasons = {e.call_id: e.reason for e in seen.events if isinstance(e, CallOriginated)}
-    assert [reasons[f"m-{i}"] for i in range(5)] == [4, 4, 5, 8, 1]
+    assert [reasons[f"m-{i}"] for i in range(5)] == [4, 4, 0, 0, 0]
     assert all(count == 1 for count in sim.pbx.originates.values()) and len(sim.pbx.originates) == 100
 
 
@@ -264,7 +294,7 @@ async def test_an_unreachable_pbx_fails_with_a_clear_error() -> None:
 
 
 def test_action_ids_stay_unique_when_many_threads_ask_at_once() -> None:
-    client = _ReliableClient("127.0.0.1", 1, 1.0, lambda _: None, lambda _: None)
+    client = ReliableClient("127.0.0.1", 1, 1.0, lambda _: None, lambda _: None)
     ids: list[str] = []
 
     def take() -> None:
@@ -283,3 +313,70 @@ async def test_a_large_action_is_sent_whole(sim: PbxSimulator, pbx: AmiPbx) -> N
     await pbx.originate(big)
     assert sim.pbx.originates["c-big"] == 1
     assert sim.pbx.calls.get("c-big") is None or sim.pbx.calls["c-big"].spec.variables["RDV_NOTE"] == "x" * 60_000
+
+
+async def test_after_a_restart_nothing_is_sent_before_fully_booted_and_agents_are_back_as_they_were(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
+    sim.restart_boot_s = 0.3
+    seen = Recorder(pbx)
+    await pbx.queue_add("camp-1", "Local/agent1@agents/n", "Agent1")
+    await pbx.queue_add("camp-1", "Local/agent2@agents/n", "Agent2", paused=True)
+    await sim.stop()
+    await sim.start()
+    await seen.until(lambda _: any(isinstance(e, ConnectionRestored) for e in seen.events))
+    assert sim.refused_while_booting == []  # the adapter waited for FullyBooted
+    members = sim.pbx.queues.members["camp-1"]
+    assert {i: m.view.paused for i, m in members.items()} == {
+        "Local/agent1@agents/n": False, "Local/agent2@agents/n": True}
+
+
+async def test_an_originate_refused_while_the_pbx_shuts_down_is_sent_once_it_has_booted_again(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
+    sim.restart_boot_s = 0.3
+    sim.begin_shutdown()  # Shutdown said, connection still open: Asterisk refuses, as while booting
+    sent = asyncio.ensure_future(pbx.originate(call("c-restart", "+33990000005")))
+    await asyncio.sleep(0.3)
+    assert sim.refused_while_booting == ["Originate"] and not sent.done()
+    await sim.stop()
+    await sim.start()
+    async with asyncio.timeout(10):
+        await sent
+    assert sim.pbx.originates == {"c-restart": 1}
+
+
+async def test_a_real_refusal_is_not_retried(pbx: AmiPbx) -> None:
+    masked = r"Local/\+33 9\*\* \*\* \*\* 06@rdv-outbound"
+    with pytest.raises(PbxRefused, match=f"Hangup of {masked}.*No such channel"):
+        await pbx.hangup("Local/+33990000006@rdv-outbound-00000001;1")
+
+
+async def test_nothing_the_adapter_logs_or_raises_shows_a_callee_number(
+    sim: PbxSimulator, pbx: AmiPbx, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    original = dialer.ami.events_from_message
+
+    def failing(message, at, calls=None):  # type: ignore[no-untyped-def]
+        if message.name == "Newstate":
+            raise RuntimeError(f"cannot map {message.get('Channel')}")
+        return original(message, at, calls)
+
+    monkeypatch.setattr(dialer.ami, "events_from_message", failing)
+    numbers = ["+33100000021", "+33300000022", "+33600000023"]
+    seen = Recorder(pbx)
+    errors = []
+    for n, number in enumerate(numbers):
+        await pbx.originate(call(f"c-log-{n}", number))
+        try:
+            await pbx.hangup(f"Local/{number}@rdv-outbound-0000ffff;1")
+        except PbxRefused as error:
+            errors.append(str(error))
+    await seen.until(lambda _: all(seen.ended(f"c-log-{n}") for n in range(len(numbers))))
+    await sim.stop()
+    await sim.start()
+    await seen.until(lambda _: any(isinstance(e, ConnectionRestored) for e in seen.events))
+    assert len(errors) == 3 and "cannot map" in caplog.text
+    for number in numbers:
+        assert number[1:] not in caplog.text and all(number[1:] not in e for e in errors)

@@ -219,3 +219,48 @@ def test_the_real_asterisk_captures_replay_to_their_outcome(capture: str) -> Non
     assert [e.outcome for e in ended] == [CAPTURED[capture]]
     if capture == "answered_human.ami":
         assert call.agent == "Agent1" and call.hold_s == 0.0
+
+
+TRUNK = "PJSIP/trunk-00000001"
+
+
+def _through_pjsip_trunk(*after: object) -> list[object]:
+    """A production trunk is one channel: the `;2` half dials it, its DialEnd and its cause tell the rest."""
+    return [
+        lambda at: calls.OriginateSent(CID, at),
+        lambda at: ports.CalleeDialed(CID, at, uniqueid="1796.7", channel=TRUNK),
+        *after,
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "cause", "outcome"),
+    [("BUSY", 17, "busy"), ("CONGESTION", 34, "congestion"), ("CHANUNAVAIL", 0, "invalid"),
+     ("NOANSWER", 1, "invalid"), ("NOANSWER", 19, "no_answer")],
+)
+def test_through_a_pjsip_trunk_the_callee_legs_dial_end_and_cause_decide(status: str, cause: int, outcome: str) -> None:
+    call, _ = run(_through_pjsip_trunk(
+        lambda at: ports.DialEnded(CID, at, status, callee=True),
+        lambda at: ports.CallHungUp(CID, at, TRUNK, cause, "", "1796.7"),
+        lambda at: ports.CallHungUp(CID, at, f"{LEG1[:-1]}2", 16, "", f"{CID}-2"),
+        lambda at: ports.DialEnded(CID, at, "NOANSWER"),
+        lambda at: ports.CallOriginated(CID, at, 0, "Local/+33612345678@rdv-outbound/n"),
+        lambda at: ports.CallHungUp(CID, at, LEG1, 16, "", CID),
+    ))
+    assert call.outcome == outcome
+
+
+def test_a_connected_call_through_a_pjsip_trunk_ends_when_the_callee_hangs_up_not_at_agent_complete() -> None:
+    call, events = run(_through_pjsip_trunk(
+        lambda at: ports.DialEnded(CID, at, "ANSWER", callee=True),
+        lambda at: ports.MachineDetected(CID, at, "HUMAN"),
+        lambda at: ports.CallerQueued(CID, at, "rdv-1"),
+        lambda at: ports.AgentConnected(CID, at, "rdv-1", "agent1", "Local/agent1@agents/n", 0.0),
+        lambda at: ports.CallHungUp(CID, at, LEG1, 16, "", CID),  # the optimised-away pair
+        lambda at: ports.AgentCompleted(CID, at, "rdv-1", "agent1", 0.0, 0.0, "caller"),
+        *[lambda at: ports.CallRinging("other", at)] * 30,  # thirty seconds of talk
+        lambda at: ports.CallHungUp(CID, at, TRUNK, 16, "", "1796.7"),
+    ))
+    [ended] = of_type(events, de.CallEnded)
+    assert ended.outcome == "connected" and ended.agent == "agent1"
+    assert ended.talk_s is not None and ended.talk_s >= 30
