@@ -11,6 +11,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.clock import Clock, SystemClock
+from config.i18n import _
 from config.settings import Settings, load_settings
 from rdv import db
 
@@ -18,6 +19,14 @@ if TYPE_CHECKING:
     from dialer.ami import AmiPbx
     from dialer.simulator import PbxSimulator
     from reports.mailer import Transport
+
+
+class NoPbxConfigured(LookupError):
+    """Neither an Asterisk (RDV_AMI_HOST) nor the embedded simulator was asked for: nothing to dial through."""
+
+    def __init__(self) -> None:
+        super().__init__(_("No PBX to dial through: set RDV_AMI_HOST to your Asterisk, or run rdv run "
+                           "--simulate for the embedded simulator"))
 
 
 @dataclass
@@ -46,13 +55,15 @@ class App:
 
         return transport_from_settings(self.settings, folder)
 
-    async def open_pbx(self, seed: int = 0) -> PbxLink:
-        """Connect to the configured Asterisk, or start the embedded PBX simulator on loopback and connect to it."""
+    async def open_pbx(self, simulate: bool = False, seed: int = 0) -> PbxLink:
+        """Start the embedded PBX simulator on loopback and connect to it (`simulate`), else the configured Asterisk."""
         from dialer.ami import AmiOptions, AmiPbx
         from dialer.simulator import PbxSimulator
 
         settings = self.settings
-        if settings.ami_host:
+        if not simulate:
+            if not settings.ami_host:
+                raise NoPbxConfigured()
             pbx = AmiPbx.from_settings(settings, self.clock)
             await pbx.connect()
             return PbxLink(pbx)

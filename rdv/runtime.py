@@ -26,9 +26,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RuntimeOptions:
-    """How this process dials: its id, simulated agents per campaign, seeds and engine timings (clock seconds)."""
+    """How this process dials: its id, simulation (embedded PBX, simulated agents per campaign), seed, timings.
+
+    Simulation is always explicit: without `simulate` the configured Asterisk is dialled, and without
+    `sim_agents` only real teleoperators take calls.
+    """
 
     dialer_id: str = "main"
+    simulate: bool = False
     sim_agents: int = 0
     seed: int = 0
     tick_s: float = 1.0
@@ -69,7 +74,7 @@ class Staffing:
                 for n, login in enumerate(self.agents[campaign_id], start=1):
                     agent = engine.agents.get(login)
                     if agent is None or not agent.logged_in or agent.campaign_id != campaign_id:
-                        await engine.log_in(login, campaign_id, f"Agent {n}", simulated=True)
+                        await engine.log_in(login, campaign_id, f"Agent {n}")
                 continue
             engine.held.add(campaign_id)
             if any(call.campaign_id == campaign_id for call in engine.calls.values()):
@@ -109,14 +114,17 @@ class Runtime:
         centre = app.settings.centre_timezone
         with app.sessions() as session:
             self.days = {cid: campaign_day(session, cid, centre) for cid in self.campaign_ids}
-        self.link = await app.open_pbx(seed=options.seed)
-        if options.sim_agents:
-            self.qualification = SimulatedQualification(app.sessions, options.seed, centre)
+        self.link = await app.open_pbx(simulate=options.simulate, seed=options.seed)
         settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
-                             disposition_model=self.qualification, settings=settings)  # fmt: skip
+                             settings=settings)  # fmt: skip
+        logins = agent_logins(self.campaign_ids, options.sim_agents)
+        if options.sim_agents:
+            self.qualification = SimulatedQualification(app.sessions, options.seed, centre,
+                                                        [login for group in logins.values() for login in group])
+            self.engine.on_call_finished(self.qualification)
         await self.engine.start()
-        self.staffing = Staffing(self.engine, agent_logins(self.campaign_ids, options.sim_agents))
+        self.staffing = Staffing(self.engine, logins)
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))
         ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre)
