@@ -38,6 +38,7 @@ from config.clock import ScaledClock
 from dialer import engine as engine_module
 from dialer import outcome_sink
 from dialer.ami import AmiOptions, AmiPbx
+from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from dialer.simulator import PbxSimulator
 from rdv.bootstrap import App
@@ -120,6 +121,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     event.listen(app.engine, "commit", lambda *a: statements.update(["commit"]))
 
     simulator = PbxSimulator(clock, seed=args.seed, username=settings.ami_username, secret=settings.ami_secret)
+    simulator.configure_queue(queue_name(campaign_id))
     await simulator.start()
     pbx = AmiPbx("127.0.0.1", simulator.port, settings.ami_username, settings.ami_secret, clock, LOOPBACK)
     await pbx.connect()

@@ -376,6 +376,21 @@ class AmiPbx:
 
     async def live_channels(self) -> list[LiveChannel]:
         """Every channel the PBX has now (CoreShowChannels), for reconciliation after a reconnect."""
+        items = await self._list("CoreShowChannels", Action("CoreShowChannels"))
+        return [live_channel_from(item) for item in items if item.name == "CoreShowChannel"]
+
+    async def queue_members(self, queue: str) -> set[str] | None:
+        """The interfaces of a queue's members (QueueStatus), or None when the PBX has no such queue."""
+        items = await self._list("QueueStatus", Action("QueueStatus", {"Queue": _clean("QueueStatus", queue)}))
+        # Asterisk answers a queue it does not have with an empty list: no QueueParams for it.
+        if not any(item.name == "QueueParams" and item.get("Queue") == queue for item in items):
+            return None
+        # QueueStatus's QueueMember names the interface `Location` (the QueueMember* events say `Interface`).
+        return {item.get("Location") or item.get("Interface") for item in items
+                if item.name == "QueueMember" and item.get("Queue") == queue}  # fmt: skip
+
+    async def _list(self, name: str, action: Any) -> list[Message]:
+        """Send a list action and collect its events up to the `...Complete` one."""
         assert self._loop is not None
         items: list[Message] = []
         done: asyncio.Future[None] = self._loop.create_future()
@@ -384,15 +399,15 @@ class AmiPbx:
             self._lists[action_id] = (items, done)
 
         try:
-            await self._action("CoreShowChannels", Action("CoreShowChannels"), on_id=collect)
+            await self._action(name, action, on_id=collect)
             await asyncio.wait_for(done, self.options.action_timeout_s)
         except TimeoutError:
-            raise PbxTimeout(f"CoreShowChannels: the list from {self.where} did not end "
+            raise PbxTimeout(f"{name}: the list from {self.where} did not end "
                              f"within {self.options.action_timeout_s:.1f} s") from None
         finally:
             for action_id in [a for a, (lst, _) in self._lists.items() if lst is items]:
                 del self._lists[action_id]
-        return [live_channel_from(item) for item in items if item.name == "CoreShowChannel"]
+        return items
 
     def _deliver(self, messages: list[Message]) -> None:
         """Listener batches, in the loop: list items to their action, the rest mapped to dialer events."""

@@ -26,7 +26,7 @@ from campaigns.outcomes import start_attempt
 from config.clock import Clock
 from config.orm import transaction
 from dialer import agents as presence
-from dialer import calls, ports, recovery, store
+from dialer import calls, ports, queue_check, recovery, store
 from dialer import domain_events as de
 from dialer.calls import CallInput
 from dialer.campaign_view import CampaignView, load_campaign_views
@@ -109,6 +109,8 @@ class Engine:
                                                    self.clock.now())
         self._consumer = asyncio.create_task(self._consume(), name=f"dialer-events-{self.dialer_id}")
         await recovery.recover_after_crash(self.state, self.pbx, self)
+        for campaign_id in self.campaign_ids:
+            await self.check_queue(campaign_id)
 
     async def run(self) -> None:
         """Tick until `stop()`."""
@@ -142,6 +144,15 @@ class Engine:
 
     def _wall(self, seconds: float) -> float:
         return seconds / float(getattr(self.clock, "scale", 1.0))
+
+    async def check_queue(self, campaign_id: int) -> bool:
+        """Whether the campaign's queue is on the PBX (its agents made members); stops the campaign if not."""
+        return await queue_check.check_queue(self.state, self.pbx, self, campaign_id)
+
+    @property
+    def stopped(self) -> dict[int, str]:
+        """Campaigns stopped in this run because the PBX has no queue for them, with the supervisor's message."""
+        return self.state.stopped
 
     # -- agents (the agent screen and the demo call these) --
     async def log_in(self, login: str, campaign_id: int, display_name: str = "") -> None:
@@ -191,6 +202,8 @@ class Engine:
             except ports.PbxError as error:
                 self.counters["queue_command_errors"] += 1
                 log.warning("queue command %s failed: %s", type(command).__name__, error)
+                if queue_check.says_no_such_queue(error):
+                    queue_check.queue_refused(self.state, command.queue)
 
     # -- the tick --
     async def tick(self) -> None:
@@ -209,7 +222,7 @@ class Engine:
                 await recovery.reconcile(self.state, self.pbx, self, quiet)
         if self.dialing and self.pbx_up:
             for campaign_id in self.campaign_ids:
-                if campaign_id not in self.held:
+                if campaign_id not in self.held and campaign_id not in self.state.stopped:
                     await self._dial(campaign_id, now)
 
     def pacing_state_of(self, campaign_id: int, now: datetime) -> PacingState:
@@ -288,6 +301,8 @@ class Engine:
         if isinstance(event, ports.ConnectionRestored):
             self.pbx_up = True
             await recovery.after_reconnect(self.state, self.pbx, self)
+            for campaign_id in self.campaign_ids:  # a restarted PBX may have come back without our queues
+                await self.check_queue(campaign_id)
             return
         live = self.calls.get(event.call_id)
         if live is None:

@@ -30,3 +30,5 @@ class EngineState:
     agents: dict[str, presence.Agent] = field(default_factory=dict)
     views: dict[int, CampaignView] = field(default_factory=dict)
     counters: Counter[str] = field(default_factory=Counter)
+    # Campaigns stopped for good in this run (their queue is missing), with the supervisor's message.
+    stopped: dict[int, str] = field(default_factory=dict)

@@ -17,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.hopper import claimed_leads, release_lead
-from campaigns.models import Attempt
+from campaigns.models import Attempt, Campaign
 from campaigns.outcomes import forget
 from dialer import agents as presence
 from dialer import calls
@@ -228,3 +228,11 @@ def finished_dials(session: Session, campaign_id: int, since: datetime, recent: 
 def _dial(row: Any) -> StoredDial:
     outcome, originated_at, answered_at, ended_at, talk_s, wrap_s = row
     return StoredDial(outcome, originated_at, answered_at, ended_at, talk_s, wrap_s)
+
+
+def set_campaign_status(session: Session, campaign_id: int, status: str) -> str:
+    """Set a running campaign's status (a paused or finished one keeps its own); returns the campaign's name."""
+    campaign = session.get_one(Campaign, campaign_id)
+    if campaign.status == "running":
+        campaign.status = status
+    return campaign.name

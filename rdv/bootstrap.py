@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -55,8 +56,11 @@ class App:
 
         return transport_from_settings(self.settings, folder)
 
-    async def open_pbx(self, simulate: bool = False, seed: int = 0) -> PbxLink:
-        """Start the embedded PBX simulator on loopback and connect to it (`simulate`), else the configured Asterisk."""
+    async def open_pbx(self, simulate: bool = False, seed: int = 0, queues: Iterable[str] = ()) -> PbxLink:
+        """Start the embedded PBX simulator on loopback and connect to it (`simulate`), else the configured Asterisk.
+
+        The simulator gets the campaigns' `queues`, as `rdv asterisk config` writes them for an Asterisk.
+        """
         from dialer.ami import AmiOptions, AmiPbx
         from dialer.simulator import PbxSimulator
 
@@ -68,6 +72,8 @@ class App:
             await pbx.connect()
             return PbxLink(pbx)
         simulator = PbxSimulator(self.clock, seed=seed, username=settings.ami_username, secret=settings.ami_secret)
+        for queue in queues:
+            simulator.configure_queue(queue)
         await simulator.start()
         # Loopback to our own simulator: a lost connection is a bug or a stop, so notice and retry quickly.
         options = AmiOptions(ping_interval_s=1.0, ping_timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=1.0)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from campaigns.models import Campaign
 from dialer import agents as presence
+from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from rdv.bootstrap import App, PbxLink
 from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
@@ -52,6 +53,7 @@ class Staffing:
         self.engine = engine
         self.agents = agents
         self.wanted: dict[int, bool] = dict.fromkeys(agents, False)
+        self.opened: set[int] = set()  # campaigns whose current opening had its queue checked
         # Until when a campaign has no lead to dial (the demo knows, and spares the engine empty claims).
         self.nothing_due_until: dict[int, datetime] = {}
 
@@ -65,6 +67,8 @@ class Staffing:
         """Bring the engine in line with the wanted days."""
         engine = self.engine
         for campaign_id, is_open in self.wanted.items():
+            if campaign_id in engine.stopped:
+                continue  # its queue is missing: nothing to staff until the supervisor starts it again
             if is_open:
                 quiet = self.nothing_due_until.get(campaign_id)
                 if quiet is not None and quiet > now:
@@ -75,7 +79,11 @@ class Staffing:
                     agent = engine.agents.get(login)
                     if agent is None or not agent.logged_in or agent.campaign_id != campaign_id:
                         await engine.log_in(login, campaign_id, f"Agent {n}")
+                if campaign_id not in self.opened:  # each opening: is the queue there, with these agents in it?
+                    self.opened.add(campaign_id)
+                    await engine.check_queue(campaign_id)
                 continue
+            self.opened.discard(campaign_id)
             engine.held.add(campaign_id)
             if any(call.campaign_id == campaign_id for call in engine.calls.values()):
                 continue  # ringing calls may still be answered: their agents stay until they end
@@ -114,7 +122,8 @@ class Runtime:
         centre = app.settings.centre_timezone
         with app.sessions() as session:
             self.days = {cid: campaign_day(session, cid, centre) for cid in self.campaign_ids}
-        self.link = await app.open_pbx(simulate=options.simulate, seed=options.seed)
+        queues = [queue_name(cid) for cid in self.campaign_ids]
+        self.link = await app.open_pbx(simulate=options.simulate, seed=options.seed, queues=queues)
         settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip

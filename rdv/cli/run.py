@@ -11,7 +11,7 @@ import typer
 
 from config.i18n import _
 from rdv.bootstrap import App
-from rdv.cli.common import UserError, console, wired
+from rdv.cli.common import UserError, console, err_console, wired
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
 
@@ -61,18 +61,29 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         raise UserError(_("No running campaign: start one with rdv campaign start"))
     names = ", ".join(c.name for c in found)
 
+    stop = asyncio.Event()
+    refused: list[str] = []
+
     def started(runtime: Runtime) -> None:
-        assert runtime.link is not None
+        assert runtime.link is not None and runtime.engine is not None
+        stopped = runtime.engine.stopped
+        for message in stopped.values():
+            err_console.print(message, soft_wrap=True)
+        if len(stopped) == len(found):  # nothing left to dial: say so and stop rather than idle
+            refused.extend(stopped.values())
+            stop.set()
+            return
         console.print(_("rdv is running: campaigns {campaigns}; PBX {pbx}; {agents} simulated agents per "
                         "campaign. Stop with Ctrl-C or SIGTERM.").format(
             campaigns=names, pbx=runtime.link.where, agents=options.sim_agents))
 
-    asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker))
+    asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop))
+    if refused:
+        raise UserError(_("No campaign can be dialled: the PBX lacks their queues (see above)"))
     console.print(_("rdv stopped cleanly: every call ended and stored."))
 
 
 async def _main(application: App, campaign_ids: list[int], options: RuntimeOptions, drain_seconds: float,
-                started: Callable[[Runtime], None], waker: Waker) -> None:
-    stop = asyncio.Event()
+                started: Callable[[Runtime], None], waker: Waker, stop: asyncio.Event) -> None:
     install_stop_signals(stop)
     await serve(application, campaign_ids, options, drain_seconds, stop, started, waker)

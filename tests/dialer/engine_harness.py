@@ -17,6 +17,7 @@ from campaigns.outcomes import record_disposition
 from config.clock import ScaledClock
 from config.orm import transaction
 from dialer.ami import AmiOptions, AmiPbx
+from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from dialer.live import CallFinished
 from dialer.models import AttemptTransition
@@ -60,7 +61,10 @@ class Dialer:
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
     qualifiers: list[SeededDispositions] = field(default_factory=list)
 
-    async def start_engine(self, agents: int, dialer_id: str = "d1", policy: PacingPolicy | None = None) -> Engine:
+    async def start_engine(self, agents: int, dialer_id: str = "d1", policy: PacingPolicy | None = None,
+                           queue_configured: bool = True) -> Engine:
+        if queue_configured:  # as queues.conf from `rdv asterisk config`
+            self.sim.configure_queue(queue_name(self.campaign_id))
         adapter = AmiPbx("127.0.0.1", self.sim.port, "rdv", "rdv", self.clock, FAST, seed=len(self.adapters))
         await adapter.connect()
         policies = {self.campaign_id: policy} if policy else {}

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import select
 
 from config.clock import ScaledClock
+from dialer.campaign_view import queue_name
 from dialer.simulator import PbxSimulator
 from rdv import db
 from reports.outbox import OutboxMessage
@@ -64,10 +65,11 @@ async def test_after_kill_9_a_restart_loses_nothing_dials_no_lead_twice_and_ends
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     url = new_database_url(request, "postgresql", tmp_path)
-    prepare(url)
+    campaign_id = prepare(url)
     sessions = db.session_factory(db.make_engine(url))
     epoch = time.time()
     simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=5)
+    simulator.configure_queue(queue_name(campaign_id))
     await simulator.start()
     twice: list[str] = []
 
