@@ -27,6 +27,7 @@ from tests.campaigns.factories import leads
 
 ROOT = Path(__file__).resolve().parents[2]
 PYTHON = ROOT / ".venv" / "bin" / "python"
+RDV = ROOT / ".venv" / "bin" / "rdv"
 SCRIPT = Path(__file__).resolve().parents[2] / "campaigns" / "samples" / "charpente.toml"
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_3PM = datetime(2026, 11, 23, 15, 0, tzinfo=PARIS)
