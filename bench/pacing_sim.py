@@ -131,6 +131,7 @@ class DaySimulation:
             lines_in_progress=len(self._ringing) + len(self._answering) + len(self._waiting),
             ringing_ages_s=tuple(now - at for at in self._ringing.values()),
             calls_waiting=len(self._waiting),
+            answering=len(self._answering),
             measured=self.stats.snapshot(self.day),
         )
 

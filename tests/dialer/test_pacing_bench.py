@@ -52,7 +52,8 @@ def test_with_slow_amd_a_human_is_known_two_to_four_seconds_after_the_ring_ends(
 
 def test_the_answer_rate_follows_its_hour_bands() -> None:
     world = SCENARIOS["hourly"]
-    assert world.answer_rate_at(0.2, 0.0) == pytest.approx(0.12) and world.answer_rate_at(0.2, 7200.0) == pytest.approx(0.3)
+    assert world.answer_rate_at(0.2, 0.0) == pytest.approx(0.12)
+    assert world.answer_rate_at(0.2, 7200.0) == pytest.approx(0.3)
     assert sum(world.hourly or ()) / len(world.hourly or (1,)) == pytest.approx(1.0)
     slow = one_day(progressive(), agents=20, answer_rate=0.3, scenario="hourly")  # the first hour: ×0.6
     flat = one_day(progressive(), agents=20, answer_rate=0.3)
