@@ -58,8 +58,6 @@ class SimulatedPbx:
         self.default_queue = default_queue
         self.queues = Queues()
         self.static_members: list[tuple[str, MemberView]] = []
-        # Queues written in queues.conf: they exist, members or not, from the start and after every restart.
-        self.configured_queues: set[str] = set()
         self.originates: Counter[str] = Counter()
         self.reset()
 
@@ -72,9 +70,7 @@ class SimulatedPbx:
         self.channels: dict[str, tuple[Chan, SimCall | None]] = {}
         self._local = itertools.count(0)
         self._uid = itertools.count(1)
-        self.queues = Queues(real_interfaces=self.queues.real_interfaces)
-        for queue in self.configured_queues:
-            self.queues.members.setdefault(queue, {})
+        self.queues = Queues(real_interfaces=self.queues.real_interfaces, configured=self.queues.configured)
         for queue, view in self.static_members:
             self.queues.add(queue, MemberView(**vars(view)), self.now_s())
 
@@ -107,11 +103,6 @@ class SimulatedPbx:
         return self.agent_profile.wrap(self.rng)
 
     # -- members --
-    def configure_queue(self, queue: str) -> None:
-        """A queue written in queues.conf (QueueStatus reports it even without members)."""
-        self.configured_queues.add(queue)
-        self.queues.members.setdefault(queue, {})
-
     def add_static_member(self, queue: str, interface: str, name: str) -> None:
         """A member written in queues.conf: present from the start and after every restart."""
         view = MemberView(name, interface, _state_interface(interface), membership="static",

@@ -35,8 +35,8 @@ async def _serve(
     host: str, port: int, seed: int, scale: float, agents: int, queue: str, user: str, secret: str
 ) -> None:
     clock = ScaledClock(datetime.now(UTC), scale=scale)
-    sim = PbxSimulator(clock, seed=seed, host=host, port=port, username=user, secret=secret, default_queue=queue)
-    sim.configure_queue(queue)
+    sim = PbxSimulator(clock, seed=seed, host=host, port=port, username=user, secret=secret, default_queue=queue,
+                       queues=[queue])  # fmt: skip
     if agents:
         sim.add_simulated_agents(agents, queue)
     await sim.start()
