@@ -27,8 +27,8 @@ NO_QUEUE = "no_queue"  # the campaign status a missing queue leaves
 def stopped_message(campaign: str, queue: str) -> str:
     """What the supervisor reads about a campaign stopped for its missing queue."""
     return _("Campaign {campaign} stopped: the PBX has no queue {queue}, so no answered call could reach an "
-             "agent. Add the queue (rdv asterisk config), reload Asterisk, then rdv campaign start {campaign}").format(
-        campaign=campaign, queue=queue)
+             "agent. Add the queue (rdv asterisk config), reload Asterisk, then rdv campaign start {campaign} and "
+             "restart rdv run").format(campaign=campaign, queue=queue)
 
 
 def says_no_such_queue(error: ports.PbxError) -> bool:

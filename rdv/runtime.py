@@ -59,7 +59,7 @@ class Staffing:
 
     def set_open(self, campaign_id: int, is_open: bool) -> None:
         """What a day job decided; applied at the next `apply()`."""
-        if self.wanted.get(campaign_id) != is_open:
+        if self.wanted.get(campaign_id) != is_open and campaign_id not in self.engine.stopped:
             log.info("campaign %s: calling day %s", campaign_id, "opens" if is_open else "closes")
         self.wanted[campaign_id] = is_open
 
