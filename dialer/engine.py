@@ -6,7 +6,9 @@ stream through the call state machine; every transition is stored with its time,
 its attempt (retry policy, claim released) exactly once, committed before the call leaves `calls`. A call's
 pre-answer transitions are written with its next one that matters, so a crash loses at most those of calls
 still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the PBX no longer has are ended
-with what is known (see `dialer.recovery`).
+with what is known (see `dialer.recovery`). A campaign whose queue the PBX lacks is stopped rather than dialled
+into certain abandonment (see `dialer.queue_check`). Whoever wires the engine may listen to finished calls
+(`on_call_finished`): simulated agents are such a listener, in `rdv`, never a part of the dialer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,14 +25,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.hopper import Hopper, hopper_for
 from campaigns.outcomes import start_attempt
 from config.clock import Clock
+from config.orm import transaction
 from dialer import agents as presence
-from dialer import calls, ports, recovery, store
+from dialer import calls, ports, queue_check, recovery, store
 from dialer import domain_events as de
+from dialer.calls import CallInput
 from dialer.campaign_view import CampaignView, load_campaign_views
-from dialer.live import DispositionModel, LiveCall, pacing_state, quiet_for
+from dialer.engine_state import EngineState
+from dialer.live import CallFinished, CallListener, LiveCall, pacing_state, quiet_for
 from dialer.outcome_sink import OutcomeSink
 from dialer.pacing import PacingPolicy, PacingState, lines_to_dial
-from rdv.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +60,6 @@ class Engine:
         sessions: sessionmaker[Session],
         campaign_ids: Iterable[int],
         dialer_id: str,
-        disposition_model: DispositionModel | None = None,
         settings: EngineSettings | None = None,
         hopper: Hopper | None = None,
     ) -> None:
@@ -66,12 +68,12 @@ class Engine:
         self.hopper = hopper or hopper_for(sessions.kw["bind"])
         self.campaign_ids = list(campaign_ids)
         self.settings = settings or EngineSettings()
-        self.calls: dict[str, LiveCall] = {}
-        self.agents: dict[str, presence.Agent] = {}
-        self.simulated: set[str] = set()
-        self.counters: Counter[str] = Counter()
-        self.views: dict[int, CampaignView] = {}
-        self.sink = OutcomeSink(self, disposition_model)
+        self.state = EngineState(clock, sessions, dialer_id, self.campaign_ids, self.settings.centre_timezone)
+        # The state's parts under the names the console, the runtime and tests read (never rebound).
+        self.calls, self.agents, self.views, self.counters = (self.state.calls, self.state.agents,
+                                                              self.state.views, self.state.counters)
+        self.sink = OutcomeSink(self.state)
+        self._listeners: list[CallListener] = []
         self.dialing = True
         # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
         self.held: set[int] = set()
@@ -82,6 +84,10 @@ class Engine:
         self._last_sweep: datetime | None = None
         self._call_ended = asyncio.Event()
 
+    def on_call_finished(self, listener: CallListener) -> None:
+        """Tell `listener` of every call whose end is stored (simulated agents qualify their calls this way)."""
+        self._listeners.append(listener)
+
     # -- lifecycle --
     async def start(self) -> None:
         """Load the campaigns, end or adopt what a crashed predecessor left live, then listen to the PBX."""
@@ -89,9 +95,12 @@ class Engine:
             return
         self._started = True
         with transaction(self.sessions) as session:
-            self.views = load_campaign_views(session, self.campaign_ids, self.settings.policies)
+            self.views.update(load_campaign_views(session, self.campaign_ids, self.settings.policies,
+                                                  self.clock.now()))
         self._consumer = asyncio.create_task(self._consume(), name=f"dialer-events-{self.dialer_id}")
-        await recovery.recover_after_crash(self)
+        await recovery.recover_after_crash(self.state, self.pbx, self)
+        for campaign_id in self.campaign_ids:
+            await self.check_queue(campaign_id)
 
     async def run(self) -> None:
         """Tick until `stop()`."""
@@ -115,7 +124,7 @@ class Engine:
             except TimeoutError:
                 pass
         if self.calls:
-            await recovery.end_remaining(self)
+            await recovery.end_remaining(self.state, self.pbx, self)
         self._stopping.set()
         if self._consumer is not None:
             self._consumer.cancel()
@@ -126,16 +135,23 @@ class Engine:
     def _wall(self, seconds: float) -> float:
         return seconds / float(getattr(self.clock, "scale", 1.0))
 
+    async def check_queue(self, campaign_id: int) -> bool:
+        """Whether the campaign's queue is on the PBX (its agents made members); stops the campaign if not."""
+        return await queue_check.check_queue(self.state, self.pbx, self, campaign_id)
+
+    @property
+    def stopped(self) -> dict[int, str]:
+        """Campaigns stopped in this run because the PBX has no queue for them, with the supervisor's message."""
+        return self.state.stopped
+
     # -- agents (the agent screen and the demo call these) --
-    async def log_in(self, login: str, campaign_id: int, display_name: str = "", simulated: bool = False) -> None:
+    async def log_in(self, login: str, campaign_id: int, display_name: str = "") -> None:
         """Log an agent in to a campaign: member of its queue, available."""
         current = self.agents.get(login)
         if current is None or current.campaign_id != campaign_id:
             if current is not None and current.logged_in:
                 await self.log_out(login)
             current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name)
-        if simulated:
-            self.simulated.add(login)
         await self._change(login, presence.log_in(current, self.clock.now()))
 
     async def log_out(self, login: str) -> None:
@@ -165,17 +181,7 @@ class Engine:
 
     async def send(self, commands: Iterable[presence.QueueCommand]) -> None:
         """Send queue commands to the PBX; a refusal is logged, the presence model stays the truth."""
-        for command in commands:
-            try:
-                if isinstance(command, presence.QueueAdd):
-                    await self.pbx.queue_add(command.queue, command.interface, command.member_name, command.paused)
-                elif isinstance(command, presence.QueueRemove):
-                    await self.pbx.queue_remove(command.queue, command.interface)
-                else:
-                    await self.pbx.queue_pause(command.queue, command.interface, command.paused, command.reason)
-            except ports.PbxError as error:
-                self.counters["queue_command_errors"] += 1
-                log.warning("queue command %s failed: %s", type(command).__name__, error)
+        await queue_check.send_commands(self.state, self.pbx, commands)
 
     # -- the tick --
     async def tick(self) -> None:
@@ -191,10 +197,10 @@ class Engine:
             self._last_sweep = now
             quiet = [c for c in self.calls.values() if quiet_for(c, now, self.settings.ring_timeout_s)]
             if quiet:
-                await recovery.reconcile(self, quiet)
+                await recovery.reconcile(self.state, self.pbx, self, quiet)
         if self.dialing and self.pbx_up:
             for campaign_id in self.campaign_ids:
-                if campaign_id not in self.held:
+                if campaign_id not in self.held and campaign_id not in self.state.stopped:
                     await self._dial(campaign_id, now)
 
     def pacing_state_of(self, campaign_id: int, now: datetime) -> PacingState:
@@ -272,7 +278,9 @@ class Engine:
             return
         if isinstance(event, ports.ConnectionRestored):
             self.pbx_up = True
-            await recovery.after_reconnect(self)
+            await recovery.after_reconnect(self.state, self.pbx, self)
+            for campaign_id in self.campaign_ids:  # a restarted PBX may have come back without our queues
+                await self.check_queue(campaign_id)
             return
         live = self.calls.get(event.call_id)
         if live is None:
@@ -282,7 +290,7 @@ class Engine:
         commands = self.fold(live, event)
         await self.send(commands)
 
-    def fold(self, live: LiveCall, event: calls.CallInput) -> list[presence.QueueCommand]:
+    def fold(self, live: LiveCall, event: CallInput) -> list[presence.QueueCommand]:
         """Apply an event to a live call; store and spread what it caused; returns queue commands to send."""
         live.call, events = calls.apply(live.call, event)
         if not events:
@@ -291,4 +299,19 @@ class Engine:
         if not live.call.live:
             self.calls.pop(live.call_id, None)
             self._call_ended.set()
+            ended = next((e for e in events if isinstance(e, de.CallEnded)), None)
+            if ended is not None:
+                self._tell(CallFinished(live.attempt_id, live.lead_id, live.campaign_id, ended))
         return commands
+
+    async def end_gone(self, live: LiveCall) -> None:
+        """End a call the PBX no longer has channels for (recovery's verdict), and send what it causes."""
+        await self.send(self.fold(live, calls.ChannelsGone(live.call_id, self.clock.now())))
+
+    def _tell(self, finished: CallFinished) -> None:
+        for listener in self._listeners:
+            try:
+                listener(finished)
+            except Exception:  # a listener's failure is its own: the call is stored, the engine goes on
+                self.counters["listener_errors"] += 1
+                log.exception("call listener failed on attempt %s", finished.attempt_id)
