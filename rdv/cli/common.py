@@ -9,13 +9,16 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from config.i18n import _
 from config.settings import SettingsError
 from rdv.bootstrap import App, bootstrap
+from rdv.cli.localised import LocalisedGroup
 
 app = typer.Typer(
+    cls=LocalisedGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -33,7 +36,7 @@ class UserError(Exception):
 
 
 def fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]{_('Error')}:[/] {message}", markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]{_('Error:')}[/] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(code=2)
 
 
