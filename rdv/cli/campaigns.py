@@ -17,11 +17,12 @@ from config.i18n import _, fmt_date, fmt_number
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Campaigns: one appointment-setting operation for a client.")
+NAME = typer.Argument(..., help="Campaign name.")
 
 
 @app.command("create")
 def create(
-    name: str,
+    name: str = typer.Argument(..., help="Name of the new campaign."),
     client: str = typer.Option(..., "--client", help="Name of an existing client."),
     profile: str = typer.Option("fr-consumer", "--profile", help="Regulatory calling profile."),
     timezone: str = typer.Option("Europe/Paris", "--timezone", help="Fallback time zone of the callees."),
@@ -57,10 +58,12 @@ def _now(at: str | None) -> datetime:
 
 
 AT = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601 with offset).")
+KEY = typer.Argument(..., help="Setting to change (`rdv campaign show NAME` lists them).")
+VALUE = typer.Argument(..., help="Its new value.")
 
 
 @app.command("set")
-def set_(name: str, key: str, value: str) -> None:
+def set_(name: str = NAME, key: str = KEY, value: str = VALUE) -> None:
     """Change one setting of a campaign (`rdv campaign show NAME` lists them)."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.set_setting(session, name, key, value)
@@ -68,7 +71,7 @@ def set_(name: str, key: str, value: str) -> None:
 
 
 @app.command("show")
-def show(name: str) -> None:
+def show(name: str = NAME) -> None:
     """Show a campaign's settings and dispositions (changed ones in bold)."""
     with wired() as application, application.sessions() as session:
         campaign = store.get_campaign(session, name)
@@ -96,7 +99,7 @@ def _print_conflicts(conflicts: list[Conflict]) -> None:
 
 
 @app.command("check")
-def check(name: str, at: str | None = AT) -> None:
+def check(name: str = NAME, at: str | None = AT) -> None:
     """List every conflict between the campaign's settings, its legal profile and the centre's hours."""
     with wired() as application, application.sessions() as session:
         campaign = store.get_campaign(session, name)
@@ -107,7 +110,7 @@ def check(name: str, at: str | None = AT) -> None:
 
 
 @app.command("start")
-def start(name: str, at: str | None = AT) -> None:
+def start(name: str = NAME, at: str | None = AT) -> None:
     """Start (or resume) dialling a campaign; its conflicts are shown, and the stricter rule applies."""
     with wired() as application, application.sessions.begin() as session:
         campaign, conflicts = services.start_campaign(session, name, _now(at), application.settings.centre_timezone)
@@ -117,7 +120,7 @@ def start(name: str, at: str | None = AT) -> None:
 
 
 @app.command("pause")
-def pause(name: str) -> None:
+def pause(name: str = NAME) -> None:
     """Stop dialling a campaign; leads and callbacks keep their schedule."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.pause_campaign(session, name)
@@ -126,7 +129,9 @@ def pause(name: str) -> None:
 
 @app.command("calendar")
 def calendar(
-    name: str, days: int = typer.Option(7, "--days", min=1, max=62, help="How many days ahead."), at: str | None = AT
+    name: str = NAME,
+    days: int = typer.Option(7, "--days", min=1, max=62, help="How many days ahead."),
+    at: str | None = AT,
 ) -> None:
     """Show when each callee zone of the campaign is callable over the coming days, in the zone's own time."""
     with wired() as application, application.sessions() as session:

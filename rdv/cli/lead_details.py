@@ -27,7 +27,7 @@ def mask(phone: str) -> str:
 
 @app.command("show")
 def show(
-    lead_id: int,
+    lead_id: int = typer.Argument(..., help="Lead number (shown by imports, exports and the call log)."),
     at: str | None = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601)."),
 ) -> None:
     """Show a lead's attempts and when and why it will next be tried."""
