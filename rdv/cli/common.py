@@ -13,7 +13,7 @@ from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
 from config.i18n import _
-from config.settings import SettingsError
+from config.settings import Settings, SettingsError, load_settings
 from rdv.bootstrap import App, bootstrap
 from rdv.cli.localised import LocalisedGroup
 
@@ -38,6 +38,14 @@ class UserError(Exception):
 def fail(message: str) -> typer.Exit:
     err_console.print(f"[bold red]{_('Error:')}[/] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def user_settings() -> Settings:
+    """The settings, for a command that needs no database; a bad one is one line and exit 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
 
 
 @contextmanager
