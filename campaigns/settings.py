@@ -92,7 +92,10 @@ def _bool(text: str) -> bool:
 
 def _int_between(low: int, high: int) -> Callable[[str], int]:
     def parse(text: str) -> int:
-        value = int(text)
+        try:
+            value = int(text)
+        except ValueError:
+            value = low - 1
         if not low <= value <= high:
             raise ValueError(_("expected a whole number from {low} to {high}").format(low=low, high=high))
         return value
@@ -103,7 +106,10 @@ def _int_between(low: int, high: int) -> Callable[[str], int]:
 def _ratio(text: str) -> float:
     """`3 %`, `3%` or `0.03`."""
     raw = text.strip().replace(",", ".")
-    value = float(raw.rstrip("% ")) / 100 if raw.endswith("%") else float(raw)
+    try:
+        value = float(raw.rstrip("% ")) / 100 if raw.endswith("%") else float(raw)
+    except ValueError:
+        value = -1.0
     if not 0 <= value <= 1:
         raise ValueError(_("expected a share between 0 % and 100 %"))
     return value
@@ -119,12 +125,18 @@ def _zone(text: str) -> str:
 
 
 def _dates(text: str) -> frozenset[date]:
-    return frozenset(date.fromisoformat(p.strip()) for p in text.replace(";", ",").split(",") if p.strip())
+    try:
+        return frozenset(date.fromisoformat(p.strip()) for p in text.replace(";", ",").split(",") if p.strip())
+    except ValueError:
+        raise ValueError(_("expected dates such as 2026-12-24, separated by commas")) from None
 
 
 def _time(text: str) -> time:
     hours, _sep, minutes = text.strip().partition(":")
-    return time(int(hours), int(minutes or 0))
+    try:
+        return time(int(hours), int(minutes or 0))
+    except ValueError:
+        raise ValueError(_("expected times of day such as 10:00 or 14:30")) from None
 
 
 def _times(text: str) -> tuple[time, ...]:
@@ -309,7 +321,14 @@ def set_value(stored: Mapping[str, Any], key: str, text: str) -> dict[str, Any]:
     return updated
 
 
+def display(key: str, value: Any) -> str:
+    """A typed value as a person reads it: yes/no in the user's language, the rest in its canonical text."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return REGISTRY[key].format(value)
+
+
 def describe(stored: Mapping[str, Any]) -> list[tuple[str, str, bool, str]]:
     """(key, value as text, changed from default?, help) for every setting, in registry order."""
     typed = campaign_settings(stored)
-    return [(spec.key, spec.format(getattr(typed, spec.key)), spec.key in stored, spec.help()) for spec in SPECS]
+    return [(spec.key, display(spec.key, getattr(typed, spec.key)), spec.key in stored, spec.help()) for spec in SPECS]

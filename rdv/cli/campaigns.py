@@ -12,7 +12,7 @@ from rich.table import Table
 from campaigns import services, store
 from campaigns.check import Conflict
 from campaigns.dispositions import dispositions_for
-from campaigns.settings import describe, format_duration
+from campaigns.settings import describe, display, format_duration, parse_value
 from config.i18n import _, fmt_date, fmt_number
 from rdv.cli.common import console, wired
 
@@ -67,7 +67,8 @@ def set_(name: str = NAME, key: str = KEY, value: str = VALUE) -> None:
     """Change one setting of a campaign (`rdv campaign show NAME` lists them)."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.set_setting(session, name, key, value)
-        console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=value))
+        shown = display(key, parse_value(key, value))
+        console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=shown))
 
 
 @app.command("show")
