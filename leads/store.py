@@ -223,29 +223,30 @@ def custom_fields(session: Session, campaign_id: int) -> list[str]:
 
 EXPORT_COLUMNS = (
     "lead_id", "external_ref", "civility", "last_name", "first_name", "phone_e164", "phone_type", "postcode",
-    "city", "status", "attempts", "last_outcome", "next_attempt_at",
+    "city", "status", "attempts", "last_outcome", "next_attempt_at", "timezone",
 )
-_STORED = ("id", *EXPORT_COLUMNS[1:], "timezone", "custom")
+_STORED = ("id", *EXPORT_COLUMNS[1:], "custom")
 
 
 def export_rows(session: Session, campaign_id: int, batch: int = 2000) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and rows of the campaign's leads in id order, streamed; custom fields after the fixed columns.
 
-    `next_attempt_at` is given in the lead's own zone, the time at which the callee's phone will ring.
+    `next_attempt_at` is aware, in the lead's own zone (`timezone`): the time at which the callee's phone rings.
     """
     extra = custom_fields(session, campaign_id)
     query = select(*(LEADS.c[name] for name in _STORED)).where(LEADS.c.campaign_id == campaign_id)
     result = session.execute(query.order_by(LEADS.c.id), execution_options={"yield_per": batch})
+    at = EXPORT_COLUMNS.index("next_attempt_at")
 
     def rows() -> Iterator[list[Any]]:
         zones: dict[str, ZoneInfo] = {}
         for row in result:
-            values = list(row[:-2])
-            zone, custom = row[-2], row[-1] or {}
-            if values[-1] is not None and zone:
-                if zone not in zones:
+            values = list(row[:-1])
+            zone, custom = values[at + 1], row[-1] or {}
+            if values[at] is not None:
+                if zone and zone not in zones:
                     zones[zone] = ZoneInfo(zone)
-                values[-1] = utc(values[-1]).astimezone(zones[zone])  # type: ignore[union-attr]
+                values[at] = utc(values[at]).astimezone(zones[zone]) if zone else utc(values[at])  # type: ignore[union-attr]
             yield values + [custom.get(name, "") for name in extra]
 
     return [*EXPORT_COLUMNS, *extra], rows()
