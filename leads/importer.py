@@ -90,7 +90,7 @@ def import_leads(
     try:
         with partial.open("w", encoding="utf-8-sig", newline="") as handle:
             rejects = csv.writer(handle, delimiter=source.delimiter or ";")
-            rejects.writerow([*mapping.headers, _("reason")])
+            rejects.writerow([*mapping.headers, _("row"), _("reason")])
             with sessions.begin() as session:
                 run = _Run(session, target, source, mapping, options, now, rejects, progress)
                 import_id, report = run.execute()
@@ -171,9 +171,11 @@ class _Run:
         for number, cells in batch:
             outcome = self._check(number, cells)
             if isinstance(outcome, Rejection):
-                self._reject(cells, outcome)
+                self._reject(number, cells, outcome)
             else:
                 drafts.append(outcome)
+                for dropped in outcome.dropped:
+                    self._note_dropped(number, cells, dropped)
         for draft in drafts:
             self._count(draft)
         self._wait()
@@ -200,14 +202,21 @@ class _Run:
             self.seen[n] = number
         return outcome
 
-    def _reject(self, cells: list[str], rejection: Rejection) -> None:
+    def _reject(self, number: int, cells: list[str], rejection: Rejection) -> None:
         self.report.rejected[rejection.reason] += 1
         reason = label(rejection.reason)
         if rejection.reason == "duplicate_in_file":
             reason = _("duplicate of row {row}").format(row=rejection.value)
         elif rejection.column:
             reason = f"{reason} ({rejection.column})"
-        self.rejects.writerow([*cells[: self.width], reason])
+        self.rejects.writerow([*cells[: self.width], number, reason])
+
+    def _note_dropped(self, number: int, cells: list[str], dropped: Rejection) -> None:
+        """A number of a kept row that cannot be dialled: listed, so that it does not vanish without a trace."""
+        reason = _("lead kept, number {value} dropped: {reason} ({column})").format(
+            value=dropped.value, reason=label(dropped.reason), column=dropped.column
+        )
+        self.rejects.writerow([*cells[: self.width], number, reason])
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, None

@@ -39,6 +39,9 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     summary.add_row(_("Rejected rows"), fmt_number(report.rejected_rows))
     summary.add_row(_("Usable rate"), fmt_percent(report.usable_rate))
     summary.add_row(_("Phone numbers stored"), fmt_number(report.phones_created))
+    if report.secondary_phones_dropped:
+        summary.add_row(_("Numbers dropped, lead kept (see the rejects file)"),
+                        fmt_number(report.secondary_phones_dropped))
     summary.add_row(_("With recorded consent"), fmt_number(report.consent["recorded"]))
     summary.add_row(_("Contract in progress (no consent needed)"), fmt_number(report.consent["contract"]))
     summary.add_row(_("Neither consent nor contract"), fmt_number(report.consent["none"]))

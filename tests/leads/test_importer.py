@@ -92,10 +92,28 @@ def test_rejected_rows_are_written_beside_the_file_with_their_reason(
     raw = result.rejects_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel opens it with its accents
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == [*HEADERS, "motif"]
-    assert [row[:-1] for row in rows[1:]] == BAD
+    assert rows[0] == [*HEADERS, "ligne", "motif"]
+    assert [row[:-2] for row in rows[1:]] == BAD
+    assert [row[-2] for row in rows[1:]] == ["5", "6", "7", "8"]
     assert [row[-1] for row in rows[1:]] == ["doublon de la ligne 2", "numéro surtaxé (Portable)",
                                              "trop court (Portable)", "pas de numéro de téléphone"]
+
+
+def test_an_invalid_second_number_is_listed_in_the_rejects_and_the_lead_kept(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    kept = ["C1", "Mme", "ROUX", "Anne", "0810 12 34 56", "06 12 34 56 78", "69003", "Lyon", "", "", "", "oui", ""]
+    fixed = ["C2", "M.", "BLANC", "Léo", "02 99 12 34 56", "0612", "13008", "Marseille", "", "", "", "oui", ""]
+    result = run(sessions, target, write_csv(tmp_path / "fichier.csv", [HEADERS, kept, fixed]))
+    assert (result.report.leads_created, result.report.secondary_phones_dropped) == (2, 2)
+    rows = list(csv.reader(result.rejects_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert [row[-2:] for row in rows[1:]] == [
+        ["2", "fiche gardée, numéro 0810 12 34 56 écarté : numéro de service (08…, 3xxx), pas la ligne d'une "
+              "personne (Tél. fixe)"],
+        ["3", "fiche gardée, numéro 0612 écarté : trop court (Portable)"],
+    ]
+    with sessions() as session:
+        assert sorted(session.scalars(select(LeadPhone.e164))) == ["+33299123456", "+33612345678"]
 
 
 def test_duplicates_are_removed_within_the_file_and_against_the_campaign(
