@@ -29,10 +29,14 @@ def import_(
         [], "--map", help='Column mapping "Header=field" (repeatable), e.g. "Tel perso=phone".'
     ),
     sheet: str | None = typer.Option(None, "--sheet", help="XLSX sheet to read (default: the first)."),
+    header_row: int | None = typer.Option(
+        None, "--header-row", min=1, help="Row number of the header (default: found below any title rows)."
+    ),
 ) -> None:
     """Import a lead file: normalise phones, remove duplicates and opted-out numbers, report quality."""
     with wired() as application:
-        options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet)
+        options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet,
+                                header_row=header_row)
         now = datetime.now(UTC)
         with application.sessions() as session:
             found = campaigns.get_campaign(session, campaign)

@@ -273,3 +273,44 @@ def test_explicit_mapping_and_region_apply(
         assert (lead.last_name, lead.phone_e164, lead.country, lead.timezone) == (
             "Peeters", "+32470123456", "BE", "Europe/Brussels")
         assert lead.custom == {"Opmerking": "=1+1"}
+
+
+def test_one_stray_quote_in_2000_rows_rejects_one_row_and_loses_none(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    lines = ["Nom;Prénom;Téléphone;Ville"] + [f"Nom{n};Jean;06 {n // 100 % 100 + 10:02d} {n % 100:02d} 00 00;Lyon"
+                                             for n in range(2000)]
+    lines[11] = 'Nom10;"Jean;06 10 10 00 00;Lyon'
+    lines[43] = 'Nom42;Jean "le grand";06 10 42 00 00;Lyon'
+    path = tmp_path / "crm.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    result = run(sessions, target, path)
+    report = result.report
+    assert (report.rows_read, report.leads_created, dict(report.rejected)) == (2000, 1999, {"broken_quoting": 1})
+    assert report.broken_quotes == [12]
+    rows = list(csv.reader(result.rejects_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[1][:2] == ["Nom10", '"Jean'] and rows[1][-2] == "12"
+    assert rows[1][-1].startswith("un guillemet ouvert ligne 12 court jusqu'à la ligne 44")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Lead).where(Lead.last_name == "Nom11")) == 1
+
+
+def test_a_cell_longer_than_any_sane_one_is_a_reject(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    rows = [["Nom", "Téléphone"], ["x" * 6000, "06 12 34 56 78"], ["Martin", "06 12 34 56 79"]]
+    report = run(sessions, target, write_csv(tmp_path / "long.csv", rows)).report
+    assert (report.leads_created, dict(report.rejected)) == (1, {"cell_too_long": 1})
+
+
+def test_title_rows_above_the_header_are_skipped_and_the_header_row_reported(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    rows = [["Export CRM du 12/11/2026", "", ""], ["", "", ""], ["", "", ""], ["Nom", "Ville", "Portable"],
+            ["Martin", "Lyon", "06 12 34 56 78"]]
+    report = run(sessions, target, write_csv(tmp_path / "crm.csv", rows)).report
+    assert (report.header_row, report.rows_read, report.leads_created) == (4, 1, 1)
+    forced = [["Liste A", "", ""], ["Col1", "Col2", "Col3"], ["Durand", "Paris", "06 12 34 56 79"]]
+    report = run(sessions, target, write_csv(tmp_path / "forced.csv", forced), header_row=2,
+                 mapping={"Col3": "phone"}).report
+    assert (report.header_row, report.leads_created) == (2, 1)

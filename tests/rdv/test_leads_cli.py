@@ -89,6 +89,22 @@ def test_a_file_that_cannot_be_imported_is_one_clear_line_exit_2_and_nothing_sto
     assert stored(database_url) == (0, 0)
 
 
+def test_import_finds_the_header_below_titles_and_warns_of_broken_quoting(rdv: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("Export CRM du 12/11/2026;;\r\n;;\r\nNom;Ville;Portable\r\nMartin;Lyon;06 12 34 56 78\r\n"
+                    'Durand;"Paris;06 12 34 56 79\r\nRoux;Lyon;06 12 34 56 70\r\nBlanc;Lyon;"06 12 34 56 71"\r\n',
+                    encoding="utf-8")
+    done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente"])
+    assert done.exit_code == 0, done.output
+    assert "Ligne d'en-tête" in done.output and "guillemets mal fermés" in done.output
+    assert "Attention : les guillemets du fichier sont mal formés : un guillemet ouvert ligne 5" in done.output
+    with (tmp_path / "crm.rejets.csv").open(encoding="utf-8-sig") as handle:
+        assert len(list(csv.reader(handle, delimiter=";"))) == 2
+    refused = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente",
+                               "--header-row", "2"])
+    assert refused.exit_code == 2 and "la ligne 2 est vide" in refused.output
+
+
 def test_unknown_campaign_or_import_exit_2(rdv: CliRunner, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "leads.csv", [HEADERS, *ROWS])
     done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Toitures"])
