@@ -84,9 +84,12 @@ def rejects_path_for(path: Path) -> Path:
 
 def import_leads(
     sessions: sessionmaker[Session], target: ImportTarget, path: Path, options: ImportOptions, now: datetime,
-    progress: Progress | None = None,
+    progress: Progress | None = None, waiting: Callable[[], None] | None = None,
 ) -> ImportResult:
-    """Import `path` into the campaign; raises a LeadFileError (nothing stored) if it cannot be read."""
+    """Import `path` into the campaign; raises a LeadFileError (nothing stored) if it cannot be read.
+
+    `waiting` is called if another import holds the database (SQLite) or the campaign (PostgreSQL).
+    """
     is_header = partial(looks_like_header, explicit=options.mapping)
     source = open_source(path, options.sheet, options.header_row, is_header)
     mapping = resolve(str(path), source.headers, options.mapping)
@@ -97,7 +100,7 @@ def import_leads(
             rejects = csv.writer(handle, delimiter=source.delimiter or ";")
             rejects.writerow([*mapping.headers, _("row"), _("reason")])
             with sessions.begin() as session:
-                run = _Run(session, target, source, mapping, options, now, rejects, progress)
+                run = _Run(session, target, source, mapping, options, now, rejects, progress, waiting)
                 import_id, report = run.execute()
                 report.rejects_file = str(rejects_path)
                 store.finish_import(session, import_id, report)
@@ -113,6 +116,7 @@ class _Run:
     def __init__(
         self, session: Session, target: ImportTarget, source: Source, mapping: ColumnMapping,
         options: ImportOptions, now: datetime, rejects: Any, progress: Progress | None,
+        waiting: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.target = target
@@ -122,6 +126,7 @@ class _Run:
         self.now = now
         self.rejects = rejects
         self.progress = progress
+        self.waiting = waiting
         self.builder = RowBuilder(mapping, options.region, target.timezone, now, store.text_limits())
         self.width = len(mapping.headers)
         self.report = QualityReport(
@@ -135,7 +140,7 @@ class _Run:
 
     def execute(self) -> tuple[int, QualityReport]:
         session, target = self.session, self.target
-        store.lock_campaign(session, target.campaign_id)
+        store.lock_campaign(session, target.campaign_id, self.waiting)
         self.report.already_imported = store.imports_of_file(session, target.campaign_id, self.source.sha256)
         self.existing = store.campaign_numbers(session, target.campaign_id)
         self.blocked = store.do_not_call_numbers(session, target.client_id)

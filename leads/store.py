@@ -8,12 +8,13 @@ minutes for a million leads.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from leads.errors import ImportNotFound
@@ -42,10 +43,45 @@ def lead_defaults(now: datetime) -> dict[str, Any]:
     }
 
 
-def lock_campaign(session: Session, campaign_id: int) -> None:
-    """Serialise imports into one campaign (PostgreSQL; SQLite has one writer anyway)."""
+IMPORT_WAIT_S = 600  # how long an import waits for another one before it gives up
+SQLITE_BUSY_MS = 30_000  # rdv.db's own busy_timeout, put back once the import holds the lock
+
+
+def lock_campaign(session: Session, campaign_id: int, waiting: Callable[[], None] | None = None) -> None:
+    """Serialise imports: the campaign row on PostgreSQL, the database's one writer lock on SQLite.
+
+    Taken first in the import's transaction. When another import holds it, `waiting` is called once (the
+    CLI says that it waits for the other import) before this one queues behind it.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT id FROM campaigns WHERE id = :id FOR UPDATE"), {"id": campaign_id})
+        query = "SELECT id FROM campaigns WHERE id = :id FOR UPDATE"
+        try:
+            with session.begin_nested():
+                session.execute(text(query + " NOWAIT"), {"id": campaign_id})
+            return
+        except OperationalError:
+            if waiting is not None:
+                waiting()
+        session.execute(text(f"SET LOCAL lock_timeout = '{IMPORT_WAIT_S}s'"))
+        session.execute(text(query), {"id": campaign_id})
+        session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        return
+    # SQLite: a write takes the lock now rather than at the first batch; try without waiting first.
+    connection = session.connection()
+    touch = text("UPDATE campaigns SET id = id WHERE id = :id")
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        try:
+            connection.execute(touch, {"id": campaign_id})
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            if waiting is not None:
+                waiting()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={IMPORT_WAIT_S * 1000}")
+            connection.execute(touch, {"id": campaign_id})
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def campaign_numbers(session: Session, campaign_id: int) -> set[str]:

@@ -10,6 +10,7 @@ import typer
 from campaigns import store as campaigns
 from campaigns.hopper import load_rules
 from campaigns.profiles import consent_required
+from config.i18n import _
 from leads import store
 from leads.columns import parse_map_options
 from leads.importer import ImportOptions, ImportTarget, import_leads
@@ -46,8 +47,12 @@ def import_(
             target = ImportTarget(found.id, found.client_id, found.timezone, consent_required=gated,
                                   contract_exempts=profile.contract_exemption)
         with lead_report.progress_bar(console, is_interactive()) as progress:
-            result = import_leads(application.sessions, target, file, options, now, progress)
+            result = import_leads(application.sessions, target, file, options, now, progress, _say_waiting)
         lead_report.render(console, result.report, result.import_id)
+
+
+def _say_waiting() -> None:
+    console.print(_("Another import is writing to this database: this one waits until it has finished…"))
 
 
 @app.command("report")

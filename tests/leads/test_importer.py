@@ -7,6 +7,7 @@ import dataclasses
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def counts(sessions: sessionmaker[Session]) -> tuple[int, int, int]:
 
 def run(sessions: sessionmaker[Session], target: ImportTarget, path: Path, **options: object):  # type: ignore[no-untyped-def]
     progress = options.pop("progress", None)
-    return import_leads(sessions, target, path, ImportOptions(**options), NOW, progress)  # type: ignore[arg-type]
+    waiting = options.pop("waiting", None)
+    return import_leads(sessions, target, path, ImportOptions(**options), NOW, progress,  # type: ignore[arg-type]
+                        waiting)  # type: ignore[arg-type]
 
 
 def test_a_file_becomes_leads_with_phones_consent_zone_and_a_stored_report(
@@ -314,3 +317,28 @@ def test_title_rows_above_the_header_are_skipped_and_the_header_row_reported(
     report = run(sessions, target, write_csv(tmp_path / "forced.csv", forced), header_row=2,
                  mapping={"Col3": "phone"}).report
     assert (report.header_row, report.leads_created) == (2, 1)
+
+
+def test_a_second_import_says_it_waits_for_the_first_then_runs(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "leads.csv", [HEADERS, *GOOD])
+    told = threading.Event()
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            outcome.append(run(sessions, target, path, waiting=told.set))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    with sessions.begin() as first:
+        store.lock_campaign(first, target.campaign_id)  # the first import, still running
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert told.wait(timeout=60), "the second import never said that it waits"
+        assert not outcome  # it waits: nothing stored yet
+    worker.join(timeout=120)
+    (result,) = outcome
+    assert not isinstance(result, BaseException), result
+    assert result.report.leads_created == 3  # type: ignore[attr-defined]
