@@ -23,7 +23,8 @@ from config.setting_checks import (
 ENV_PREFIX = "RDV_"
 # RDV_* variables that are not settings of this object: the file's path and the tests' PostgreSQL.
 OTHER_VARIABLES = frozenset({"RDV_CONFIG", "RDV_TEST_POSTGRES_PORT"})
-__all__ = ["ENV_PREFIX", "Settings", "SettingsError", "load_settings"]
+OUTBOX_SENDER = "rdv@example.invalid"
+__all__ = ["ENV_PREFIX", "OUTBOX_SENDER", "Settings", "SettingsError", "load_settings"]
 
 
 @dataclass(frozen=True)
@@ -43,7 +44,10 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = True
-    mail_from: str = "rdv@localhost"
+    # The sender of the e-mails to clients. Empty: the SMTP login when it is an address (most relays only
+    # accept that sender anyway); mail through SMTP with neither is refused at start. Without SMTP (e-mails
+    # written to the outbox folder only), OUTBOX_SENDER, an address that can never reach anyone.
+    mail_from: str = ""
     config_file: Path | None = None
 
     @property
@@ -128,6 +132,21 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     coerced = {name: coerce(source, raw, getattr(base, name)) for name, (source, raw) in values.items()}
     settings = replace(base, **coerced)
     _check(settings, {name: source for name, (source, _raw) in values.items()})
+    settings = replace(settings, mail_from=_sender(settings))
     if not settings.data_dir.is_absolute():
         settings = replace(settings, data_dir=(cwd / settings.data_dir))
     return settings
+
+
+def _sender(settings: Settings) -> str:
+    """The sender address: `mail_from`, else the SMTP login if it is an address, else the outbox's own."""
+    if settings.mail_from.strip():
+        return settings.mail_from.strip()
+    if "@" in settings.smtp_username:
+        return settings.smtp_username.strip()
+    if settings.smtp_host:
+        raise SettingsError(_(
+            "mail_from: set the sender of the e-mails to clients (RDV_MAIL_FROM, or from = … under [mail] in "
+            "rdv.toml); with an SMTP server it is required unless the SMTP login is an e-mail address"
+        ))
+    return OUTBOX_SENDER

@@ -32,6 +32,8 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     else:
         delimiter = {"\t": _("tab")}.get(report.delimiter, report.delimiter)
         summary.add_row(_("Encoding / delimiter"), f"{report.encoding} / {delimiter}")
+    if report.header_row > 1:
+        summary.add_row(_("Header row"), fmt_number(report.header_row))
     summary.add_row(_("Rows read"), fmt_number(read))
     summary.add_row(_("Leads created"), fmt_number(report.leads_created))
     summary.add_row(_("Duplicates in the file"), fmt_number(report.rejected["duplicate_in_file"]))
@@ -39,6 +41,9 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     summary.add_row(_("Rejected rows"), fmt_number(report.rejected_rows))
     summary.add_row(_("Usable rate"), fmt_percent(report.usable_rate))
     summary.add_row(_("Phone numbers stored"), fmt_number(report.phones_created))
+    if report.secondary_phones_dropped:
+        summary.add_row(_("Numbers dropped, lead kept (see the rejects file)"),
+                        fmt_number(report.secondary_phones_dropped))
     summary.add_row(_("With recorded consent"), fmt_number(report.consent["recorded"]))
     summary.add_row(_("Contract in progress (no consent needed)"), fmt_number(report.consent["contract"]))
     summary.add_row(_("Neither consent nor contract"), fmt_number(report.consent["none"]))
@@ -49,6 +54,11 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
         ids = ", ".join(f"#{i}" for i in report.already_imported)
         console.print(_("Note: this same file was already imported ({ids}); its leads were not added twice.")
                       .format(ids=ids))
+    if report.broken_quotes:
+        lines = ", ".join(fmt_number(n) for n in report.broken_quotes[:5])
+        console.print(_("Warning: the file's quoting is broken: a quote opened at line {lines} is not closed on "
+                        "that row. Those lines are in the rejects file; the rows after them were read.")
+                      .format(lines=lines), style="bold")
     if report.rejected:
         table = Table(_("Reason"), _("Rows"), _("Share"), title=_("Rows not loaded"), title_justify="left")
         for reason, count in report.rejected.most_common():

@@ -86,6 +86,7 @@ def test_a_missing_settings_file_named_by_rdv_config_is_refused(tmp_path: Path) 
 
 
 def test_environment_overrides_the_file(tmp_path: Path) -> None:
-    (tmp_path / "rdv.toml").write_text('[smtp]\nhost = "mail.example"\nport = 25\n', encoding="utf-8")
+    (tmp_path / "rdv.toml").write_text('[smtp]\nhost = "mail.example"\nport = 25\n[mail]\nfrom = "rdv@centre.fr"\n',
+                                       encoding="utf-8")
     settings = load_settings(env={"RDV_SMTP_PORT": "2525"}, cwd=tmp_path)
     assert (settings.smtp_host, settings.smtp_port) == ("mail.example", 2525)

@@ -61,7 +61,9 @@ def test_a_supervisor_loads_a_script_sends_the_daily_mail_and_exports_the_calls(
     assert "0 message(s)" in _run("mail", "outbox")
 
     out = data_dir.parent / "calls.csv"
-    assert "1 appels écrits" in _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out))
+    assert "1 appel écrit dans" in _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out))
+    assert out.read_text(encoding="utf-8-sig").startswith("N° d'appel;N° de fiche;Tentative;Téléphone;")
+    _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out), "--format", "raw")
     assert out.read_text(encoding="utf-8-sig").startswith("attempt_id;lead_id;attempt_no;phone_e164")
 
 
