@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
@@ -13,7 +13,8 @@ from campaigns import services, store
 from campaigns.check import Conflict
 from campaigns.dispositions import dispositions_for
 from campaigns.settings import describe, display, format_duration, parse_value
-from config.i18n import _, fmt_date, fmt_number
+from config.clock import Clock
+from config.i18n import _, fmt_date, fmt_number, ngettext
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Campaigns: one appointment-setting operation for a client.")
@@ -47,10 +48,10 @@ def list_() -> None:
         console.print(table)
 
 
-def _now(at: str | None) -> datetime:
-    """The clock at the edge; `--at` replays a command at another moment (ISO 8601 with offset)."""
+def _now(at: str | None, clock: Clock) -> datetime:
+    """The application's clock; `--at` replays a command at another moment (ISO 8601 with offset)."""
     if not at:
-        return datetime.now(UTC)
+        return clock.now()
     moment = datetime.fromisoformat(at)
     if moment.tzinfo is None:
         raise typer.BadParameter(_("give the time zone offset, e.g. 2026-11-23T15:00+01:00"), param_hint="--at")
@@ -104,7 +105,8 @@ def check(name: str = NAME, at: str | None = AT) -> None:
     """List every conflict between the campaign's settings, its legal profile and the centre's hours."""
     with wired() as application, application.sessions() as session:
         campaign = store.get_campaign(session, name)
-        conflicts = services.campaign_conflicts(session, campaign, _now(at), application.settings.centre_timezone)
+        now = _now(at, application.clock)
+        conflicts = services.campaign_conflicts(session, campaign, now, application.settings.centre_timezone)
         _print_conflicts(conflicts)
         if any(c.blocking for c in conflicts):
             raise typer.Exit(code=1)
@@ -114,7 +116,8 @@ def check(name: str = NAME, at: str | None = AT) -> None:
 def start(name: str = NAME, at: str | None = AT) -> None:
     """Start (or resume) dialling a campaign; its conflicts are shown, and the stricter rule applies."""
     with wired() as application, application.sessions.begin() as session:
-        campaign, conflicts = services.start_campaign(session, name, _now(at), application.settings.centre_timezone)
+        campaign, conflicts = services.start_campaign(
+            session, name, _now(at, application.clock), application.settings.centre_timezone)
         if conflicts:
             _print_conflicts(conflicts)
         console.print(_("Campaign {name} started.").format(name=campaign.name))
@@ -136,17 +139,19 @@ def calendar(
 ) -> None:
     """Show when each callee zone of the campaign is callable over the coming days, in the zone's own time."""
     with wired() as application, application.sessions() as session:
-        overview = services.calendar_overview(session, name, _now(at), days, application.settings.centre_timezone)
+        now = _now(at, application.clock)
+        overview = services.calendar_overview(session, name, now, days, application.settings.centre_timezone)
         for zone in overview:
             title = " ".join(p for p in (zone.timezone, zone.country, zone.subdivision) if p)
             table = Table(_("Day"), _("Callable (local time)"),
-                          title=_("{zone} · {n} leads").format(zone=title, n=fmt_number(zone.leads)))
+                          title=ngettext("{zone} · {n} lead", "{zone} · {n} leads", zone.leads).format(
+                              zone=title, n=fmt_number(zone.leads)))
             tz = ZoneInfo(zone.timezone)
             by_day: dict[date, list[str]] = {}
             for lo, hi in zone.spans:
                 local_lo, local_hi = lo.astimezone(tz), hi.astimezone(tz)
                 by_day.setdefault(local_lo.date(), []).append(f"{local_lo:%H:%M}–{local_hi:%H:%M}")
-            start_day = _now(at).astimezone(tz).date()
+            start_day = now.astimezone(tz).date()
             for offset in range(days):
                 day = start_day + timedelta(days=offset)
                 table.add_row(fmt_date(day, "full"), ", ".join(by_day.get(day, [])) or _("closed"))

@@ -88,7 +88,7 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     campaign_id = sample.campaign.id
     with application.sessions() as session:
         day = campaign_day(session, campaign_id, application.settings.centre_timezone)
-    today = datetime.now(ZoneInfo(application.settings.centre_timezone)).date()
+    today = application.clock.now().astimezone(ZoneInfo(application.settings.centre_timezone)).date()
     schedule = calling_days(day, first or today + timedelta(days=1), days)
     opening = day.open.get_next_fire_time(None, datetime.combine(schedule[0], datetime.min.time(), ZoneInfo(day.zone)))
     assert opening is not None

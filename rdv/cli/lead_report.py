@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config.i18n import _, fmt_number, fmt_percent
+from config.i18n import _, fmt_number, fmt_percent, ngettext
 from leads.importer import Progress as ProgressCallback
 from leads.report import QualityReport, label, line_type_label
 
@@ -81,8 +81,8 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
         rest = ranked[len(shown):]
         if rest:
             others = sum(count for _code, count in rest)
-            table.add_row(_("{n} other départements").format(n=len(rest)), fmt_number(others),
-                          _share(others, created))
+            others_label = ngettext("{n} other département", "{n} other départements", len(rest)).format(n=len(rest))
+            table.add_row(others_label, fmt_number(others), _share(others, created))
         console.print(table)
 
 
@@ -94,7 +94,7 @@ def progress_bar(console: Console, interactive: bool) -> Iterator[ProgressCallba
 
         def plain(done: int, _hint: int) -> None:
             if done >= step[0]:
-                console.print(_("{n} rows read").format(n=fmt_number(done)))
+                console.print(ngettext("{n} row read", "{n} rows read", done).format(n=fmt_number(done)))
                 step[0] = (done // 100_000 + 1) * 100_000
 
         yield plain

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -38,7 +37,7 @@ def import_(
     with wired() as application:
         options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet,
                                 header_row=header_row)
-        now = datetime.now(UTC)
+        now = application.clock.now()
         with application.sessions() as session:
             found = campaigns.get_campaign(session, campaign)
             profile = load_rules(session, found.id, application.settings.centre_timezone).profile
