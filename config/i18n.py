@@ -6,10 +6,12 @@ catalogue at first use, so packages never edit each other's files.
 
 from __future__ import annotations
 
+import errno
 import gettext
 import io
 import os
 import re
+import socket
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cache
@@ -149,3 +151,32 @@ def fmt_zone(key: str) -> str:
         return str(get_timezone_location(key, locale=locale()))
     except LookupError:
         return key
+
+
+# The system's own words for the failures a user meets with files and connections ("No such file or
+# directory"), said again through the catalogue; other errors keep the system's text.
+_OS_ERRORS = {
+    errno.ENOENT: "no such file or folder",
+    errno.EACCES: "permission denied",
+    errno.EPERM: "permission denied",
+    errno.EISDIR: "it is a folder, not a file",
+    errno.ENOTDIR: "a part of the path is not a folder",
+    errno.ENOSPC: "no space left on the disk",
+    errno.EROFS: "the disk is read-only",
+    errno.ECONNREFUSED: "connection refused",
+    errno.ETIMEDOUT: "no answer (timed out)",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ECONNRESET: "connection reset by the other side",
+}
+
+
+def fmt_os_error(exc: OSError) -> str:
+    """Why a file or a connection failed, in the user's language: `fichier ou dossier introuvable`."""
+    if isinstance(exc, TimeoutError) and exc.errno is None:
+        return _("no answer (timed out)")
+    if exc.errno in _OS_ERRORS:
+        return _(_OS_ERRORS[exc.errno])
+    if isinstance(exc, socket.gaierror):
+        return _("unknown host name")
+    return exc.strerror or str(exc)

@@ -21,7 +21,7 @@ from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from config.i18n import _
+from config.i18n import _, fmt_os_error
 from leads.errors import EmptyFile, HeaderRowNotFound, SheetNotFound, UnreadableFile
 
 DELIMITERS = (";", ",", "\t", "|")
@@ -83,7 +83,7 @@ def open_source(
         with path.open("rb") as handle:
             head = handle.read(4)
     except OSError as exc:
-        raise UnreadableFile(name, exc.strerror or str(exc)) from None
+        raise UnreadableFile(name, fmt_os_error(exc)) from None
     if head == _ZIP:
         return _open_xlsx(path, sheet, finder)
     if head == _OLE:

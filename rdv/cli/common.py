@@ -12,7 +12,7 @@ from rich.console import Console
 from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
-from config.i18n import _
+from config.i18n import _, fmt_os_error
 from config.settings import Settings, SettingsError, load_settings
 from rdv.bootstrap import App, bootstrap
 from rdv.cli.localised import LocalisedGroup
@@ -61,10 +61,19 @@ def wired() -> Iterator[App]:
         raise fail(str(exc)) from None
     except OperationalError as exc:
         raise fail(_("Database unavailable: {reason}").format(reason=str(exc.orig).strip())) from None
+    except OSError as exc:
+        raise fail(describe_os_error(exc)) from None
     except USER_ERRORS as exc:
         raise fail(str(exc)) from None
     finally:
         application.close()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`nope.toml : fichier ou dossier introuvable` rather than `[Errno 2] No such file or directory: …`."""
+    if exc.filename is None:
+        return fmt_os_error(exc)
+    return _("{file}: {reason}").format(file=exc.filename, reason=fmt_os_error(exc))
 
 
 def is_interactive() -> bool:

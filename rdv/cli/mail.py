@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from datetime import date
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from campaigns import store
 from config.i18n import _, fmt_date, fmt_datetime, ngettext
-from rdv.cli.common import console, wired
+from rdv.cli.common import console, err_console, wired
 from reports.daily_appointments import queue_daily_mail
 from reports.mailer import deliver_pending, transport_from_settings
 from reports.outbox import FAILED, FILED, PENDING, SENT, listed
@@ -48,7 +50,11 @@ def send_pending(
     """Send every due e-mail now (SMTP, or .eml files into the outbox folder)."""
     with wired() as application:
         transport = transport_from_settings(application.settings, out)
+        # Each problem is said below, in the user's language; the mailer's log lines are for the service.
+        logging.getLogger("reports.mailer").setLevel(logging.CRITICAL)
         report = deliver_pending(application.sessions, transport, application.clock.now())
+        for outbox_id, reason in report.problems:
+            err_console.print(_("E-mail no. {id} not delivered: {reason}").format(id=outbox_id, reason=escape(reason)))
         console.print(_("Delivered: {delivered}, to retry later: {deferred}, failed: {failed}.").format(
             delivered=report.delivered, deferred=report.deferred, failed=report.failed))
 

@@ -62,7 +62,14 @@ def _validation_reason(cause: Any) -> str | None:
         first = errors()[0]
     except (IndexError, TypeError):
         return None
-    expected = _EXPECTED.get(str(first.get("type", "")).split("_")[0], "an accepted value")
+    kind, limits = str(first.get("type", "")), first.get("ctx") or {}
+    if kind in ("greater_than_equal", "greater_than"):
+        return _("{value} is below the minimum, {limit}.").format(
+            value=repr(first.get("input")), limit=limits.get("ge", limits.get("gt")))
+    if kind in ("less_than_equal", "less_than"):
+        return _("{value} is above the maximum, {limit}.").format(
+            value=repr(first.get("input")), limit=limits.get("le", limits.get("lt")))
+    expected = _EXPECTED.get(kind.split("_")[0], "an accepted value")
     return _("{value} is not {expected}.").format(value=repr(first.get("input")), expected=_(expected))
 
 

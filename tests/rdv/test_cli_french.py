@@ -66,3 +66,11 @@ def test_counts_before_a_noun_agree_with_the_count(rdv: CliRunner) -> None:
     assert "0 fiche" in output.output and "0 fiches" not in output.output
     output = rdv.invoke(app, ["mail", "outbox"]).output
     assert "0 message listé." in output
+
+
+def test_a_missing_file_is_named_with_the_reason_in_french(rdv: CliRunner) -> None:
+    result = rdv.invoke(app, ["campaign", "script", CAMPAIGN, "--load", "nope.toml"])
+    assert result.exit_code == 2
+    assert "Erreur : nope.toml : fichier ou dossier introuvable" in result.output
+    result = rdv.invoke(app, ["leads", "import", "nope.csv", "--campaign", CAMPAIGN])
+    assert "nope.csv : fichier illisible : fichier ou dossier introuvable" in result.output

@@ -109,7 +109,8 @@ def test_metavars_name_the_kind_of_value_instead_of_python_types(monkeypatch: py
         (["demo", "--agents", "x"], "'x' n'est pas un nombre entier.", "'x' is not a whole number."),
         (["demo", "--agents"], "L'option '--agents' attend une valeur.", "Option '--agents' needs a value."),
         (["mail", "send-pending", "extra"], "Argument en trop : extra", "Unexpected extra argument: extra"),
-        (["campaign", "calendar", "X", "--days", "99"], "Valeur invalide pour --days", "Invalid value for --days"),
+        (["campaign", "calendar", "X", "--days", "99"], "Valeur invalide pour --days : '99' est supérieur au "
+         "maximum, 62.", "Invalid value for --days: '99' is above the maximum, 62."),
     ],
 )
 def test_usage_errors_are_one_box_in_the_users_language(
