@@ -14,6 +14,7 @@ from rich.table import Table
 from campaigns import store
 from config.i18n import _, fmt_date, fmt_datetime, ngettext
 from rdv.cli.common import console, err_console, wired
+from reports.daily_appointments import KIND as DAILY
 from reports.daily_appointments import queue_daily_mail
 from reports.mailer import deliver_pending, transport_from_settings
 from reports.outbox import FAILED, FILED, PENDING, SENT, listed
@@ -26,6 +27,11 @@ def _status(status: str) -> str:
     return labels.get(status, status)
 
 
+def _kind(code: str) -> str:
+    """The kind of a message as people name it; the code stays in the rows."""
+    return _("daily RDV e-mail") if code == DAILY else code
+
+
 @app.command("outbox")
 def outbox(show_all: bool = typer.Option(False, "--all", help="Also list messages already delivered.")) -> None:
     """List pending and failed e-mails, with their tries and last error."""
@@ -35,7 +41,7 @@ def outbox(show_all: bool = typer.Option(False, "--all", help="Also list message
         table = Table(_("No."), _("Kind"), _("Subject"), _("Status"), _("Tries"), _("Next try"), _("Last error"))
         for m in messages:
             table.add_row(
-                str(m.id), m.kind, m.subject, _status(m.status), str(m.attempts),
+                str(m.id), _kind(m.kind), m.subject, _status(m.status), str(m.attempts),
                 fmt_datetime(m.next_try_at, "short") if m.next_try_at else "", m.last_error,
             )
         console.print(table)

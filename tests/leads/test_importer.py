@@ -293,7 +293,7 @@ def test_one_stray_quote_in_2000_rows_rejects_one_row_and_loses_none(
     assert report.broken_quotes == [12]
     rows = list(csv.reader(result.rejects_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
     assert rows[1][:2] == ["Nom10", '"Jean'] and rows[1][-2] == "12"
-    assert rows[1][-1].startswith("un guillemet ouvert ligne 12 court jusqu'à la ligne 44")
+    assert rows[1][-1].startswith("un guillemet ouvert à la ligne 12 court jusqu'à la ligne 44")
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(Lead).where(Lead.last_name == "Nom11")) == 1
 

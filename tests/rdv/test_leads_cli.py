@@ -97,7 +97,7 @@ def test_import_finds_the_header_below_titles_and_warns_of_broken_quoting(rdv: C
     done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente"])
     assert done.exit_code == 0, done.output
     assert "Ligne d'en-tête" in done.output and "guillemets mal fermés" in done.output
-    assert "Attention : les guillemets du fichier sont mal formés : un guillemet ouvert ligne 5" in done.output
+    assert "Attention : les guillemets du fichier sont mal formés : un guillemet ouvert à la ligne 5" in done.output
     with (tmp_path / "crm.rejets.csv").open(encoding="utf-8-sig") as handle:
         assert len(list(csv.reader(handle, delimiter=";"))) == 2
     refused = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente",
