@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from campaigns.appointments import Appointment
 from campaigns.models import Attempt
-from config.i18n import _, fmt_date, fmt_number, fmt_percent
+from config.i18n import _, fmt_date, fmt_number, fmt_percent, ngettext
 from config.settings import load_settings
 from rdv.bootstrap import App
 from rdv.cli import lead_report
@@ -95,9 +95,11 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     clock = IdleClock(opening - BEFORE_OPENING, scale)
     application.clock = clock
     start_sample_campaign(application, campaign_id, clock.now())
-    console.print(_("Campaign {campaign} started: {days} calling days from {first}, {agents} simulated agents.")
-                  .format(campaign=sample.campaign.name, days=len(schedule), first=fmt_date(schedule[0]),
-                          agents=agents))  # fmt: skip
+    # Each count agrees with its own noun: "1 jour d'appel", "5 téléacteurs simulés".
+    calling_days_text = ngettext("{n} calling day", "{n} calling days", len(schedule)).format(n=len(schedule))
+    agents_text = ngettext("{n} simulated agent", "{n} simulated agents", agents).format(n=agents)
+    console.print(_("Campaign {campaign} started: {days} from {first}, {agents}.").format(
+        campaign=sample.campaign.name, days=calling_days_text, first=fmt_date(schedule[0]), agents=agents_text))
     logging.basicConfig(level=logging.WARNING)
     # The AMI adapter hands every message across threads: shorter GIL turns cut that latency under load.
     sys.setswitchinterval(0.001)
