@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from config.i18n import _
+from config.toml_errors import toml_problem
 
 QUESTION_TYPES = ("yes_no", "choice", "multi_choice", "integer", "text")
 CRITERION_TESTS = ("equals", "in", "not_in", "min", "max")
@@ -117,7 +118,8 @@ def read_script_data(path: Path) -> dict[str, Any]:
     try:
         return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
-        raise InvalidScript(path.name, "-", _("not a valid TOML file ({reason})").format(reason=exc)) from None
+        problem = _("not a valid TOML file ({reason})").format(reason=toml_problem(exc))
+        raise InvalidScript(path.name, "-", problem) from None
 
 
 def parse_script(data: Mapping[str, Any], source: str) -> CampaignScript:

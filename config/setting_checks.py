@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import difflib
-import re
-import tomllib
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -17,22 +15,6 @@ FALSE_WORDS = frozenset({"0", "false", "no", "off", "non", "faux"})
 LANGUAGES = ("fr", "en")
 # SQLAlchemy names a driver after "+": postgresql+psycopg is what rdv installs; plain postgresql gets it too.
 DATABASE_SCHEMES = ("sqlite", "postgresql", "postgresql+psycopg", "postgres")
-
-# tomllib's messages (Python 3.11–3.13) with the French of the ones a hand-written file meets.
-_TOML_MESSAGES = {
-    "Illegal character": "a character is not allowed here (a string left open?)",
-    "Unterminated string": "a string is not closed",
-    "Unclosed array": "a list is not closed with ]",
-    "Unclosed inline table": "a table is not closed with }",
-    "Invalid value": "the value is not valid TOML (text needs quotes)",
-    "Invalid statement": "this line is neither key = value nor [section]",
-    "Expected '=' after a key in a key/value pair": "= is missing after the name",
-    "Cannot overwrite a value": "a setting is given twice",
-    "Cannot declare": "a section is given twice",
-    "Invalid date or datetime": "the date is not valid",
-}
-_TOML_POSITION = re.compile(r"^(?P<message>.*) \(at (?:line (?P<line>\d+), column (?P<column>\d+)|end of document)\)$")
-
 
 class SettingsError(ValueError):
     """The settings file or an environment variable cannot be used."""
@@ -117,15 +99,3 @@ def check_timezone(source: str, name: str) -> None:
         hint = _(" Did you mean {names}?").format(names=", ".join(suggestions)) if suggestions else ""
         raise SettingsError(_("{source}: {value} is not a time zone (e.g. Europe/Paris).").format(
             source=source, value=_quoted(name)) + hint) from None
-
-
-def describe_toml_error(path: Path, exc: tomllib.TOMLDecodeError) -> str:
-    """`file, line L, column C: what is wrong` in the user's language."""
-    found = _TOML_POSITION.match(str(exc))
-    message = found.group("message") if found else str(exc)
-    reason = next((text for prefix, text in _TOML_MESSAGES.items() if message.startswith(prefix)), None)
-    reason = _(reason) if reason else _("this is not valid TOML")
-    if found and found.group("line"):
-        return _("{file}, line {line}, column {column}: {reason}.").format(
-            file=path, line=found.group("line"), column=found.group("column"), reason=reason)
-    return _("{file}: {reason}.").format(file=path, reason=reason)

@@ -17,8 +17,8 @@ from config.setting_checks import (
     check_port,
     check_timezone,
     coerce,
-    describe_toml_error,
 )
+from config.toml_errors import describe_toml_error
 
 ENV_PREFIX = "RDV_"
 # RDV_* variables that are not settings of this object: the file's path and the tests' PostgreSQL.
