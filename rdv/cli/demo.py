@@ -132,8 +132,10 @@ def _day_done(application: App, campaign_id: int, zone: str, schedule: list[date
             Appointment.campaign_id == campaign_id, Appointment.taken_at >= start, Appointment.taken_at < end)) or 0
     answered = outcomes.get("connected", 0) + outcomes.get("dropped", 0)
     number = schedule.index(day) + 1 if day in schedule else 0
-    console.print(_("Day {n}/{total}, {day}: {calls} calls, {answered} answered, {appointments} appointments, "
-                    "abandonment {abandon}.").format(
-        n=number, total=len(schedule), day=fmt_date(day), calls=fmt_number(sum(outcomes.values())),
-        answered=fmt_number(answered), appointments=fmt_number(rdvs),
+    calls = sum(outcomes.values())
+    console.print(_("Day {n}/{total}, {day}: {calls}, {answered}, {appointments}, abandonment {abandon}.").format(
+        n=number, total=len(schedule), day=fmt_date(day),
+        calls=ngettext("{n} call", "{n} calls", calls).format(n=fmt_number(calls)),
+        answered=ngettext("{n} answered", "{n} answered", answered).format(n=fmt_number(answered)),
+        appointments=ngettext("{n} appointment", "{n} appointments", rdvs).format(n=fmt_number(rdvs)),
         abandon=fmt_percent(outcomes.get("dropped", 0) / answered if answered else 0.0)))
