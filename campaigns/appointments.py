@@ -6,17 +6,13 @@ and `campaigns.script`.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from config.orm import Base
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+from config.orm import Base, utcnow
 
 
 class CampaignScriptVersion(Base):
@@ -32,7 +28,7 @@ class CampaignScriptVersion(Base):
     # The file's content as plain data, validated again on every read, so an edit is one new row.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     loaded_by: Mapped[str] = mapped_column(String(100), default="")
-    loaded_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    loaded_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class Appointment(Base):
@@ -59,8 +55,8 @@ class Appointment(Base):
     conform: Mapped[bool] = mapped_column(Boolean, default=True)
     unmet_criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
     state: Mapped[str] = mapped_column(String(30), default="taken")
-    state_changed_at: Mapped[datetime] = mapped_column(default=_utcnow)
-    taken_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    state_changed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    taken_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
     # The outbox message that carried this sheet to the client (the daily e-mail).
     sent_message_id: Mapped[int | None] = mapped_column(Integer, default=None, index=True)

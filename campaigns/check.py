@@ -14,7 +14,7 @@ from campaigns.dispositions import Disposition
 from campaigns.effective import CalleeZone, build_calendar, campaign_weekly
 from campaigns.profiles import Profile, cap_allows_from
 from campaigns.settings import CampaignSettings
-from config.i18n import _, fmt_number, fmt_percent, locale
+from config.i18n import _, fmt_date, fmt_number, fmt_percent, locale
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,10 @@ class Conflict:
 def _day_names(days: list[int]) -> str:
     names = locale().days["format"]["wide"]
     if len(days) > 2 and days == list(range(days[0], days[-1] + 1)):
-        return _("{first} to {last}").format(first=names[days[0]].capitalize(), last=names[days[-1]])
-    return ", ".join(names[d] for d in days).capitalize()
+        return _("{first} to {last}").format(first=names[days[0]], last=names[days[-1]])
+    listed = ", ".join(names[d] for d in days)
+    # It starts a sentence; str.capitalize() would also lower "Tuesday" in English.
+    return listed[:1].upper() + listed[1:]
 
 
 def _window_conflicts(asked: Weekly, profile: Profile) -> list[Conflict]:
@@ -94,7 +96,7 @@ def check_campaign(
         last = last_attempt_date(settings, profile, calendar, now)
         conflicts.append(Conflict("cap", _(
             "{attempts} attempts cannot fit in {cap} per {days} days: the last attempt would be on {date}"
-        ).format(attempts=settings.max_attempts, cap=cap, days=profile.period_days, date=last.date().isoformat())))
+        ).format(attempts=settings.max_attempts, cap=cap, days=profile.period_days, date=fmt_date(last.date()))))
     refused = dispositions.get("refused")
     if refused is not None and not refused.final and profile.refusal_cooloff_days:
         if refused.retry is None or refused.retry < profile.refusal_cooloff:

@@ -25,7 +25,10 @@ class DuplicateName(ValueError):
     """A client or campaign with this name exists already."""
 
     def __init__(self, kind: str, name: str) -> None:
-        super().__init__(_("A {kind} named {name} exists already").format(kind=_(kind), name=name))
+        # One sentence per kind: French agrees the article and the participle with the noun.
+        message = _("A client named {name} exists already") if kind == "client" else _(
+            "A campaign named {name} exists already")
+        super().__init__(message.format(name=name))
         self.kind = kind
         self.name = name
 

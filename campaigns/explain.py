@@ -5,16 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 
 from campaigns.calendar import Calendar, Schedule, holiday_dates, windows_text
-from config.i18n import _, fmt_datetime
+from config.i18n import _, fmt_date, fmt_datetime
 
 
 def _schedule_reason(moment: datetime, schedule: Schedule, who: str) -> str | None:
     local = moment.astimezone(schedule.tz())
     day = local.date()
     if day in schedule.closures:
-        return _("{day} is a closure date of the campaign").format(day=day.isoformat())
+        return _("{day} is a closure date of the campaign").format(day=fmt_date(day))
     if day in holiday_dates(schedule.holidays_country, schedule.holidays_subdivision, day.year):
-        return _("{day} is a public holiday in {zone}").format(day=day.isoformat(), zone=schedule.zone)
+        return _("{day} is a public holiday in {zone}").format(day=fmt_date(day), zone=schedule.zone)
     if schedule.is_open(moment):
         return None
     windows = schedule.weekly[day.weekday()]

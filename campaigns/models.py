@@ -2,17 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from config.orm import Base
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+from config.orm import Base, utcnow
 
 
 class Client(Base):
@@ -26,7 +22,7 @@ class Client(Base):
     siren: Mapped[str] = mapped_column(String(20), default="")
     address: Mapped[str] = mapped_column(String(500), default="")
     emails: Mapped[list[str]] = mapped_column(JSON, default=list)
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     campaigns: Mapped[list[Campaign]] = relationship(back_populates="client")
 
@@ -43,7 +39,7 @@ class Campaign(Base):
     profile: Mapped[str] = mapped_column(String(40), default="fr-consumer")
     timezone: Mapped[str] = mapped_column(String(64), default="Europe/Paris")
     settings: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     client: Mapped[Client] = relationship(back_populates="campaigns")
 
@@ -71,7 +67,7 @@ class Attempt(Base):
     dialer_id: Mapped[str] = mapped_column(String(64), default="")
     channel: Mapped[str] = mapped_column(String(200), default="")
     hangup_cause: Mapped[int | None] = mapped_column(Integer, default=None)
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     originated_at: Mapped[datetime | None] = mapped_column(default=None)
     answered_at: Mapped[datetime | None] = mapped_column(default=None)
     connected_at: Mapped[datetime | None] = mapped_column(default=None)
@@ -98,7 +94,7 @@ class Callback(Base):
     note: Mapped[str] = mapped_column(String(1000), default="")
     # pending → done / cancelled
     status: Mapped[str] = mapped_column(String(20), default="pending")
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LeadClaim(Base):

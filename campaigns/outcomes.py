@@ -24,7 +24,7 @@ from campaigns.profiles import cap_allows_from, consent_valid, cooloff_until
 from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from campaigns.store import load_rules
-from config.i18n import _, fmt_datetime
+from config.i18n import _, fmt_date, fmt_datetime
 from leads.consent import ConsentRecord
 from leads.models import DoNotCall, Lead, LeadPhone
 
@@ -224,14 +224,14 @@ def check_callback(session: Session, lead: Lead, rules: CampaignRules, when: dat
     cooloff = cooloff_until(lead.refused_at, profile)
     if cooloff is not None and when < cooloff:
         raise CallbackRefused(shown, _("{profile} allows no call until {date} after a refusal").format(
-            profile=profile.name, date=cooloff.date().isoformat()))
+            profile=profile.name, date=fmt_date(cooloff.date())))
     if profile.callbacks_count:
         dials = [at for at in dials_of_number(session, lead.phone_e164, rules, when) if at < when]
         allowed = cap_allows_from(dials, profile)
         if allowed is not None and allowed > when:
             raise CallbackRefused(shown, _("{profile} allows {count} calls in {days} days: next possible on {date}")
                                   .format(profile=profile.name, count=profile.max_solicitations,
-                                          days=profile.period_days, date=allowed.date().isoformat()))
+                                          days=profile.period_days, date=fmt_date(allowed.date())))
 
 
 def lead_calendar(lead: Lead | Callee, rules: CampaignRules) -> Calendar:

@@ -248,6 +248,13 @@ def set_value(stored: Mapping[str, Any], key: str, text: str) -> dict[str, Any]:
     return updated
 
 
+def display(key: str, value: Any) -> str:
+    """A typed value as a person reads it: yes/no in the user's language, the rest in its canonical text."""
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    return REGISTRY[key].format(value)
+
+
 def describe(stored: Mapping[str, Any]) -> list[tuple[str, str, bool, str]]:
     """(key, value as text, changed from default?, help) for every setting, in registry order; a stored value
     that is not valid is shown as stored, with why, so that it can be repaired."""

@@ -2,19 +2,29 @@
 
 from __future__ import annotations
 
+import difflib
 import os
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
+from config.i18n import _
+from config.setting_checks import (
+    SettingsError,
+    check_database_url,
+    check_language,
+    check_port,
+    check_timezone,
+    coerce,
+)
 from config.toml_errors import toml_error_text
 
 ENV_PREFIX = "RDV_"
-
-
-class SettingsError(ValueError):
-    """The settings file or an environment variable cannot be used."""
+# RDV_* variables that are not settings of this object: the file's path and the tests' PostgreSQL.
+OTHER_VARIABLES = frozenset({"RDV_CONFIG", "RDV_TEST_POSTGRES_PORT"})
+OUTBOX_SENDER = "rdv@example.invalid"
+__all__ = ["ENV_PREFIX", "OUTBOX_SENDER", "Settings", "SettingsError", "load_settings"]
 
 
 @dataclass(frozen=True)
@@ -34,7 +44,10 @@ class Settings:
     smtp_username: str = ""
     smtp_password: str = field(default="", repr=False)
     smtp_starttls: bool = True
-    mail_from: str = "rdv@localhost"
+    # The sender of the e-mails to clients. Empty: the SMTP login when it is an address (most relays only
+    # accept that sender anyway); mail through SMTP with neither is refused at start. Without SMTP (e-mails
+    # written to the outbox folder only), OUTBOX_SENDER, an address that can never reach anyone.
+    mail_from: str = ""
     config_file: Path | None = None
 
     @property
@@ -49,23 +62,55 @@ class Settings:
         return self.data_dir / "outbox"
 
 
-def _coerce(name: str, raw: Any, target: Any) -> Any:
-    kind = type(target) if target is not None else str
+def _read_file(path: Path, known: set[str]) -> dict[str, tuple[str, Any]]:
+    """The settings a TOML file gives, each with where it was found (`file: section.key`)."""
     try:
-        if isinstance(target, bool):
-            if isinstance(raw, bool):
-                return raw
-            value = str(raw).strip().lower()
-            if value in {"1", "true", "yes", "on"}:
-                return True
-            if value in {"0", "false", "no", "off"}:
-                return False
-            raise ValueError(raw)
-        if isinstance(target, Path) or name in {"data_dir", "config_file"}:
-            return Path(raw)
-        return kind(raw)
-    except (TypeError, ValueError) as exc:
-        raise SettingsError(f"setting {name!r}: cannot use {raw!r}") from exc
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise SettingsError(toml_error_text(str(path), exc)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SettingsError(_("{file}: cannot be read ({reason}).").format(file=path, reason=exc)) from None
+    values: dict[str, tuple[str, Any]] = {}
+    for section, content in data.items():
+        items = content.items() if isinstance(content, dict) else [(None, content)]
+        for key, value in items:
+            name = section if key is None else f"{section}_{key}"
+            where = f"{path}: {section}" if key is None else f"{path}: {section}.{key}"
+            if name in known:
+                values[name] = (where, value)
+            elif key is not None and key in known:
+                values[key] = (where, value)
+            else:
+                close = difflib.get_close_matches(name, sorted(known), n=1)
+                hint = _(" Did you mean {names}?").format(names=close[0]) if close else ""
+                raise SettingsError(_("{source}: unknown setting.").format(source=where) + hint)
+    return values
+
+
+def _read_environment(env: dict[str, str], known: set[str]) -> dict[str, tuple[str, Any]]:
+    values: dict[str, tuple[str, Any]] = {}
+    variables = {ENV_PREFIX + name.upper(): name for name in known}
+    for key, raw in env.items():
+        if key in variables:
+            values[variables[key]] = (key, raw)
+        elif key.startswith(ENV_PREFIX) and key not in OTHER_VARIABLES:
+            # A misspelt variable would be ignored silently, and the process would run on the defaults.
+            close = difflib.get_close_matches(key, sorted(variables), n=1, cutoff=0.8)
+            if close:
+                raise SettingsError(_("{source}: unknown setting. Did you mean {names}?").format(
+                    source=key, names=close[0]))
+    return values
+
+
+def _check(settings: Settings, sources: dict[str, str]) -> None:
+    def where(name: str) -> str:
+        return sources.get(name, name)
+
+    check_database_url(where("database_url"), settings.database_url)
+    check_language(where("lang"), settings.lang)
+    check_timezone(where("centre_timezone"), settings.centre_timezone)
+    check_port(where("ami_port"), settings.ami_port)
+    check_port(where("smtp_port"), settings.smtp_port)
 
 
 def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -73,38 +118,35 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     env = dict(os.environ if env is None else env)
     cwd = cwd or Path.cwd()
     base = Settings()
-    known = {f.name for f in fields(Settings)}
-    values: dict[str, Any] = {}
+    known = {f.name for f in fields(Settings)} - {"config_file"}
+    values: dict[str, tuple[str, Any]] = {}
 
     config_path = Path(env["RDV_CONFIG"]) if env.get("RDV_CONFIG") else cwd / "rdv.toml"
     if config_path.exists():
-        try:
-            data = tomllib.loads(config_path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise SettingsError(toml_error_text(str(config_path), exc)) from None
-        except OSError as exc:
-            raise SettingsError(f"{config_path}: {exc.strerror or exc}") from exc
-        for section, content in data.items():
-            items = content.items() if isinstance(content, dict) else [(None, content)]
-            for key, value in items:
-                name = section if key is None else f"{section}_{key}"
-                if name in known:
-                    values[name] = value
-                elif key is not None and key in known:
-                    values[key] = value
-                else:
-                    raise SettingsError(f"{config_path}: unknown setting {name!r}")
-        values["config_file"] = config_path
+        values.update(_read_file(config_path, known))
+        values["config_file"] = ("RDV_CONFIG", config_path)
     elif env.get("RDV_CONFIG"):
-        raise SettingsError(f"{config_path}: settings file not found")
+        raise SettingsError(_("RDV_CONFIG: the settings file {file} does not exist.").format(file=config_path))
+    values.update(_read_environment(env, known))
 
-    for name in known:
-        key = ENV_PREFIX + name.upper()
-        if key in env and name != "config_file":
-            values[name] = env[key]
-
-    coerced = {name: _coerce(name, raw, getattr(base, name)) for name, raw in values.items()}
+    coerced = {name: coerce(source, raw, getattr(base, name)) for name, (source, raw) in values.items()}
     settings = replace(base, **coerced)
+    _check(settings, {name: source for name, (source, _raw) in values.items()})
+    settings = replace(settings, mail_from=_sender(settings))
     if not settings.data_dir.is_absolute():
         settings = replace(settings, data_dir=(cwd / settings.data_dir))
     return settings
+
+
+def _sender(settings: Settings) -> str:
+    """The sender address: `mail_from`, else the SMTP login if it is an address, else the outbox's own."""
+    if settings.mail_from.strip():
+        return settings.mail_from.strip()
+    if "@" in settings.smtp_username:
+        return settings.smtp_username.strip()
+    if settings.smtp_host:
+        raise SettingsError(_(
+            "mail_from: set the sender of the e-mails to clients (RDV_MAIL_FROM, or from = … under [mail] in "
+            "rdv.toml); with an SMTP server it is required unless the SMTP login is an e-mail address"
+        ))
+    return OUTBOX_SENDER

@@ -5,16 +5,12 @@ Attempts themselves live in `campaigns.models.Attempt`; the dialer fills them in
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlalchemy import BigInteger, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from config.orm import Base
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+from config.orm import Base, utcnow
 
 
 class AgentRecord(Base):
@@ -33,7 +29,7 @@ class AgentRecord(Base):
     since: Mapped[datetime | None] = mapped_column(default=None)
     pause_reason: Mapped[str] = mapped_column(String(40), default="")
     call_id: Mapped[str] = mapped_column(String(100), default="")
-    updated_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AttemptTransition(Base):

@@ -106,6 +106,13 @@ class ColumnMapping:
         return {self.headers[i]: where.get(i, "ignore") for i in range(len(self.headers))}
 
 
+def looks_like_header(cells: Sequence[str], explicit: dict[str, str] | None = None) -> bool:
+    """Whether a row reads as a header: a phone column's name, or two names of known fields (or `--map`'s)."""
+    named = {header_key(h) for h in (explicit or {})}
+    known = [key for cell in cells if (key := header_key(cell)) and (key in _KNOWN or key in named)]
+    return len(known) >= 2 or any(_KNOWN.get(key) == "phone" for key in known)
+
+
 def parse_map_options(options: Iterable[str]) -> dict[str, str]:
     """`["Tel perso=phone", …]` → {header: field}; unknown fields name the valid ones."""
     explicit: dict[str, str] = {}

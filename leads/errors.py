@@ -66,6 +66,16 @@ class SheetNotFound(LeadFileError):
         self.sheet = sheet
 
 
+class HeaderRowNotFound(LeadFileError):
+    """`--header-row` names a row that the file does not have, or a blank one."""
+
+    def __init__(self, filename: str, row: int, blank: bool = False) -> None:
+        message = _("{file}: row {row} is blank, it cannot be the header") if blank else _(
+            "{file}: no row {row}, the file is shorter")
+        super().__init__(message.format(file=filename, row=row))
+        self.row = row
+
+
 class UnknownField(LookupError):
     """`--map` names a field that leads do not have."""
 

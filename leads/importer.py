@@ -19,6 +19,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -26,14 +27,16 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from config.i18n import _
 from leads import store
-from leads.columns import ColumnMapping, resolve
+from leads.columns import ColumnMapping, looks_like_header, resolve
 from leads.consent import consent_state, may_be_called, record_of
 from leads.errors import EmptyFile
-from leads.reader import Source, open_source
+from leads.reader import BrokenRow, Source, open_source
 from leads.report import QualityReport, label
 from leads.rows import Draft, Rejection, RowBuilder
 
 Progress = Callable[[int, int], None]
+# Longer than any cell a lead file means to hold (a name, an address, a long comment): a file broken elsewhere.
+MAX_CELL = 5000
 
 
 @dataclass(frozen=True)
@@ -57,11 +60,12 @@ class ImportTarget:
 
 @dataclass(frozen=True)
 class ImportOptions:
-    """How to read the file: phone region, explicit column mapping, sheet, batch size."""
+    """How to read the file: phone region, explicit column mapping, sheet, header row (found if None), batch."""
 
     region: str = "FR"
     mapping: dict[str, str] = field(default_factory=dict)
     sheet: str | None = None
+    header_row: int | None = None
     batch: int = store.BATCH
 
 
@@ -79,25 +83,29 @@ def rejects_path_for(path: Path) -> Path:
 
 def import_leads(
     sessions: sessionmaker[Session], target: ImportTarget, path: Path, options: ImportOptions, now: datetime,
-    progress: Progress | None = None,
+    progress: Progress | None = None, waiting: Callable[[], None] | None = None,
 ) -> ImportResult:
-    """Import `path` into the campaign; raises a LeadFileError (nothing stored) if it cannot be read."""
-    source = open_source(path, options.sheet)
+    """Import `path` into the campaign; raises a LeadFileError (nothing stored) if it cannot be read.
+
+    `waiting` is called if another import holds the database (SQLite) or the campaign (PostgreSQL).
+    """
+    is_header = partial(looks_like_header, explicit=options.mapping)
+    source = open_source(path, options.sheet, options.header_row, is_header)
     mapping = resolve(str(path), source.headers, options.mapping)
     rejects_path = rejects_path_for(path)
-    partial = rejects_path.with_name(rejects_path.name + ".part")
+    unfinished = rejects_path.with_name(rejects_path.name + ".part")
     try:
-        with partial.open("w", encoding="utf-8-sig", newline="") as handle:
+        with unfinished.open("w", encoding="utf-8-sig", newline="") as handle:
             rejects = csv.writer(handle, delimiter=source.delimiter or ";")
-            rejects.writerow([*mapping.headers, _("reason")])
+            rejects.writerow([*mapping.headers, _("row"), _("reason")])
             with sessions.begin() as session:
-                run = _Run(session, target, source, mapping, options, now, rejects, progress)
+                run = _Run(session, target, source, mapping, options, now, rejects, progress, waiting)
                 import_id, report = run.execute()
                 report.rejects_file = str(rejects_path)
                 store.finish_import(session, import_id, report)
-        os.replace(partial, rejects_path)
+        os.replace(unfinished, rejects_path)
     finally:
-        partial.unlink(missing_ok=True)
+        unfinished.unlink(missing_ok=True)
     return ImportResult(import_id, report, rejects_path)
 
 
@@ -107,6 +115,7 @@ class _Run:
     def __init__(
         self, session: Session, target: ImportTarget, source: Source, mapping: ColumnMapping,
         options: ImportOptions, now: datetime, rejects: Any, progress: Progress | None,
+        waiting: Callable[[], None] | None = None,
     ) -> None:
         self.session = session
         self.target = target
@@ -116,11 +125,13 @@ class _Run:
         self.now = now
         self.rejects = rejects
         self.progress = progress
+        self.waiting = waiting
         self.builder = RowBuilder(mapping, options.region, target.timezone, now, store.text_limits())
         self.width = len(mapping.headers)
         self.report = QualityReport(
             file=source.path.name, kind=source.kind, encoding=source.encoding, delimiter=source.delimiter,
             sheet=source.sheet, columns=mapping.describe(), custom_fields=[h for _i, h in mapping.custom],
+            header_row=source.header_row,
         )
         self.seen: dict[str, int] = {}
         self.pending: Future[None] | None = None
@@ -128,7 +139,7 @@ class _Run:
 
     def execute(self) -> tuple[int, QualityReport]:
         session, target = self.session, self.target
-        store.lock_campaign(session, target.campaign_id)
+        store.lock_campaign(session, target.campaign_id, self.waiting)
         self.report.already_imported = store.imports_of_file(session, target.campaign_id, self.source.sha256)
         self.existing = store.campaign_numbers(session, target.campaign_id)
         self.blocked = store.do_not_call_numbers(session, target.client_id)
@@ -170,9 +181,11 @@ class _Run:
         for number, cells in batch:
             outcome = self._check(number, cells)
             if isinstance(outcome, Rejection):
-                self._reject(cells, outcome)
+                self._reject(number, cells, outcome)
             else:
                 drafts.append(outcome)
+                for dropped in outcome.dropped:
+                    self._note_dropped(number, cells, dropped)
         for draft in drafts:
             self._count(draft)
         self._wait()
@@ -182,6 +195,12 @@ class _Run:
             self.progress(self.report.rows_read, self.source.rows_hint)
 
     def _check(self, number: int, cells: list[str]) -> Draft | Rejection:
+        if isinstance(cells, BrokenRow):
+            if len(self.report.broken_quotes) < 20:
+                self.report.broken_quotes.append(cells.first_line)
+            return Rejection("broken_quoting", value=f"{cells.first_line}-{cells.last_line}")
+        if max(map(len, cells), default=0) > MAX_CELL:
+            return Rejection("cell_too_long")
         if len(cells) > self.width and any(cells[self.width:]):
             return Rejection("too_many_cells")
         outcome = self.builder.build(cells)
@@ -199,14 +218,25 @@ class _Run:
             self.seen[n] = number
         return outcome
 
-    def _reject(self, cells: list[str], rejection: Rejection) -> None:
+    def _reject(self, number: int, cells: list[str], rejection: Rejection) -> None:
         self.report.rejected[rejection.reason] += 1
         reason = label(rejection.reason)
         if rejection.reason == "duplicate_in_file":
             reason = _("duplicate of row {row}").format(row=rejection.value)
+        elif rejection.reason == "broken_quoting":
+            first, _sep, last = rejection.value.partition("-")
+            reason = _("a quote opened on line {first} runs to line {last}: this line is set aside, the lines "
+                       "after it were read again").format(first=first, last=last)
         elif rejection.column:
             reason = f"{reason} ({rejection.column})"
-        self.rejects.writerow([*cells[: self.width], reason])
+        self.rejects.writerow([*cells[: self.width], number, reason])
+
+    def _note_dropped(self, number: int, cells: list[str], dropped: Rejection) -> None:
+        """A number of a kept row that cannot be dialled: listed, so that it does not vanish without a trace."""
+        reason = _("lead kept, number {value} dropped: {reason} ({column})").format(
+            value=dropped.value, reason=label(dropped.reason), column=dropped.column
+        )
+        self.rejects.writerow([*cells[: self.width], number, reason])
 
     def _wait(self) -> None:
         pending, self.pending = self.pending, None

@@ -6,17 +6,13 @@ Leads belong to a campaign; the foreign key is named by table so that this packa
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, BigInteger, Boolean, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from config.orm import Base
-
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
+from config.orm import Base, utcnow
 
 
 class LeadImport(Base):
@@ -28,7 +24,7 @@ class LeadImport(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     filename: Mapped[str] = mapped_column(String(500))
     sha256: Mapped[str] = mapped_column(String(64))
-    imported_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    imported_at: Mapped[datetime] = mapped_column(default=utcnow)
     rows_read: Mapped[int] = mapped_column(Integer, default=0)
     leads_created: Mapped[int] = mapped_column(Integer, default=0)
     duplicates: Mapped[int] = mapped_column(Integer, default=0)
@@ -79,7 +75,7 @@ class Lead(Base):
     # cover these two (a claim must stay a HOT update): campaigns.models.LeadClaim finds stale claims.
     claimed_by: Mapped[str] = mapped_column(String(64), default="")
     claimed_at: Mapped[datetime | None] = mapped_column(default=None)
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     phones: Mapped[list[LeadPhone]] = relationship(
         back_populates="lead", order_by="LeadPhone.rank", cascade="all, delete-orphan"
@@ -115,7 +111,7 @@ class DoNotCall(Base):
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True)
     e164: Mapped[str] = mapped_column(String(20), index=True)
     reason: Mapped[str] = mapped_column(String(200), default="")
-    added_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    added_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class LeadConsent(Base):

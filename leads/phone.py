@@ -50,7 +50,14 @@ REASONS = {
     "invalid_country_code": "unknown country code",
     "invalid": "invalid number",
     "premium_rate": "premium-rate number",
+    "service_number": "service number (08…, 3xxx), not a person's line",
 }
+
+# Numbers that reach a service, never a prospect: the French "services à valeur ajoutée" (ARCEP: every
+# 08 number, free, shared-cost or premium) and their kin in other plans. Premium keeps its own reason.
+SERVICE_TYPES = frozenset({PhoneNumberType.TOLL_FREE, PhoneNumberType.SHARED_COST, PhoneNumberType.UAN})
+# French short numbers (3BPQ, 10YT, 118XYZ), which `phonenumbers` calls "too short" in a lead file.
+_SHORT_SERVICE = re.compile(r"3\d{3}|10\d{2}|118\d{3}")
 
 # Single-zone regions, and the zone of the French overseas ones, whose prefixes `phonenumbers` maps
 # to several zones at once (+262 692 → Mayotte and Réunion) although the region is known.
@@ -208,9 +215,15 @@ def _french_plan(country_code: str, nsn: str) -> tuple[str, str, str, int] | Non
     return None if found is None else (country_code, nsn, found[0], found[1])
 
 
-def _phone(raw: str, region: str, country_code: str, nsn: str, found_region: str, kind: int) -> Phone:
+def _refuse_services(raw: str, region: str, kind: int) -> None:
     if kind == PhoneNumberType.PREMIUM_RATE:
         raise InvalidPhoneNumber(raw, region, "premium_rate")
+    if kind in SERVICE_TYPES:
+        raise InvalidPhoneNumber(raw, region, "service_number")
+
+
+def _phone(raw: str, region: str, country_code: str, nsn: str, found_region: str, kind: int) -> Phone:
+    _refuse_services(raw, region, kind)
     return Phone("+" + country_code + nsn, LINE_TYPES[kind], found_region, REGION_ZONES.get(found_region, ""))
 
 
@@ -294,8 +307,7 @@ def _slow(raw: str, text: str, region: str) -> Phone:
         raise InvalidPhoneNumber(raw, region, "invalid")
     found_region = phonenumbers.region_code_for_number(number) or ""
     kind = phonenumbers.number_type(number)
-    if kind == PhoneNumberType.PREMIUM_RATE:
-        raise InvalidPhoneNumber(raw, region, "premium_rate")
+    _refuse_services(raw, region, kind)
     zone = REGION_ZONES.get(found_region, "")
     if not zone:
         zones = [z for z in pn_timezone.time_zones_for_number(number) if z != "Etc/Unknown"]
@@ -310,6 +322,8 @@ def normalise(raw: str, default_region: str = "FR") -> Phone:
     text = _clean(raw)
     if not text:
         raise InvalidPhoneNumber(raw, region, "empty")
+    if len(text) <= 8 and region in _FRENCH_REGIONS and _SHORT_SERVICE.fullmatch(text.translate(_SEPARATORS)):
+        raise InvalidPhoneNumber(raw, region, "service_number")
     fast = _fast(text, region)
     if fast is not None and (found := _french_plan(*fast)) is not None:
         return _phone(raw, region, *found)

@@ -13,20 +13,40 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections.abc import Iterator
+from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
+from itertools import chain
 from pathlib import Path
 from typing import Any
 
-from config.i18n import _
-from leads.errors import EmptyFile, SheetNotFound, UnreadableFile
+from config.i18n import _, fmt_os_error
+from leads.errors import EmptyFile, HeaderRowNotFound, SheetNotFound, UnreadableFile
 
 DELIMITERS = (";", ",", "\t", "|")
 _CHUNK = 1 << 22
 _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
+HEADER_SEARCH = 30  # non-blank rows looked at for the header, below title rows such as "Export CRM du …"
+# A quoted field that spans more lines than this, or holds a line with the delimiter, swallowed rows.
+MAX_FIELD_LINES = 10
+
+HeaderTest = Callable[[list[str]], bool]
+
+
+class BrokenRow(list[str]):
+    """The cells of a line whose opening quote is never closed on a sane row: a reject, not a lead.
+
+    `first_line` and `last_line` are the file's lines the quote ran over; the lines after the first are
+    read again as rows of their own.
+    """
+
+    def __init__(self, cells: list[str], first_line: int, last_line: int) -> None:
+        super().__init__(cells)
+        self.first_line = first_line
+        self.last_line = last_line
 
 
 @dataclass
@@ -49,19 +69,26 @@ class Source:
         return self._rows
 
 
-def open_source(path: Path, sheet: str | None = None) -> Source:
-    """Open a CSV or XLSX lead file; raises a LeadFileError naming the file and the problem."""
+def open_source(
+    path: Path, sheet: str | None = None, header_row: int | None = None, is_header: HeaderTest | None = None
+) -> Source:
+    """Open a CSV or XLSX lead file; raises a LeadFileError naming the file and the problem.
+
+    The header is row `header_row` when given, else the first of the first rows that `is_header` accepts
+    (title rows above it are skipped), else the first non-blank row.
+    """
+    finder = _HeaderFinder(str(path), header_row, is_header)
     name = str(path)
     try:
         with path.open("rb") as handle:
             head = handle.read(4)
     except OSError as exc:
-        raise UnreadableFile(name, exc.strerror or str(exc)) from None
+        raise UnreadableFile(name, fmt_os_error(exc)) from None
     if head == _ZIP:
-        return _open_xlsx(path, sheet)
+        return _open_xlsx(path, sheet, finder)
     if head == _OLE:
         raise UnreadableFile(name, _("old Excel (.xls) or protected workbook: save it as .xlsx or CSV"))
-    return _open_csv(path)
+    return _open_csv(path, finder)
 
 
 def _scan(path: Path) -> tuple[str, str, int]:
@@ -102,17 +129,19 @@ def _undefined_in_cp1252(path: Path) -> bool:
 
 
 def _sniff(sample: str) -> str:
-    """The delimiter that splits the header into most columns, consistently over the first lines."""
+    """The delimiter that splits the lines into most columns, consistently over the first lines.
+
+    The usual width is what counts, not the first line's: title rows above the header have one cell.
+    """
     lines = [line for line in sample.splitlines()[:50] if line.strip()]
     if not lines:
         return ";"
     text = "\n".join(lines)
 
     def score(delimiter: str) -> tuple[bool, float, int]:
-        rows = list(csv.reader(io.StringIO(text), delimiter=delimiter))
-        width = len(rows[0])
-        same = sum(1 for row in rows if len(row) == width) / len(rows)
-        return width > 1, same, width
+        widths = Counter(len(row) for row in csv.reader(io.StringIO(text), delimiter=delimiter))
+        width, count = max(widths.items(), key=lambda item: (item[1], item[0]))
+        return width > 1, count / len(lines), width
 
     return max(DELIMITERS, key=score)
 
@@ -122,7 +151,7 @@ def _looks_binary(text: str) -> bool:
     return controls > max(2, len(text) // 100)
 
 
-def _open_csv(path: Path) -> Source:
+def _open_csv(path: Path, finder: _HeaderFinder) -> Source:
     name = str(path)
     encoding, sha256, lines = _scan(path)
     with path.open(encoding=encoding, newline="", errors="replace") as handle:
@@ -135,29 +164,98 @@ def _open_csv(path: Path) -> Source:
     declared = sample[4] if sample.startswith("sep=") and len(sample) > 4 else ""
     delimiter = declared if declared in DELIMITERS else _sniff(sample)
     rows = _csv_rows(path, encoding, delimiter, skip_first=bool(declared))
-    header_row, headers = _header(name, rows)
+    header_row, headers, rest = finder.find(rows)
     return Source(path, "csv", headers, sha256, encoding=encoding.replace("-sig", ""), delimiter=delimiter,
-                  header_row=header_row, rows_hint=max(lines - header_row, 0), _rows=_data(rows, len(headers)))
+                  header_row=header_row, rows_hint=max(lines - header_row, 0), _rows=_data(rest, len(headers)))
 
 
 def _csv_rows(path: Path, encoding: str, delimiter: str, skip_first: bool) -> Iterator[tuple[int, list[str]]]:
+    """(row number, cells) of each record; a record whose quote swallowed rows comes as a BrokenRow.
+
+    The csv module reads a stray `"` at the start of a cell as the opening of a quoted field that runs
+    to the next quote, possibly hundreds of lines below. Such a record is given back as a BrokenRow of
+    its first line, and the lines it swallowed are read again, so the rows after it are not lost.
+    """
     with path.open(encoding=encoding, newline="") as handle:
         if skip_first:
             handle.readline()
-        yield from enumerate(csv.reader(handle, delimiter=delimiter), start=1 + skip_first)
+        pending: deque[tuple[int, str]] = deque()
+        span: list[tuple[int, str]] = []
+        counter = [int(skip_first)]
+
+        def lines() -> Iterator[str]:
+            while True:
+                if pending:
+                    item = pending.popleft()
+                else:
+                    text = handle.readline()
+                    if not text:
+                        return
+                    counter[0] += 1
+                    item = (counter[0], text)
+                span.append(item)
+                yield item[1]
+
+        number = int(skip_first)
+        while True:  # once more after the end of the file if the last record swallowed the last lines
+            for cells in csv.reader(lines(), delimiter=delimiter):
+                number += 1
+                if len(span) > 1 and _swallowed(cells, delimiter):
+                    first_line, text = span[0]
+                    pending.extendleft(reversed(span[1:]))
+                    yield number, BrokenRow(text.rstrip("\r\n").split(delimiter), first_line, span[-1][0])
+                else:
+                    yield number, cells
+                span.clear()
+            if not pending:
+                return
 
 
-def _header(name: str, rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str]]:
-    for number, row in rows:
-        if any(cell.strip() for cell in row):
-            return number, [cell.strip() for cell in row]
-    raise EmptyFile(name, _("the file is empty"))
+def _swallowed(cells: list[str], delimiter: str) -> bool:
+    """Whether a multi-line record holds other rows: a field over many lines, or a line with the delimiter."""
+    for cell in cells:
+        if "\n" in cell:
+            later = cell.split("\n")[1:]
+            if len(later) >= MAX_FIELD_LINES or any(delimiter in line for line in later):
+                return True
+    return False
+
+
+class _HeaderFinder:
+    """Where the header is: a forced row number, or the first row that looks like one below any title rows."""
+
+    def __init__(self, name: str, header_row: int | None, is_header: HeaderTest | None) -> None:
+        self.name = name
+        self.header_row = header_row
+        self.is_header = is_header
+
+    def find(self, rows: Iterator[tuple[int, list[str]]]) -> tuple[int, list[str], Iterator[tuple[int, list[str]]]]:
+        """(header row number, header cells, the rows below it)."""
+        if self.header_row is not None:
+            for number, row in rows:
+                if number == self.header_row:
+                    if not any(cell.strip() for cell in row):
+                        raise HeaderRowNotFound(self.name, self.header_row, blank=True)
+                    return number, [cell.strip() for cell in row], rows
+            raise HeaderRowNotFound(self.name, self.header_row)
+        seen: list[tuple[int, list[str]]] = []
+        for number, row in rows:
+            if not any(cell.strip() for cell in row):
+                continue
+            seen.append((number, row))
+            if self.is_header is None or self.is_header(row) or len(seen) >= HEADER_SEARCH:
+                break
+        if not seen:
+            raise EmptyFile(self.name, _("the file is empty"))
+        at = next((i for i, (_n, row) in enumerate(seen) if self.is_header and self.is_header(row)), 0)
+        number, row = seen[at]
+        return number, [cell.strip() for cell in row], chain(seen[at + 1:], rows)
 
 
 def _data(rows: Iterator[tuple[int, list[str]]], width: int) -> Iterator[tuple[int, list[str]]]:
     for number, row in rows:
         if len(row) < width:
-            row = row + [""] * (width - len(row))
+            row.extend([""] * (width - len(row)))  # in place: a BrokenRow stays one
         if any(row):
             yield number, row
 
@@ -178,7 +276,7 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
-def _open_xlsx(path: Path, sheet: str | None) -> Source:
+def _open_xlsx(path: Path, sheet: str | None, finder: _HeaderFinder) -> Source:
     from openpyxl import load_workbook  # only XLSX imports pay for it
     from openpyxl.utils.exceptions import InvalidFileException
 
@@ -210,10 +308,9 @@ def _open_xlsx(path: Path, sheet: str | None) -> Source:
             book.close()
             handle.close()
 
-    iterator = rows()
-    header_row, headers = _header(name, iterator)
+    header_row, headers, rest = finder.find(rows())
     while headers and not headers[-1]:
         headers.pop()
     hint = max((worksheet.max_row or 0) - header_row, 0)
     return Source(path, "xlsx", headers, digest, sheet=wanted, header_row=header_row, rows_hint=hint,
-                  _rows=_data(iterator, len(headers)))
+                  _rows=_data(rest, len(headers)))

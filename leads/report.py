@@ -17,6 +17,8 @@ REASONS = {
     "future_consent_date": "consent date in the future",
     "bad_contract_flag": "unreadable contract-in-progress flag",
     "too_many_cells": "more cells than headers",
+    "broken_quoting": "broken quoting",
+    "cell_too_long": "cell longer than 5,000 characters",
     "do_not_call": "on do-not-call list",
     "duplicate_in_file": "duplicate in the file",
     "duplicate_in_campaign": "already in the campaign",
@@ -60,6 +62,8 @@ class QualityReport:
     consent: Counter[str] = field(default_factory=Counter)
     rejects_file: str = ""
     already_imported: list[int] = field(default_factory=list)
+    header_row: int = 1
+    broken_quotes: list[int] = field(default_factory=list)  # first lines of the first unclosed quotes
 
     @property
     def duplicates(self) -> int:
@@ -87,7 +91,8 @@ class QualityReport:
             "phone_types": dict(self.phone_types.most_common()),
             "departements": dict(sorted(self.departements.items())),
             "consent": dict(self.consent), "rejects_file": self.rejects_file,
-            "already_imported": self.already_imported,
+            "already_imported": self.already_imported, "header_row": self.header_row,
+            "broken_quotes": self.broken_quotes,
         }
 
     @classmethod
@@ -95,6 +100,7 @@ class QualityReport:
         simple = {k: data[k] for k in (
             "file", "kind", "encoding", "delimiter", "sheet", "columns", "custom_fields", "rows_read",
             "leads_created", "phones_created", "secondary_phones_dropped", "rejects_file", "already_imported",
+            "header_row", "broken_quotes",
         ) if k in data}
         return cls(
             **simple,

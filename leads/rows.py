@@ -36,12 +36,16 @@ class Rejection:
 
 @dataclass(slots=True)
 class Draft:
-    """A lead as read from one row: its column values and its valid phones (first = primary)."""
+    """A lead as read from one row: its column values, its valid phones (first = primary), the numbers dropped."""
 
     values: dict[str, Any]
     phones: list[tuple[Phone, str]]
     departement: str
-    dropped_phones: int
+    dropped: list[Rejection]
+
+    @property
+    def dropped_phones(self) -> int:
+        return len(self.dropped)
 
 
 class RowBuilder:
@@ -67,7 +71,7 @@ class RowBuilder:
     def build(self, cells: list[str]) -> Draft | Rejection:
         """The draft of a row, or the first reason it cannot be imported."""
         phones: list[tuple[Phone, str]] = []
-        first_error: Rejection | None = None
+        errors: list[Rejection] = []
         seen: set[str] = set()
         for column, header in self.phone_columns:
             raw = cells[column]
@@ -76,13 +80,13 @@ class RowBuilder:
             try:
                 phone = normalise(raw, self.region)
             except InvalidPhoneNumber as exc:
-                first_error = first_error or Rejection(exc.reason, header, raw)
+                errors.append(Rejection(exc.reason, header, raw))
                 continue
             if phone.e164 not in seen:
                 seen.add(phone.e164)
                 phones.append((phone, header))
         if not phones:
-            return first_error or Rejection("no_phone")
+            return errors[0] if errors else Rejection("no_phone")
         fields = self.mapping.fields
         values: dict[str, Any] = {name: cells[i].strip()[:limit] for name, i, limit in self.text_fields}
         if self.mapping.address:
@@ -123,8 +127,7 @@ class RowBuilder:
         values["phone_e164"] = primary.e164
         values["phone_type"] = primary.line_type
         departement = place.departement if place is not None else ""
-        dropped = 0 if first_error is None else 1
-        return Draft(values, phones, departement, dropped)
+        return Draft(values, phones, departement, errors)
 
     def _date(self, raw: str) -> datetime | None:
         parsed = parse_date(raw)

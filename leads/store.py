@@ -8,12 +8,13 @@ minutes for a million leads.
 from __future__ import annotations
 
 import operator
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from datetime import UTC, datetime
 from typing import Any, cast
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import Table, func, select, text, update
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from leads.errors import ImportNotFound
@@ -42,10 +43,45 @@ def lead_defaults(now: datetime) -> dict[str, Any]:
     }
 
 
-def lock_campaign(session: Session, campaign_id: int) -> None:
-    """Serialise imports into one campaign (PostgreSQL; SQLite has one writer anyway)."""
+IMPORT_WAIT_S = 600  # how long an import waits for another one before it gives up
+SQLITE_BUSY_MS = 30_000  # rdv.db's own busy_timeout, put back once the import holds the lock
+
+
+def lock_campaign(session: Session, campaign_id: int, waiting: Callable[[], None] | None = None) -> None:
+    """Serialise imports: the campaign row on PostgreSQL, the database's one writer lock on SQLite.
+
+    Taken first in the import's transaction. When another import holds it, `waiting` is called once (the
+    CLI says that it waits for the other import) before this one queues behind it.
+    """
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT id FROM campaigns WHERE id = :id FOR UPDATE"), {"id": campaign_id})
+        query = "SELECT id FROM campaigns WHERE id = :id FOR UPDATE"
+        try:
+            with session.begin_nested():
+                session.execute(text(query + " NOWAIT"), {"id": campaign_id})
+            return
+        except OperationalError:
+            if waiting is not None:
+                waiting()
+        session.execute(text(f"SET LOCAL lock_timeout = '{IMPORT_WAIT_S}s'"))
+        session.execute(text(query), {"id": campaign_id})
+        session.execute(text("SET LOCAL lock_timeout = DEFAULT"))
+        return
+    # SQLite: a write takes the lock now rather than at the first batch; try without waiting first.
+    connection = session.connection()
+    touch = text("UPDATE campaigns SET id = id WHERE id = :id")
+    connection.exec_driver_sql("PRAGMA busy_timeout=0")
+    try:
+        try:
+            connection.execute(touch, {"id": campaign_id})
+        except OperationalError as exc:
+            if "locked" not in str(exc.orig) and "busy" not in str(exc.orig):
+                raise
+            if waiting is not None:
+                waiting()
+            connection.exec_driver_sql(f"PRAGMA busy_timeout={IMPORT_WAIT_S * 1000}")
+            connection.execute(touch, {"id": campaign_id})
+    finally:
+        connection.exec_driver_sql(f"PRAGMA busy_timeout={SQLITE_BUSY_MS}")
 
 
 def campaign_numbers(session: Session, campaign_id: int) -> set[str]:
@@ -223,29 +259,30 @@ def custom_fields(session: Session, campaign_id: int) -> list[str]:
 
 EXPORT_COLUMNS = (
     "lead_id", "external_ref", "civility", "last_name", "first_name", "phone_e164", "phone_type", "postcode",
-    "city", "status", "attempts", "last_outcome", "next_attempt_at",
+    "city", "status", "attempts", "last_outcome", "next_attempt_at", "timezone",
 )
-_STORED = ("id", *EXPORT_COLUMNS[1:], "timezone", "custom")
+_STORED = ("id", *EXPORT_COLUMNS[1:], "custom")
 
 
 def export_rows(session: Session, campaign_id: int, batch: int = 2000) -> tuple[list[str], Iterator[list[Any]]]:
     """Header and rows of the campaign's leads in id order, streamed; custom fields after the fixed columns.
 
-    `next_attempt_at` is given in the lead's own zone, the time at which the callee's phone will ring.
+    `next_attempt_at` is aware, in the lead's own zone (`timezone`): the time at which the callee's phone rings.
     """
     extra = custom_fields(session, campaign_id)
     query = select(*(LEADS.c[name] for name in _STORED)).where(LEADS.c.campaign_id == campaign_id)
     result = session.execute(query.order_by(LEADS.c.id), execution_options={"yield_per": batch})
+    at = EXPORT_COLUMNS.index("next_attempt_at")
 
     def rows() -> Iterator[list[Any]]:
         zones: dict[str, ZoneInfo] = {}
         for row in result:
-            values = list(row[:-2])
-            zone, custom = row[-2], row[-1] or {}
-            if values[-1] is not None and zone:
-                if zone not in zones:
+            values = list(row[:-1])
+            zone, custom = values[at + 1], row[-1] or {}
+            if values[at] is not None:
+                if zone and zone not in zones:
                     zones[zone] = ZoneInfo(zone)
-                values[-1] = utc(values[-1]).astimezone(zones[zone])  # type: ignore[union-attr]
+                values[at] = utc(values[at]).astimezone(zones[zone]) if zone else utc(values[at])  # type: ignore[union-attr]
             yield values + [custom.get(name, "") for name in extra]
 
     return [*EXPORT_COLUMNS, *extra], rows()

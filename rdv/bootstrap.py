@@ -98,7 +98,10 @@ class PbxLink:
 
     @property
     def where(self) -> str:
-        return self.pbx.where if self.simulator is None else f"embedded simulator on {self.pbx.where}"
+        """Where the dialer's PBX is, as the person who started the service reads it."""
+        if self.simulator is None:
+            return self.pbx.where
+        return _("embedded simulator on {address}").format(address=self.pbx.where)
 
     async def close(self) -> None:
         """Close the connection, then stop the embedded simulator if there is one."""

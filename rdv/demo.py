@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import shutil
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime
+from datetime import datetime
 from importlib import resources
 from pathlib import Path
 
@@ -83,7 +83,7 @@ def setup_sample(app: App, out_dir: Path, seed: int = SAMPLE_SEED, progress: Pro
             stored = leads.get_import(session, campaign.id, earlier[-1])
             report = QualityReport.from_json(stored.report)
             return Sample(client, campaign, report, stored.id, lead_file, created, imported=False)
-    result = import_leads(app.sessions, target, lead_file, ImportOptions(), datetime.now(UTC), progress)
+    result = import_leads(app.sessions, target, lead_file, ImportOptions(), app.clock.now(), progress)
     return Sample(client, campaign, result.report, result.import_id, lead_file, created, imported=True)
 
 

@@ -1,22 +1,35 @@
 """Tables written for people to open in a spreadsheet: CSV or XLSX, streamed, formula-safe.
 
-Any text a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a leading tab or carriage
-return, OWASP's CSV-injection rule) gets a leading apostrophe, so that a prospect's "=HYPERLINK(…)"
-typed into a web form can never run in a client's Excel. CSV is written as French Excel reads it:
-UTF-8 with a BOM and `;`.
+CSV is written as French Excel reads it: UTF-8 with a BOM, `;`, decimal comma, `dd/mm/yyyy hh:mm:ss`.
+Any text a spreadsheet would read as a formula (`=`, `+`, `-`, `@`, or a leading tab or carriage return,
+OWASP's CSV-injection rule) gets a leading apostrophe, unless it is a plain number (`-12`, `4,5`), which
+a spreadsheet reads as that number and nothing else. In XLSX, a cell typed as text is never evaluated:
+text that looks like a formula is stored as text with Excel's own "quote prefix" flag, so nobody sees
+an apostrophe, and the cell stays text when someone edits it.
 """
 
 from __future__ import annotations
 
 import csv
-from collections.abc import Iterable, Sequence
+import re
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import datetime
+from itertools import chain, islice
 from pathlib import Path
 from typing import Any
 
 from config.i18n import _
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
+_CSV_DATETIME = "%d/%m/%Y %H:%M:%S"
+_WIDTH_SAMPLE = 500  # rows looked at to size the columns; the rest stream straight to disk
+_MAX_WIDTH = 60
+_PROGRESS_EVERY = 1000
+
+Progress = Callable[[int], None]
 
 
 class UnsupportedExportFormat(ValueError):
@@ -27,29 +40,61 @@ class UnsupportedExportFormat(ValueError):
         self.path = path
 
 
+@dataclass(frozen=True)
+class Table:
+    """What an export holds: headers (already translated), rows, and the sheet's name in a workbook."""
+
+    headers: Sequence[str]
+    rows: Iterable[Sequence[Any]]
+    sheet: str = "export"
+
+
+def could_be_formula(value: str) -> bool:
+    """Whether a spreadsheet could evaluate this text: a formula start that is not a plain number."""
+    return value.startswith(FORMULA_STARTS) and _PLAIN_NUMBER.fullmatch(value) is None
+
+
 def neutralise(value: Any) -> Any:
     """The value, with text that a spreadsheet would evaluate turned into plain text."""
-    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+    if isinstance(value, str) and could_be_formula(value):
         return "'" + value
     return value
 
 
-def write_table(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
-    """Write rows under a header row as CSV or XLSX (by extension); returns the number of rows."""
+def write_table(
+    path: Path, columns: Sequence[str] | Table, rows: Iterable[Sequence[Any]] = (), progress: Progress | None = None
+) -> int:
+    """Write rows under a header row as CSV or XLSX (by extension); returns the number of rows.
+
+    `progress` is called with the number of rows written so far, every thousand rows and at the end.
+    """
+    table = columns if isinstance(columns, Table) else Table(columns, rows)
     suffix = path.suffix.lower()
     if suffix not in {".csv", ".xlsx"}:
         raise UnsupportedExportFormat(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    counted = _counting(table.rows, progress)
     if suffix == ".csv":
-        return _write_csv(path, columns, rows)
-    return _write_xlsx(path, columns, rows)
+        count = _write_csv(path, table.headers, counted)
+    else:
+        count = _write_xlsx(path, table, counted)
+    if progress is not None:
+        progress(count)
+    return count
+
+
+def _counting(rows: Iterable[Sequence[Any]], progress: Progress | None) -> Iterator[Sequence[Any]]:
+    for number, row in enumerate(rows, start=1):
+        yield row
+        if progress is not None and number % _PROGRESS_EVERY == 0:
+            progress(number)
 
 
 def _csv_value(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, datetime):
-        return value.isoformat()
+        return value.strftime(_CSV_DATETIME)
     if isinstance(value, float):
         return repr(value).replace(".", ",")  # the decimal comma French Excel expects beside `;`
     return neutralise(value)
@@ -66,30 +111,75 @@ def _write_csv(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]
     return count
 
 
-def _xlsx_value(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is not None:
-        # Excel has no time zones: the wall-clock time the caller chose to show is kept.
-        return value.replace(tzinfo=None)
-    return neutralise(value)
+def _shown_length(value: Any) -> int:
+    if value is None:
+        return 0
+    if isinstance(value, datetime):
+        return len(DATETIME_FORMAT)
+    if isinstance(value, float):
+        return len(f"{value:.1f}")
+    return max((len(line) for line in str(value).splitlines()), default=0)
 
 
-def _write_xlsx(path: Path, columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> int:
+def column_widths(headers: Sequence[str], sample: Sequence[Sequence[Any]]) -> list[float]:
+    """Widths in Excel's character units that fit the header and the sampled values, within bounds."""
+    widths = [len(h) for h in headers]
+    for row in sample:
+        for i, value in enumerate(row[: len(widths)]):
+            widths[i] = max(widths[i], _shown_length(value))
+    return [min(max(w, 6), _MAX_WIDTH) + 2.0 for w in widths]
+
+
+def _write_xlsx(path: Path, table: Table, rows: Iterator[Sequence[Any]]) -> int:
     from openpyxl import Workbook
-    from openpyxl.cell import WriteOnlyCell
-    from openpyxl.styles import Font
+    from openpyxl.utils import get_column_letter
 
     book = Workbook(write_only=True)  # rows go straight to disk: a large campaign fits in memory
-    sheet = book.create_sheet("export")
+    sheet = book.create_sheet(table.sheet[:31])  # Excel's limit for a sheet name
+    sample = list(islice(rows, _WIDTH_SAMPLE))
+    for i, width in enumerate(column_widths(table.headers, sample), start=1):
+        sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
-    header = []
-    for name in columns:
-        cell = WriteOnlyCell(sheet, value=neutralise(name))
-        cell.font = Font(bold=True)
-        header.append(cell)
-    sheet.append(header)
+    cells = _XlsxCells(sheet)
+    sheet.append([cells.header(name) for name in table.headers])
     count = 0
-    for row in rows:
-        sheet.append([_xlsx_value(v) for v in row])
+    for row in chain(sample, rows):
+        sheet.append([cells.value(v) for v in row])
         count += 1
+    if table.headers:
+        sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{count + 1}"
     book.save(path)
     return count
+
+
+class _XlsxCells:
+    """Cells of a write-only sheet: bold headers, date-time formats, text that looks like a formula kept text."""
+
+    def __init__(self, sheet: Any) -> None:
+        from openpyxl.cell import WriteOnlyCell
+        from openpyxl.styles import Font
+
+        self.sheet = sheet
+        self.make = WriteOnlyCell
+        self.bold = Font(bold=True)
+
+    def header(self, name: str) -> Any:
+        cell = self._text(name)
+        cell.font = self.bold
+        return cell
+
+    def value(self, value: Any) -> Any:
+        if isinstance(value, datetime):
+            cell = self.make(self.sheet, value=value.replace(tzinfo=None))  # Excel has no zones: wall-clock time
+            cell.number_format = DATETIME_FORMAT
+            return cell
+        if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+            return self._text(value)
+        return value
+
+    def _text(self, text: str) -> Any:
+        cell = self.make(self.sheet, value=text)
+        if text.startswith(FORMULA_STARTS):
+            cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
+            cell.quotePrefix = True
+        return cell

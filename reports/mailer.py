@@ -12,7 +12,7 @@ import os
 import re
 import smtplib
 import ssl
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Protocol
@@ -20,6 +20,7 @@ from typing import Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.i18n import _, fmt_os_error, ngettext
 from config.settings import Settings
 from reports.backoff import RetryPolicy, after_failure
 from reports.outbox import FAILED, FILED, PENDING, SENT, OutboxMessage, due_ids
@@ -87,7 +88,8 @@ class FolderTransport:
             # A reader of the folder never sees half a message.
             os.replace(partial, path)
         except OSError as exc:
-            raise DeliveryDeferred(f"{type(exc).__name__}: {exc.strerror or exc}") from exc
+            reason = _("cannot write {path}: {reason}").format(path=path, reason=fmt_os_error(exc))
+            raise DeliveryDeferred(reason) from exc
         return str(path)
 
 
@@ -116,14 +118,17 @@ class SmtpTransport:
                 smtp.sendmail(envelope.mail_from, list(envelope.to), envelope.raw)
         except smtplib.SMTPRecipientsRefused as exc:
             codes = sorted({code for code, _message in exc.recipients.values()})
-            reason = f"all {len(exc.recipients)} recipients refused ({', '.join(map(str, codes))})"
+            reason = ngettext("the recipient was refused ({codes})", "all {count} recipients were refused ({codes})",
+                              len(exc.recipients)).format(count=len(exc.recipients), codes=", ".join(map(str, codes)))
             raise (DeliveryRejected if all(c >= 500 for c in codes) else DeliveryDeferred)(reason) from None
         except smtplib.SMTPResponseException as exc:
             text = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
             reason = f"{exc.smtp_code} {text}".strip()
             raise (DeliveryRejected if exc.smtp_code >= 500 else DeliveryDeferred)(reason) from None
         except (smtplib.SMTPException, OSError) as exc:
-            raise DeliveryDeferred(f"{type(exc).__name__}: {exc}") from None
+            # smtplib's exceptions are OSErrors too: a refused connection and a dropped session alike.
+            raise DeliveryDeferred(_("SMTP server {host}:{port}: {reason}").format(
+                host=self.host, port=self.port, reason=fmt_os_error(exc))) from None
         return f"smtp://{self.host}:{self.port}"
 
 
@@ -144,6 +149,8 @@ class DeliveryReport:
     delivered: int = 0
     deferred: int = 0
     failed: int = 0
+    # (outbox id, reason) of each message not delivered in this pass, for the person who asked for it.
+    problems: list[tuple[int, str]] = field(default_factory=list)
 
 
 def deliver_pending(
@@ -178,6 +185,7 @@ def _try_one(row: OutboxMessage, transport: Transport, now: datetime, policy: Re
             row.permanent_failures += 1
         reason = scrub(exc.reason)[:2000]
         row.last_error = reason
+        report.problems.append((row.id, reason))
         decision = after_failure(row.attempts, row.permanent_failures, policy, now)
         if decision.give_up:
             row.status, row.next_try_at = FAILED, None

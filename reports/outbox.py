@@ -5,14 +5,14 @@ The mailer (`reports.mailer`) reads due messages, hands them to a transport and 
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from email.message import EmailMessage
 from email.policy import SMTP
 
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, LargeBinary, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from config.orm import Base
+from config.orm import Base, utcnow
 
 PENDING = "pending"
 SENT = "sent"
@@ -21,9 +21,6 @@ FILED = "filed"
 FAILED = "failed"
 STATUSES = (PENDING, SENT, FILED, FAILED)
 
-
-def _utcnow() -> datetime:
-    return datetime.now(UTC)
 
 
 class OutboxMessage(Base):
@@ -51,7 +48,7 @@ class OutboxMessage(Base):
     next_try_at: Mapped[datetime | None] = mapped_column(default=None)
     last_error: Mapped[str] = mapped_column(Text, default="")
     delivered_to: Mapped[str] = mapped_column(String(500), default="")
-    created_at: Mapped[datetime] = mapped_column(default=_utcnow)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
     sent_at: Mapped[datetime | None] = mapped_column(default=None)
 
 

@@ -11,7 +11,6 @@ from campaigns import store
 from campaigns.errors import ScriptNotLoaded
 from campaigns.script import CampaignScript
 from campaigns.script_store import current_script, load_script_file
-from config.clock import SystemClock
 from config.i18n import _
 from rdv.cli.common import console, fail, wired
 
@@ -28,7 +27,7 @@ def script(
     with wired() as application, application.sessions.begin() as session:
         campaign = store.get_campaign(session, name)
         if load is not None:
-            row = load_script_file(session, campaign.id, load, loaded_by, SystemClock().now())
+            row = load_script_file(session, campaign.id, load, loaded_by, application.clock.now())
             console.print(_("Script version {version} loaded for {campaign} from {file}.").format(
                 version=row.version, campaign=campaign.name, file=load.name))
         if show:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import typer
@@ -14,17 +14,19 @@ from campaigns.check import Conflict
 from campaigns.dispositions import dispositions_for
 from campaigns.setting_values import format_duration
 from campaigns.settings import REGISTRY, describe, shown_value
-from config.i18n import _, fmt_date, fmt_number
+from config.clock import Clock
+from config.i18n import _, fmt_date, fmt_number, ngettext
 from dialer.campaign_view import queue_name
 from dialer.queue_check import NO_QUEUE, stopped_message
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Campaigns: one appointment-setting operation for a client.")
+NAME = typer.Argument(..., help="Campaign name.")
 
 
 @app.command("create")
 def create(
-    name: str,
+    name: str = typer.Argument(..., help="Name of the new campaign."),
     client: str = typer.Option(..., "--client", help="Name of an existing client."),
     profile: str = typer.Option("fr-consumer", "--profile", help="Regulatory calling profile."),
     timezone: str = typer.Option("Europe/Paris", "--timezone", help="Fallback time zone of the callees."),
@@ -49,10 +51,10 @@ def list_() -> None:
         console.print(table)
 
 
-def _now(at: str | None) -> datetime:
-    """The clock at the edge; `--at` replays a command at another moment (ISO 8601 with offset)."""
+def _now(at: str | None, clock: Clock) -> datetime:
+    """The application's clock; `--at` replays a command at another moment (ISO 8601 with offset)."""
     if not at:
-        return datetime.now(UTC)
+        return clock.now()
     moment = datetime.fromisoformat(at)
     if moment.tzinfo is None:
         raise typer.BadParameter(_("give the time zone offset, e.g. 2026-11-23T15:00+01:00"), param_hint="--at")
@@ -60,11 +62,13 @@ def _now(at: str | None) -> datetime:
 
 
 AT = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601 with offset).")
+KEY = typer.Argument(..., help="Setting to change (`rdv campaign show NAME` lists them).")
+VALUE = typer.Argument(..., help="Its new value.")
 
 
 # A value may start with a dash (`-5`): it is the setting's value, not an option, and validation says why not.
 @app.command("set", context_settings={"ignore_unknown_options": True})
-def set_(name: str, key: str, value: str) -> None:
+def set_(name: str = NAME, key: str = KEY, value: str = VALUE) -> None:
     """Change one setting of a campaign (`rdv campaign show NAME` lists them), its time zone included."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.set_setting(session, name, key, value)
@@ -73,7 +77,7 @@ def set_(name: str, key: str, value: str) -> None:
 
 
 @app.command("show")
-def show(name: str) -> None:
+def show(name: str = NAME) -> None:
     """Show a campaign's settings and dispositions (changed ones in bold)."""
     with wired() as application, application.sessions() as session:
         campaign = store.get_campaign(session, name)
@@ -103,28 +107,30 @@ def _print_conflicts(conflicts: list[Conflict]) -> None:
 
 
 @app.command("check")
-def check(name: str, at: str | None = AT) -> None:
+def check(name: str = NAME, at: str | None = AT) -> None:
     """List every conflict between the campaign's settings, its legal profile and the centre's hours."""
     with wired() as application, application.sessions() as session:
         campaign = store.get_campaign(session, name)
-        conflicts = services.campaign_conflicts(session, campaign, _now(at), application.settings.centre_timezone)
+        now = _now(at, application.clock)
+        conflicts = services.campaign_conflicts(session, campaign, now, application.settings.centre_timezone)
         _print_conflicts(conflicts)
         if any(c.blocking for c in conflicts):
             raise typer.Exit(code=1)
 
 
 @app.command("start")
-def start(name: str, at: str | None = AT) -> None:
+def start(name: str = NAME, at: str | None = AT) -> None:
     """Start (or resume) dialling a campaign; its conflicts are shown, and the stricter rule applies."""
     with wired() as application, application.sessions.begin() as session:
-        campaign, conflicts = services.start_campaign(session, name, _now(at), application.settings.centre_timezone)
+        campaign, conflicts = services.start_campaign(
+            session, name, _now(at, application.clock), application.settings.centre_timezone)
         if conflicts:
             _print_conflicts(conflicts)
         console.print(_("Campaign {name} started.").format(name=campaign.name))
 
 
 @app.command("pause")
-def pause(name: str) -> None:
+def pause(name: str = NAME) -> None:
     """Stop dialling a campaign; leads and callbacks keep their schedule."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.pause_campaign(session, name)
@@ -133,21 +139,25 @@ def pause(name: str) -> None:
 
 @app.command("calendar")
 def calendar(
-    name: str, days: int = typer.Option(7, "--days", min=1, max=62, help="How many days ahead."), at: str | None = AT
+    name: str = NAME,
+    days: int = typer.Option(7, "--days", min=1, max=62, help="How many days ahead."),
+    at: str | None = AT,
 ) -> None:
     """Show when each callee zone of the campaign is callable over the coming days, in the zone's own time."""
     with wired() as application, application.sessions() as session:
-        overview = services.calendar_overview(session, name, _now(at), days, application.settings.centre_timezone)
+        now = _now(at, application.clock)
+        overview = services.calendar_overview(session, name, now, days, application.settings.centre_timezone)
         for zone in overview:
             title = " ".join(p for p in (zone.timezone, zone.country, zone.subdivision) if p)
             table = Table(_("Day"), _("Callable (local time)"),
-                          title=_("{zone} · {n} leads").format(zone=title, n=fmt_number(zone.leads)))
+                          title=ngettext("{zone} · {n} lead", "{zone} · {n} leads", zone.leads).format(
+                              zone=title, n=fmt_number(zone.leads)))
             tz = ZoneInfo(zone.timezone)
             by_day: dict[date, list[str]] = {}
             for lo, hi in zone.spans:
                 local_lo, local_hi = lo.astimezone(tz), hi.astimezone(tz)
                 by_day.setdefault(local_lo.date(), []).append(f"{local_lo:%H:%M}–{local_hi:%H:%M}")
-            start_day = _now(at).astimezone(tz).date()
+            start_day = now.astimezone(tz).date()
             for offset in range(days):
                 day = start_day + timedelta(days=offset)
                 table.add_row(fmt_date(day, "full"), ", ".join(by_day.get(day, [])) or _("closed"))

@@ -14,7 +14,7 @@ app = typer.Typer(no_args_is_help=True, help="Clients: the firms that receive th
 
 @app.command("add")
 def add(
-    name: str,
+    name: str = typer.Argument(..., help="Name of the client firm."),
     email: list[str] = typer.Option([], "--email", help="Address that receives the daily RDV sheets (repeatable)."),
     legal_name: str = typer.Option("", "--legal-name", help="Legal identity shown on invoices."),
 ) -> None:

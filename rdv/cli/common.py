@@ -9,13 +9,16 @@ from contextlib import contextmanager
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from sqlalchemy.exc import OperationalError
 
-from config.i18n import _
-from config.settings import SettingsError
+from config.i18n import _, fmt_os_error
+from config.settings import Settings, SettingsError, load_settings
 from rdv.bootstrap import App, bootstrap
+from rdv.cli.localised import LocalisedGroup
 
 app = typer.Typer(
+    cls=LocalisedGroup,
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
@@ -33,8 +36,16 @@ class UserError(Exception):
 
 
 def fail(message: str) -> typer.Exit:
-    err_console.print(f"[bold red]{_('Error')}:[/] {message}", markup=True, soft_wrap=True)
+    err_console.print(f"[bold red]{_('Error:')}[/] {escape(message)}", markup=True, soft_wrap=True)
     return typer.Exit(code=2)
+
+
+def user_settings() -> Settings:
+    """The settings, for a command that needs no database; a bad one is one line and exit 2."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        raise fail(str(exc)) from None
 
 
 @contextmanager
@@ -50,10 +61,19 @@ def wired() -> Iterator[App]:
         raise fail(str(exc)) from None
     except OperationalError as exc:
         raise fail(_("Database unavailable: {reason}").format(reason=str(exc.orig).strip())) from None
+    except OSError as exc:
+        raise fail(describe_os_error(exc)) from None
     except USER_ERRORS as exc:
         raise fail(str(exc)) from None
     finally:
         application.close()
+
+
+def describe_os_error(exc: OSError) -> str:
+    """`nope.toml : fichier ou dossier introuvable` rather than `[Errno 2] No such file or directory: …`."""
+    if exc.filename is None:
+        return fmt_os_error(exc)
+    return _("{file}: {reason}").format(file=exc.filename, reason=fmt_os_error(exc))
 
 
 def is_interactive() -> bool:

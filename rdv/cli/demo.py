@@ -22,7 +22,7 @@ from sqlalchemy import func, select
 
 from campaigns.appointments import Appointment
 from campaigns.models import Attempt
-from config.i18n import _, fmt_date, fmt_number, fmt_percent
+from config.i18n import _, fmt_date, fmt_number, fmt_percent, ngettext
 from config.settings import load_settings
 from rdv.bootstrap import App
 from rdv.cli import lead_report
@@ -88,16 +88,18 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     campaign_id = sample.campaign.id
     with application.sessions() as session:
         day = campaign_day(session, campaign_id, application.settings.centre_timezone)
-    today = datetime.now(ZoneInfo(application.settings.centre_timezone)).date()
+    today = application.clock.now().astimezone(ZoneInfo(application.settings.centre_timezone)).date()
     schedule = calling_days(day, first or today + timedelta(days=1), days)
     opening = day.open.get_next_fire_time(None, datetime.combine(schedule[0], datetime.min.time(), ZoneInfo(day.zone)))
     assert opening is not None
     clock = IdleClock(opening - BEFORE_OPENING, scale)
     application.clock = clock
     start_sample_campaign(application, campaign_id, clock.now())
-    console.print(_("Campaign {campaign} started: {days} calling days from {first}, {agents} simulated agents.")
-                  .format(campaign=sample.campaign.name, days=len(schedule), first=fmt_date(schedule[0]),
-                          agents=agents))  # fmt: skip
+    # Each count agrees with its own noun: "1 jour d'appel", "5 téléacteurs simulés".
+    calling_days_text = ngettext("{n} calling day", "{n} calling days", len(schedule)).format(n=len(schedule))
+    agents_text = ngettext("{n} simulated agent", "{n} simulated agents", agents).format(n=agents)
+    console.print(_("Campaign {campaign} started: {days} from {first}, {agents}.").format(
+        campaign=sample.campaign.name, days=calling_days_text, first=fmt_date(schedule[0]), agents=agents_text))
     logging.basicConfig(level=logging.WARNING)
     # The AMI adapter hands every message across threads: shorter GIL turns cut that latency under load.
     sys.setswitchinterval(0.001)
@@ -130,8 +132,10 @@ def _day_done(application: App, campaign_id: int, zone: str, schedule: list[date
             Appointment.campaign_id == campaign_id, Appointment.taken_at >= start, Appointment.taken_at < end)) or 0
     answered = outcomes.get("connected", 0) + outcomes.get("dropped", 0)
     number = schedule.index(day) + 1 if day in schedule else 0
-    console.print(_("Day {n}/{total}, {day}: {calls} calls, {answered} answered, {appointments} appointments, "
-                    "abandonment {abandon}.").format(
-        n=number, total=len(schedule), day=fmt_date(day), calls=fmt_number(sum(outcomes.values())),
-        answered=fmt_number(answered), appointments=fmt_number(rdvs),
+    calls = sum(outcomes.values())
+    console.print(_("Day {n}/{total}, {day}: {calls}, {answered}, {appointments}, abandonment {abandon}.").format(
+        n=number, total=len(schedule), day=fmt_date(day),
+        calls=ngettext("{n} call", "{n} calls", calls).format(n=fmt_number(calls)),
+        answered=ngettext("{n} answered", "{n} answered", answered).format(n=fmt_number(answered)),
+        appointments=ngettext("{n} appointment", "{n} appointments", rdvs).format(n=fmt_number(rdvs)),
         abandon=fmt_percent(outcomes.get("dropped", 0) / answered if answered else 0.0)))

@@ -6,7 +6,7 @@ Kept apart from the leads import commands so that each group's owner edits only 
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 
 import typer
 from rich.markup import escape
@@ -15,24 +15,20 @@ from rich.table import Table
 from campaigns.explain import next_attempt_reason, when_text
 from campaigns.services import lead_details
 from config.i18n import _
+from leads.phone import mask
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Leads: prospects of a campaign.")
 
 
-def mask(phone: str) -> str:
-    """A phone number with its middle hidden, as it may appear on a shared screen."""
-    return phone[:4] + "•" * max(len(phone) - 6, 0) + phone[-2:] if len(phone) > 6 else phone
-
-
 @app.command("show")
 def show(
-    lead_id: int,
+    lead_id: int = typer.Argument(..., help="Lead number (shown by imports, exports and the call log)."),
     at: str | None = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601)."),
 ) -> None:
     """Show a lead's attempts and when and why it will next be tried."""
-    now = datetime.fromisoformat(at) if at else datetime.now(UTC)
     with wired() as application, application.sessions() as session:
+        now = datetime.fromisoformat(at) if at else application.clock.now()
         details = lead_details(session, lead_id, now, application.settings.centre_timezone)
         lead, zone = details.lead, details.lead.timezone or details.campaign.timezone
         console.print(_("Lead {id} · campaign {campaign} · {phone} · {zone} · status {status}").format(

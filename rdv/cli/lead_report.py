@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from config.i18n import _, fmt_number, fmt_percent
+from config.i18n import _, fmt_number, fmt_percent, ngettext
 from leads.consent import ConsentState
 from leads.importer import Progress as ProgressCallback
 from leads.report import QualityReport, label, line_type_label
@@ -33,6 +33,8 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     else:
         delimiter = {"\t": _("tab")}.get(report.delimiter, report.delimiter)
         summary.add_row(_("Encoding / delimiter"), f"{report.encoding} / {delimiter}")
+    if report.header_row > 1:
+        summary.add_row(_("Header row"), fmt_number(report.header_row))
     summary.add_row(_("Rows read"), fmt_number(read))
     summary.add_row(_("Leads created"), fmt_number(report.leads_created))
     summary.add_row(_("Duplicates in the file"), fmt_number(report.rejected["duplicate_in_file"]))
@@ -40,6 +42,9 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
     summary.add_row(_("Rejected rows"), fmt_number(report.rejected_rows))
     summary.add_row(_("Usable rate"), fmt_percent(report.usable_rate))
     summary.add_row(_("Phone numbers stored"), fmt_number(report.phones_created))
+    if report.secondary_phones_dropped:
+        summary.add_row(_("Numbers dropped, lead kept (see the rejects file)"),
+                        fmt_number(report.secondary_phones_dropped))
     _consent_rows(summary, report)
     if report.rejects_file:
         summary.add_row(_("Rejects file"), report.rejects_file)
@@ -48,6 +53,11 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
         ids = ", ".join(f"#{i}" for i in report.already_imported)
         console.print(_("Note: this same file was already imported ({ids}); its leads were not added twice.")
                       .format(ids=ids))
+    if report.broken_quotes:
+        lines = ", ".join(fmt_number(n) for n in report.broken_quotes[:5])
+        console.print(_("Warning: the file's quoting is broken: a quote opened at line {lines} is not closed on "
+                        "that row. Those lines are in the rejects file; the rows after them were read.")
+                      .format(lines=lines), style="bold")
     if report.rejected:
         table = Table(_("Reason"), _("Rows"), _("Share"), title=_("Rows not loaded"), title_justify="left")
         for reason, count in report.rejected.most_common():
@@ -70,8 +80,8 @@ def render(console: Console, report: QualityReport, import_id: int, all_departem
         rest = ranked[len(shown):]
         if rest:
             others = sum(count for _code, count in rest)
-            table.add_row(_("{n} other départements").format(n=len(rest)), fmt_number(others),
-                          _share(others, created))
+            others_label = ngettext("{n} other département", "{n} other départements", len(rest)).format(n=len(rest))
+            table.add_row(others_label, fmt_number(others), _share(others, created))
         console.print(table)
 
 
@@ -100,7 +110,7 @@ def progress_bar(console: Console, interactive: bool) -> Iterator[ProgressCallba
 
         def plain(done: int, _hint: int) -> None:
             if done >= step[0]:
-                console.print(_("{n} rows read").format(n=fmt_number(done)))
+                console.print(ngettext("{n} row read", "{n} rows read", done).format(n=fmt_number(done)))
                 step[0] = (done // 100_000 + 1) * 100_000
 
         yield plain

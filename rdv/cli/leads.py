@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -10,6 +9,7 @@ import typer
 from campaigns import store as campaigns
 from campaigns.profiles import consent_required
 from campaigns.store import load_rules
+from config.i18n import _
 from leads import store
 from leads.columns import parse_map_options
 from leads.importer import ImportOptions, ImportTarget, import_leads
@@ -29,11 +29,15 @@ def import_(
         [], "--map", help='Column mapping "Header=field" (repeatable), e.g. "Tel perso=phone".'
     ),
     sheet: str | None = typer.Option(None, "--sheet", help="XLSX sheet to read (default: the first)."),
+    header_row: int | None = typer.Option(
+        None, "--header-row", min=1, help="Row number of the header (default: found below any title rows)."
+    ),
 ) -> None:
     """Import a lead file: normalise phones, remove duplicates and opted-out numbers, report quality."""
     with wired() as application:
-        options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet)
-        now = datetime.now(UTC)
+        options = ImportOptions(region=region.upper(), mapping=parse_map_options(mapping), sheet=sheet,
+                                header_row=header_row)
+        now = application.clock.now()
         with application.sessions() as session:
             found = campaigns.get_campaign(session, campaign)
             profile = load_rules(session, found.id, application.settings.centre_timezone).profile
@@ -42,8 +46,12 @@ def import_(
             target = ImportTarget(found.id, found.client_id, found.timezone, consent_required=gated,
                                   contract_exempts=profile.contract_exemption)
         with lead_report.progress_bar(console, is_interactive()) as progress:
-            result = import_leads(application.sessions, target, file, options, now, progress)
+            result = import_leads(application.sessions, target, file, options, now, progress, _say_waiting)
         lead_report.render(console, result.report, result.import_id)
+
+
+def _say_waiting() -> None:
+    console.print(_("Another import is writing to this database: this one waits until it has finished…"))
 
 
 @app.command("report")

@@ -11,9 +11,8 @@ import typer
 
 from config.clock import ScaledClock
 from config.i18n import _
-from config.settings import load_settings
 from dialer.simulator import PbxSimulator
-from rdv.cli.common import console
+from rdv.cli.common import console, user_settings
 
 
 def pbx_sim(
@@ -27,7 +26,7 @@ def pbx_sim(
                               "that name none."),
 ) -> None:
     """Run the PBX simulator (AMI over TCP) until Ctrl-C."""
-    settings = load_settings()
+    settings = user_settings()
     asyncio.run(_serve(host, port, seed, scale, agents, queue, settings.ami_username, settings.ami_secret))
 
 

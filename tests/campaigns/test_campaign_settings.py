@@ -83,7 +83,7 @@ def test_check_says_in_plain_words_what_fr_consumer_takes_away(monkeypatch: pyte
     assert "Saturday window 10:00–13:00 is not allowed by fr-consumer" in messages
     assert ("Monday to Friday window 10:00–19:00 goes beyond fr-consumer (10:00–13:00, 14:00–20:00): "
             "no calls 13:00–14:00") in messages
-    assert "20 attempts cannot fit in 4 per 30 days: the last attempt would be on 2027-03-24" in messages
+    assert "20 attempts cannot fit in 4 per 30 days: the last attempt would be on Wednesday, 24 March 2027" in messages
     assert conflicts("fr-consumer", weekday_windows="10:00-13:00, 14:00-19:00", max_attempts="4") == []
 
 

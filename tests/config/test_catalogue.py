@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -13,6 +14,7 @@ from babel.messages.pofile import read_po
 from config import i18n
 
 ROOT = Path(__file__).resolve().parents[2]
+_LITERAL_CALL = re.compile(r"""(?<![\w.])_\((['"])([^'"\\{}]+)\1\)""")
 
 
 def _msgids() -> set[str]:
@@ -22,6 +24,9 @@ def _msgids() -> set[str]:
             str(ROOT / package), method_map=[("**.py", "python")], keywords={"_": None, "ngettext": (1, 2)}
         ):
             found.add(message if isinstance(message, str) else message[0])
+        # Babel does not look inside f-strings (`f"{_('Error:')} …"`): a plain search finds those calls too.
+        for path in (ROOT / package).rglob("*.py"):
+            found.update(match.group(2) for match in _LITERAL_CALL.finditer(path.read_text(encoding="utf-8")))
     return found
 
 

@@ -39,8 +39,8 @@ def run_demo(out: Path, start: str, days: int, leads: int) -> dict[str, Any]:
     assert done.returncode == 0, done.stderr[-3000:]
     summary: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     export = subprocess.run([str(RDV), "export", "calls", "--campaign", "Prise de RDV Charpente", "--out",
-                             str(out / "exported.csv")], env=env, cwd=out, capture_output=True, text=True,
-                            timeout=120)  # fmt: skip
+                             str(out / "exported.csv"), "--format", "raw"], env=env, cwd=out, capture_output=True,
+                            text=True, timeout=120)  # fmt: skip
     assert export.returncode == 0, export.stderr[-3000:]
     return summary
 

@@ -7,6 +7,7 @@ import dataclasses
 import subprocess
 import sys
 import textwrap
+import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -49,7 +50,9 @@ def counts(sessions: sessionmaker[Session]) -> tuple[int, int, int]:
 
 def run(sessions: sessionmaker[Session], target: ImportTarget, path: Path, **options: object):  # type: ignore[no-untyped-def]
     progress = options.pop("progress", None)
-    return import_leads(sessions, target, path, ImportOptions(**options), NOW, progress)  # type: ignore[arg-type]
+    waiting = options.pop("waiting", None)
+    return import_leads(sessions, target, path, ImportOptions(**options), NOW, progress,  # type: ignore[arg-type]
+                        waiting)  # type: ignore[arg-type]
 
 
 def test_a_file_becomes_leads_with_phones_consent_zone_and_a_stored_report(
@@ -92,10 +95,28 @@ def test_rejected_rows_are_written_beside_the_file_with_their_reason(
     raw = result.rejects_path.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")  # UTF-8 with BOM: Excel opens it with its accents
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == [*HEADERS, "motif"]
-    assert [row[:-1] for row in rows[1:]] == BAD
+    assert rows[0] == [*HEADERS, "ligne", "motif"]
+    assert [row[:-2] for row in rows[1:]] == BAD
+    assert [row[-2] for row in rows[1:]] == ["5", "6", "7", "8"]
     assert [row[-1] for row in rows[1:]] == ["doublon de la ligne 2", "numéro surtaxé (Portable)",
                                              "trop court (Portable)", "pas de numéro de téléphone"]
+
+
+def test_an_invalid_second_number_is_listed_in_the_rejects_and_the_lead_kept(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    kept = ["C1", "Mme", "ROUX", "Anne", "0810 12 34 56", "06 12 34 56 78", "69003", "Lyon", "", "", "", "oui", ""]
+    fixed = ["C2", "M.", "BLANC", "Léo", "02 99 12 34 56", "0612", "13008", "Marseille", "", "", "", "oui", ""]
+    result = run(sessions, target, write_csv(tmp_path / "fichier.csv", [HEADERS, kept, fixed]))
+    assert (result.report.leads_created, result.report.secondary_phones_dropped) == (2, 2)
+    rows = list(csv.reader(result.rejects_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert [row[-2:] for row in rows[1:]] == [
+        ["2", "fiche gardée, numéro 0810 12 34 56 écarté : numéro de service (08…, 3xxx), pas la ligne d'une "
+              "personne (Tél. fixe)"],
+        ["3", "fiche gardée, numéro 0612 écarté : trop court (Portable)"],
+    ]
+    with sessions() as session:
+        assert sorted(session.scalars(select(LeadPhone.e164))) == ["+33299123456", "+33612345678"]
 
 
 def test_duplicates_are_removed_within_the_file_and_against_the_campaign(
@@ -257,3 +278,69 @@ def test_explicit_mapping_and_region_apply(
         assert (lead.last_name, lead.phone_e164, lead.country, lead.timezone) == (
             "Peeters", "+32470123456", "BE", "Europe/Brussels")
         assert lead.custom == {"Opmerking": "=1+1"}
+
+
+def test_one_stray_quote_in_2000_rows_rejects_one_row_and_loses_none(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    lines = ["Nom;Prénom;Téléphone;Ville"] + [f"Nom{n};Jean;06 {n // 100 % 100 + 10:02d} {n % 100:02d} 00 00;Lyon"
+                                             for n in range(2000)]
+    lines[11] = 'Nom10;"Jean;06 10 10 00 00;Lyon'
+    lines[43] = 'Nom42;Jean "le grand";06 10 42 00 00;Lyon'
+    path = tmp_path / "crm.csv"
+    path.write_text("\r\n".join(lines) + "\r\n", encoding="utf-8")
+    result = run(sessions, target, path)
+    report = result.report
+    assert (report.rows_read, report.leads_created, dict(report.rejected)) == (2000, 1999, {"broken_quoting": 1})
+    assert report.broken_quotes == [12]
+    rows = list(csv.reader(result.rejects_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[1][:2] == ["Nom10", '"Jean'] and rows[1][-2] == "12"
+    assert rows[1][-1].startswith("un guillemet ouvert à la ligne 12 court jusqu'à la ligne 44")
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Lead).where(Lead.last_name == "Nom11")) == 1
+
+
+def test_a_cell_longer_than_any_sane_one_is_a_reject(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    rows = [["Nom", "Téléphone"], ["x" * 6000, "06 12 34 56 78"], ["Martin", "06 12 34 56 79"]]
+    report = run(sessions, target, write_csv(tmp_path / "long.csv", rows)).report
+    assert (report.leads_created, dict(report.rejected)) == (1, {"cell_too_long": 1})
+
+
+def test_title_rows_above_the_header_are_skipped_and_the_header_row_reported(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    rows = [["Export CRM du 12/11/2026", "", ""], ["", "", ""], ["", "", ""], ["Nom", "Ville", "Portable"],
+            ["Martin", "Lyon", "06 12 34 56 78"]]
+    report = run(sessions, target, write_csv(tmp_path / "crm.csv", rows)).report
+    assert (report.header_row, report.rows_read, report.leads_created) == (4, 1, 1)
+    forced = [["Liste A", "", ""], ["Col1", "Col2", "Col3"], ["Durand", "Paris", "06 12 34 56 79"]]
+    report = run(sessions, target, write_csv(tmp_path / "forced.csv", forced), header_row=2,
+                 mapping={"Col3": "phone"}).report
+    assert (report.header_row, report.leads_created) == (2, 1)
+
+
+def test_a_second_import_says_it_waits_for_the_first_then_runs(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    path = write_csv(tmp_path / "leads.csv", [HEADERS, *GOOD])
+    told = threading.Event()
+    outcome: list[object] = []
+
+    def second() -> None:
+        try:
+            outcome.append(run(sessions, target, path, waiting=told.set))
+        except BaseException as exc:  # noqa: BLE001 - handed to the test thread
+            outcome.append(exc)
+
+    with sessions.begin() as first:
+        store.lock_campaign(first, target.campaign_id)  # the first import, still running
+        worker = threading.Thread(target=second)
+        worker.start()
+        assert told.wait(timeout=60), "the second import never said that it waits"
+        assert not outcome  # it waits: nothing stored yet
+    worker.join(timeout=120)
+    (result,) = outcome
+    assert not isinstance(result, BaseException), result
+    assert result.report.leads_created == 3  # type: ignore[attr-defined]

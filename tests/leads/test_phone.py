@@ -31,7 +31,6 @@ def test_every_usual_way_of_writing_a_french_mobile_gives_the_same_number(raw: s
     [
         ("01 45 67 89 01", "+33145678901", "fixed", "FR", "Europe/Paris"),
         ("09 12 34 56 78", "+33912345678", "voip", "FR", "Europe/Paris"),
-        ("0800 12 34 56", "+33800123456", "toll_free", "FR", "Europe/Paris"),
         ("0692 12 34 56", "+262692123456", "mobile", "RE", "Indian/Reunion"),
         ("+262 692 12 34 56", "+262692123456", "mobile", "RE", "Indian/Reunion"),
         ("+33 6 92 12 34 56", "+262692123456", "mobile", "RE", "Indian/Reunion"),
@@ -63,6 +62,16 @@ def test_a_national_number_follows_the_default_region() -> None:
     ("raw", "reason", "words"),
     [
         ("08 99 12 34 56", "premium_rate", "surtaxé"),
+        ("0810 12 34 56", "service_number", "numéro de service"),
+        ("0820 12 34 56", "service_number", "numéro de service"),
+        ("08 21 12 34 56", "service_number", "numéro de service"),
+        ("0806 12 34 56", "service_number", "numéro de service"),
+        ("0800 12 34 56", "service_number", "numéro de service"),
+        ("+33 8 10 12 34 56", "service_number", "numéro de service"),
+        ("39 49", "service_number", "numéro de service"),
+        ("3655", "service_number", "numéro de service"),
+        ("118 712", "service_number", "numéro de service"),
+        ("+44 800 123 4567", "service_number", "numéro de service"),
         ("0612", "too_short", "trop court"),
         ("06 59 14 27 5", "too_short", "trop court"),
         ("06 12 34 56 78 9", "too_long", "trop long"),
@@ -127,11 +136,11 @@ def test_normalise_either_gives_a_valid_number_or_says_why(region: str, raw: str
         phone = normalise(raw, region)
     except InvalidPhoneNumber as exc:
         assert exc.reason in {"empty", "not_a_number", "too_short", "too_long", "invalid_country_code", "invalid",
-                              "premium_rate"}
+                              "premium_rate", "service_number"}
         return
     parsed = phonenumbers.parse(phone.e164, None)
     assert phonenumbers.is_valid_number(parsed)
-    assert phone.line_type != "premium"
+    assert phone.line_type not in {"premium", "toll_free", "shared_cost", "uan"}
 
 
 def test_numbers_are_displayed_as_a_french_client_dials_them() -> None:

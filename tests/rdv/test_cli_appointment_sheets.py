@@ -53,15 +53,17 @@ def test_a_supervisor_loads_a_script_sends_the_daily_mail_and_exports_the_calls(
     assert "E-mail quotidien n° 1 prêt" in _run("mail", "daily", "--campaign", "Prise de RDV Charpente")
     assert "Rien à envoyer" in _run("mail", "daily", "--campaign", "Prise de RDV Charpente")
     listing = _run("mail", "outbox")
-    assert "daily_rdv" in listing and "1 message(s) listé(s)." in listing
+    assert "RDV du" in listing and "daily_rdv" not in listing and "1 message listé." in listing
     assert "Remis : 1" in _run("mail", "send-pending")
     (eml,) = (data_dir / "outbox").glob("*.eml")
     parsed = email.message_from_bytes(eml.read_bytes(), policy=default)
     assert parsed["To"] == "rdv@charpentes-martin.fr"
-    assert "0 message(s)" in _run("mail", "outbox")
+    assert "0 message listé." in _run("mail", "outbox")
 
     out = data_dir.parent / "calls.csv"
-    assert "1 appels écrits" in _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out))
+    assert "1 appel écrit dans" in _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out))
+    assert out.read_text(encoding="utf-8-sig").startswith("N° d'appel;N° de fiche;Tentative;Téléphone;")
+    _run("export", "calls", "--campaign", "Prise de RDV Charpente", "--out", str(out), "--format", "raw")
     assert out.read_text(encoding="utf-8-sig").startswith("attempt_id;lead_id;attempt_no;phone_e164")
 
 

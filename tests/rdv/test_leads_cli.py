@@ -89,6 +89,22 @@ def test_a_file_that_cannot_be_imported_is_one_clear_line_exit_2_and_nothing_sto
     assert stored(database_url) == (0, 0)
 
 
+def test_import_finds_the_header_below_titles_and_warns_of_broken_quoting(rdv: CliRunner, tmp_path: Path) -> None:
+    path = tmp_path / "crm.csv"
+    path.write_text("Export CRM du 12/11/2026;;\r\n;;\r\nNom;Ville;Portable\r\nMartin;Lyon;06 12 34 56 78\r\n"
+                    'Durand;"Paris;06 12 34 56 79\r\nRoux;Lyon;06 12 34 56 70\r\nBlanc;Lyon;"06 12 34 56 71"\r\n',
+                    encoding="utf-8")
+    done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente"])
+    assert done.exit_code == 0, done.output
+    assert "Ligne d'en-tête" in done.output and "guillemets mal fermés" in done.output
+    assert "Attention : les guillemets du fichier sont mal formés : un guillemet ouvert à la ligne 5" in done.output
+    with (tmp_path / "crm.rejets.csv").open(encoding="utf-8-sig") as handle:
+        assert len(list(csv.reader(handle, delimiter=";"))) == 2
+    refused = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Prise de RDV Charpente",
+                               "--header-row", "2"])
+    assert refused.exit_code == 2 and "la ligne 2 est vide" in refused.output
+
+
 def test_unknown_campaign_or_import_exit_2(rdv: CliRunner, tmp_path: Path) -> None:
     path = write_csv(tmp_path / "leads.csv", [HEADERS, *ROWS])
     done = rdv.invoke(app, ["leads", "import", str(path), "--campaign", "Toitures"])
@@ -97,7 +113,7 @@ def test_unknown_campaign_or_import_exit_2(rdv: CliRunner, tmp_path: Path) -> No
     assert done.exit_code == 2 and "Aucun fichier importé" in done.output
 
 
-def test_leads_export_to_csv_with_formulas_neutralised(rdv: CliRunner, tmp_path: Path) -> None:
+def test_leads_export_to_csv_is_french_with_formulas_neutralised(rdv: CliRunner, tmp_path: Path) -> None:
     rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [HEADERS, *ROWS])), "--campaign",
                      "Prise de RDV Charpente"])
     out = tmp_path / "export" / "fiches.csv"
@@ -107,12 +123,28 @@ def test_leads_export_to_csv_with_formulas_neutralised(rdv: CliRunner, tmp_path:
     raw = out.read_bytes()
     assert raw.startswith(b"\xef\xbb\xbf")
     rows = list(csv.reader(raw.decode("utf-8-sig").splitlines(), delimiter=";"))
-    assert rows[0] == ["lead_id", "external_ref", "civility", "last_name", "first_name", "phone_e164", "phone_type",
-                       "postcode", "city", "status", "attempts", "last_outcome", "next_attempt_at", "Commentaire"]
+    assert rows[0] == ["N° de fiche", "Référence", "Civilité", "Nom", "Prénom", "Téléphone", "Type de ligne",
+                       "Code postal", "Ville", "Statut", "Appels", "Dernier résultat",
+                       "Prochain appel (heure de l'appelé)", "Fuseau de l'appelé", "Commentaire"]
     first, second = rows[1], rows[2]
-    assert first[3] == "'@SOMME(A1)" and first[5] == "'+33299123456" and first[6] == "fixed"
-    assert first[-1] == "'=1+1" and first[9:13] == ["new", "0", "", ""]
+    assert first[3] == "'@SOMME(A1)" and first[5] == "02 99 12 34 56" and first[6] == "fixe"
+    assert first[-1] == "'=1+1" and first[9:14] == ["Pas encore appelée", "0", "", "", "heure de Paris"]
     assert second[4] == "'-Loïc" and second[7:9] == ["97400", "Saint-Denis"] and second[-1] == "'+cmd"
+    assert second[5] == "0692 12 34 56" and second[13] == "heure de La Réunion"
+
+
+def test_leads_export_raw_keeps_codes_and_e164(rdv: CliRunner, tmp_path: Path) -> None:
+    rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [HEADERS, *ROWS])), "--campaign",
+                     "Prise de RDV Charpente"])
+    out = tmp_path / "leads.csv"
+    done = rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", str(out),
+                            "--format", "raw"])
+    assert done.exit_code == 0, done.output
+    rows = list(csv.reader(out.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert rows[0] == ["lead_id", "external_ref", "civility", "last_name", "first_name", "phone_e164", "phone_type",
+                       "postcode", "city", "status", "attempts", "last_outcome", "next_attempt_at", "timezone",
+                       "Commentaire"]
+    assert rows[1][5:7] == ["+33299123456", "fixed"] and rows[1][9:14] == ["new", "0", "", "", "Europe/Paris"]
 
 
 def test_leads_export_to_xlsx_keeps_text_as_text(rdv: CliRunner, tmp_path: Path) -> None:
@@ -121,12 +153,15 @@ def test_leads_export_to_xlsx_keeps_text_as_text(rdv: CliRunner, tmp_path: Path)
     out = tmp_path / "fiches.xlsx"
     assert rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", str(out)]).exit_code \
         == 0
-    sheet = load_workbook(out).active
-    assert sheet is not None
+    book = load_workbook(out)
+    assert book.sheetnames == ["Fiches"]
+    sheet = book["Fiches"]
+    assert sheet.freeze_panes == "A2"
     rows = [[cell.value for cell in row] for row in sheet.iter_rows()]
-    assert rows[0][:3] == ["lead_id", "external_ref", "civility"] and rows[0][-1] == "Commentaire"
-    assert rows[1][3] == "'@SOMME(A1)" and rows[1][-1] == "'=1+1"
+    assert rows[0][:3] == ["N° de fiche", "Référence", "Civilité"] and rows[0][-1] == "Commentaire"
+    assert rows[1][3] == "@SOMME(A1)" and rows[1][-1] == "=1+1" and rows[1][5] == "02 99 12 34 56"
     assert all(cell.data_type != "f" for row in sheet.iter_rows() for cell in row)
+    assert sheet["D2"].quotePrefix and sheet["O2"].quotePrefix
     assert rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", "x.pdf"]).exit_code \
         == 2
 

@@ -1,0 +1,58 @@
+"""Codes stored by the dialer and the hopper, as a client reads them in an export (through the catalogue)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from config.i18n import _
+from leads.phone import display
+
+OUTCOMES: dict[str, Callable[[], str]] = {
+    "no_answer": lambda: _("No answer"),
+    "busy": lambda: _("Busy"),
+    "congestion": lambda: _("Network congestion"),
+    "invalid": lambda: _("Number not in service"),
+    "machine": lambda: _("Answering machine"),
+    "dropped": lambda: _("Abandoned (no teleoperator free)"),
+    "connected": lambda: _("Talked to a teleoperator"),
+    "failed": lambda: _("Call failed"),
+}
+
+LEAD_STATUSES: dict[str, Callable[[], str]] = {
+    "new": lambda: _("Not called yet"),
+    "retry": lambda: _("To call again"),
+    "callback": lambda: _("Callback booked"),
+    "final": lambda: _("Finished"),
+    "exhausted": lambda: _("All attempts used"),
+    "dnc": lambda: _("Do not call"),
+    "no_consent": lambda: _("Set aside: no provable consent"),
+}
+
+
+def outcome_label(code: str | None) -> str:
+    """The label of an attempt's outcome; an unknown code as it is, nothing for an attempt still running."""
+    if not code:
+        return ""
+    found = OUTCOMES.get(code)
+    return found() if found is not None else code
+
+
+def status_label(code: str | None) -> str:
+    """The label of a lead's status."""
+    if not code:
+        return ""
+    found = LEAD_STATUSES.get(code)
+    return found() if found is not None else code
+
+
+def phone_cell(e164: str | None) -> str:
+    """A number as a French client dials it: `06 12 34 56 78`, `00 44 20 7946 0958` abroad.
+
+    Never `+33612345678` in a file for people: French Excel and LibreOffice read a CSV cell `+33612345678`
+    as the number 33612345678 (shown `3,36E+10`, the `+` lost), and a `+` followed by spaces as a formula.
+    Spaces keep the cell text in both, and `00` is what one dials from France.
+    """
+    if not e164:
+        return ""
+    shown = display(e164)
+    return "00 " + shown[1:] if shown.startswith("+") else shown
