@@ -140,6 +140,7 @@ def _write_xlsx(path: Path, table: Table, rows: Iterator[Sequence[Any]]) -> int:
     for i, width in enumerate(column_widths(table.headers, sample), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
+    _print_across(sheet)
     cells = _XlsxCells(sheet)
     sheet.append([cells.header(name) for name in table.headers])
     count = 0
@@ -150,6 +151,17 @@ def _write_xlsx(path: Path, table: Table, rows: Iterator[Sequence[Any]]) -> int:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{count + 1}"
     book.save(path)
     return count
+
+
+def _print_across(sheet: Any) -> None:
+    """Printed, every column fits across a landscape page and the header repeats on each page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = "1:1"
 
 
 class _XlsxCells:
