@@ -93,17 +93,26 @@ def client_table(
     rows: Iterator[dict[str, Any]], dispositions: Callable[[str], str], agents: Mapping[str, str]
 ) -> Table:
     """The log as the client reads it: labels, local date-times, phones as dialled, agents by name."""
+    labels: dict[tuple[str, Any], str] = {}  # a few codes: each translated once per export
+    readers: dict[str, Callable[[Any], str]] = {
+        "callee_tz": lambda zone: fmt_zone(zone) if zone else "", "outcome": outcome_label,
+        "agent": lambda login: agent_label(login, agents),
+        "disposition": lambda code: dispositions(code) if code else "",
+    }
+
+    def label(column: str, code: Any) -> str:
+        found = labels.get((column, code))
+        if found is None:
+            found = labels[column, code] = readers[column](code)
+        return found
+
     def values() -> Iterator[list[Any]]:
-        names: dict[str, str] = {}
         for row in rows:
-            zone = row["callee_tz"]
-            if zone not in names:
-                names[zone] = fmt_zone(zone) if zone else ""
             yield [
                 row["attempt_id"], row["lead_id"], row["attempt_no"], phone_cell(row["phone_e164"]),
-                row["started_at_local"], names[zone], outcome_label(row["outcome"]), row["ring_s"], row["wait_s"],
-                row["talk_s"], agent_label(row["agent"], agents),
-                dispositions(row["disposition"]) if row["disposition"] else "",
+                row["started_at_local"], label("callee_tz", row["callee_tz"]), label("outcome", row["outcome"]),
+                row["ring_s"], row["wait_s"], row["talk_s"], label("agent", row["agent"]),
+                label("disposition", row["disposition"]),
             ]
 
     return Table(headers(), values(), sheet=_("Calls"))

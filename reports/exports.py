@@ -22,6 +22,7 @@ from typing import Any
 from config.i18n import _
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = frozenset(FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 _CSV_DATETIME = "%d/%m/%Y %H:%M:%S"
@@ -91,6 +92,8 @@ def _counting(rows: Iterable[Sequence[Any]], progress: Progress | None) -> Itera
 
 
 def _csv_value(value: Any) -> Any:
+    if value.__class__ is str:  # most cells: one cheap test first
+        return "'" + value if value[:1] in _STARTS and _PLAIN_NUMBER.fullmatch(value) is None else value
     if value is None:
         return ""
     if isinstance(value, datetime):
