@@ -62,6 +62,13 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def keep_text(cell: Any) -> None:
+    """Make an openpyxl cell whose text looks like a formula plain text, shown without an apostrophe."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
+        cell.quotePrefix = True  # Excel's own flag: shown as typed, still text when someone edits it
+
+
 def write_table(
     path: Path, columns: Sequence[str] | Table, rows: Iterable[Sequence[Any]] = (), progress: Progress | None = None
 ) -> int:
@@ -194,7 +201,5 @@ class _XlsxCells:
 
     def _text(self, text: str) -> Any:
         cell = self.make(self.sheet, value=text)
-        if text.startswith(FORMULA_STARTS):
-            cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
-            cell.quotePrefix = True
+        keep_text(cell)
         return cell

@@ -114,7 +114,8 @@ def test_the_attachments_hold_one_xlsx_row_and_one_pdf_page_per_appointment() ->
     assert (second["Nom"], second["Ville"], second["Critères respectés"]) == ("Martin2", "Bordeaux", "Non")
     assert second["Critères non respectés"] == "Projet de travaux dans les 12 mois"
     # A prospect's answer never becomes a formula in the client's spreadsheet.
-    assert second["Accès au logement, informations utiles"] == "'=HYPERLINK(\"http://x\")"
+    assert second["Accès au logement, informations utiles"] == "=HYPERLINK(\"http://x\")"  # text, no apostrophe
+    assert ws["N3"].quotePrefix and ws["N3"].data_type == "s"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert ws.freeze_panes == "A2"
     assert ws.column_dimensions["A"].width >= len("RDV-000001")
