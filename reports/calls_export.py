@@ -50,9 +50,9 @@ def call_rows(session: Session, campaign_id: int) -> Iterator[dict[str, Any]]:
     query = select(Attempt).where(Attempt.campaign_id == campaign_id).order_by(Attempt.created_at, Attempt.id)
     for attempt in session.scalars(query.execution_options(yield_per=1000)):
         started = (attempt.originated_at or attempt.created_at).astimezone(UTC)
-        zone = zones.get(attempt.callee_tz, ...)
-        if zone is ...:
-            zone = zones[attempt.callee_tz] = _zone(attempt.callee_tz)
+        if attempt.callee_tz not in zones:
+            zones[attempt.callee_tz] = _zone(attempt.callee_tz)
+        zone = zones[attempt.callee_tz]
         yield {
             "attempt_id": attempt.id, "lead_id": attempt.lead_id, "attempt_no": attempt.attempt_no,
             "phone_e164": attempt.phone_e164, "callee_tz": attempt.callee_tz, "started_at_utc": started,
