@@ -29,8 +29,9 @@ from config.i18n import _
 from leads import store
 from leads.columns import ColumnMapping, looks_like_header, resolve
 from leads.consent import consent_state, may_be_called, record_of
+from leads.csv_records import BrokenRow
 from leads.errors import EmptyFile
-from leads.reader import BrokenRow, Source, open_source
+from leads.reader import Source, open_source
 from leads.report import QualityReport, label
 from leads.rows import Draft, Rejection, RowBuilder
 

@@ -13,7 +13,7 @@ import csv
 import hashlib
 import io
 import zipfile
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -22,7 +22,10 @@ from pathlib import Path
 from typing import Any
 
 from config.i18n import _, fmt_os_error
+from leads.csv_records import BrokenRow, csv_records
 from leads.errors import EmptyFile, HeaderRowNotFound, SheetNotFound, UnreadableFile
+
+__all__ = ["BrokenRow", "Source", "open_source"]
 
 DELIMITERS = (";", ",", "\t", "|")
 _CHUNK = 1 << 22
@@ -30,23 +33,7 @@ _ZIP = b"PK\x03\x04"
 _OLE = b"\xd0\xcf\x11\xe0"
 _BOMS = ((codecs.BOM_UTF8, "utf-8-sig"), (codecs.BOM_UTF16_LE, "utf-16"), (codecs.BOM_UTF16_BE, "utf-16"))
 HEADER_SEARCH = 30  # non-blank rows looked at for the header, below title rows such as "Export CRM du …"
-# A quoted field that spans more lines than this, or holds a line with the delimiter, swallowed rows.
-MAX_FIELD_LINES = 10
-
 HeaderTest = Callable[[list[str]], bool]
-
-
-class BrokenRow(list[str]):
-    """The cells of a line whose opening quote is never closed on a sane row: a reject, not a lead.
-
-    `first_line` and `last_line` are the file's lines the quote ran over; the lines after the first are
-    read again as rows of their own.
-    """
-
-    def __init__(self, cells: list[str], first_line: int, last_line: int) -> None:
-        super().__init__(cells)
-        self.first_line = first_line
-        self.last_line = last_line
 
 
 @dataclass
@@ -163,62 +150,10 @@ def _open_csv(path: Path, finder: _HeaderFinder) -> Source:
     # Excel understands (and some tools write) a first line `sep=;` naming the delimiter.
     declared = sample[4] if sample.startswith("sep=") and len(sample) > 4 else ""
     delimiter = declared if declared in DELIMITERS else _sniff(sample)
-    rows = _csv_rows(path, encoding, delimiter, skip_first=bool(declared))
+    rows = csv_records(path, encoding, delimiter, skip_first=bool(declared))
     header_row, headers, rest = finder.find(rows)
     return Source(path, "csv", headers, sha256, encoding=encoding.replace("-sig", ""), delimiter=delimiter,
                   header_row=header_row, rows_hint=max(lines - header_row, 0), _rows=_data(rest, len(headers)))
-
-
-def _csv_rows(path: Path, encoding: str, delimiter: str, skip_first: bool) -> Iterator[tuple[int, list[str]]]:
-    """(row number, cells) of each record; a record whose quote swallowed rows comes as a BrokenRow.
-
-    The csv module reads a stray `"` at the start of a cell as the opening of a quoted field that runs
-    to the next quote, possibly hundreds of lines below. Such a record is given back as a BrokenRow of
-    its first line, and the lines it swallowed are read again, so the rows after it are not lost.
-    """
-    with path.open(encoding=encoding, newline="") as handle:
-        if skip_first:
-            handle.readline()
-        pending: deque[tuple[int, str]] = deque()
-        span: list[tuple[int, str]] = []
-        counter = [int(skip_first)]
-
-        def lines() -> Iterator[str]:
-            while True:
-                if pending:
-                    item = pending.popleft()
-                else:
-                    text = handle.readline()
-                    if not text:
-                        return
-                    counter[0] += 1
-                    item = (counter[0], text)
-                span.append(item)
-                yield item[1]
-
-        number = int(skip_first)
-        while True:  # once more after the end of the file if the last record swallowed the last lines
-            for cells in csv.reader(lines(), delimiter=delimiter):
-                number += 1
-                if len(span) > 1 and _swallowed(cells, delimiter):
-                    first_line, text = span[0]
-                    pending.extendleft(reversed(span[1:]))
-                    yield number, BrokenRow(text.rstrip("\r\n").split(delimiter), first_line, span[-1][0])
-                else:
-                    yield number, cells
-                span.clear()
-            if not pending:
-                return
-
-
-def _swallowed(cells: list[str], delimiter: str) -> bool:
-    """Whether a multi-line record holds other rows: a field over many lines, or a line with the delimiter."""
-    for cell in cells:
-        if "\n" in cell:
-            later = cell.split("\n")[1:]
-            if len(later) >= MAX_FIELD_LINES or any(delimiter in line for line in later):
-                return True
-    return False
 
 
 class _HeaderFinder:

@@ -68,7 +68,7 @@ def lock_campaign(session: Session, campaign_id: int, waiting: Callable[[], None
         return
     # SQLite: a write takes the lock now rather than at the first batch; try without waiting first.
     connection = session.connection()
-    touch = text("UPDATE campaigns SET id = id WHERE id = :id")
+    touch = text("UPDATE campaigns SET status = status WHERE id = :id")  # not the key: no foreign-key checks
     connection.exec_driver_sql("PRAGMA busy_timeout=0")
     try:
         try:

@@ -13,7 +13,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
-from config.i18n import _, current_lang, fmt_datetime
+from config.i18n import _, current_lang, fmt_datetime, fmt_zone
 from reports.appointment_sheet import AppointmentSheet, DailyAppointments
 
 # Long comments would push a sheet onto a second page; the XLSX attachment keeps the full text.
@@ -30,7 +30,7 @@ def _sheet_view(sheet: AppointmentSheet) -> dict[str, Any]:
     comments = sheet.comments or _("No comment.")
     if len(comments) > MAX_COMMENT_CHARS:
         comments = comments[:MAX_COMMENT_CHARS].rstrip() + " […]"
-    zone = getattr(sheet.visit_start.tzinfo, "key", str(sheet.visit_start.tzinfo))
+    zone = fmt_zone(getattr(sheet.visit_start.tzinfo, "key", str(sheet.visit_start.tzinfo)))
     return {
         "reference": sheet.reference,
         "taken": _("taken on {moment}").format(moment=fmt_datetime(sheet.taken_at, "short")),

@@ -67,6 +67,7 @@ class DailyAppointments:
     recipients: tuple[str, ...]
     mail_from: str
     signature: str
+    dialled: bool = True  # whether any call was placed that day: a day without calls says so
 
     @property
     def conform_count(self) -> int:

@@ -1,7 +1,8 @@
 """The RDV sheets as an XLSX file (openpyxl): one row per appointment, every field and answer.
 
-Text that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, carriage return) is stored as
-plain text with a leading apostrophe, so a prospect's answer can never run in the client's Excel.
+Text that a spreadsheet would take for a formula (`=`, `+`, `-`, `@`, tab, carriage return) is stored as a
+text cell with Excel's quote-prefix flag, so a prospect's answer can never run in the client's Excel and
+reads as it was typed, without an apostrophe.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from config.i18n import _
 from reports.appointment_sheet import AppointmentSheet, DailyAppointments
-from reports.exports import neutralise
+from reports.exports import keep_text
 
 HEADER_FILL = PatternFill("solid", fgColor="1F4E79")
 HEADER_FONT = Font(bold=True, color="FFFFFF")
@@ -65,9 +66,9 @@ def workbook_bytes(content: DailyAppointments) -> bytes:
     assert isinstance(ws, Worksheet)
     ws.title = _("RDV sheets")[:31]
     labels = answer_columns(content.sheets)
-    ws.append([neutralise(h) for h in _headers(labels)])
+    ws.append(_headers(labels))
     for sheet in content.sheets:
-        ws.append([neutralise(v) for v in _row(sheet, labels)])
+        ws.append(_row(sheet, labels))
     _style(ws)
     buffer = io.BytesIO()
     book.save(buffer)
@@ -78,6 +79,7 @@ def _style(ws: Worksheet) -> None:
     widths: dict[int, int] = {}
     for row in ws.iter_rows():
         for cell in row:
+            keep_text(cell)
             if cell.row == 1:
                 cell.font, cell.fill = HEADER_FONT, HEADER_FILL
                 cell.alignment = Alignment(vertical="center", wrap_text=True)

@@ -50,9 +50,9 @@ def call_rows(session: Session, campaign_id: int) -> Iterator[dict[str, Any]]:
     query = select(Attempt).where(Attempt.campaign_id == campaign_id).order_by(Attempt.created_at, Attempt.id)
     for attempt in session.scalars(query.execution_options(yield_per=1000)):
         started = (attempt.originated_at or attempt.created_at).astimezone(UTC)
-        zone = zones.get(attempt.callee_tz, ...)
-        if zone is ...:
-            zone = zones[attempt.callee_tz] = _zone(attempt.callee_tz)
+        if attempt.callee_tz not in zones:
+            zones[attempt.callee_tz] = _zone(attempt.callee_tz)
+        zone = zones[attempt.callee_tz]
         yield {
             "attempt_id": attempt.id, "lead_id": attempt.lead_id, "attempt_no": attempt.attempt_no,
             "phone_e164": attempt.phone_e164, "callee_tz": attempt.callee_tz, "started_at_utc": started,
@@ -93,17 +93,26 @@ def client_table(
     rows: Iterator[dict[str, Any]], dispositions: Callable[[str], str], agents: Mapping[str, str]
 ) -> Table:
     """The log as the client reads it: labels, local date-times, phones as dialled, agents by name."""
+    labels: dict[tuple[str, Any], str] = {}  # a few codes: each translated once per export
+    readers: dict[str, Callable[[Any], str]] = {
+        "callee_tz": lambda zone: fmt_zone(zone) if zone else "", "outcome": outcome_label,
+        "agent": lambda login: agent_label(login, agents),
+        "disposition": lambda code: dispositions(code) if code else "",
+    }
+
+    def label(column: str, code: Any) -> str:
+        found = labels.get((column, code))
+        if found is None:
+            found = labels[column, code] = readers[column](code)
+        return found
+
     def values() -> Iterator[list[Any]]:
-        names: dict[str, str] = {}
         for row in rows:
-            zone = row["callee_tz"]
-            if zone not in names:
-                names[zone] = fmt_zone(zone) if zone else ""
             yield [
                 row["attempt_id"], row["lead_id"], row["attempt_no"], phone_cell(row["phone_e164"]),
-                row["started_at_local"], names[zone], outcome_label(row["outcome"]), row["ring_s"], row["wait_s"],
-                row["talk_s"], agent_label(row["agent"], agents),
-                dispositions(row["disposition"]) if row["disposition"] else "",
+                row["started_at_local"], label("callee_tz", row["callee_tz"]), label("outcome", row["outcome"]),
+                row["ring_s"], row["wait_s"], row["talk_s"], label("agent", row["agent"]),
+                label("disposition", row["disposition"]),
             ]
 
     return Table(headers(), values(), sheet=_("Calls"))

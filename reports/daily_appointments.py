@@ -6,22 +6,23 @@ transaction, so each appointment goes out in exactly one daily e-mail even if th
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from campaigns.appointment_services import appointments_for_daily_mail, mark_sent
+from campaigns.appointment_services import appointments_for_daily_mail, day_bounds, mark_sent
 from campaigns.appointments import Appointment
-from campaigns.models import Campaign
+from campaigns.models import Attempt, Campaign
 from campaigns.script import CampaignScript, answer_text
 from campaigns.script_store import script_version
 from campaigns.settings import campaign_settings
 from config.i18n import _
 from leads.models import Lead
 from leads.phone import display
+from reports.agent_names import agent_label, display_names
 from reports.appointment_sheet import AppointmentSheet, DailyAppointments, SheetAnswer
 from reports.daily_mail import render_daily_mail
 from reports.outbox import OutboxMessage, messages_for, store_message
@@ -80,23 +81,38 @@ def daily_content(
     """The plain content of a daily e-mail, every answer labelled with its question."""
     scripts: dict[int | None, CampaignScript | None] = {}
     sheets = []
+    agents = display_names(session, (a.agent for a in appointments))
     for appointment in appointments:
         version = appointment.script_version
         if version not in scripts:
             scripts[version] = script_version(session, campaign.id, version) if version is not None else None
         lead = session.get_one(Lead, appointment.lead_id)
-        sheets.append(appointment_sheet(appointment, lead, scripts[version], campaign.timezone))
+        sheets.append(appointment_sheet(appointment, lead, scripts[version], campaign.timezone, agents))
     signature = str(campaign.settings.get("mail_signature") or _("The appointment-setting team"))
     return DailyAppointments(
         client=campaign.client.name, campaign=campaign.name, day=day, sheets=tuple(sheets),
         recipients=tuple(campaign.client.emails), mail_from=mail_from, signature=signature,
+        dialled=bool(appointments) or dialled_on(session, campaign, day),
     )
 
 
+def dialled_on(session: Session, campaign: Campaign, day: date) -> bool:
+    """Whether the campaign placed at least one call on `day` (its own zone's calendar day)."""
+    start, end = day_bounds(day, campaign.timezone)
+    query = select(Attempt.id).where(
+        Attempt.campaign_id == campaign.id, Attempt.created_at >= start, Attempt.created_at < end
+    ).limit(1)
+    return session.scalar(query) is not None
+
+
 def appointment_sheet(
-    appointment: Appointment, lead: Lead, script: CampaignScript | None, centre_zone: str
+    appointment: Appointment, lead: Lead, script: CampaignScript | None, centre_zone: str,
+    agents: Mapping[str, str] | None = None,
 ) -> AppointmentSheet:
-    """One appointment as the client reads it: visit in the prospect's zone, answers in the question order."""
+    """One appointment as the client reads it: visit in the prospect's zone, answers in the question order.
+
+    The agent is named by `agents` (login → display name), else `téléacteur n° 5`, never by a bare login.
+    """
     answers: list[SheetAnswer] = []
     if script is not None:
         for question in script.questions:
@@ -111,7 +127,8 @@ def appointment_sheet(
         first_name=lead.first_name, phone=display(lead.phone_e164), email=lead.email, address=appointment.address,
         postcode=appointment.postcode, city=appointment.city, visit_start=appointment.slot_start.astimezone(zone),
         visit_end=appointment.slot_end.astimezone(zone), answers=tuple(answers), comments=appointment.comments,
-        agent=appointment.agent, taken_at=appointment.taken_at.astimezone(ZoneInfo(centre_zone)),
+        agent=agent_label(appointment.agent, agents or {}),
+        taken_at=appointment.taken_at.astimezone(ZoneInfo(centre_zone)),
         conform=appointment.conform, unmet=tuple(appointment.unmet_criteria), call_id=appointment.attempt_id,
     )
 

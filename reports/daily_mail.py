@@ -33,6 +33,13 @@ def subject(content: DailyAppointments) -> str:
 
 def _intro(content: DailyAppointments) -> list[str]:
     day, count, campaign = fmt_date(content.day), len(content.sheets), content.campaign
+    if not count and not content.dialled:
+        return [
+            _("Hello,"),
+            _("No call was made on {day} for your campaign “{campaign}”, so there is no appointment to send you "
+              "for that day.").format(day=day, campaign=campaign),
+            _("We will send you the appointments as soon as calls have resumed and appointments are set."),
+        ]
     if not count:
         return [
             _("Hello,"),

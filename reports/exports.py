@@ -22,6 +22,7 @@ from typing import Any
 from config.i18n import _
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+_STARTS = frozenset(FORMULA_STARTS)
 _PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
 DATETIME_FORMAT = "dd/mm/yyyy hh:mm:ss"
 _CSV_DATETIME = "%d/%m/%Y %H:%M:%S"
@@ -61,6 +62,13 @@ def neutralise(value: Any) -> Any:
     return value
 
 
+def keep_text(cell: Any) -> None:
+    """Make an openpyxl cell whose text looks like a formula plain text, shown without an apostrophe."""
+    if isinstance(cell.value, str) and cell.value.startswith(FORMULA_STARTS):
+        cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
+        cell.quotePrefix = True  # Excel's own flag: shown as typed, still text when someone edits it
+
+
 def write_table(
     path: Path, columns: Sequence[str] | Table, rows: Iterable[Sequence[Any]] = (), progress: Progress | None = None
 ) -> int:
@@ -91,6 +99,8 @@ def _counting(rows: Iterable[Sequence[Any]], progress: Progress | None) -> Itera
 
 
 def _csv_value(value: Any) -> Any:
+    if value.__class__ is str:  # most cells: one cheap test first
+        return "'" + value if value[:1] in _STARTS and _PLAIN_NUMBER.fullmatch(value) is None else value
     if value is None:
         return ""
     if isinstance(value, datetime):
@@ -140,6 +150,7 @@ def _write_xlsx(path: Path, table: Table, rows: Iterator[Sequence[Any]]) -> int:
     for i, width in enumerate(column_widths(table.headers, sample), start=1):
         sheet.column_dimensions[get_column_letter(i)].width = width
     sheet.freeze_panes = "A2"
+    _print_across(sheet)
     cells = _XlsxCells(sheet)
     sheet.append([cells.header(name) for name in table.headers])
     count = 0
@@ -150,6 +161,17 @@ def _write_xlsx(path: Path, table: Table, rows: Iterator[Sequence[Any]]) -> int:
         sheet.auto_filter.ref = f"A1:{get_column_letter(len(table.headers))}{count + 1}"
     book.save(path)
     return count
+
+
+def _print_across(sheet: Any) -> None:
+    """Printed, every column fits across a landscape page and the header repeats on each page."""
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    sheet.page_setup.orientation = "landscape"
+    sheet.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+    sheet.page_setup.fitToWidth = 1
+    sheet.page_setup.fitToHeight = 0
+    sheet.print_title_rows = "1:1"
 
 
 class _XlsxCells:
@@ -179,7 +201,5 @@ class _XlsxCells:
 
     def _text(self, text: str) -> Any:
         cell = self.make(self.sheet, value=text)
-        if text.startswith(FORMULA_STARTS):
-            cell.data_type = "s"  # openpyxl would store a leading "=" as a formula
-            cell.quotePrefix = True
+        keep_text(cell)
         return cell

@@ -54,5 +54,25 @@ def phone_cell(e164: str | None) -> str:
     """
     if not e164:
         return ""
+    if (national := _french_plan(e164)) is not None:
+        return national
     shown = display(e164)
     return "00 " + shown[1:] if shown.startswith("+") else shown
+
+
+_OVERSEAS = ("+262", "+590", "+594", "+596")
+
+
+def _french_plan(e164: str) -> str | None:
+    """What `display` gives for a nine-digit French-plan number, without parsing it (an export has millions).
+
+    Mainland numbers read in pairs (`06 12 34 56 78`), overseas ones four then pairs (`0590 12 34 56`); the
+    library's own format for anything else, service numbers (`0 800 12 34 56`) included.
+    """
+    if len(e164) == 12 and e164.startswith("+33") and e164[3:].isdigit() and e164[3] != "8":  # 08: `0 800 …`
+        national = "0" + e164[3:]
+        return " ".join(national[i:i + 2] for i in range(0, 10, 2))
+    if len(e164) == 13 and e164.startswith(_OVERSEAS) and e164[4:].isdigit():
+        national = "0" + e164[4:]
+        return f"{national[:4]} {national[4:6]} {national[6:8]} {national[8:]}"
+    return None

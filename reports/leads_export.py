@@ -32,16 +32,22 @@ def headers() -> list[str]:
     ]
 
 
-def _client_row(values: list[Any], zones: dict[str, str]) -> list[Any]:
-    zone = values[_AT["timezone"]] or ""
-    if zone not in zones:
-        zones[zone] = fmt_zone(zone) if zone else ""
+# Coded columns and how each code reads; a few codes, so each is translated once per export.
+_LABELLED = (
+    (_AT["phone_type"], lambda code: line_type_label(code) if code else ""), (_AT["status"], status_label),
+    (_AT["last_outcome"], outcome_label), (_AT["timezone"], lambda zone: fmt_zone(zone) if zone else ""),
+)
+
+
+def _client_row(values: list[Any], labels: dict[tuple[int, Any], str]) -> list[Any]:
     shown = list(values)
     shown[_AT["phone_e164"]] = phone_cell(values[_AT["phone_e164"]])
-    shown[_AT["phone_type"]] = line_type_label(values[_AT["phone_type"]]) if values[_AT["phone_type"]] else ""
-    shown[_AT["status"]] = status_label(values[_AT["status"]])
-    shown[_AT["last_outcome"]] = outcome_label(values[_AT["last_outcome"]])
-    shown[_AT["timezone"]] = zones[zone]
+    for at, label in _LABELLED:
+        key = (at, values[at])
+        found = labels.get(key)
+        if found is None:
+            found = labels[key] = label(values[at])
+        shown[at] = found
     return shown
 
 
@@ -60,10 +66,10 @@ def export_leads(
     custom = columns[len(store.EXPORT_COLUMNS):]
     if raw:
         return write_table(path, Table(columns, (_raw_row(r) for r in rows), sheet="leads"), progress=progress)
-    zones: dict[str, str] = {}
+    labels: dict[tuple[int, Any], str] = {}
 
     def client_rows() -> Iterator[list[Any]]:
         for values in rows:
-            yield _client_row(values, zones)
+            yield _client_row(values, labels)
 
     return write_table(path, Table([*headers(), *custom], client_rows(), sheet=_("Leads")), progress=progress)

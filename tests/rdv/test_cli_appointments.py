@@ -200,7 +200,8 @@ def test_list_filters_by_state_and_day_and_counts_each_state(cli: CliRunner, ses
 
     everything = _ok(cli, "appointments", "list", "--campaign", CAMPAIGN)
     assert ["RDV-000001", "RDV-000002", "RDV-000003"] == [w for w in everything.split() if w.startswith("RDV-0")]
-    assert "mer. 25 nov. 2026, 14:00 – 16:00" in everything and "M. Jean2 Dupont2 69003 Lyon agent7 Non" in everything
+    assert "mer. 25 nov. 2026, 14:00 – 16:00" in everything
+    assert "M. Jean2 Dupont2 69003 Lyon téléacteur n° 7 Non" in everything
     assert "3 rendez-vous pris : 2 envoyé au client : 1" in everything
 
     sent = _ok(cli, "appointments", "list", "--campaign", CAMPAIGN, "--state", "envoyé")

@@ -147,6 +147,22 @@ def test_leads_export_raw_keeps_codes_and_e164(rdv: CliRunner, tmp_path: Path) -
     assert rows[1][5:7] == ["+33299123456", "fixed"] and rows[1][9:14] == ["new", "0", "", "", "Europe/Paris"]
 
 
+def test_leads_export_in_english_with_rdv_lang_en(
+    rdv: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [HEADERS, *ROWS])), "--campaign",
+                     "Prise de RDV Charpente"])
+    monkeypatch.setenv("RDV_LANG", "en")
+    out = tmp_path / "leads.xlsx"
+    done = rdv.invoke(app, ["export", "leads", "--campaign", "Prise de RDV Charpente", "--out", str(out)])
+    assert done.exit_code == 0 and "2 leads written to" in done.output
+    book = load_workbook(out)
+    assert book.sheetnames == ["Leads"]
+    rows = [[cell.value for cell in row] for row in book["Leads"].iter_rows()]
+    assert rows[0][:2] == ["Lead no.", "Reference"] and rows[1][9] == "Not called yet"
+    assert rows[2][13] == "Réunion time"
+
+
 def test_leads_export_to_xlsx_keeps_text_as_text(rdv: CliRunner, tmp_path: Path) -> None:
     rdv.invoke(app, ["leads", "import", str(write_csv(tmp_path / "f.csv", [HEADERS, *ROWS])), "--campaign",
                      "Prise de RDV Charpente"])

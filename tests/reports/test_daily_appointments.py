@@ -13,10 +13,13 @@ from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.appointment_services import book_appointment
+from campaigns import store
+from campaigns.appointment_services import appointments_for_daily_mail, book_appointment
 from campaigns.appointments import Appointment
 from campaigns.models import Campaign
-from reports.daily_appointments import KIND, NoRecipients, queue_daily_mail, queue_daily_mails
+from dialer.models import AgentRecord
+from reports.appointment_pdf import sheets_html
+from reports.daily_appointments import KIND, NoRecipients, daily_content, queue_daily_mail, queue_daily_mails
 from reports.mailer import FolderTransport, deliver_pending
 from reports.outbox import OutboxMessage
 from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
@@ -129,3 +132,36 @@ def test_the_stored_daily_mail_is_written_to_the_outbox_folder_with_its_sheets(
     text = reader.pages[0].extract_text()
     assert "M. Jean1 Dupont1" in text and "Traditionnelle (bois massif)" in text and "120 m²" in text
     assert "06 12 34 00 01" in text  # as the client dials it, not +33612340001
+
+
+def test_the_sheets_name_the_agent_never_by_login(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        campaign = seed_campaign(session)
+        _book(session, campaign, 1)
+        lead = add_lead(session, campaign, 2)
+        attempt = add_attempt(session, lead, NOW - timedelta(minutes=65), agent="marie")
+        book_appointment(session, attempt_id=attempt.id, slot=slot(25, 11), answers=CONFORM_ANSWERS,
+                         agent="marie", now=NOW - timedelta(minutes=60))
+        session.add(AgentRecord(login="marie", display_name="Marie Dupuis"))
+    with sessions.begin() as session:
+        appointments = appointments_for_daily_mail(session, campaign.id, DAY, NOW)
+        content = daily_content(session, session.get_one(Campaign, campaign.id), appointments, DAY, MAIL_FROM)
+    assert [s.agent for s in content.sheets] == ["téléacteur n° 7", "Marie Dupuis"]
+    assert "Rendez-vous pris par Marie Dupuis (appel n°" in sheets_html(content)
+
+
+def test_an_empty_day_note_says_whether_any_call_was_made(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        campaign = seed_campaign(session)
+        campaign.status = "running"
+        other = store.create_campaign(session, "Relance Charpente", "Charpentes Martin")
+        other.status = "running"
+        add_attempt(session, add_lead(session, other, 9), NOW - timedelta(hours=2), outcome="no_answer")
+    with sessions.begin() as session:
+        queued = queue_daily_mails(session, DAY, NOW, MAIL_FROM)
+        bodies = {m.campaign_id: email.message_from_bytes(m.raw, policy=default).get_body(("plain",))
+                  for m in queued}
+    silent, called = bodies[campaign.id], bodies[other.id]
+    assert silent is not None and called is not None
+    assert "Aucun appel n'a été passé le lundi 23 novembre 2026" in silent.get_content()
+    assert "poursuivent les appels" in called.get_content()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import email
 import io
 from datetime import UTC, date, datetime, timedelta
@@ -113,7 +114,8 @@ def test_the_attachments_hold_one_xlsx_row_and_one_pdf_page_per_appointment() ->
     assert (second["Nom"], second["Ville"], second["Critères respectés"]) == ("Martin2", "Bordeaux", "Non")
     assert second["Critères non respectés"] == "Projet de travaux dans les 12 mois"
     # A prospect's answer never becomes a formula in the client's spreadsheet.
-    assert second["Accès au logement, informations utiles"] == "'=HYPERLINK(\"http://x\")"
+    assert second["Accès au logement, informations utiles"] == "=HYPERLINK(\"http://x\")"  # text, no apostrophe
+    assert ws["N3"].quotePrefix and ws["N3"].data_type == "s"
     assert all(c.data_type != "f" for row in ws.iter_rows() for c in row)
     assert ws.freeze_panes == "A2"
     assert ws.column_dimensions["A"].width >= len("RDV-000001")
@@ -152,3 +154,28 @@ def test_the_pdf_laid_out_in_the_rendering_process_is_the_same_document() -> Non
     assert texts == again == [page.extract_text() for page in PdfReader(io.BytesIO(pdf_bytes(content))).pages]
     assert len(texts) == 2 and "RDV-000002" in texts[1] and "Projet de travaux dans les 12 mois" in texts[1]
     assert appointment_pdf._worker is None  # the child is gone with the block
+
+
+def test_a_day_without_any_call_says_so_instead_of_promising_calls() -> None:
+    content = dataclasses.replace(_content(()), dialled=False)
+    text = _parsed(render_daily_mail(content, NOW)).get_body(("plain",))
+    assert text is not None
+    body = text.get_content()
+    assert "Aucun appel n'a été passé le lundi 23 novembre 2026 pour votre campagne" in body
+    assert "poursuivent les appels" not in body
+
+
+def test_the_first_of_a_month_is_1er_in_the_subject_and_the_body() -> None:
+    content = dataclasses.replace(_content((_sheet(1),)), day=date(2026, 12, 1))
+    message = _parsed(render_daily_mail(content, NOW))
+    assert message["Subject"] == "Vos rendez-vous du mardi 1er décembre 2026 – Prise de RDV Charpente"
+    text = message.get_body(("plain",))
+    assert text is not None and "le mardi 1er décembre 2026 pour votre campagne" in text.get_content()
+
+
+def test_the_sheet_names_the_prospects_zone_in_words() -> None:
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("America/Guadeloupe"))
+    sheet = dataclasses.replace(_sheet(1), visit_start=start, visit_end=start + timedelta(hours=2))
+    html = appointment_pdf.sheets_html(_content((sheet,)))
+    assert "Heure locale du prospect (heure de Guadeloupe)" in html and "America/Guadeloupe" not in html
+    assert "mardi 1er décembre 2026, 09:00 – 11:00" in html
