@@ -99,7 +99,7 @@ class Plan:
     currency: str = "EUR"
     fees: Fees = field(default_factory=Fees)
     payment_days: int = 30
-    penalty_rate_per_day: Decimal = Decimal("0.005")
+    penalty_rate_per_day: Decimal | None = None  # None: the legal rate (ECB rate + 10 points)
     reminder_days: tuple[int, ...] = (1, 8, 15)
     prepaid: bool = False
     overdraft_limit: Decimal = Decimal(0)
@@ -176,7 +176,7 @@ def plan_from_mapping(raw: Mapping[str, Any]) -> Plan:
         currency=currency,
         fees=Fees(_decimal(fees, "opening", Decimal(0)), _decimal(fees, "training_per_agent", Decimal(0))),
         payment_days=int(_decimal(raw, "payment_days", Decimal(30))),
-        penalty_rate_per_day=_decimal(raw, "penalty_rate_per_day", Decimal("0.005")),
+        penalty_rate_per_day=_decimal(raw, "penalty_rate_per_day") if "penalty_rate_per_day" in raw else None,
         reminder_days=tuple(int(d) for d in raw.get("reminder_days", (1, 8, 15))),
         prepaid=bool(raw.get("prepaid", False)),
         overdraft_limit=_decimal(raw, "overdraft_limit", Decimal(0)),
