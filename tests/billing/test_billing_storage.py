@@ -14,8 +14,16 @@ from billing import store
 from billing.models import Invoice, InvoiceImmutable, LedgerEntry
 from billing.rules import Week
 from billing.services import WeekNotOver, credit_invoice, parse_amount, record_transfer, run_week
-from tests.billing.helpers import AFTER_W49, CLIENT, IN_W49, W49, add_rdvs, client_with_contract, sample_contract, \
-    set_state
+from tests.billing.helpers import (
+    AFTER_W49,
+    CLIENT,
+    IN_W49,
+    W49,
+    add_rdvs,
+    client_with_contract,
+    sample_contract,
+    set_state,
+)
 
 
 def _numbers(session: Session) -> list[str]:
@@ -65,7 +73,7 @@ def test_results_that_move_later_are_billed_or_credited_by_difference(sessions: 
             set_state(session, appointment_id, "cancelled")  # disputes accepted: 2 left, minimum 4
         report = run_week(session, CLIENT, Week(2026, 53), later + timedelta(days=1))
         (note,) = report.issued
-        assert (note.kind, note.number, note.net_cents) == ("credit_note", "AV-2027-00001", 8000)  # 5 billed, now worth its minimum of 4
+        assert (note.kind, note.number, note.net_cents) == ("credit_note", "AV-2027-00001", 8000)  # 5 billed: 4
         assert note.document["type_code"] == "381"
         assert note.document["corrects"]["number"] == "F-2026-00001"
     with sessions() as session:
