@@ -12,7 +12,7 @@ from config.i18n import _
 SELLER_IDS: dict[str, tuple[tuple[str, str], ...]] = {
     "FR": (("siren", "SIREN"), ("siret", "SIRET"), ("rcs", "RCS"), ("vat_number", "VAT number")),
     "MA": (("ice", "ICE"), ("if", "IF (tax identifier)"), ("rc", "RC (trade register)"),
-           ("patente", "Patente")),
+           ("patente", "Patente"), ("vat_number", "VAT number")),
     "CA": (("neq", "NEQ"), ("gst_number", "GST number"), ("qst_number", "QST number")),
 }
 REQUIRED_SELLER_IDS = {"FR": ("siren", "vat_number"), "MA": ("ice", "if", "rc"),
