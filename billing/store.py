@@ -194,3 +194,8 @@ def paid_on(session: Session, invoice_id: int) -> date | None:
         if total >= invoice.due_cents:
             return at.date()
     return None
+
+
+def ledger_entries(session: Session, contract_id: int) -> list[LedgerEntry]:
+    query = select(LedgerEntry).where(LedgerEntry.contract_id == contract_id).order_by(LedgerEntry.id)
+    return list(session.scalars(query))

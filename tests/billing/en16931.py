@@ -64,7 +64,7 @@ def business_rule_failures(xml: bytes) -> list[str]:
         rate, tax_basis = Decimal(tax.findtext("ram:RateApplicablePercent", namespaces=NS)), \
             Decimal(tax.findtext("ram:BasisAmount", namespaces=NS))
         per_line = sum(Decimal(line.xpath("string(.//ram:LineTotalAmount)", namespaces=NS)) for line in root.xpath(
-            "//ram:IncludedSupplyChainTradeLineItem[.//ram:ApplicableTradeTax/ram:CategoryCode='%s']" % category,
+            "//ram:IncludedSupplyChainTradeLineItem[.//ram:ApplicableTradeTax/ram:CategoryCode=$c]", c=category,
             namespaces=NS))
         if tax_basis != per_line:
             failures.append(f"BR-{category}-08")
