@@ -17,8 +17,11 @@ log = logging.getLogger(__name__)
 
 
 def bill_week(sessions: sessionmaker[Session], week: Week, now: datetime, mail_from: str,
-              client: str | None = None) -> list[RunReport]:
-    """Bill a week for one client or every client billed per appointment; each client in its own transaction."""
+              client: str | None = None, keep_going: bool = False) -> list[RunReport]:
+    """Bill a week for one client or every client billed per appointment; each client in its own transaction.
+
+    With `keep_going` (the scheduled run), a client whose run fails is logged and the others are billed.
+    """
     with sessions() as session:
         names = [c.name for c, row in store.contracts(session)
                  if (client is None and isinstance(terms_of(row).plan.pricing, PerAppointment)) or c.name == client]
@@ -27,11 +30,17 @@ def bill_week(sessions: sessionmaker[Session], week: Week, now: datetime, mail_f
             store.get_contract(session, client)  # raises the clear error: unknown client or no contract
     reports = []
     for name in names:
-        with sessions.begin() as session:
-            report = run_week(session, name, week, now)
-            _client, row = store.get_contract(session, name)
-            for before, after in report.alerts:
-                queue_low_balance_alert(session, row, before, after, mail_from, now)
+        try:
+            with sessions.begin() as session:
+                report = run_week(session, name, week, now)
+                _client, row = store.get_contract(session, name)
+                for before, after in report.alerts:
+                    queue_low_balance_alert(session, row, before, after, mail_from, now)
+        except (ValueError, LookupError):
+            if not keep_going:
+                raise
+            log.exception("billing run %s failed for one client; the others go on", week)
+            continue
         log.info("billing run %s, contract %s: %d documents", week, row.id, len(report.issued))
         reports.append(report)
     mail_issued(sessions, now, mail_from)

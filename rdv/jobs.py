@@ -20,6 +20,8 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from billing.rules import Week
+from billing.runs import bill_week
 from campaigns.appointment_services import day_bounds
 from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
@@ -161,4 +163,25 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
                 outbox),
         JobSpec("stale_claims", IntervalTrigger(seconds=STALE_CLAIMS_EVERY.total_seconds(), start_date=ALIGNED,
                                                 timezone=UTC), stale_claims),
+        weekly_billing_job(ctx),
     ]  # fmt: skip
+
+
+# Monday morning in the call centre's zone: the production week just ended is billed, earlier weeks
+# re-billed by difference where quality control has moved their results.
+BILLING_AT = {"day_of_week": "mon", "hour": 6, "minute": 0}
+
+
+def weekly_billing_job(ctx: MailContext) -> JobSpec:
+    """Bill the week that ended before the fire time for every client billed per RDV, then mail the invoices."""
+
+    def bill(fire: datetime) -> None:
+        week = Week.of((fire.astimezone(ZoneInfo(ctx.centre_timezone)) - timedelta(days=7)).date())
+        now = ctx.clock.now()
+        reports = bill_week(ctx.sessions, week, now, ctx.mail_from, keep_going=True)
+        issued = sum(len(r.issued) for r in reports)
+        if issued:
+            log.info("weekly billing of %s: %d documents issued", week, issued)
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec("weekly_billing", CronTrigger(timezone=ctx.centre_timezone, **BILLING_AT), bill)
