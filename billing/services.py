@@ -132,7 +132,8 @@ def run_week(session: Session, client_name: str, week: Week, now: datetime) -> R
         change = week_change(current, week_facts(session, client.id, current, terms.timezone), states[name], plan)
         if change.empty:
             continue
-        items: list[tuple[int | None, int]] = [(i, 1) for i in change.added] + [(i, -1) for i in change.removed] + [(None, change.top_up_delta)]
+        items: list[tuple[int | None, int]] = [(i, 1) for i in change.added]
+        items += [(i, -1) for i in change.removed] + [(None, change.top_up_delta)]
         if change.units == 0:
             store.add_items(session, row.id, name, items, None, now)
             report.moved_without_money += 1
