@@ -12,7 +12,7 @@ from weasyprint import HTML
 
 from billing.facturx_xml import invoice_xml
 from billing.parties import Party
-from config.i18n import _, current_lang, fmt_date, fmt_money, fmt_number
+from config.i18n import _, current_lang, fmt_date, fmt_money, fmt_number, locale
 
 _env = Environment(loader=PackageLoader("billing", "templates"), autoescape=select_autoescape(["html"]))
 
@@ -35,7 +35,7 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "due_date": fmt_date(date.fromisoformat(doc["due_date"]), "long"),
         "lines": [{**line, "quantity_text": fmt_number(Decimal(line["quantity"])),
                    "unit_price_text": money(line["unit_price"]), "net_text": money(line["net"]),
-                   "rate_text": fmt_number(Decimal(line["rate"]), 2 if "." in line["rate"] else 0) + " %"}
+                   "rate_text": fmt_number(Decimal(line["rate"]).normalize()) + " %"}
                   for line in doc["lines"]],
         "taxes": [{**tax, "basis_text": money(tax["basis"]), "amount_text": money(tax["amount"]),
                    "rate_text": fmt_number(Decimal(tax["rate"]).normalize()) + " %"} for tax in doc["taxes"]],
@@ -50,7 +50,9 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
 
 
 def invoice_html(doc: dict[str, Any]) -> str:
-    return _env.get_template("invoice.html").render(**_view(doc), _=_)
+    territories = locale().territories
+    return _env.get_template("invoice.html").render(**_view(doc), _=_,
+                                                    country=lambda code: territories.get(code, code))
 
 
 def invoice_pdf(doc: dict[str, Any]) -> bytes:

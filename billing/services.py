@@ -91,15 +91,23 @@ def terms_of(row: BillingContract) -> Contract:
                     regime(row.regime), row.timezone, tuple(row.alert_emails), row.series, row.credit_series)
 
 
-def week_facts(session: Session, client_id: int, week: Week, zone: str) -> list[Facts]:
-    """The RDVs a client was supplied in a week (taken in it, in the contract's zone), as billing sees them."""
-    start, end = week.bounds(zone)
+def facts_by_week(session: Session, client_id: int, weeks: list[Week], zone: str) -> dict[Week, list[Facts]]:
+    """The RDVs a client was supplied in each week (taken in it, contract's zone), in one read for all weeks."""
+    found: dict[Week, list[Facts]] = {week: [] for week in weeks}
+    if not weeks:
+        return found
+    start, end = min(weeks).bounds(zone)[0], max(weeks).bounds(zone)[1]
+    tz = ZoneInfo(zone)
     query = (
-        select(Appointment.id, Appointment.state, Appointment.conform)
+        select(Appointment.id, Appointment.state, Appointment.conform, Appointment.taken_at)
         .join(Campaign, Campaign.id == Appointment.campaign_id)
         .where(Campaign.client_id == client_id, Appointment.taken_at >= start, Appointment.taken_at < end)
     )
-    return [Facts(i, state, bool(conform)) for i, state, conform in session.execute(query)]
+    for appointment_id, state, conform, taken_at in session.execute(query):
+        week = Week.of(taken_at.astimezone(tz).date())
+        if week in found:
+            found[week].append(Facts(appointment_id, state, bool(conform)))
+    return found
 
 
 @dataclass
@@ -126,10 +134,11 @@ def run_week(session: Session, client_name: str, week: Week, now: datetime) -> R
     weeks = sorted({*store.weeks_billed(session, row.id, str(since)), str(week)})
     weeks = [w for w in weeks if w <= str(week)]
     states = store.week_states(session, row.id, weeks)
+    facts = facts_by_week(session, client.id, [Week.parse(name) for name in weeks], terms.timezone)
     report = RunReport(client.name, weeks_looked_at=len(weeks))
     for name in weeks:
         current = Week.parse(name)
-        change = week_change(current, week_facts(session, client.id, current, terms.timezone), states[name], plan)
+        change = week_change(current, facts[current], states[name], plan)
         if change.empty:
             continue
         items: list[tuple[int | None, int]] = [(i, 1) for i in change.added]
