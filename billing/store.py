@@ -10,7 +10,7 @@ from collections import defaultdict
 from datetime import date, datetime
 from decimal import Decimal
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -114,16 +114,18 @@ def credit_notes_of(session: Session, invoice_id: int) -> list[Invoice]:
 
 def week_states(session: Session, contract_id: int, weeks: list[str]) -> dict[str, WeekState]:
     """What is billed so far for each week: RDVs whose items sum to one, and the top-up units."""
-    billed: dict[str, dict[int, int]] = defaultdict(lambda: defaultdict(int))
+    billed: dict[str, list[int]] = defaultdict(list)
     top_up: dict[str, int] = defaultdict(int)
-    query = select(WeekItem.week, WeekItem.appointment_id, WeekItem.units).where(
-        WeekItem.contract_id == contract_id, WeekItem.week.in_(weeks))
-    for week, appointment_id, units in session.execute(query):
+    units = func.sum(WeekItem.units)
+    query = (select(WeekItem.week, WeekItem.appointment_id, units)
+             .where(WeekItem.contract_id == contract_id, WeekItem.week.in_(weeks))
+             .group_by(WeekItem.week, WeekItem.appointment_id).having(units != 0))
+    for week, appointment_id, total in session.execute(query):
         if appointment_id is None:
-            top_up[week] += units
-        else:
-            billed[week][appointment_id] += units
-    return {week: WeekState(frozenset(i for i, n in billed[week].items() if n > 0), top_up[week]) for week in weeks}
+            top_up[week] = int(total)
+        elif total > 0:
+            billed[week].append(appointment_id)
+    return {week: WeekState(frozenset(billed[week]), top_up[week]) for week in weeks}
 
 
 def weeks_billed(session: Session, contract_id: int, since: str) -> list[str]:
@@ -134,8 +136,10 @@ def weeks_billed(session: Session, contract_id: int, since: str) -> list[str]:
 
 def add_items(session: Session, contract_id: int, week: str, items: list[tuple[int | None, int]],
               invoice_id: int | None, now: datetime) -> None:
-    session.add_all(WeekItem(contract_id=contract_id, week=week, appointment_id=appointment_id, units=units,
-                             invoice_id=invoice_id, at=now) for appointment_id, units in items if units)
+    rows = [{"contract_id": contract_id, "week": week, "appointment_id": appointment_id, "units": units,
+             "invoice_id": invoice_id, "at": now} for appointment_id, units in items if units]
+    if rows:  # one executemany: a first run names thousands of RDVs
+        session.execute(insert(WeekItem), rows)
 
 
 def items_of(session: Session, invoice_id: int) -> list[WeekItem]:
