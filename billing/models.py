@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import JSON, BigInteger, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event
 from sqlalchemy.orm import Mapped, mapped_column
 
+from campaigns.appointments import Appointment
 from config.i18n import _
 from config.orm import Base
 
@@ -153,3 +154,9 @@ class InvoiceMail(Base):
     invoice_id: Mapped[int] = mapped_column(ForeignKey("invoices.id"), primary_key=True)
     outbox_id: Mapped[int] = mapped_column(Integer)
     at: Mapped[datetime] = mapped_column()
+
+
+# Billing reads a client's RDVs by campaign and week taken; this index is billing's own, on the RDV table
+# (whose other index leads with the state). With the state and verdict fields it answers from the index.
+Index("ix_appointments_billing", Appointment.campaign_id, Appointment.taken_at, Appointment.state,
+      Appointment.conform)

@@ -14,6 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from billing.money import to_cents, whole
@@ -86,9 +87,10 @@ class Week:
         return f"{self.year}-W{self.number:02d}"
 
 
-@dataclass(frozen=True)
-class Facts:
-    """What billing needs of one RDV: its id, where it stands, and whether it met the agreed criteria."""
+class Facts(NamedTuple):
+    """What billing needs of one RDV: its id, where it stands, and whether it met the agreed criteria.
+
+    A named tuple rather than a dataclass: a run builds one per RDV of every week it looks at again."""
 
     id: int
     state: str

@@ -6,9 +6,8 @@ entries are committed together. PDFs are made afterwards (`billing.delivery`), f
 
 from __future__ import annotations
 
-from bisect import bisect_right
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -93,21 +92,18 @@ def terms_of(row: BillingContract) -> Contract:
 
 
 def facts_by_week(session: Session, client_id: int, weeks: list[Week], zone: str) -> dict[Week, list[Facts]]:
-    """The RDVs a client was supplied in each week (taken in it, contract's zone), in one read for all weeks."""
-    found: dict[Week, list[Facts]] = {week: [] for week in weeks}
-    if not weeks:
-        return found
-    ordered = sorted(weeks)
-    starts = [week.bounds(zone)[0].astimezone(UTC) for week in ordered]
-    ends = [week.bounds(zone)[1].astimezone(UTC) for week in ordered]
-    # The campaigns first: the appointments' index then starts with them, rather than a scan of every client's.
+    """The RDVs a client was supplied in each week (taken in it, in the contract's zone).
+
+    One query per week on the client's campaigns: the database does the date comparisons, so no
+    timestamp is carried back and parsed for each of the (many) RDVs.
+    """
     campaign_ids = list(session.scalars(select(Campaign.id).where(Campaign.client_id == client_id)))
-    query = select(Appointment.id, Appointment.state, Appointment.conform, Appointment.taken_at).where(
-        Appointment.campaign_id.in_(campaign_ids), Appointment.taken_at >= starts[0], Appointment.taken_at < ends[-1])
-    for appointment_id, state, conform, taken_at in session.execute(query):
-        index = bisect_right(starts, taken_at) - 1  # the week it was taken in, without a zone conversion per row
-        if taken_at < ends[index]:
-            found[ordered[index]].append(Facts(appointment_id, state, bool(conform)))
+    found: dict[Week, list[Facts]] = {}
+    for week in weeks:
+        start, end = week.bounds(zone)
+        query = select(Appointment.id, Appointment.state, Appointment.conform).where(
+            Appointment.campaign_id.in_(campaign_ids), Appointment.taken_at >= start, Appointment.taken_at < end)
+        found[week] = [Facts(*row) for row in session.execute(query)]
     return found
 
 

@@ -15,7 +15,7 @@ import config.orm
 revision = 'billing_0001'
 down_revision = None
 branch_labels = ('billing',)
-depends_on = '0001_foundation'
+depends_on = ('0001_foundation', 'rdvsheets_0001')
 
 
 def upgrade() -> None:
@@ -122,6 +122,8 @@ def upgrade() -> None:
         batch_op.create_index('ix_billing_week_items_contract_week', ['contract_id', 'week'], unique=False)
 
     # ### end Alembic commands ###
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.create_index('ix_appointments_billing', ['campaign_id', 'taken_at', 'state', 'conform'], unique=False)
     _immutable_invoices()
 
 
@@ -145,6 +147,8 @@ def _immutable_invoices() -> None:
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('appointments', schema=None) as batch_op:
+        batch_op.drop_index('ix_appointments_billing')
     if op.get_bind().dialect.name == "postgresql":
         op.execute("DROP TRIGGER invoices_immutable ON invoices")
         op.execute("DROP FUNCTION invoices_immutable()")
