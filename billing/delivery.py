@@ -20,7 +20,7 @@ INVOICE_KIND = "invoice"
 ALERT_KIND = "low_balance"
 
 
-def _message(mail_from: str, to: list[str], subject: str, body: str, now: datetime) -> EmailMessage:
+def message_to(mail_from: str, to: list[str], subject: str, body: str, now: datetime) -> EmailMessage:
     message = EmailMessage()
     message["From"] = mail_from
     message["To"] = ", ".join(to)
@@ -31,7 +31,7 @@ def _message(mail_from: str, to: list[str], subject: str, body: str, now: dateti
     return message
 
 
-def _recipients(client: Client, contract: BillingContract) -> list[str]:
+def recipients(client: Client, contract: BillingContract) -> list[str]:
     buyer_email = contract.buyer.get("email", "")
     return [buyer_email] if buyer_email else list(client.emails)
 
@@ -62,7 +62,7 @@ def queue_invoice_mail(session: Session, invoice_id: int, mail_from: str, now: d
         lines.append(_("Amount to pay by {date}: {amount}.").format(
             date=fmt_date(invoice.due_date, "long"), amount=fmt_money(Decimal(doc["due"]), doc["currency"])))
     lines += [_("We remain at your disposal for any question."), _("Kind regards,"), doc["seller"]["name"]]
-    message = _message(mail_from, _recipients(client, contract),
+    message = message_to(mail_from, recipients(client, contract),
                        _("{title} {number} – {seller}").format(title=title, number=invoice.number,
                                                                seller=doc["seller"]["name"]),
                        "\n\n".join(lines) + "\n", now)
@@ -88,7 +88,7 @@ def queue_low_balance_alert(session: Session, contract: BillingContract, before:
         _("To keep the appointments coming without interruption, please top it up by bank transfer."),
         _("Kind regards,"), contract.seller.get("name", ""),
     ]) + "\n"
-    to = _recipients(client, contract) + list(contract.alert_emails)
-    message = _message(mail_from, to, _("Prepaid package running low – {client}").format(client=client.name),
+    to = recipients(client, contract) + list(contract.alert_emails)
+    message = message_to(mail_from, to, _("Prepaid package running low – {client}").format(client=client.name),
                        body, now)
     return store_message(session, message, kind=ALERT_KIND, now=now).id

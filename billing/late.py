@@ -41,7 +41,7 @@ def reminders_due(due_date: date, today: date, delays: Iterable[int], sent: Iter
 
     Only the latest one is kept when several came at once (after a downtime): one letter, not three.
     """
-    done = set(sent)
+    highest = max(sent, default=0)
     due = [level for level, delay in enumerate(sorted(delays), start=1) if (today - due_date).days >= delay]
-    waiting = [level for level in due if level not in done]
+    waiting = [level for level in due if level > highest]
     return waiting[-1:] if waiting else []

@@ -20,6 +20,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from billing.reminders import send_reminders
 from billing.rules import Week
 from billing.runs import bill_week
 from campaigns.appointment_services import day_bounds
@@ -164,6 +165,7 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
         JobSpec("stale_claims", IntervalTrigger(seconds=STALE_CLAIMS_EVERY.total_seconds(), start_date=ALIGNED,
                                                 timezone=UTC), stale_claims),
         weekly_billing_job(ctx),
+        payment_reminders_job(ctx),
     ]  # fmt: skip
 
 
@@ -185,3 +187,17 @@ def weekly_billing_job(ctx: MailContext) -> JobSpec:
             deliver_pending(ctx.sessions, ctx.transport, now)
 
     return JobSpec("weekly_billing", CronTrigger(timezone=ctx.centre_timezone, **BILLING_AT), bill)
+
+
+def payment_reminders_job(ctx: MailContext) -> JobSpec:
+    """Every morning, remind what is still due after its due date, at each contract's delays."""
+
+    def remind(_fire: datetime) -> None:
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            queued = send_reminders(session, now, ctx.mail_from)
+        if queued:
+            log.info("%d payment reminders queued", queued)
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec("payment_reminders", CronTrigger(hour=9, minute=0, timezone=ctx.centre_timezone), remind)

@@ -11,7 +11,15 @@ from hypothesis import strategies as st
 
 from billing.late import lateness, reminders_due
 from billing.plans import Fees, Hourly, InvalidPlan, Package, Tier, Usage, plan_from_mapping
-from billing.pricing import agent_hours, billed_seconds, billed_units, fee_lines, hourly_lines, package_lines, usage_lines
+from billing.pricing import (
+    agent_hours,
+    billed_seconds,
+    billed_units,
+    fee_lines,
+    hourly_lines,
+    package_lines,
+    usage_lines,
+)
 
 
 def test_seed_000_hourly_rate_with_its_fifteen_hour_minimum() -> None:
@@ -71,6 +79,7 @@ def test_reminders_go_at_their_delays_once_and_only_the_latest_after_a_gap() -> 
     assert reminders_due(due, date(2026, 12, 8), (1, 8, 15), []) == [1]
     assert reminders_due(due, date(2026, 12, 9), (1, 8, 15), [1]) == []
     assert reminders_due(due, date(2026, 12, 30), (1, 8, 15), [1]) == [3]
+    assert reminders_due(due, date(2026, 12, 16), (1, 8, 15), [2]) == []  # never an earlier level afterwards
 
 
 def test_a_plan_file_with_a_bad_value_names_the_field() -> None:
