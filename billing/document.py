@@ -16,7 +16,7 @@ from billing.parties import Party
 from billing.plans import Plan
 from billing.rules import Line, Week
 from billing.tax import Regime, breakdown
-from config.i18n import _, fmt_date, fmt_money, fmt_percent
+from config.i18n import _, current_lang, fmt_date, fmt_money, fmt_percent
 
 INVOICE_CODE = "380"
 CREDIT_NOTE_CODE = "381"
@@ -95,7 +95,7 @@ def build(draft: Draft, *, number: str, issue_date: date, due_date: date, plan: 
     lines = [{**line, "id": index, "category": chosen.taxes[0].category, "rate": str(chosen.taxes[0].rate)}
              for index, line in enumerate(draft.lines, start=1)]
     document: dict[str, Any] = {
-        "number": number, "kind": draft.kind,
+        "number": number, "kind": draft.kind, "lang": current_lang(),
         "type_code": INVOICE_CODE if draft.kind == "invoice" else CREDIT_NOTE_CODE,
         "issue_date": issue_date.isoformat(), "due_date": due_date.isoformat(), "currency": plan.currency,
         "week": str(draft.week) if draft.week else "",

@@ -7,19 +7,34 @@ from decimal import Decimal
 from typing import Any
 
 import facturx
+from babel import Locale
+from babel.dates import format_date
+from babel.numbers import format_currency, format_decimal
 from jinja2 import Environment, PackageLoader, select_autoescape
 from weasyprint import HTML
 
 from billing.facturx_xml import invoice_xml
 from billing.parties import Party
-from config.i18n import _, current_lang, fmt_date, fmt_money, fmt_number, locale
+from config.i18n import BABEL_LOCALES, _translations
 
 _env = Environment(loader=PackageLoader("billing", "templates"), autoescape=select_autoescape(["html"]))
 
 
 def _view(doc: dict[str, Any]) -> dict[str, Any]:
-    """The document's values formatted for the page (money as `1 234,50 €`, dates in words)."""
-    currency = doc["currency"]
+    """The document's values formatted for the page (money as `1 234,50 €`, dates in words), in the language
+    the document was issued in: its lines and mentions were worded then, the labels must match them."""
+    currency, lang = doc["currency"], doc.get("lang", "fr")
+    where = Locale.parse(BABEL_LOCALES.get(lang, "fr_FR"))
+    _ = _translations(lang).gettext
+
+    def fmt_money(amount: Decimal, code: str) -> str:
+        return format_currency(amount, code, locale=where)
+
+    def fmt_date(day: date, style: str) -> str:
+        return format_date(day, format=style, locale=where)
+
+    def fmt_number(value: Decimal) -> str:
+        return format_decimal(value, locale=where)
 
     def money(value: str | None) -> str:
         return fmt_money(Decimal(value), currency) if value is not None else ""
@@ -45,14 +60,12 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "has_prepaid": doc.get("balance_before") is not None,
         "balance_before": money(doc.get("balance_before")), "balance_after": money(doc.get("balance_after")),
         "overdrawn": doc.get("balance_after") is not None and Decimal(doc["balance_after"]) < 0,
-        "lang": current_lang(),
+        "lang": lang, "_": _, "country": lambda code: where.territories.get(code, code),
     }
 
 
 def invoice_html(doc: dict[str, Any]) -> str:
-    territories = locale().territories
-    return _env.get_template("invoice.html").render(**_view(doc), _=_,
-                                                    country=lambda code: territories.get(code, code))
+    return _env.get_template("invoice.html").render(**_view(doc))
 
 
 def invoice_pdf(doc: dict[str, Any]) -> bytes:
@@ -61,12 +74,13 @@ def invoice_pdf(doc: dict[str, Any]) -> bytes:
     assert pdf is not None
     if not doc.get("factur_x", True):
         return pdf
+    view = _view(doc)
     metadata = {
         "author": doc["seller"]["name"], "keywords": "Factur-X",
         "title": f"{doc['seller']['name']}: {doc['number']}",
-        "subject": _("{title} {number} of {date}").format(title=_view(doc)["title"], number=doc["number"],
-                                                       date=doc["issue_date"]),
+        "subject": view["_"]("{title} {number} of {date}").format(title=view["title"], number=doc["number"],
+                                                                  date=doc["issue_date"]),
     }
     return bytes(facturx.generate_from_binary(pdf, invoice_xml(doc), flavor="factur-x", level="en16931",
                                               check_xsd=True, pdf_metadata=metadata,
-                                              lang="fr-FR" if current_lang() == "fr" else "en-GB"))
+                                              lang="fr-FR" if view["lang"] == "fr" else "en-GB"))

@@ -125,3 +125,14 @@ def test_reverse_charge_without_the_buyers_vat_number_is_refused(sessions: sessi
     raw["buyer"]["vat_number"] = ""
     with sessions.begin() as session, pytest.raises(ValueError, match="TVA intracommunautaire"):
         client_with_contract(session, raw)
+
+
+def test_an_invoice_reads_in_the_language_it_was_issued_in(sessions: sessionmaker[Session],
+                                                           monkeypatch: pytest.MonkeyPatch) -> None:
+    french = _issue(sessions, "fr-domestic")
+    monkeypatch.setenv("RDV_LANG", "en")
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(invoice_pdf(french))).pages)
+    assert "Facture" in text and "Net à payer" in text and "Amount due" not in text
+    english = {**french, "lang": "en"}
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(invoice_pdf(english))).pages)
+    assert "Invoice" in text and "Amount due" in text and "€480.00" in text
