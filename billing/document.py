@@ -66,12 +66,17 @@ def _money(amount: Decimal, currency: str) -> str:
     return fmt_money(amount, currency)
 
 
-def mentions(plan: Plan, seller: Party, buyer: Party, chosen: Regime, due_date: date) -> list[str]:
-    """The legal mentions of a business invoice: regime, payment terms, penalties, indemnity, no discount."""
+def mentions(plan: Plan, seller: Party, buyer: Party, chosen: Regime, due_date: date, kind: str = "invoice"
+             ) -> list[str]:
+    """The legal mentions of a business invoice: regime, payment terms, penalties, indemnity, no discount.
+
+    A credit note asks for no payment: it keeps the tax mentions only."""
     lines = [_(text) for text in chosen.mentions]
     lines.append(_("Category of operation: provision of services."))
-    if seller.country == "FR" and seller.ids.get("vat_on_debits"):
+    if seller.country == "FR" and seller.vat_on_debits:
         lines.append(_("VAT paid on debits (option)."))
+    if kind != "invoice":
+        return lines
     lines.append(_("Payment due by {date}.").format(date=fmt_date(due_date, "long")))
     if plan.penalty_rate_per_day is not None:
         rate = fmt_percent(plan.penalty_rate_per_day, 1)
@@ -109,7 +114,7 @@ def build(draft: Draft, *, number: str, issue_date: date, due_date: date, plan: 
                   for t in taxes],
         "net_total": str(net), "tax_total": str(tax_total), "grand_total": str(grand),
         "prepaid": "0.00", "due": str(grand), "balance_before": None, "balance_after": None,
-        "mentions": mentions(plan, seller, buyer, chosen, due_date),
+        "mentions": mentions(plan, seller, buyer, chosen, due_date, draft.kind),
         "corrects": {"number": draft.corrects[0], "issue_date": draft.corrects[1]} if draft.corrects else None,
         "reason": draft.reason, "manual": draft.manual,
     }

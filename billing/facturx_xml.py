@@ -123,8 +123,10 @@ def _settlement(parent: etree._Element, doc: dict[str, Any]) -> None:
     _el(totals, "ram:TaxBasisTotalAmount", _amount(doc["net_total"]))
     _el(totals, "ram:TaxTotalAmount", _amount(doc["tax_total"]), currencyID=doc["currency"])
     _el(totals, "ram:GrandTotalAmount", _amount(doc["grand_total"]))
-    _el(totals, "ram:TotalPrepaidAmount", _amount(doc["prepaid"]))
-    _el(totals, "ram:DuePayableAmount", _amount(str(Decimal(doc["grand_total"]) - Decimal(doc["prepaid"]))))
+    # A credit note is settled at once: against what its invoice still had due, the rest back to the package.
+    prepaid = doc["grand_total"] if doc["type_code"] == "381" else doc["prepaid"]
+    _el(totals, "ram:TotalPrepaidAmount", _amount(prepaid))
+    _el(totals, "ram:DuePayableAmount", _amount(str(Decimal(doc["grand_total"]) - Decimal(prepaid))))
     if doc.get("corrects"):
         ref = _el(node, "ram:InvoiceReferencedDocument")
         _el(ref, "ram:IssuerAssignedID", doc["corrects"]["number"])

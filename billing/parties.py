@@ -41,6 +41,7 @@ class Party:
     is_business: bool = True
     legal_form: str = ""
     capital: str = ""
+    vat_on_debits: bool = False  # a French seller's option to pay VAT on debits (a mention on its invoices)
 
     def id(self, key: str) -> str:
         return self.ids.get(key, "").strip()
@@ -94,4 +95,5 @@ def party_from_mapping(raw: Mapping[str, Any], role: str, defaults: Mapping[str,
         postcode=str(merged["postcode"]).strip(), city=str(merged["city"]).strip(), country=country, ids=ids,
         email=str(merged.get("email", "")).strip(), bank=bank, is_business=bool(merged.get("is_business", True)),
         legal_form=str(merged.get("legal_form", "")).strip(), capital=str(merged.get("capital", "")).strip(),
+        vat_on_debits=bool(merged.get("vat_on_debits", False)),
     )

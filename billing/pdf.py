@@ -48,6 +48,8 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "buyer_ids": [(_(label), value) for label, value in buyer.labelled_ids()],
         "issue_date": fmt_date(date.fromisoformat(doc["issue_date"]), "long"),
         "due_date": fmt_date(date.fromisoformat(doc["due_date"]), "long"),
+        "corrects_date": fmt_date(date.fromisoformat(doc["corrects"]["issue_date"]), "long") if doc.get("corrects")
+        else "",
         "lines": [{**line, "quantity_text": fmt_number(Decimal(line["quantity"])),
                    "unit_price_text": money(line["unit_price"]), "net_text": money(line["net"]),
                    "rate_text": fmt_number(Decimal(line["rate"]).normalize()) + " %"}
@@ -58,6 +60,7 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "grand_total": money(doc["grand_total"]), "prepaid": money(doc["prepaid"]),
         "due": money(str(Decimal(doc["grand_total"]) - Decimal(doc["prepaid"]))),
         "has_prepaid": doc.get("balance_before") is not None,
+        "cancels_due": money(doc["cancels_due"]) if Decimal(doc.get("cancels_due") or 0) else "",
         "balance_before": money(doc.get("balance_before")), "balance_after": money(doc.get("balance_after")),
         "overdrawn": doc.get("balance_after") is not None and Decimal(doc["balance_after"]) < 0,
         "lang": lang, "_": _, "country": lambda code: where.territories.get(code, code),

@@ -19,7 +19,7 @@ from billing import store
 from billing.contract import Contract, parse_contract
 from billing.document import Draft, build, draft_line, line_text
 from billing.ledger import Settlement, allocate, crosses_threshold, settle
-from billing.models import CREDIT, CREDIT_NOTE, DEBIT, INVOICE, BillingContract, Invoice
+from billing.models import CREDIT, CREDIT_NOTE, DEBIT, INVOICE, PAYMENT, BillingContract, Invoice
 from billing.money import cents
 from billing.parties import Party
 from billing.plans import PerAppointment, plan_from_mapping
@@ -173,15 +173,19 @@ def issue(session: Session, row: BillingContract, terms: Contract, draft: Draft,
     number = store.format_number(series, issue_date.year, seq)
     grand = draft.net + sum((t.amount for t in breakdown([draft.net], terms.regime)), Decimal(0))
     due_date = issue_date + timedelta(days=terms.plan.payment_days)
+    corrected = store.get_invoice(session, draft.corrects[0]) if draft.corrects else None
+    # A credit note first cancels what its invoice still has due; only the rest goes back to the package.
+    cancels = Decimal(0)
+    if corrected is not None and draft.kind == CREDIT_NOTE:
+        cancels = min(grand, dict(store.open_dues(session, row.id)).get(corrected.id, Decimal(0)))
     settlement: Settlement | None = None
     if terms.plan.prepaid:
-        signed = grand if draft.kind == INVOICE else -grand
+        signed = grand if draft.kind == INVOICE else -(grand - cancels)
         settlement = settle(store.balance(session, row.id), signed, terms.plan.overdraft_limit)
     document = build(draft, number=number, issue_date=issue_date, due_date=due_date, plan=terms.plan,
                      seller=terms.seller, buyer=terms.buyer, chosen=terms.regime, settlement=settlement)
-    corrects_id = None
-    if draft.corrects:
-        corrects_id = store.get_invoice(session, draft.corrects[0]).id
+    document["cancels_due"] = str(cancels)
+    corrects_id = corrected.id if corrected is not None else None
     due = Decimal(document["due"]) if draft.kind == INVOICE else Decimal(0)
     invoice = store.add_invoice(session, Invoice(
         number=number, kind=draft.kind, series=series, year=issue_date.year, seq=seq, contract_id=row.id,
@@ -192,6 +196,9 @@ def issue(session: Session, row: BillingContract, terms: Contract, draft: Draft,
         balance_after_cents=cents(settlement.balance_after) if settlement else None,
         corrects_id=corrects_id, reason=draft.reason, document=document,
     ))
+    if cancels:
+        store.record(session, row.id, PAYMENT, cancels, now, reference=number, invoice_id=corrected.id if corrected
+                     else None, moves_balance=False)
     if settlement is not None and settlement.paid_from_account:
         kind = DEBIT if draft.kind == INVOICE else CREDIT
         store.record(session, row.id, kind, -settlement.paid_from_account, now, reference=number,

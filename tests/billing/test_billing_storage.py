@@ -162,3 +162,17 @@ def test_an_overdraft_the_contract_allows_lets_the_balance_go_negative(sessions:
 def test_a_transfer_amount_must_be_a_positive_amount_in_cents(text: str) -> None:
     with pytest.raises(ValueError, match="montant"):
         parse_amount(text)
+
+
+def test_a_credit_note_cancels_what_its_invoice_still_had_due_before_refunding_the_package(
+        sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        _client, campaign = client_with_contract(session)
+        add_rdvs(session, campaign, 5)  # 400 €
+        record_transfer(session, CLIENT, Decimal(300), "VIR-0001", IN_W49)
+        (invoice,) = run_week(session, CLIENT, W49, AFTER_W49).issued
+        assert (invoice.prepaid_cents, invoice.due_cents) == (30000, 10000)
+        note = credit_invoice(session, invoice.number, "Erreur de tarif", AFTER_W49)
+        assert note.document["cancels_due"] == "100.00" and note.document["prepaid"] == "300.00"
+        contract_id = invoice.contract_id
+        assert store.open_dues(session, contract_id) == [] and store.balance(session, contract_id) == Decimal(300)
