@@ -32,6 +32,16 @@ class Draft:
     corrects: tuple[str, str] | None = None  # number and issue date of the invoice a credit note corrects
     reason: str = ""
     manual: bool = False  # a credit note asked for by a person, cancelling the whole invoice
+    period_label: str = ""  # for plans billed by period rather than by production week
+    period: tuple[date, date] | None = None
+
+    @property
+    def label(self) -> str:
+        return str(self.week) if self.week else self.period_label
+
+    @property
+    def dates(self) -> tuple[date, date] | None:
+        return (self.week.monday(), self.week.sunday()) if self.week else self.period
 
     @property
     def net(self) -> Decimal:
@@ -103,8 +113,8 @@ def build(draft: Draft, *, number: str, issue_date: date, due_date: date, plan: 
         "number": number, "kind": draft.kind, "lang": current_lang(),
         "type_code": INVOICE_CODE if draft.kind == "invoice" else CREDIT_NOTE_CODE,
         "issue_date": issue_date.isoformat(), "due_date": due_date.isoformat(), "currency": plan.currency,
-        "week": str(draft.week) if draft.week else "",
-        "period": [draft.week.monday().isoformat(), draft.week.sunday().isoformat()] if draft.week else None,
+        "week": draft.label,
+        "period": [d.isoformat() for d in draft.dates] if draft.dates else None,
         "seller": seller.as_json(), "buyer": buyer.as_json(), "regime": chosen.name, "factur_x": chosen.factur_x,
         "lines": lines,
         "taxes": [{"scheme": t.tax.scheme, "label": _(t.tax.label), "category": t.tax.category,

@@ -72,7 +72,8 @@ class Invoice(Base):
     year: Mapped[int] = mapped_column(Integer)
     seq: Mapped[int] = mapped_column(Integer)
     contract_id: Mapped[int] = mapped_column(ForeignKey("billing_contracts.id"))
-    week: Mapped[str] = mapped_column(String(10), default="")
+    # The production week (2026-W49), or the period of a plan billed by period (2026-12-01/2026-12-31).
+    week: Mapped[str] = mapped_column(String(30), default="")
     issued_at: Mapped[datetime] = mapped_column()
     issue_date: Mapped[date] = mapped_column(Date)
     due_date: Mapped[date] = mapped_column(Date)

@@ -48,6 +48,8 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "buyer_ids": [(_(label), value) for label, value in buyer.labelled_ids()],
         "issue_date": fmt_date(date.fromisoformat(doc["issue_date"]), "long"),
         "due_date": fmt_date(date.fromisoformat(doc["due_date"]), "long"),
+        "period_text": " – ".join(fmt_date(date.fromisoformat(d), "medium") for d in doc["period"])
+        if doc.get("period") else "",
         "corrects_date": fmt_date(date.fromisoformat(doc["corrects"]["issue_date"]), "long") if doc.get("corrects")
         else "",
         "lines": [{**line, "quantity_text": fmt_number(Decimal(line["quantity"])),

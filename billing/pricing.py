@@ -73,7 +73,9 @@ def billed_units(plan: Usage, call_seconds: Iterable[int]) -> Decimal:
 
 
 def usage_lines(plan: Usage, call_seconds: Iterable[int]) -> list[Priced]:
-    """Graduated tiers over the period's units (each tier's line rounded), then the cap as a negative line."""
+    """Graduated tiers over the period's units (each tier's line rounded), then the cap as a deduction.
+
+    The deduction is a negative quantity at a positive price: EN 16931 (BR-27) forbids a negative price."""
     units, lines, lower = billed_units(plan, call_seconds), [], Decimal(0)
     for index, tier in enumerate(plan.tiers):
         upper = Decimal(tier.upto) if tier.upto is not None else units
@@ -83,7 +85,7 @@ def usage_lines(plan: Usage, call_seconds: Iterable[int]) -> list[Priced]:
         lower = max(lower, upper)
     total = sum((line.amount for line in lines), Decimal(0))
     if plan.cap is not None and total > plan.cap:
-        lines.append(Priced("cap", Decimal(1), plan.cap - total, to_cents(plan.cap - total)))
+        lines.append(Priced("cap", Decimal(-1), total - plan.cap, to_cents(plan.cap - total)))
     return lines
 
 

@@ -189,7 +189,7 @@ def issue(session: Session, row: BillingContract, terms: Contract, draft: Draft,
     due = Decimal(document["due"]) if draft.kind == INVOICE else Decimal(0)
     invoice = store.add_invoice(session, Invoice(
         number=number, kind=draft.kind, series=series, year=issue_date.year, seq=seq, contract_id=row.id,
-        week=str(draft.week) if draft.week else "", issued_at=now, issue_date=issue_date, due_date=due_date,
+        week=draft.label, issued_at=now, issue_date=issue_date, due_date=due_date,
         currency=terms.plan.currency, net_cents=cents(draft.net), tax_cents=cents(grand - draft.net),
         total_cents=cents(grand), prepaid_cents=cents(Decimal(document["prepaid"])), due_cents=cents(due),
         balance_before_cents=cents(settlement.balance_before) if settlement else None,

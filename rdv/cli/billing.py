@@ -10,12 +10,13 @@ from rich.table import Table
 
 from billing import store
 from billing.contract import read_contract
+from billing.periods import bill_period, month_bounds
 from billing.rules import Week
-from billing.runs import bill_week
+from billing.runs import bill_week, mail_issued
 from billing.services import open_due_total, parse_amount, record_transfer, save_contract, terms_of
 from campaigns import store as campaigns
 from config.i18n import _, fmt_money, ngettext
-from rdv.cli.common import console, wired
+from rdv.cli.common import UserError, console, wired
 from reports.mailer import deliver_pending
 
 app = typer.Typer(no_args_is_help=True, help="Billing: contracts, weekly runs, the prepaid package.")
@@ -35,11 +36,19 @@ def contract(client: str, path: Path = typer.Argument(..., help="Contract file (
 
 @app.command("run")
 def run(
-    week: str = typer.Option(..., "--week", help="Production week, ISO: 2026-W49."),
+    week: str = typer.Option("", "--week", help="Production week, ISO: 2026-W49 (plans per RDV)."),
+    month: str = typer.Option("", "--month", help="Month, 2026-12 (plans by hour, package, call or minute; "
+                              "needs --client)."),
     client: str | None = typer.Option(None, "--client", help="Only this client (default: every client)."),
 ) -> None:
-    """Bill a production week; earlier weeks whose results moved are re-billed by difference. Idempotent."""
+    """Bill a production week (earlier weeks whose results moved are re-billed by difference) or a client's
+    month. Idempotent."""
+    if month:
+        _run_month(month, client)
+        return
     with wired() as application:
+        if not week:
+            raise UserError(_("Give --week 2026-W49, or --month 2026-12 with --client"))
         wanted = Week.parse(week)
         now = application.clock.now()
         reports = bill_week(application.sessions, wanted, now, application.settings.mail_from, client)
@@ -53,6 +62,24 @@ def run(
                 number=invoice.number, total=fmt_money(store.from_cents(invoice.total_cents), invoice.currency)))
     issued = sum(len(r.issued) for r in reports)
     console.print(ngettext("{count} document issued.", "{count} documents issued.", issued).format(count=issued))
+
+
+def _run_month(month: str, client: str | None) -> None:
+    with wired() as application:
+        if not client:
+            raise UserError(_("A month is billed for one client: add --client NAME"))
+        first, last = month_bounds(month)
+        now = application.clock.now()
+        with application.sessions.begin() as session:
+            invoice = bill_period(session, client, first, last, now)
+        mail_issued(application.sessions, now, application.settings.mail_from)
+        deliver_pending(application.sessions, application.transport(), now)
+    if invoice is None:
+        console.print(_("{client}: nothing new to bill for {week}.").format(client=client, week=month))
+    else:
+        console.print(_("{client}: {kind} {number} issued, {total}.").format(
+            client=client, kind=_("invoice"), number=invoice.number,
+            total=fmt_money(store.from_cents(invoice.total_cents), invoice.currency)))
 
 
 @app.command("topup")

@@ -50,7 +50,7 @@ def upgrade() -> None:
     sa.Column('year', sa.Integer(), nullable=False),
     sa.Column('seq', sa.Integer(), nullable=False),
     sa.Column('contract_id', sa.Integer(), nullable=False),
-    sa.Column('week', sa.String(length=10), nullable=False),
+    sa.Column('week', sa.String(length=30), nullable=False),
     sa.Column('issued_at', config.orm.UTCDateTime(timezone=True), nullable=False),
     sa.Column('issue_date', sa.Date(), nullable=False),
     sa.Column('due_date', sa.Date(), nullable=False),
