@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 from datetime import UTC, date, datetime, timedelta
-from decimal import Decimal
 from itertools import count
 from typing import Any
 
