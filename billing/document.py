@@ -82,7 +82,11 @@ def mentions(plan: Plan, seller: Party, buyer: Party, chosen: Regime, due_date: 
 
     A credit note asks for no payment: it keeps the tax mentions only."""
     lines = [_(text) for text in chosen.mentions]
-    lines.append(_("Category of operation: provision of services."))
+    # French law's mentions (the e-invoicing reform's category, the 40 € indemnity, the discount terms)
+    # apply when either party is French; a Québec provider billing a Québec client shows its own terms only.
+    french = "FR" in (seller.country, buyer.country)
+    if french:
+        lines.append(_("Category of operation: provision of services."))
     if seller.country == "FR" and seller.vat_on_debits:
         lines.append(_("VAT paid on debits (option)."))
     if kind != "invoice":
@@ -93,10 +97,11 @@ def mentions(plan: Plan, seller: Party, buyer: Party, chosen: Regime, due_date: 
         lines.append(_("Late payment penalties: {rate} of the amount due per day of delay.").format(rate=rate))
     else:
         lines.append(_("Late payment penalties: the European Central Bank's rate plus 10 points."))
-    if buyer.is_business:
+    if buyer.is_business and french:
         lines.append(_("Fixed indemnity for recovery costs in case of late payment: {amount} (articles L. 441-10 "
                        "and D. 441-5 of the French commercial code).").format(amount=_money(Decimal(40), "EUR")))
-    lines.append(_("No discount for early payment."))
+    if french:
+        lines.append(_("No discount for early payment."))
     return lines
 
 

@@ -65,6 +65,8 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
         "cancels_due": money(doc["cancels_due"]) if Decimal(doc.get("cancels_due") or 0) else "",
         "balance_before": money(doc.get("balance_before")), "balance_after": money(doc.get("balance_after")),
         "overdrawn": doc.get("balance_after") is not None and Decimal(doc["balance_after"]) < 0,
+        "line_tax": " + ".join(t["label"] for t in doc["taxes"]) if len(doc["taxes"]) > 1 else "",
+        "account_label": "RIB" if doc["seller"]["country"] in ("FR", "MA") else _("Account"),
         "lang": lang, "_": _, "country": lambda code: where.territories.get(code, code),
     }
 

@@ -68,6 +68,7 @@ def test_a_quebec_month_of_agent_hours_bills_the_minimum_the_opening_fee_gst_and
         ("TPS", "5.000", "16.75"), ("TVQ", "9.975", "33.41")]
     assert (doc["net_total"], doc["grand_total"], doc["week"]) == ("334.95", "385.11", "2026-12-01/2026-12-31")
     assert "Pénalités de retard : 0,5\xa0% du montant dû par jour de retard." in doc["mentions"]
+    assert not any("L. 441-10" in m or "prestations de services" in m for m in doc["mentions"])  # French law
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(invoice_pdf(doc))).pages)
     assert "TPS" in text and "TVQ" in text and "NEQ" in text and "385,11" in text
 
