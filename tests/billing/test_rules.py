@@ -139,3 +139,11 @@ def test_over_any_history_nothing_is_paid_twice_and_each_week_stays_at_its_minim
         assert {i for i, count in named.items() if count} == set(state.billed)
     # The money of all runs together is what the final state of the week is worth.
     assert paid == week_amount(facts, state.billed, plan)
+
+
+def test_an_rdv_awaiting_the_quality_control_ruling_keeps_its_billing_status() -> None:
+    facts = [Facts(1, "cancelled_by_client", True), Facts(2, "cancelled_by_client", True), Facts(3, "confirmed", True),
+             Facts(4, "taken", False), Facts(5, "taken", False)]
+    change = week_change(W49, facts, WeekState(frozenset({1, 3}), 0), PLAN)
+    assert change.after.billed == {1, 3}  # 1 was billed before the client's report, 2 was not
+    assert change.empty
