@@ -85,7 +85,10 @@ def bill_period(session: Session, client_name: str, first: date, last: date, now
     if isinstance(pricing, PerAppointment):
         raise NotWeeklyPlan(client.name, pricing.kind)
     label = f"{first.isoformat()}/{last.isoformat()}"
-    if session.scalar(select(Invoice.id).where(Invoice.contract_id == row.id, Invoice.week == label)):
+    billed = session.scalars(select(Invoice).where(Invoice.contract_id == row.id, Invoice.week == label,
+                                                   Invoice.kind == INVOICE))
+    # Billed once; again only after a credit note cancelled that invoice (cancel and re-issue).
+    if any(not any(n.document.get("manual") for n in store.credit_notes_of(session, i.id)) for i in billed):
         return None
     tz = ZoneInfo(terms.timezone)
     start, end = datetime.combine(first, time(0), tz), datetime.combine(last + timedelta(days=1), time(0), tz)

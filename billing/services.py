@@ -7,7 +7,7 @@ entries are committed together. PDFs are made afterwards (`billing.delivery`), f
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -221,12 +221,16 @@ def credit_invoice(session: Session, number: str, reason: str, now: datetime) ->
     terms = terms_of(row)
     lines = tuple({k: line[k] for k in ("name", "description", "quantity", "unit_price", "net")}
                   for line in original.document["lines"])
-    week = Week.parse(original.week) if original.week else None
-    draft = Draft(CREDIT_NOTE, week, lines, (original.number, original.issue_date.isoformat()), reason.strip(),
-                  manual=True)
+    weekly = "-W" in original.week
+    period = original.document.get("period")
+    draft = Draft(CREDIT_NOTE, Week.parse(original.week) if weekly else None, lines,
+                  (original.number, original.issue_date.isoformat()), reason.strip(), manual=True,
+                  period_label="" if weekly else original.week,
+                  period=(date.fromisoformat(period[0]), date.fromisoformat(period[1])) if period and not weekly
+                  else None)
     note = issue(session, row, terms, draft, now)
-    reversed_items = [(item.appointment_id, -item.units) for item in store.items_of(session, original.id)]
-    if original.week:
+    if weekly:  # the week's RDVs are unbilled: the next run bills the week afresh
+        reversed_items = [(item.appointment_id, -item.units) for item in store.items_of(session, original.id)]
         store.add_items(session, row.id, original.week, reversed_items, note.id, now)
     return note
 

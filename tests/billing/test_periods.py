@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from billing.facturx_xml import invoice_xml
 from billing.pdf import invoice_pdf
 from billing.periods import LoggedHoursUnknown, bill_period, month_bounds
+from billing.services import credit_invoice
 from campaigns.models import Attempt, Campaign
 from tests.billing.en16931 import business_rule_failures, schematron_failures
 from tests.billing.helpers import client_with_contract, sample_contract
@@ -71,6 +72,12 @@ def test_a_quebec_month_of_agent_hours_bills_the_minimum_the_opening_fee_gst_and
     assert not any("L. 441-10" in m or "prestations de services" in m for m in doc["mentions"])  # French law
     text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(invoice_pdf(doc))).pages)
     assert "TPS" in text and "TVQ" in text and "NEQ" in text and "385,11" in text
+    with sessions.begin() as session:
+        note = credit_invoice(session, invoice.number, "Heures contestées", AFTER)
+        assert (note.number, note.week, note.total_cents) == ("AV-2027-00001", "2026-12-01/2026-12-31", 38511)
+        again = bill_period(session, "Toitures Boréal", *DECEMBER, AFTER)  # cancelled, then issued afresh
+        assert again is not None and again.number == "F-2027-00002"
+        assert bill_period(session, "Toitures Boréal", *DECEMBER, AFTER) is None
 
 
 def test_minutes_with_a_cap_make_a_factur_x_invoice_the_en16931_rules_accept(sessions: sessionmaker[Session]) -> None:
