@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing import store
 from billing.delivery import queue_invoice_mail, queue_low_balance_alert, unmailed
+from billing.periods import bill_period
 from billing.plans import PerAppointment
 from billing.rules import Week
 from billing.services import RunReport, run_week, terms_of
@@ -55,3 +56,19 @@ def mail_issued(sessions: sessionmaker[Session], now: datetime, mail_from: str) 
         with sessions.begin() as session:
             queue_invoice_mail(session, invoice_id, mail_from, now)
     return len(pending)
+
+
+def bill_month(sessions: sessionmaker[Session], first: date, last: date, now: datetime, mail_from: str) -> int:
+    """Bill a month for every client whose plan is billed by period (hours, package, calls); the scheduled run."""
+    with sessions() as session:
+        names = [c.name for c, row in store.contracts(session)
+                 if not isinstance(terms_of(row).plan.pricing, PerAppointment)]
+    issued = 0
+    for name in names:
+        try:
+            with sessions.begin() as session:
+                issued += bill_period(session, name, first, last, now) is not None
+        except (ValueError, LookupError):
+            log.exception("monthly billing %s failed for one client; the others go on", first)
+    mail_issued(sessions, now, mail_from)
+    return issued

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from billing.reminders import send_reminders
 from billing.rules import Week
-from billing.runs import bill_week
+from billing.runs import bill_month, bill_week
 from campaigns.appointment_services import day_bounds
 from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
@@ -166,6 +166,7 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
                                                 timezone=UTC), stale_claims),
         weekly_billing_job(ctx),
         payment_reminders_job(ctx),
+        monthly_billing_job(ctx),
     ]  # fmt: skip
 
 
@@ -201,3 +202,15 @@ def payment_reminders_job(ctx: MailContext) -> JobSpec:
             deliver_pending(ctx.sessions, ctx.transport, now)
 
     return JobSpec("payment_reminders", CronTrigger(hour=9, minute=0, timezone=ctx.centre_timezone), remind)
+
+
+def monthly_billing_job(ctx: MailContext) -> JobSpec:
+    """On the 1st at 06:00, bill the month just ended for the plans billed by period, then mail the invoices."""
+
+    def bill(fire: datetime) -> None:
+        last = fire.astimezone(ZoneInfo(ctx.centre_timezone)).date() - timedelta(days=1)
+        now = ctx.clock.now()
+        if bill_month(ctx.sessions, last.replace(day=1), last, now, ctx.mail_from):
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec("monthly_billing", CronTrigger(day=1, hour=6, minute=0, timezone=ctx.centre_timezone), bill)

@@ -5,17 +5,23 @@ from __future__ import annotations
 import io
 from datetime import UTC, date, datetime, timedelta
 from itertools import count
+from pathlib import Path
 from typing import Any
 
 import pytest
 from pypdf import PdfReader
 from sqlalchemy.orm import Session, sessionmaker
 
+from billing import store
 from billing.facturx_xml import invoice_xml
 from billing.pdf import invoice_pdf
 from billing.periods import LoggedHoursUnknown, bill_period, month_bounds
 from billing.services import credit_invoice
 from campaigns.models import Attempt, Campaign
+from config.clock import ManualClock
+from rdv.jobs import MailContext, monthly_billing_job
+from rdv.scheduler import JobRunner
+from reports.mailer import FolderTransport
 from tests.billing.en16931 import business_rule_failures, schematron_failures
 from tests.billing.helpers import client_with_contract, sample_contract
 from tests.billing.test_invoice_documents import FRENCH_SELLER
@@ -108,3 +114,24 @@ def test_a_month_is_written_as_year_and_month() -> None:
     assert month_bounds("2026-12")[1] - timedelta(days=30) == date(2026, 12, 1)
     with pytest.raises(ValueError, match="Mois invalide"):
         month_bounds("décembre")
+
+
+def test_the_first_of_the_month_bills_the_month_just_ended(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+    raw = _contract(QUEBEC_SELLER, QUEBEC_BUYER, {"kind": "hourly", "rate": "9.00", "counts": "productive"},
+                    currency="CAD")
+    with sessions.begin() as session:
+        _client, campaign = client_with_contract(session, raw, name="Toitures Boréal")
+        _calls(session, campaign, "a1", [(3600, 0)])
+    start = datetime(2026, 12, 20, tzinfo=UTC)
+    clock = ManualClock(start)
+    ctx = MailContext(sessions, clock, "facturation@laurentides.example", FolderTransport(tmp_path), "Europe/Paris")
+    runner = JobRunner(sessions, [monthly_billing_job(ctx)])
+    runner.register(start)
+    clock.advance(timedelta(days=12).total_seconds())  # 1 January, 01:00 in Paris: not yet
+    assert runner.run_due(clock.now()) == []
+    clock.advance(timedelta(hours=6).total_seconds())
+    assert [job for job, _fire in runner.run_due(clock.now())] == ["monthly_billing"]
+    with sessions() as session:
+        (invoice,) = store.list_invoices(session)
+        assert (invoice.week, invoice.net_cents) == ("2026-12-01/2026-12-31", 900)
+    assert [p.name.split("-")[0] for p in tmp_path.glob("*.eml")] == ["invoice"]
