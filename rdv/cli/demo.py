@@ -95,8 +95,8 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     assert opening is not None
     clock = IdleClock(opening - BEFORE_OPENING, scale)
     application.clock = clock
+    load_sample_contract(application, sample.client.name)  # before the run: the Monday job bills the week
     start_sample_campaign(application, campaign_id, clock.now())
-    load_sample_contract(application, sample.client.name)
     console.print(_("Campaign {campaign} started: {days} calling days from {first}, {agents} simulated agents.")
                   .format(campaign=sample.campaign.name, days=len(schedule), first=fmt_date(schedule[0]),
                           agents=agents))  # fmt: skip
