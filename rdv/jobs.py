@@ -20,6 +20,9 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 from sqlalchemy.orm import Session, sessionmaker
 
+from billing.reminders import send_reminders
+from billing.rules import Week
+from billing.runs import bill_month, bill_week
 from campaigns.appointment_services import day_bounds
 from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
@@ -162,4 +165,53 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
                 outbox),
         JobSpec("stale_claims", IntervalTrigger(seconds=STALE_CLAIMS_EVERY.total_seconds(), start_date=ALIGNED,
                                                 timezone=UTC), stale_claims),
+        weekly_billing_job(ctx),
+        payment_reminders_job(ctx),
+        monthly_billing_job(ctx),
     ]  # fmt: skip
+
+
+# Monday morning in the call centre's zone: the production week just ended is billed, earlier weeks
+# re-billed by difference where quality control has moved their results.
+BILLING_AT = {"day_of_week": "mon", "hour": 6, "minute": 0}
+
+
+def weekly_billing_job(ctx: MailContext) -> JobSpec:
+    """Bill the week that ended before the fire time for every client billed per RDV, then mail the invoices."""
+
+    def bill(fire: datetime) -> None:
+        week = Week.of((fire.astimezone(ZoneInfo(ctx.centre_timezone)) - timedelta(days=7)).date())
+        now = ctx.clock.now()
+        reports = bill_week(ctx.sessions, week, now, ctx.mail_from, keep_going=True)
+        issued = sum(len(r.issued) for r in reports)
+        if issued:
+            log.info("weekly billing of %s: %d documents issued", week, issued)
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec("weekly_billing", CronTrigger(timezone=ctx.centre_timezone, **BILLING_AT), bill)
+
+
+def payment_reminders_job(ctx: MailContext) -> JobSpec:
+    """Every morning, remind what is still due after its due date, at each contract's delays."""
+
+    def remind(_fire: datetime) -> None:
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            queued = send_reminders(session, now, ctx.mail_from)
+        if queued:
+            log.info("%d payment reminders queued", queued)
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec("payment_reminders", CronTrigger(hour=9, minute=0, timezone=ctx.centre_timezone), remind)
+
+
+def monthly_billing_job(ctx: MailContext) -> JobSpec:
+    """On the 1st at 06:00, bill the month just ended for the plans billed by period, then mail the invoices."""
+
+    def bill(fire: datetime) -> None:
+        last = fire.astimezone(ZoneInfo(ctx.centre_timezone)).date() - timedelta(days=1)
+        now = ctx.clock.now()
+        if bill_month(ctx.sessions, last.replace(day=1), last, now, ctx.mail_from):
+            deliver_pending(ctx.sessions, ctx.transport, now)
+
+    return JobSpec("monthly_billing", CronTrigger(day=1, hour=6, minute=0, timezone=ctx.centre_timezone), bill)

@@ -1,5 +1,6 @@
 """Imports every package's tables so that the shared metadata is complete (migrations, flush order)."""
 
+import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
 import dialer.models  # noqa: F401

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdv.cli import (
     appointments,
+    billing,
     campaign_script,
     campaigns,
     clients,
@@ -11,6 +12,7 @@ from rdv.cli import (
     demo,
     export,
     export_calls,
+    invoice,
     lead_consent,
     lead_details,
     leads,
@@ -34,6 +36,8 @@ export.app.command("calls")(export_calls.calls)
 app.add_typer(export.app, name="export")
 app.command("demo")(demo.demo)
 app.command("run")(run.run)
+app.add_typer(billing.app, name="billing")
+app.add_typer(invoice.app, name="invoice")
 
 
 def main() -> None:

@@ -28,6 +28,7 @@ from rdv.bootstrap import App
 from rdv.cli import lead_report
 from rdv.cli.common import USER_ERRORS, console, fail, is_interactive
 from rdv.demo import SAMPLE_COUNT, SAMPLE_SEED, clean_outputs, demo_settings, setup_sample, start_sample_campaign
+from rdv.demo_billing import bill_demo_weeks, load_sample_contract
 from rdv.demo_clock import IdleClock
 from rdv.demo_run import DemoPace, calling_days, run_campaign
 from rdv.demo_summary import DemoSummary, render, summarise
@@ -94,6 +95,7 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     assert opening is not None
     clock = IdleClock(opening - BEFORE_OPENING, scale)
     application.clock = clock
+    load_sample_contract(application, sample.client.name)  # before the run: the Monday job bills the week
     start_sample_campaign(application, campaign_id, clock.now())
     # Each count agrees with its own noun: "1 jour d'appel", "5 téléacteurs simulés".
     calling_days_text = ngettext("{n} calling day", "{n} calling days", len(schedule)).format(n=len(schedule))
@@ -111,6 +113,8 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     with rendering_process():  # the evening e-mails' PDFs are laid out on the other core
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale), day_done))
+    for line in bill_demo_weeks(application, clock, sample.client.name, schedule, day.zone):
+        console.print(line)
     paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
              "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx"}
     with application.sessions() as session:

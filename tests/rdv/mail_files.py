@@ -11,9 +11,12 @@ from openpyxl import load_workbook
 
 
 def appointment_calls_by_mail(folder: Path) -> dict[str, list[int]]:
-    """For each `.eml` file, the call (attempt id, last column) of every RDV row of its XLSX attachment."""
+    """For each daily RDV e-mail, the call (attempt id, last column) of every RDV row of its XLSX attachment.
+
+    Invoices, balance alerts and reminders share the outbox folder; only the daily e-mails carry RDVs.
+    """
     found: dict[str, list[int]] = {}
-    for path in sorted(folder.glob("*.eml")):
+    for path in sorted(folder.glob("*daily_rdv-*.eml")):
         message = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
         calls: list[int] = []
         for part in message.iter_attachments():  # type: ignore[attr-defined]
