@@ -62,9 +62,9 @@ def test_supported_database_urls_pass(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("content", "expected"),
     [
-        ('database_url = "x\n', "rdv.toml, ligne 1, colonne 18 : caractère interdit à cet endroit"),
-        ("lang = fr\n", "rdv.toml, ligne 1, colonne 8 : la valeur n'est pas du TOML valide"),
-        ("[smtp]\nport = 25\nport = 26\n", "rdv.toml, ligne 3, colonne 10 : un réglage est donné deux fois."),
+        ('database_url = "x\n', "rdv.toml, ligne 1, colonne 18 : TOML invalide : texte non fermé par son guillemet"),
+        ("lang = fr\n", "rdv.toml, ligne 1, colonne 8 : TOML invalide : valeur invalide"),
+        ("[smtp]\nport = 25\nport = 26\n", "rdv.toml, ligne 3, colonne 10 : TOML invalide : valeur donnée deux fois"),
         ("[smtp]\nprot = 25\n", "rdv.toml: smtp.prot : réglage inconnu. Vouliez-vous dire smtp_port ?"),
         ('[smtp]\nport = "x"\n', "rdv.toml: smtp.port : « x » n'est pas un nombre entier."),
         ("ami_host = 5\n", "rdv.toml: ami_host : « 5 » doit être du texte"),
