@@ -249,7 +249,7 @@ def set_value(stored: Mapping[str, Any], key: str, text: str) -> dict[str, Any]:
 
 
 def display(key: str, value: Any) -> str:
-    """A typed value as a person reads it: yes/no in the user's language, the rest in its canonical text."""
+    """A typed value as a person reads it: yes/no in the reader's language (oui/non), the rest canonical."""
     if isinstance(value, bool):
         return _("yes") if value else _("no")
     return REGISTRY[key].format(value)
@@ -262,17 +262,9 @@ def describe(stored: Mapping[str, Any]) -> list[tuple[str, str, bool, str]]:
     for spec in SPECS:
         text = str(stored.get(spec.key, spec.default))
         try:
-            shown = spec.format(spec.parse(text))
+            shown = display(spec.key, spec.parse(text))
         except ValueError as exc:
             shown = _("{value} (invalid: {reason})").format(value=text, reason=str(exc))
         rows.append((spec.key, shown, spec.key in stored, spec.help()))
     return rows
 
-
-def shown_value(key: str, text: str) -> str:
-    """A valid value as a person reads it: canonical, yes/no in the reader's language."""
-    spec = REGISTRY[key]
-    value = spec.parse(text)
-    if spec.parse is parse_bool:
-        return _("yes") if value else _("no")
-    return spec.format(value)

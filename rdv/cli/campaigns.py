@@ -13,7 +13,7 @@ from campaigns import services, store
 from campaigns.check import Conflict
 from campaigns.dispositions import dispositions_for
 from campaigns.setting_values import format_duration
-from campaigns.settings import REGISTRY, describe, shown_value
+from campaigns.settings import REGISTRY, describe, display, parse_value
 from config.clock import Clock
 from config.i18n import _, fmt_date, fmt_number, ngettext
 from dialer.campaign_view import queue_name
@@ -72,7 +72,8 @@ def set_(name: str = NAME, key: str = KEY, value: str = VALUE) -> None:
     """Change one setting of a campaign (`rdv campaign show NAME` lists them), its time zone included."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.set_setting(session, name, key, value)
-        shown = campaign.timezone if key == "timezone" else value if key not in REGISTRY else shown_value(key, value)
+        shown = campaign.timezone if key == "timezone" else value if key not in REGISTRY else display(
+            key, parse_value(key, value))
         console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=shown))
 
 

@@ -49,12 +49,12 @@ def test_set_changes_the_time_zone_and_takes_a_negative_value_to_refuse_it(cli: 
     done = cli.invoke(app, ["campaign", "set", "Charpente", "timezone", "Martinique"])
     assert done.exit_code == 2 and "vouliez-vous dire America/Martinique ?" in done.output
     done = cli.invoke(app, ["campaign", "set", "Charpente", "timezone", "America/Martinique"])
-    assert done.exit_code == 0 and "timezone de Charpente réglé à America/Martinique." in done.output
+    assert done.exit_code == 0 and "Réglage timezone de la campagne Charpente : America/Martinique." in done.output
     assert "fuseau America/Martinique" in cli.invoke(app, ["campaign", "show", "Charpente"]).output
     done = cli.invoke(app, ["campaign", "set", "Charpente", "wrap_up_seconds", "-5"])
     assert done.exit_code == 2 and "nombre entier de 0 à 3600 attendu" in done.output
     done = cli.invoke(app, ["campaign", "set", "Charpente", "saturday", "no"])
-    assert "saturday de Charpente réglé à non." in done.output
+    assert "Réglage saturday de la campagne Charpente : non." in done.output
 
 
 def test_a_campaign_stored_with_invalid_values_says_how_to_repair_and_set_repairs_it(

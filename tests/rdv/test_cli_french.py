@@ -50,10 +50,13 @@ def test_a_bad_number_for_a_setting_is_refused_in_french(rdv: CliRunner) -> None
     assert result.exit_code == 2
     assert "nombre entier de 1 à 100 attendu" in result.output and "invalid literal" not in result.output
     result = rdv.invoke(app, ["campaign", "set", CAMPAIGN, "closures", "2026-13-01"])
-    assert "dates attendues" in result.output and "month must be" not in result.output
+    assert "2026-13-01 n'est pas une date (écrivez 2026-12-24 ou 24/12/2026)" in result.output
+    assert "month must be" not in result.output
 
 
 def test_check_names_weekdays_in_lower_case_and_dates_in_words(rdv: CliRunner) -> None:
+    # fr-consumer campaigns start from the lawful 10:00–13:00, 14:00–19:00: ask for the lunch hour too.
+    assert rdv.invoke(app, ["campaign", "set", CAMPAIGN, "weekday_windows", "10:00-19:00"]).exit_code == 0
     output = rdv.invoke(app, ["campaign", "check", CAMPAIGN, "--at", "2026-11-23T09:00+01:00"]).output
     assert "Du lundi au vendredi : la plage 10:00–19:00 dépasse ce qu'autorise le profil fr-consumer" in output
     assert "Du Lundi" not in output

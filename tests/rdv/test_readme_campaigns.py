@@ -51,5 +51,5 @@ def test_a_new_fr_consumer_campaign_starts_from_the_lawful_hours_and_saturday_is
     assert "10:00–19:00" in cli.invoke(app, ["campaign", "show", "Pros"]).output
     assert cli.invoke(app, ["campaign", "set", "Charpente", "saturday", "yes"]).exit_code == 0
     check = cli.invoke(app, ["campaign", "check", "Charpente", "--at", "2026-12-07T15:00+01:00"]).output
-    assert "Samedi : la plage 10:00–13:00 n'est pas autorisée par fr-consumer" in check
+    assert "Samedi : la plage 10:00–13:00 n'est pas autorisée par le profil fr-consumer" in check
     assert "13:00–14:00" not in check  # the lunch break is no longer asked for, then taken away
