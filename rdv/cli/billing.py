@@ -20,11 +20,14 @@ from rdv.cli.common import UserError, console, wired
 from reports.mailer import deliver_pending
 
 app = typer.Typer(no_args_is_help=True, help="Billing: contracts, weekly runs, the prepaid package.")
+CLIENT = typer.Argument(..., help="Name of an existing client.")
+AMOUNT = typer.Argument(..., help="Amount received, in the contract's currency: 1500, 1 500,00 or 1500.00.")
 
 
 @app.command("contract")
-def contract(client: str, path: Path = typer.Argument(..., help="Contract file (TOML): seller, buyer, plan.")
-             ) -> None:
+def contract(
+    client: str = CLIENT, path: Path = typer.Argument(..., help="Contract file (TOML): seller, buyer, plan.")
+) -> None:
     """Load or replace a client's billing contract from its file."""
     with wired() as application, application.sessions.begin() as session:
         row = campaigns.get_client(session, client)
@@ -83,8 +86,11 @@ def _run_month(month: str, client: str | None) -> None:
 
 
 @app.command("topup")
-def topup(client: str, amount: str, ref: str = typer.Option(..., "--ref", help="Bank reference of the transfer.")
-          ) -> None:
+def topup(
+    client: str = CLIENT,
+    amount: str = AMOUNT,
+    ref: str = typer.Option(..., "--ref", help="Bank reference of the transfer."),
+) -> None:
     """Record a transfer received: it settles what is due, the rest tops up the prepaid package."""
     with wired() as application, application.sessions.begin() as session:
         value = parse_amount(amount)
@@ -96,7 +102,7 @@ def topup(client: str, amount: str, ref: str = typer.Option(..., "--ref", help="
 
 
 @app.command("balance")
-def balance(client: str) -> None:
+def balance(client: str = CLIENT) -> None:
     """The prepaid package's balance, what is still due, and the latest moves."""
     with wired() as application, application.sessions() as session:
         _client, row = store.get_contract(session, client)

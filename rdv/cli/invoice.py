@@ -17,6 +17,8 @@ from rdv.cli.common import console, wired
 from reports.mailer import deliver_pending
 
 app = typer.Typer(no_args_is_help=True, help="Invoices and credit notes: list, show, PDF, credit.")
+# Named `invoice`, not `number`: the argument's label in the usage line is its name, and NUMBER reads NOMBRE.
+INVOICE = typer.Argument(..., help="Invoice or credit note number (`rdv invoice list` shows them).")
 
 
 def _kind(kind: str) -> str:
@@ -37,10 +39,10 @@ def list_(client: str | None = typer.Option(None, "--client", help="Only this cl
 
 
 @app.command("show")
-def show(number: str) -> None:
+def show(invoice: str = INVOICE) -> None:
     """One invoice: parties, lines, taxes, totals and mentions."""
     with wired() as application, application.sessions() as session:
-        doc = store.get_invoice(session, number).document
+        doc = store.get_invoice(session, invoice).document
     currency = doc["currency"]
     console.print(f"[bold]{_kind(doc['kind'])} {doc['number']}[/bold] – {doc['issue_date']}")
     console.print(f"{doc['seller']['name']} → {doc['buyer']['name']}")
@@ -57,21 +59,23 @@ def show(number: str) -> None:
 
 
 @app.command("pdf")
-def pdf(number: str, out: Path = typer.Option(..., "--out", help="Where to write the PDF.")) -> None:
+def pdf(invoice: str = INVOICE, out: Path = typer.Option(..., "--out", help="Where to write the PDF.")) -> None:
     """Write the invoice's PDF/A-3 with its embedded Factur-X XML."""
     with wired() as application, application.sessions() as session:
-        doc = store.get_invoice(session, number).document
+        doc = store.get_invoice(session, invoice).document
     out.write_bytes(invoice_pdf(doc))
     console.print(_("{number} written to {path}.").format(number=doc["number"], path=out))
 
 
 @app.command("credit")
-def credit(number: str, reason: str = typer.Option(..., "--reason", help="Why the invoice is cancelled.")) -> None:
+def credit(
+    invoice: str = INVOICE, reason: str = typer.Option(..., "--reason", help="Why the invoice is cancelled.")
+) -> None:
     """Issue a credit note cancelling an invoice in full (the next run bills the week afresh)."""
     with wired() as application:
         now = application.clock.now()
         with application.sessions.begin() as session:
-            note = credit_invoice(session, number, reason, now)
+            note = credit_invoice(session, invoice, reason, now)
         mail_issued(application.sessions, now, application.settings.mail_from)
         deliver_pending(application.sessions, application.transport(), now)
-    console.print(_("Credit note {note} issued on invoice {number}.").format(note=note.number, number=number))
+    console.print(_("Credit note {note} issued on invoice {number}.").format(note=note.number, number=invoice))
