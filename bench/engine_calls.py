@@ -34,6 +34,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import event
 
+from campaigns.hopper import Hopper
 from config.clock import ScaledClock
 from dialer import engine as engine_module
 from dialer import outcome_sink
@@ -80,7 +81,7 @@ class Stages:
 
 
 def instrument(stages: Stages) -> None:
-    stages.wrap(engine_module, "claim_leads", "hopper claim")
+    stages.wrap(Hopper, "claim", "hopper claim")
     stages.wrap(engine_module, "start_attempt", "start_attempt")
     stages.wrap(engine_module.Engine, "fold", "fold (events stored, call ends)")
     stages.wrap(outcome_sink, "finish_attempt", "  of which finish_attempt")

@@ -36,7 +36,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from campaigns import store
-from campaigns.hopper import claim_leads, claim_queries
+from campaigns.hopper import claim_leads, hopper_for
 from campaigns.services import set_aside_leads_without_consent
 from rdv import db
 
@@ -176,7 +176,7 @@ def explain(engine: Engine, sessions: sessionmaker[Session], now: datetime) -> s
     """The plans as the server runs them: PostgreSQL's claim statement, SQLite's two candidate queries."""
     lines = []
     with sessions() as session:
-        for name, query in claim_queries(session, 1, now, 100, "bench-explain").items():
+        for name, query in hopper_for(session).queries(session, 1, now, 100, "bench-explain").items():
             compiled = cast(SQLCompiler, query.compile(dialect=engine.dialect))
             params: dict[str, Any] = {}
             for key, value in compiled.params.items():

@@ -19,12 +19,17 @@ costs more Python time than running it costs the server.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
+    ClauseElement,
     ColumnElement,
+    Connection,
     Integer,
     Interval,
+    Row,
     ScalarSelect,
     Select,
     String,
@@ -34,12 +39,14 @@ from sqlalchemy import (
     literal_column,
     null,
     select,
+    true,
     union_all,
     update,
 )
 from sqlalchemy.dialects.postgresql import insert
 
-from campaigns.hopper import Candidates, bucket_query, callback_query, eligible
+from campaigns.candidates import CAMPAIGN_ROW, Candidates, bucket_query, callback_query, eligible, waiting_for
+from campaigns.claimer import Round
 from campaigns.models import Attempt, Campaign, LeadClaim
 from campaigns.rules import CampaignRules
 from campaigns.zones import Shape
@@ -134,15 +141,52 @@ def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
 
 # (campaign, client, profile, fresh share, open (time zone, country) groups, consent rule) → statement; a handful
 # per campaign a day: which subdivisions of a group are open is a bound parameter.
-_STATEMENTS: dict[tuple[Any, ...], Select[Any]] = {}
+_STATEMENTS: dict[tuple[Any, ...], PgClaim] = {}
 
 
-def claim_statement(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
+def claim_statement(rules: CampaignRules, shape: Shape, consent: bool) -> PgClaim:
     """The statement of one claim round (see the module's docstring), built once per shape (`OpenZones.shape`)."""
     key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent)
     statement = _STATEMENTS.get(key)
     if statement is None:
         if len(_STATEMENTS) > 1000:
             _STATEMENTS.clear()
-        statement = _STATEMENTS[key] = _build(rules, shape, consent)
+        statement = _STATEMENTS[key] = PgClaim(_build(rules, shape, consent))
     return statement
+
+
+@dataclass(frozen=True)
+class PgClaim:
+    """One campaign shape's claim statement (`campaigns.claimer.ClaimStatements`)."""
+
+    statement: Select[Any]
+
+    def round(self, conn: Connection, rules: CampaignRules, params: dict[str, Any], wanted: int,
+              dialer_id: str, callbacks_due: bool = True) -> Round:
+        """One claim round, in one statement; the callbacks' part always runs."""
+        rows = conn.execute(self.statement, {**params, "wanted": wanted, "dialer": dialer_id}).all()
+        now = params["now"]
+        batch = [row for row in rows if row.attempts is not None]
+        agents = {row.id: (row.callback_id, waiting_for(rules, row, now)) for row in batch
+                  if row.callback_id is not None}
+        return batch, agents, any(row.capped_since is not None for row in rows)
+
+    def queries(self, params: dict[str, Any], n: int, dialer_id: str) -> dict[str, ClauseElement]:
+        """The whole claim statement, with its parameters bound."""
+        return {"claim": self.statement.params(**params, wanted=n, dialer=dialer_id)}
+
+
+class PgClaimer:
+    """PostgreSQL's claimer (`campaigns.claimer.Claimer`)."""
+
+    arrays = True
+
+    def campaign_row(self, conn: Connection, campaign_id: int, now: datetime) -> Row[Any] | None:
+        """The campaign's columns; whether a callback is due is left to the claim statement (always True)."""
+        return conn.execute(_CAMPAIGN_ROW, {"campaign_id": campaign_id}).one_or_none()
+
+    def statements(self, rules: CampaignRules, shape: Shape, consent: bool) -> PgClaim:
+        return claim_statement(rules, shape, consent)
+
+
+_CAMPAIGN_ROW = CAMPAIGN_ROW.add_columns(true())

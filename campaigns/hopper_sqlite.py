@@ -16,10 +16,20 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Integer, String, Update, bindparam, select, update
+from sqlalchemy import ClauseElement, Connection, Integer, Row, String, Update, bindparam, exists, select, update
 
-from campaigns.hopper import CallbackCandidates, bucket_query, callback_query, eligible, note_claims, waiting_for
-from campaigns.models import Attempt, Campaign
+from campaigns.candidates import (
+    CAMPAIGN_ROW,
+    CallbackCandidates,
+    bucket_query,
+    callback_query,
+    eligible,
+    now_param,
+    waiting_for,
+)
+from campaigns.claimer import Round
+from campaigns.journal import note_claims
+from campaigns.models import Attempt, Callback, Campaign
 from campaigns.profiles import cap_allows_from
 from campaigns.rules import CampaignRules
 from campaigns.zones import Shape
@@ -29,9 +39,10 @@ from leads.models import Lead
 # What a claim returns of each lead: enough to order the batch, check the cap and build the DialTarget.
 _RETURNED = (Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone, Lead.priority, Lead.next_attempt_at)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-# A claim round: the claimed lead rows in dialling order, lead id → (callback id, agent waited for), and
-# whether the frequency cap held some candidates back (another round then fills the gap).
-Round = tuple[list[Any], dict[int, tuple[int, str]], bool]
+# The campaign's row, with whether a callback is due (an index seek), so that most claims skip the callbacks' query.
+_CAMPAIGN_ROW = CAMPAIGN_ROW.add_columns(exists().where(
+    Callback.campaign_id == bindparam("campaign_id"), Callback.status == "pending", Callback.due_at <= now_param(),
+))
 
 
 def _claiming(target: Any) -> Update:
@@ -69,6 +80,7 @@ class SqliteClaim:
 
     callbacks: CallbackCandidates
     buckets: dict[str, Update]
+    candidates: dict[str, Any]
 
     @classmethod
     def of(cls, rules: CampaignRules, shape: Shape, consent: bool) -> SqliteClaim:
@@ -80,10 +92,11 @@ class SqliteClaim:
                 _STATEMENTS.clear()
             conditions = eligible(rules, shape, consent)
             limit = bindparam(_LIMIT, type_=Integer())
+            candidates = {status: bucket_query(conditions, status, limit) for status in ("retry", "new")}
             found = _STATEMENTS[key] = cls(
                 callback_query(conditions, rules, limit),
-                {status: _claiming(select(bucket_query(conditions, status, limit).subquery().c.id))
-                 for status in ("retry", "new")},
+                {status: _claiming(select(query.subquery().c.id)) for status, query in candidates.items()},
+                candidates,
             )
         return found
 
@@ -126,6 +139,24 @@ class SqliteClaim:
         now = params["now"]
         agents = {r.id: (r.callback_id, waiting_for(rules, r, now)) for r in rows if r.id in claimed}
         return [claimed[r.id] for r in rows if r.id in claimed], agents
+
+
+    def queries(self, params: dict[str, Any], n: int, dialer_id: str) -> dict[str, ClauseElement]:
+        """The two candidate queries, with their parameters bound."""
+        return {status: self.candidates[status].params(**params, **{_LIMIT: n}) for status in ("retry", "new")}
+
+
+class SqliteClaimer:
+    """SQLite's claimer (`campaigns.claimer.Claimer`)."""
+
+    arrays = False
+
+    def campaign_row(self, conn: Connection, campaign_id: int, now: datetime) -> Row[Any] | None:
+        """The campaign's columns and whether a callback is due."""
+        return conn.execute(_CAMPAIGN_ROW, {"campaign_id": campaign_id, "now": now}).one_or_none()
+
+    def statements(self, rules: CampaignRules, shape: Shape, consent: bool) -> SqliteClaim:
+        return SqliteClaim.of(rules, shape, consent)
 
 
 # (campaign, client, profile, open (time zone, country) groups, consent rule) → statements.

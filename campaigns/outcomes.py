@@ -15,13 +15,15 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from campaigns.calendar import Calendar
+from campaigns.claimer import DialTarget
 from campaigns.errors import AttemptNotFound, CallbackRefused, LeadNotFound, UnknownOutcome
 from campaigns.explain import closed_reason
-from campaigns.hopper import DialTarget, load_rules, note_claims
+from campaigns.journal import note_claims
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.profiles import ConsentRecord, cap_allows_from, consent_valid, cooloff_until
 from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
+from campaigns.store import load_rules
 from config.i18n import _, fmt_datetime
 from leads.models import DoNotCall, Lead, LeadPhone
 

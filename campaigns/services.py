@@ -14,7 +14,7 @@ from campaigns import store
 from campaigns.calendar import open_intervals
 from campaigns.check import Conflict, check_campaign
 from campaigns.errors import CampaignBlocked, LeadNotFound
-from campaigns.hopper import NO_CONSENT, load_rules
+from campaigns.hopper import NO_CONSENT
 from campaigns.models import Attempt, Callback, Campaign
 from campaigns.outcomes import plan_for
 from campaigns.profiles import ConsentRecord, consent_required, consent_valid
@@ -39,7 +39,7 @@ def set_setting(session: Session, campaign_name: str, key: str, value: str) -> C
 def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
                        centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> list[Conflict]:
     """The rule conflicts of a campaign, plus what its stored leads add (missing consent)."""
-    rules = load_rules(session, campaign.id, centre_timezone)
+    rules = store.load_rules(session, campaign.id, centre_timezone)
     conflicts = check_campaign(rules.settings, rules.profile, dict(rules.dispositions), now,
                                campaign.timezone, rules.centre_zone)
     if consent_required(rules.profile, now):
@@ -82,7 +82,7 @@ def set_aside_leads_without_consent(session: Session, campaign_id: int, now: dat
 
     Returns (set aside, back to new). The hopper checks consent on every lead anyway: this only keeps it fast.
     """
-    profile = load_rules(session, campaign_id, centre_timezone).profile
+    profile = store.load_rules(session, campaign_id, centre_timezone).profile
     recorded = and_(Lead.consent_at.is_not(None), Lead.consent_source != "", Lead.consent_proof != "")
     allowed = or_(recorded, Lead.contract_exemption.is_(True)) if profile.contract_exemption else recorded
     here = Lead.campaign_id == campaign_id
@@ -121,7 +121,7 @@ def calendar_overview(session: Session, name: str, now: datetime, days: int = 7,
                       centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> list[ZoneCalendar]:
     """Every callee zone of the campaign (or its default zone without leads) with its callable spans."""
     campaign = store.get_campaign(session, name)
-    rules = load_rules(session, campaign.id, centre_timezone)
+    rules = store.load_rules(session, campaign.id, centre_timezone)
     zones = campaign_zones(session, campaign.id) or [(campaign.timezone, "FR", "")]
     result = []
     for tz, country, subdivision in zones:
@@ -153,7 +153,7 @@ def lead_details(session: Session, lead_id: int, now: datetime,
         raise LeadNotFound(lead_id)
     campaign = session.get(Campaign, lead.campaign_id)
     assert campaign is not None
-    rules = load_rules(session, campaign.id, centre_timezone)
+    rules = store.load_rules(session, campaign.id, centre_timezone)
     attempts = list(session.scalars(select(Attempt).where(Attempt.lead_id == lead.id)
                                     .order_by(Attempt.created_at, Attempt.id)))
     callbacks = list(session.scalars(select(Callback).where(Callback.lead_id == lead.id).order_by(Callback.due_at)))

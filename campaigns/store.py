@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.errors import CampaignNotFound, ClientNotFound, DuplicateName, InvalidEmail, UnknownProfile
 from campaigns.models import Campaign, Client
+from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from config.profiles import profile_names
 
 EMAIL = re.compile(r"^[^@\s,;<>]+@[^@\s,;<>]+\.[A-Za-z]{2,}$")
@@ -67,3 +68,13 @@ def get_campaign(session: Session, name: str) -> Campaign:
 
 def list_campaigns(session: Session) -> list[Campaign]:
     return list(session.scalars(select(Campaign).order_by(Campaign.name)))
+
+
+def load_rules(session: Session, campaign_id: int, centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> CampaignRules:
+    """The rules of a stored campaign."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None:
+        raise CampaignNotFound(str(campaign_id))
+    return campaign_rules(
+        campaign.id, campaign.client_id, campaign.profile, campaign.settings or {}, campaign.timezone, centre_timezone
+    )

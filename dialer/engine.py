@@ -21,7 +21,7 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.hopper import claim_leads
+from campaigns.hopper import Hopper, hopper_for
 from campaigns.outcomes import start_attempt
 from config.clock import Clock
 from dialer import agents as presence
@@ -59,8 +59,11 @@ class Engine:
         dialer_id: str,
         disposition_model: DispositionModel | None = None,
         settings: EngineSettings | None = None,
+        hopper: Hopper | None = None,
     ) -> None:
         self.clock, self.pbx, self.sessions, self.dialer_id = clock, pbx, sessions, dialer_id
+        # The database's claimer is chosen here, once, not at each claim.
+        self.hopper = hopper or hopper_for(sessions.kw["bind"])
         self.campaign_ids = list(campaign_ids)
         self.settings = settings or EngineSettings()
         self.calls: dict[str, LiveCall] = {}
@@ -209,8 +212,8 @@ class Engine:
             return
         placed: list[tuple[LiveCall, str]] = []
         with transaction(self.sessions) as session:
-            for target in claim_leads(session, campaign_id, now, wanted, self.dialer_id,
-                                      centre_timezone=self.settings.centre_timezone):  # fmt: skip
+            for target in self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
+                                            centre_timezone=self.settings.centre_timezone):  # fmt: skip
                 call_id = f"rdv-{uuid.uuid4().hex}"
                 attempt = start_attempt(session, target, now, self.dialer_id, call_id)
                 store.record_transition(session, attempt.id, de.CallTransitioned(call_id, now, "created"))

@@ -15,7 +15,7 @@ from sqlalchemy import CursorResult, Insert, Table, Update, bindparam, case, fun
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from campaigns.hopper import claimed_leads, release_lead
+from campaigns.journal import claimed_leads, release_lead
 from campaigns.models import Attempt
 from campaigns.outcomes import forget
 from dialer import agents as presence

@@ -18,7 +18,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 
 from campaigns.calendar import holiday_dates, is_callable, next_open
-from campaigns.hopper import DIALABLE, load_rules
+from campaigns.hopper import DIALABLE
+from campaigns.store import load_rules
 from leads.models import Lead
 from rdv.bootstrap import App
 from rdv.demo_clock import IdleClock

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.appointment_services import day_bounds
 from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
-from campaigns.hopper import load_rules, release_stale_claims
+from campaigns.hopper import release_stale_claims
 from campaigns.models import Campaign
+from campaigns.store import load_rules
 from config.clock import Clock
 from rdv.scheduler import JobSpec, fire_times
 from reports.daily_appointments import queue_daily_mail

@@ -8,8 +8,8 @@ from pathlib import Path
 import typer
 
 from campaigns import store as campaigns
-from campaigns.hopper import load_rules
 from campaigns.profiles import consent_required
+from campaigns.store import load_rules
 from leads import store
 from leads.columns import parse_map_options
 from leads.importer import ImportOptions, ImportTarget, import_leads

@@ -7,7 +7,8 @@ from datetime import timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from campaigns.hopper import claim_leads, release_lead, release_stale_claims
+from campaigns.hopper import claim_leads, release_stale_claims
+from campaigns.journal import release_lead
 from campaigns.models import Attempt, Campaign
 from campaigns.outcomes import finish_attempt, record_disposition, start_attempt
 from campaigns.services import campaign_conflicts, set_aside_leads_without_consent, start_campaign

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import hopper_pg, hopper_sqlite, zones
 from campaigns.calendar import is_callable
-from campaigns.hopper import claim_leads, release_lead
+from campaigns.hopper import claim_leads
+from campaigns.journal import release_lead
 from campaigns.models import Campaign
 from campaigns.rules import CampaignRules, campaign_rules
 from leads.models import Lead

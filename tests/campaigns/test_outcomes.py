@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.claimer import DialTarget
 from campaigns.errors import CallbackRefused
-from campaigns.hopper import DialTarget, claim_leads, release_stale_claims
+from campaigns.hopper import claim_leads, release_stale_claims
 from campaigns.models import Attempt, Callback
 from campaigns.outcomes import book_callback, finish_attempt, record_disposition, start_attempt
 from campaigns.services import lead_details

@@ -1,0 +1,139 @@
+"""The hopper's candidate queries, shared by the SQLite and PostgreSQL claimers: which leads may be dialled now.
+
+Everything that changes from one claim to the next (the moment, the open subdivisions, the cut-offs) is a bound
+parameter (`claim_params`), so that each claimer builds its statements once per campaign shape and keeps them.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import (
+    ARRAY,
+    BindParameter,
+    ColumnElement,
+    Select,
+    String,
+    and_,
+    any_,
+    bindparam,
+    exists,
+    false,
+    func,
+    or_,
+    select,
+)
+
+from campaigns.models import Callback, Campaign
+from campaigns.rules import CampaignRules
+from campaigns.zones import OpenZones, Shape, newest_lead, zone_param
+from config.orm import UTCDateTime
+from leads.models import DoNotCall, Lead
+
+
+def now_param() -> BindParameter[datetime]:
+    """The moment of the claim, bound (so that a statement built once is reused)."""
+    return bindparam("now", type_=UTCDateTime())
+
+
+# The campaign's columns and the highest lead id (the zones' cache needs it), built once: a claim runs it each time.
+CAMPAIGN_ROW = select(Campaign.client_id, Campaign.profile, Campaign.settings, Campaign.timezone,
+                      newest_lead()).where(Campaign.id == bindparam("campaign_id"))
+
+
+def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None,
+                 arrays: bool = False) -> dict[str, Any]:
+    """The values of the bound parameters of the conditions and candidate queries, at `now`, with `opened`'s
+    subdivisions (as `zone_filter` with `arrays` takes them)."""
+    profile = rules.profile
+    return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
+            **({} if opened is None else opened.params(arrays))}
+
+
+def zone_filter(shape: Shape, arrays: bool = False) -> ColumnElement[bool]:
+    """Leads in an open zone: per open (time zone, country), a subdivision among its open ones, bound as one
+    parameter per group (`OpenZones.params`): a JSON list read with SQLite's json_each, or with `arrays` a
+    PostgreSQL array.
+
+    Always an explicit list of subdivisions: a lead in a zone not seen yet (edited since the scan) waits, it is
+    never dialled at an hour nobody checked; nor is a lead of a subdivision closed while others of its time
+    zone and country are open (a local holiday).
+    """
+    if not shape:
+        return false()
+
+    def among(group: int) -> ColumnElement[bool]:
+        if arrays:
+            return Lead.subdivision == any_(bindparam(zone_param(group), type_=ARRAY(String())))
+        listed = func.json_each(bindparam(zone_param(group), type_=String())).table_valued("value")
+        return Lead.subdivision.in_(select(listed.c.value))
+
+    return or_(*(and_(Lead.timezone == tz, Lead.country == country, among(i))
+                 for i, (tz, country) in enumerate(shape)))
+
+
+def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = False) -> list[ColumnElement[bool]]:
+    """Conditions every dialable lead meets, whatever its bucket (bound parameters: see `claim_params`);
+    `shape`: `OpenZones.shape` of the open zones; `arrays`: see `zone_filter`."""
+    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape, arrays)]
+    if consent:
+        proven = and_(
+            Lead.consent_at.is_not(None), Lead.consent_at <= now_param(), Lead.consent_source != "",
+            Lead.consent_proof != "",
+        )
+        conditions.append(
+            or_(Lead.contract_exemption.is_(True), proven) if rules.profile.contract_exemption else proven
+        )
+    if rules.profile.refusal_cooloff_days:
+        refused_before = bindparam("refused_before", type_=UTCDateTime())
+        conditions.append(or_(Lead.refused_at.is_(None), Lead.refused_at <= refused_before))
+    listed = exists().where(
+        DoNotCall.e164 == Lead.phone_e164,
+        or_(DoNotCall.client_id == rules.client_id, DoNotCall.client_id.is_(None)),
+    )
+    conditions.append(~listed)
+    return conditions
+
+
+# Candidates of a bucket: id, phone, priority, next attempt; of callbacks: id, phone, callback id, agent, due.
+Candidates = Select[int, str, int, datetime | None]
+CallbackCandidates = Select[int, str, int, str, datetime]
+
+
+def bucket_query(conditions: list[ColumnElement[bool]], status: str, limit: int | ColumnElement[Any]) -> Candidates:
+    """Fresh leads or due retries, best first, locked (PostgreSQL) and skipping rows another dialer holds."""
+    due = Lead.next_attempt_at <= now_param()
+    if status == "new":
+        due = or_(Lead.next_attempt_at.is_(None), due)
+    return (
+        select(Lead.id, Lead.phone_e164, Lead.priority, Lead.next_attempt_at)
+        .where(*conditions, Lead.status == status, due)
+        .order_by(Lead.priority.desc(), Lead.next_attempt_at, Lead.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def callback_query(conditions: list[ColumnElement[bool]], rules: CampaignRules,
+                   limit: int | ColumnElement[Any]) -> CallbackCandidates:
+    """Due personal callbacks, oldest first, with their lead locked (PostgreSQL)."""
+    return (
+        select(Lead.id, Lead.phone_e164, Callback.id.label("callback_id"), Callback.agent, Callback.due_at)
+        .join(Lead, Lead.id == Callback.lead_id)
+        .where(
+            *conditions,
+            Callback.campaign_id == rules.campaign_id,
+            Callback.status == "pending",
+            Callback.due_at <= now_param(),
+            Lead.status == "callback",
+        )
+        .order_by(Callback.due_at, Callback.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=Lead)
+    )
+
+
+def waiting_for(rules: CampaignRules, row: Any, now: datetime) -> str:
+    """Within the grace period a callback waits for the agent who booked it; then anyone takes it."""
+    return str(row.agent) if now < row.due_at + rules.settings.callback_grace else ""
