@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Connection, Row
 
+from campaigns.calendar import Calendar
 from campaigns.rules import CampaignRules
 from campaigns.zones import Shape
 
@@ -27,6 +28,8 @@ class DialTarget:
     callee_tz: str
     callback_id: int | None = None
     preferred_agent: str = ""
+    # The callee's calendar, for the dialer's check at the moment it originates (`calendar.may_ring`).
+    calendar: Calendar | None = None
 
 
 # A claim round: the claimed lead rows in dialling order, lead id → (callback id, agent waited for), and
