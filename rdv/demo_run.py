@@ -95,28 +95,42 @@ class _DemoJobs:
     outbox) in a thread, one run at a time, so that the next day can start while the e-mail is being made.
 
     The e-mail's PDF is laid out in a child process (`reports.appointment_pdf.rendering_process`), so the thread holds
-    the interpreter lock only briefly.
+    the interpreter lock only briefly. A run that falls due while another is under way is owed, and starts as
+    soon as that one ends; while a run is owed or under way the clock does not jump (`busy`), so that the
+    evening e-mail is made at its time, not after a jump to the next morning.
     """
 
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         self.task: asyncio.Task[object] | None = None
+        self.owed = False
 
     async def wake(self, now: datetime) -> None:
         runtime = self.runtime
         runtime.local.run_due(now)
+        self.owed = runtime.is_leader()
+        self.poll()
+        await runtime.staffing.apply(now)
+
+    def poll(self) -> None:
+        """Start the owed run of the shared jobs once the one under way has ended."""
         if self.task is not None and self.task.done():
             self.task.result()  # a failure of the runner itself (each job's own failure is logged and retried)
             self.task = None
-        if self.task is None and runtime.is_leader():
-            self.task = asyncio.create_task(asyncio.to_thread(runtime.shared.run_due, now))
-        await runtime.staffing.apply(now)
+        if self.owed and self.task is None:
+            self.owed = False
+            self.task = asyncio.create_task(asyncio.to_thread(self.runtime.shared.run_due, self.runtime.clock.now()))
+
+    def busy(self) -> bool:
+        """Whether a run of the shared jobs is owed or under way: the clock must not jump over it."""
+        return self.owed or (self.task is not None and not self.task.done())
 
     async def finish(self, now: datetime | None) -> None:
         """Wait for the run in progress; then, given `now`, run what fell due meanwhile."""
         if self.task is not None:
             task, self.task = self.task, None
             await task
+        self.owed = False
         if now is not None and self.runtime.is_leader():
             await asyncio.to_thread(self.runtime.shared.run_due, now)
 
@@ -155,6 +169,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                         on_day_done(shown)
                     break
             else:
+                jobs.poll()
                 await runtime.staffing.apply(now)
             local_day = now.astimezone(ZoneInfo(day.zone)).date()
             if local_day != shown and runtime.staffing.any_open():
@@ -168,7 +183,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                 runtime.staffing.nothing_due_until[campaign_id] = dial_at
             if runtime.engine.calls or idle_since is None:
                 idle_since = None if runtime.engine.calls else now
-            elif now - idle_since >= IDLE_FOR:
+            elif now - idle_since >= IDLE_FOR and not jobs.busy():
                 # No call live for a while: the day is closed or the hopper has nothing to give now.
                 # Outbox and stale-claim jobs do not stop a jump: they catch up when the clock lands.
                 milestones = (runtime.local.next_fire(now), day.mail.get_next_fire_time(None, now), end)
