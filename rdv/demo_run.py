@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from campaigns.calendar import holiday_dates, is_callable, next_open
+from campaigns.calendar import RING, holiday_dates, next_open
 from campaigns.hopper import DIALABLE
 from campaigns.store import load_rules
 from leads.models import Lead
@@ -86,7 +86,7 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
     candidates = []
     for due, zone in earliest.values():
         calendar = rules.calendar(*zone)
-        candidates.append(due if is_callable(due, calendar) else next_open(due, calendar))
+        candidates.append(next_open(due, calendar, RING))  # as the hopper claims: with room for a ring
     return min(candidates, default=now + timedelta(days=365))
 
 
