@@ -26,10 +26,10 @@ class DialTarget:
     attempt_no: int
     phone_e164: str
     callee_tz: str
+    # The callee's calendar, for the dialer's check at the moment it originates (`calendar.may_ring`).
+    calendar: Calendar
     callback_id: int | None = None
     preferred_agent: str = ""
-    # The callee's calendar, for the dialer's check at the moment it originates (`calendar.may_ring`).
-    calendar: Calendar | None = None
 
 
 # A claim round: the claimed lead rows in dialling order, lead id → (callback id, agent waited for), and

@@ -1,12 +1,13 @@
 """The dialer engine: pacing decides, the hopper gives leads, the PBX dials, events drive calls and agents.
 
 One asyncio task ticks (every `tick_s` of clock time): agents' wrap-ups expire, quiet calls are checked
-against the PBX, and each campaign dials `lines_to_dial` new leads. Another task consumes the PBX's event
-stream through the call state machine; every transition is stored with its time, and an ended call finishes
-its attempt (retry policy, claim released) exactly once, committed before the call leaves `calls`. A call's
-pre-answer transitions are written with its next one that matters, so a crash loses at most those of calls
-still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the PBX no longer has are ended
-with what is known (see `dialer.recovery`).
+against the PBX, and each campaign dials `lines_to_dial` new leads, each checked again at the moment of its
+Originate: a call counts until its ring ends, so it is placed only if all of its ring fits in the callee's window.
+Another task consumes the PBX's event stream through the call state machine; every transition is stored with its
+time, and an ended call finishes its attempt (retry policy, claim released) exactly once, committed before the
+call leaves `calls`. A call's pre-answer transitions are written with its next one that matters, so a crash
+loses at most those of calls still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the
+PBX no longer has are ended with what is known (see `dialer.recovery`).
 """
 
 from __future__ import annotations
@@ -241,7 +242,7 @@ class Engine:
 
     def _may_ring(self, target: DialTarget, moment: datetime) -> bool:
         """Whether a call placed at `moment` rings its whole ring inside the callee's calling window."""
-        return target.calendar is None or may_ring(moment, target.calendar, self.ring)
+        return may_ring(moment, target.calendar, self.ring)
 
     def _withdraw(self, live: LiveCall, target: DialTarget) -> None:
         """Take back a dial recorded but not sent: no attempt, no dial counted, the lead free for the hopper."""
