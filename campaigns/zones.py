@@ -209,5 +209,5 @@ def open_zones(rules: CampaignRules, zones: Sequence[Zone], now: datetime, ring:
     opened = zoning.open_at(now)
     if ring <= timedelta(0) or not opened.zones:
         return opened
-    later = zoning.open_at(now + ring)
+    later = zoning.open_at(now + ring - timedelta(microseconds=1))  # the ring's last instant: it ends at now + ring
     return opened if later is opened else zoning.both(opened, later)
