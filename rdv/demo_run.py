@@ -8,7 +8,6 @@ next lead due or the next job, whichever comes first.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -23,6 +22,7 @@ from campaigns.store import load_rules
 from leads.models import Lead
 from rdv.bootstrap import App
 from rdv.demo_clock import IdleClock
+from rdv.demo_jobs import DemoJobs
 from rdv.jobs import CampaignDay
 from rdv.runtime import Runtime, RuntimeOptions
 
@@ -90,51 +90,6 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
     return min(candidates, default=now + timedelta(days=365))
 
 
-class _DemoJobs:
-    """The demo's job runs: the day's opening and closing at once; the shared jobs (the evening e-mail and the
-    outbox) in a thread, one run at a time, so that the next day can start while the e-mail is being made.
-
-    The e-mail's PDF is laid out in a child process (`reports.appointment_pdf.rendering_process`), so the thread holds
-    the interpreter lock only briefly. A run that falls due while another is under way is owed, and starts as
-    soon as that one ends; while a run is owed or under way the clock does not jump (`busy`), so that the
-    evening e-mail is made at its time, not after a jump to the next morning.
-    """
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.task: asyncio.Task[object] | None = None
-        self.owed = False
-
-    async def wake(self, now: datetime) -> None:
-        runtime = self.runtime
-        runtime.local.run_due(now)
-        self.owed = runtime.is_leader()
-        self.poll()
-        await runtime.staffing.apply(now)
-
-    def poll(self) -> None:
-        """Start the owed run of the shared jobs once the one under way has ended."""
-        if self.task is not None and self.task.done():
-            self.task.result()  # a failure of the runner itself (each job's own failure is logged and retried)
-            self.task = None
-        if self.owed and self.task is None:
-            self.owed = False
-            self.task = asyncio.create_task(asyncio.to_thread(self.runtime.shared.run_due, self.runtime.clock.now()))
-
-    def busy(self) -> bool:
-        """Whether a run of the shared jobs is owed or under way: the clock must not jump over it."""
-        return self.owed or (self.task is not None and not self.task.done())
-
-    async def finish(self, now: datetime | None) -> None:
-        """Wait for the run in progress; then, given `now`, run what fell due meanwhile."""
-        if self.task is not None:
-            task, self.task = self.task, None
-            await task
-        self.owed = False
-        if now is not None and self.runtime.is_leader():
-            await asyncio.to_thread(self.runtime.shared.run_due, now)
-
-
 async def run_campaign(app: App, campaign_id: int, days: list[date], options: RuntimeOptions, pace: DemoPace,
                        on_day_done: Callable[[date], None] | None = None) -> Runtime:
     """Run the campaign over its calling days until the last day's e-mail job has run; returns the stopped runtime.
@@ -156,7 +111,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
     dial_at: datetime | None = None
     checked: datetime | None = None
     idle_since: datetime | None = None
-    jobs = _DemoJobs(runtime)
+    jobs = DemoJobs(runtime, clock)
     try:
         while True:
             now = clock.now()
