@@ -272,6 +272,9 @@ class Engine:
                 "RDV_QUEUE": view.queue,
             },
         )
+        # The call starts when its Originate is sent: folded first, so that the PBX's first event about it (which
+        # may be handled before the Originate's response) cannot date its start later.
+        self.fold(live, calls.OriginateSent(live.call_id, sent))
         try:
             # A clock that simulates time (the demo's) stands still while the Originate travels to the PBX, as
             # the adapter's listener does: it reaches the PBX at `sent`, not after the machine's thread latency.
@@ -286,8 +289,6 @@ class Engine:
         except ports.PbxError as error:
             # A timeout: the call may exist; the sweep asks the PBX soon.
             self.fold(live, calls.OriginateFailed(live.call_id, self.clock.now(), str(error)))
-        else:
-            self.fold(live, calls.OriginateSent(live.call_id, sent))  # the call starts when it is sent
         finally:
             live.sent_at = self.clock.now()
 
