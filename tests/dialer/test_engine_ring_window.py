@@ -46,6 +46,7 @@ class RecordingPbx:
     def __init__(self, clock: ManualClock) -> None:
         self.clock = clock
         self.originated: list[tuple[datetime, ports.OriginateRequest]] = []
+        self.members: dict[str, set[str]] = {}
         self._closed = asyncio.Event()
 
     async def originate(self, request: ports.OriginateRequest) -> None:
@@ -55,10 +56,13 @@ class RecordingPbx:
         return None
 
     async def queue_add(self, queue: str, interface: str, member_name: str, paused: bool = False) -> None:
-        return None
+        self.members.setdefault(queue, set()).add(interface)
 
     async def queue_remove(self, queue: str, interface: str) -> None:
-        return None
+        self.members.setdefault(queue, set()).discard(interface)
+
+    async def queue_members(self, queue: str) -> set[str] | None:
+        return set(self.members.get(queue, set()))  # every queue exists here
 
     async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str = "") -> None:
         return None
