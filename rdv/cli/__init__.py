@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdv.cli import (
     appointments,
+    asterisk,
     campaign_script,
     campaigns,
     clients,
@@ -32,6 +33,7 @@ export.app.command("calls")(export_calls.calls)
 app.add_typer(export.app, name="export")
 app.command("demo")(demo.demo)
 app.command("run")(run.run)
+app.add_typer(asterisk.app, name="asterisk")
 
 
 def main() -> None:
