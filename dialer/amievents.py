@@ -2,9 +2,13 @@
 
 A call is identified by the id the dialer gave it (Originate `ChannelId`): the Uniqueid of the
 originated `;1` half, `<id>-2` on the `;2` half, and the Linkedid of every channel the call touches
-(agent legs included). The channel variable `RDV_ATTEMPT`, when Asterisk reports it
+(agent legs and the trunk leg included). The channel variable `RDV_ATTEMPT`, when Asterisk reports it
 (`channelvars` in manager.conf), wins over both. Events are matched by these ids, never by position:
 the captured `OriginateResponse` arrives at different places in the stream for different outcomes.
+
+Through the project's dialplan the `;2` half dials the trunk, so two dials concern the callee: the
+Originate's own (DestUniqueid = the call id) and the `;2` half's (Uniqueid = `<id>-2`), whose DialEnd
+is the one that says BUSY or CONGESTION; the queue's dial of an agent has the call id as Uniqueid.
 """
 
 from __future__ import annotations
@@ -16,12 +20,13 @@ from dialer.amiwire import Message
 from dialer.ports import (
     AgentCompleted,
     AgentConnected,
-    CallAnswered,
+    CalleeDialed,
     CallerAbandoned,
     CallerQueued,
     CallHungUp,
     CallOriginated,
     CallRinging,
+    ChannelAnswered,
     DialEnded,
     DialerEvent,
     LiveChannel,
@@ -70,11 +75,20 @@ def _newstate(message: Message, call_id: str, at: datetime) -> list[DialerEvent]
     if state == "5":
         return [CallRinging(call_id, at)]
     if state == "6":
-        return [CallAnswered(call_id, at)]
+        return [ChannelAnswered(call_id, at)]
     return []
 
 
+def _dial_begin(message: Message, call_id: str, at: datetime) -> list[DialerEvent]:
+    # Only the callee leg's dial of the trunk: it names the callee's own channel, followed to its hangup.
+    if message.get("Uniqueid") != f"{call_id}-2":
+        return []
+    return [CalleeDialed(call_id, at, uniqueid=message.get("DestUniqueid"), channel=message.get("DestChannel"))]
+
+
 def _dial_end(message: Message, call_id: str, at: datetime) -> list[DialerEvent]:
+    if message.get("Uniqueid") == f"{call_id}-2":
+        return [DialEnded(call_id, at, status=message.get("DialStatus"), callee=True)]
     # The Originate's own dial has the call as destination; the queue's dial to an agent does not.
     if message.get("DestUniqueid") != call_id:
         return []
@@ -146,6 +160,7 @@ def _hangup(message: Message, call_id: str, at: datetime) -> list[DialerEvent]:
 HANDLERS: dict[str, Handler] = {
     "OriginateResponse": _originate_response,
     "Newstate": _newstate,
+    "DialBegin": _dial_begin,
     "DialEnd": _dial_end,
     "UserEvent": _user_event,
     "VarSet": _var_set,

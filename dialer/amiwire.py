@@ -79,8 +79,8 @@ class Message:
         return f"Message({self.fields!r})"
 
 
-def banner(version: str = "10.0.0") -> Message:
-    """The greeting line a server sends first (AMI 10.x in Asterisk 20 and 22)."""
+def banner(version: str = "11.0.0") -> Message:
+    """The greeting line a server sends first (Asterisk 22.10.1 says AMI 11.0.0)."""
     return Message([("Banner", f"{BANNER_PREFIX}{version}")])
 
 

@@ -7,6 +7,11 @@ as busy / no answer / invalid / congestion / dropped / failed. Pure: no I/O, eve
 and the outcome from those facts. That is what makes the machine indifferent to order and repetition: a
 duplicate changes nothing, an OriginateResponse that arrives after DialEnd or after the hangups adds what it
 knows, and once the call has ended nothing changes any more, so its outcome is counted exactly once.
+
+Through a trunk the callee is a channel of its own, dialled by the `;2` half: that dial's DialEnd and that
+channel's hangup cause say busy, congestion or unavailable (the OriginateResponse then says only Reason 0,
+and the Originate's own DialEnd NOANSWER). A connected call ends when that channel hangs up: if Asterisk
+optimised the Local pair away, `;1`/`;2` and AgentComplete (TalkTime 0) come seconds before the real end.
 """
 
 from __future__ import annotations
@@ -64,8 +69,9 @@ class ChannelsGone:
 CallInput = (
     ports.CallOriginated
     | ports.CallRinging
+    | ports.CalleeDialed
     | ports.DialEnded
-    | ports.CallAnswered
+    | ports.ChannelAnswered
     | ports.MachineDetected
     | ports.CallerQueued
     | ports.AgentConnected
@@ -95,6 +101,10 @@ class CallState:
     hung_up_at: datetime | None = None
     legs_down: frozenset[str] = frozenset()
     amd: str = ""
+    # The callee's own channel (the trunk leg the `;2` half dialled), its pair if it is a Local channel.
+    callee_legs: frozenset[str] = frozenset()
+    callee_down: bool = False
+    callee_outcome: str = ""
     dial_outcome: str = ""
     weak_outcome: str = ""
     abandoned: bool = False
@@ -172,13 +182,25 @@ def _ringing(call: CallState, ev: ports.CallRinging) -> CallState:
     return replace(call, originated_at=_first(call.originated_at, ev.at), ringing_at=_first(call.ringing_at, ev.at))
 
 
+def _callee_dialed(call: CallState, ev: ports.CalleeDialed) -> CallState:
+    if call.callee_legs or not ev.uniqueid:
+        return call
+    legs = {ev.uniqueid}
+    if ev.channel.endswith(";1"):  # a Local trunk stand-in: its `;2` half is the callee too
+        legs.add(ev.channel[:-1] + "2")
+    return replace(call, callee_legs=frozenset(legs))
+
+
 def _dial_ended(call: CallState, ev: ports.DialEnded) -> CallState:
     status = ev.status.upper()
     if status == "ANSWER":
         return _answered(call, ev)
-    if status in DIAL_STATUS_OUTCOME:
+    if ev.callee and status in DIAL_STATUS_OUTCOME:
+        return replace(call, callee_outcome=call.callee_outcome or DIAL_STATUS_OUTCOME[status])
+    if status in DIAL_STATUS_OUTCOME and status != "NOANSWER":
         return replace(call, dial_outcome=call.dial_outcome or DIAL_STATUS_OUTCOME[status])
-    # CANCEL: the originating side gave up ringing; a Reason or a cause may still say better.
+    # CANCEL (the originating side gave up ringing), or the Originate's own NOANSWER, which a trunk's busy
+    # line also gives: a Reason, the callee leg's DialEnd or a cause may still say better.
     return replace(call, weak_outcome=call.weak_outcome or "no_answer")
 
 
@@ -218,6 +240,11 @@ def _agent_connected(call: CallState, ev: ports.AgentConnected | ports.AgentComp
 
 
 def _agent_completed(call: CallState, ev: ports.AgentCompleted) -> CallState:
+    if call.callee_legs:
+        # The callee's channel is known: its hangup ends the call and the talk is measured up to it.
+        # AgentComplete may come from an optimised-away Local pair while the callee talks on (TalkTime 0).
+        ev = replace(ev, talk_s=0.0)
+        return replace(_agent_connected(call, ev), agent_done=True) if not call.abandoned else call
     call = _agent_connected(call, ev)
     if call.abandoned:
         return call
@@ -232,7 +259,10 @@ def _abandoned(call: CallState, ev: ports.CallerAbandoned) -> CallState:
 
 
 def _hung_up(call: CallState, ev: ports.CallHungUp) -> CallState:
-    if not _own_leg(call.call_id, ev):
+    callee = bool(call.callee_legs) and (ev.uniqueid in call.callee_legs or ev.channel in call.callee_legs)
+    if callee:
+        call = _callee_hung_up(call, ev)
+    if not callee and not _own_leg(call.call_id, ev):
         return call
     cause = ev.cause if ev.cause else None
     call = replace(
@@ -247,8 +277,16 @@ def _hung_up(call: CallState, ev: ports.CallHungUp) -> CallState:
     return call
 
 
+def _callee_hung_up(call: CallState, ev: ports.CallHungUp) -> CallState:
+    """The trunk leg is gone: a connected call is over; before an answer its cause tells why."""
+    call = replace(call, callee_down=True)
+    if call.answered_at is None and ev.cause in CAUSE_OUTCOME:
+        call = replace(call, callee_outcome=call.callee_outcome or CAUSE_OUTCOME[ev.cause])
+    return call
+
+
 def _own_leg(call_id: str, ev: ports.CallHungUp) -> bool:
-    """The callee's Local channel halves, not an agent's leg that shares the call's Linkedid."""
+    """The dialer's Local channel halves, not an agent's or the trunk's leg that share the call's Linkedid."""
     if ev.uniqueid:
         return ev.uniqueid in (call_id, f"{call_id}-2")
     return "@agents" not in ev.channel
@@ -260,8 +298,9 @@ _HANDLERS: dict[type, Callable[[CallState, Any], CallState]] = {
     ChannelsGone: _channels_gone,
     ports.CallOriginated: _originate_response,
     ports.CallRinging: _ringing,
+    ports.CalleeDialed: _callee_dialed,
     ports.DialEnded: _dial_ended,
-    ports.CallAnswered: _answered,
+    ports.ChannelAnswered: _answered,
     ports.MachineDetected: _machine_detected,
     ports.CallerQueued: _queued,
     ports.AgentConnected: _agent_connected,
@@ -275,6 +314,9 @@ def conclusion(call: CallState) -> str:
     """The outcome if what is known ends the call now, else an empty string."""
     closing = call.forced or call.hung_up_at is not None
     if call.connected_at is not None:
+        if call.callee_legs:
+            # The callee may talk on after `;1`/`;2` and AgentComplete (an optimised Local pair).
+            return "connected" if call.forced or call.callee_down else ""
         return "connected" if closing or call.agent_done else ""
     if call.abandoned or call.amd == "MACHINE":
         return ("dropped" if call.abandoned else "machine") if closing else ""
@@ -283,8 +325,8 @@ def conclusion(call: CallState) -> str:
             return ""
         # A person who picked up and hung up (or was hung up on) before an agent is a dropped call.
         return "dropped" if call.human_at is not None else "failed"
-    if call.dial_outcome:
-        return call.dial_outcome
+    if call.callee_outcome or call.dial_outcome:
+        return call.callee_outcome or call.dial_outcome
     # A bare failure (Reason 0/1, DialEnd CANCEL) waits until both halves are down or reconciliation: the
     # DialEnd or the callee leg's cause that says "invalid number" may still be on its way. With no word at
     # all, the OriginateResponse that Asterisk always sends (after the hangups, for a no-answer) decides.

@@ -1,7 +1,8 @@
 """What the call state machine records as it goes, named in the past tense.
 
-These are the dialer's own facts, distinct from the PBX events of `dialer.ports` (which say what the PBX
-reported): the engine stores them, feeds pacing and agent presence from them, and finishes attempts on
+These are the dialer's own facts; the PBX events of `dialer.ports` (what the PBX reported) derive from the
+same `CallEvent`, so there is one hierarchy and one name per fact.
+The engine stores them, feeds pacing and agent presence from them, and finishes attempts on
 `CallEnded`. Each one is emitted at most once per call.
 """
 
@@ -13,6 +14,8 @@ from datetime import datetime
 
 @dataclass(frozen=True)
 class CallEvent:
+    """A fact about one call, at an aware moment."""
+
     call_id: str
     at: datetime
 

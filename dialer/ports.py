@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Protocol
 
+from dialer.domain_events import CallEvent
+
 
 @dataclass(frozen=True)
 class OriginateRequest:
@@ -29,10 +31,11 @@ class OriginateRequest:
 
 
 # Events, named in the past tense. `at` is when the adapter received them (aware, from the Clock).
+# They share `CallEvent` with the state machine's own facts (dialer.domain_events): one hierarchy, one
+# name per fact. A PBX event says what Asterisk reported; a domain event what the dialer concluded.
 @dataclass(frozen=True)
-class PbxEvent:
-    call_id: str
-    at: datetime
+class PbxEvent(CallEvent):
+    """Something the PBX reported about one call."""
 
 
 @dataclass(frozen=True)
@@ -49,15 +52,29 @@ class CallRinging(PbxEvent):
 
 
 @dataclass(frozen=True)
-class DialEnded(PbxEvent):
-    """DialEnd with its DialStatus: ANSWER, BUSY, NOANSWER, CONGESTION, CHANUNAVAIL, CANCEL."""
+class CalleeDialed(PbxEvent):
+    """The `;2` half dialled the trunk (DialBegin): `uniqueid`/`channel` name the callee's own channel."""
 
-    status: str
+    uniqueid: str
+    channel: str = ""
 
 
 @dataclass(frozen=True)
-class CallAnswered(PbxEvent):
-    """Someone or something picked up (the callee leg went Up)."""
+class DialEnded(PbxEvent):
+    """DialEnd with its DialStatus: ANSWER, BUSY, NOANSWER, CONGESTION, CHANUNAVAIL, CANCEL.
+
+    `callee` is True for the `;2` half's dial of the trunk, the one that knows why the callee did not
+    answer; False for the Originate's own dial of `;1`, which through a trunk says NOANSWER even for a
+    busy line (see tests/fixtures/ami/project-dialplan/busy_via_trunk.ami).
+    """
+
+    status: str
+    callee: bool = False
+
+
+@dataclass(frozen=True)
+class ChannelAnswered(PbxEvent):
+    """The callee leg went Up: someone or something picked up (the state machine then says CallAnswered)."""
 
 
 @dataclass(frozen=True)
@@ -137,8 +154,9 @@ class LiveChannel:
 DialerEvent = (
     CallOriginated
     | CallRinging
+    | CalleeDialed
     | DialEnded
-    | CallAnswered
+    | ChannelAnswered
     | MachineDetected
     | CallerQueued
     | AgentConnected
@@ -158,12 +176,20 @@ class PbxNotConnected(PbxError):
     """No AMI session right now (connecting or reconnecting); the action was not sent."""
 
 
+class PbxNotReady(PbxNotConnected):
+    """The PBX was booting or shutting down and did not become ready in time; the action was not acted on."""
+
+
 class PbxTimeout(PbxError):
     """The PBX did not answer an action before its deadline; it may or may not have acted on it."""
 
 
 class PbxRefused(PbxError):
-    """The PBX answered an action with `Response: Error`."""
+    """The PBX answered an action with `Response: Error`; `pbx_message` is its own text."""
+
+    def __init__(self, message: str, pbx_message: str = "") -> None:
+        super().__init__(message)
+        self.pbx_message = pbx_message
 
 
 class PbxAuthFailed(PbxError):
@@ -187,6 +213,10 @@ class Pbx(Protocol):
     async def queue_remove(self, queue: str, interface: str) -> None: ...
 
     async def queue_pause(self, queue: str, interface: str, paused: bool, reason: str = "") -> None: ...
+
+    async def queue_members(self, queue: str) -> set[str] | None:
+        """The member interfaces of `queue`, or None if the PBX has no such queue."""
+        ...
 
     async def live_channels(self) -> list[LiveChannel]: ...
 

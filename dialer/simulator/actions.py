@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dialer.amiwire import Message
 from dialer.simulator import messages as m
 from dialer.simulator.core import Responses, SimulatedPbx, _state_interface, _truthy
+from dialer.simulator.members import NoSuchQueue
 from dialer.simulator.messages import Chan, MemberView
 
 Action = Callable[[SimulatedPbx, Message], Responses]
@@ -26,6 +27,8 @@ def queue_add(pbx: SimulatedPbx, action: Message) -> Responses:
                       login_time=int(pbx.now_s()), paused=_truthy(action.get("Paused", "false")))
     try:
         pbx.queues.add(queue, view, pbx.now_s())
+    except NoSuchQueue:
+        return [m.response(False, action_id, "Unable to add interface to queue: No such queue")]
     except KeyError:
         return [m.response(False, action_id, "Unable to add interface: Already there")]
     return [m.response(True, action_id, "Added interface to queue"), _member_event("QueueMemberAdded", queue, view)]
@@ -33,10 +36,9 @@ def queue_add(pbx: SimulatedPbx, action: Message) -> Responses:
 
 def queue_remove(pbx: SimulatedPbx, action: Message) -> Responses:
     action_id, queue, interface = action.get("ActionID"), action.get("Queue"), action.get("Interface")
-    members = pbx.queues.members.get(queue)
-    if members is None:
+    if not pbx.queues.exists(queue):
         return [m.response(False, action_id, "Unable to remove interface from queue: No such queue")]
-    member = members.get(interface)
+    member = pbx.queues.members.get(queue, {}).get(interface)
     if member is None:
         return [m.response(False, action_id, "Unable to remove interface: Not there")]
     pbx.queues.remove(queue, interface)
@@ -62,11 +64,12 @@ def _list(action_id: str, intro: str, items: list[Message], complete: str, *extr
     return [ack, *items, tail]
 
 
-def _item(name: str, action_id: str, *parts: list[tuple[str, str]]) -> Message:
-    fields = [("Event", name), ("ActionID", action_id)]
+def _item(name: str, action_id: str, *parts: list[tuple[str, str]], id_last: bool = False) -> Message:
+    """A list item; Asterisk 22 puts the ActionID first in some lists and last in QueueStatus's."""
+    fields = [("Event", name)] if id_last else [("Event", name), ("ActionID", action_id)]
     for part in parts:
         fields.extend(part)
-    return Message(fields)
+    return Message(fields + [("ActionID", action_id)] if id_last else fields)
 
 
 def core_show_channels(pbx: SimulatedPbx, action: Message) -> Responses:
@@ -105,14 +108,15 @@ def status(pbx: SimulatedPbx, action: Message) -> Responses:
 def queue_status(pbx: SimulatedPbx, action: Message) -> Responses:
     action_id, wanted = action.get("ActionID"), action.get("Queue")
     items = []
-    for queue, members in sorted(pbx.queues.members.items()):
+    for queue in pbx.queues.names():
         if wanted and queue != wanted:
             continue
+        members = pbx.queues.members.get(queue, {})
         waiting = pbx.queues.waiting.get(queue, [])
         items.append(_item("QueueParams", action_id, [
             ("Queue", queue), ("Max", "0"), ("Strategy", "leastrecent"), ("Calls", str(len(waiting))),
             ("Holdtime", "0"), ("TalkTime", "0"), ("Completed", "0"), ("Abandoned", "0"), ("ServiceLevel", "0"),
-            ("ServicelevelPerf", "0.0"), ("ServicelevelPerf2", "0.0"), ("Weight", "0")]))
+            ("ServicelevelPerf", "0.0"), ("ServicelevelPerf2", "0.0"), ("Weight", "0")], id_last=True))
         for member in members.values():
             v = member.view
             items.append(_item("QueueMember", action_id, [
@@ -120,14 +124,15 @@ def queue_status(pbx: SimulatedPbx, action: Message) -> Responses:
                 ("Membership", v.membership), ("Penalty", "0"), ("CallsTaken", str(v.calls_taken)),
                 ("LastCall", str(v.last_call)), ("LastPause", str(v.last_pause)), ("LoginTime", str(v.login_time)),
                 ("InCall", "1" if member.busy else "0"), ("Status", "2" if member.busy else "1"),
-                ("Paused", "1" if v.paused else "0"), ("PausedReason", v.paused_reason), ("Wrapuptime", "0")]))
+                ("Paused", "1" if v.paused else "0"), ("PausedReason", v.paused_reason), ("Wrapuptime", "0")],
+                id_last=True))
         for position, call_id in enumerate(waiting, start=1):
             call = pbx.calls.get(call_id)
             if call is not None:
                 items.append(_item("QueueEntry", action_id, [
                     ("Queue", queue), ("Position", str(position)), ("Channel", call.one.name),
                     ("Uniqueid", call.one.uniqueid), ("CallerIDNum", call.one.cid_num),
-                    ("CallerIDName", call.one.cid_name), ("Wait", "0"), ("Priority", "0")]))
+                    ("CallerIDName", call.one.cid_name), ("Wait", "0"), ("Priority", "0")], id_last=True))
     return _list(action_id, "Queue status will follow", items, "QueueStatusComplete")
 
 

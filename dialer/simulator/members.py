@@ -45,17 +45,34 @@ class Member:
         return not self.busy and not self.view.paused
 
 
+class NoSuchQueue(Exception):
+    """The queue is not configured (queues.conf): Asterisk refuses members and callers alike."""
+
+
 @dataclass
 class Queues:
-    """Every queue's members, plus a wake-up for callers waiting for one to free up."""
+    """Every queue's members, plus a wake-up for callers waiting for one to free up.
+
+    `configured` names the queues queues.conf defines; None means any queue named exists (the embedded
+    simulator of the demo, whose queues follow the campaigns)."""
 
     members: dict[str, dict[str, Member]] = field(default_factory=dict)
     real_interfaces: set[str] = field(default_factory=set)
     waiting: dict[str, list[str]] = field(default_factory=dict)
     freed: asyncio.Event = field(default_factory=asyncio.Event)
+    configured: set[str] | None = None
+
+    def exists(self, queue: str) -> bool:
+        return self.configured is None or queue in self.configured
+
+    def names(self) -> list[str]:
+        """The queues QueueStatus lists."""
+        return sorted(self.configured if self.configured is not None else self.members)
 
     def add(self, queue: str, view: MemberView, now_s: float) -> Member:
-        """Add a member; raises KeyError if it is already there (Asterisk refuses it too)."""
+        """Add a member; KeyError if it is already there, NoSuchQueue if the queue is not configured."""
+        if not self.exists(queue):
+            raise NoSuchQueue(queue)
         members = self.members.setdefault(queue, {})
         if view.interface in members:
             raise KeyError(view.interface)

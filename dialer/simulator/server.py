@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from config.clock import Clock
@@ -17,6 +18,9 @@ from dialer.simulator.outcomes import OutcomeModel, ScriptedOutcomes
 
 log = logging.getLogger(__name__)
 GARBAGE = b"\x00\xffthis line is not AMI at all\r\n"
+# What Asterisk 22.10.1 answers before FullyBooted (checked on the real PBX): app_queue's manager commands
+# are not registered yet and the dialplan is not loaded; the core's own actions work.
+READY_WHILE_BOOTING = ("ping", "coreshowchannels", "status", "hangup")
 
 
 @dataclass
@@ -75,6 +79,8 @@ class PbxSimulator:
         agent_profile: AgentProfile | None = None,
         default_queue: str = "rdv",
         record: bool = False,
+        queues: Iterable[str] | None = None,
+        restart_boot_s: float = 0.2,
     ) -> None:
         self.host, self.port = host, port
         self.username, self.secret = username, secret
@@ -85,16 +91,51 @@ class PbxSimulator:
         self.record = record
         self.transcripts: list[list[bytes]] = []
         self.logins = 0
+        if queues is not None:
+            self.pbx.queues.configured = set(queues)
+        # After a restart Asterisk takes this long (wall seconds) from accepting logins to FullyBooted.
+        self.restart_boot_s = restart_boot_s
+        self.booted = True
+        self.refused_while_booting: list[str] = []
+        self._started_once = False
+        self._boot_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        """Listen; after a `stop()` this is a PBX restart: no calls, same static members, same port."""
+        """Listen; after a `stop()` this is a PBX restart: no calls, same static members, same port, and
+        `restart_boot_s` during which logins work but FullyBooted has not come yet."""
         self.pbx.reset()
+        self.booted = not (self._started_once and self.restart_boot_s > 0)
+        self._started_once = True
         self._server = await asyncio.start_server(self._serve, self.host, self.port, reuse_address=True)
         self.port = self._server.sockets[0].getsockname()[1]
+        if not self.booted:
+            self._boot_task = asyncio.get_running_loop().create_task(self._boot())
         log.info("PBX simulator listening on %s:%s", self.host, self.port)
 
+    async def _boot(self) -> None:
+        await asyncio.sleep(self.restart_boot_s)
+        self.booted = True
+        for session in list(self._sessions):
+            if session.authenticated:
+                self._send(session, _fully_booted())
+
+    def configure_queue(self, name: str) -> None:
+        """A queue added to queues.conf and reloaded."""
+        if self.pbx.queues.configured is not None:
+            self.pbx.queues.configured.add(name)
+
+    def begin_shutdown(self) -> None:
+        """`core restart`: say Shutdown and refuse what a stopping Asterisk refuses, connections still open."""
+        if self.booted:
+            self.booted = False
+            self._broadcast(Message([("Event", "Shutdown"), ("Privilege", "system,all"), ("Shutdown", "Cleanly"),
+                                     ("Restart", "True")]))
+
     async def stop(self) -> None:
-        """Stop listening, drop every session and every call (an Asterisk shutdown)."""
+        """Say Shutdown, stop listening, drop every session and every call (an Asterisk restart)."""
+        if self._boot_task is not None:
+            self._boot_task.cancel()
+        self.begin_shutdown()
         if self._server is not None:
             self._server.close()
         self.cut()
@@ -174,8 +215,10 @@ class PbxSimulator:
             self._send(session, m.response(False, action_id, "Permission denied"))
             return True
         handler = ACTIONS.get(name)
-        if handler is None:
-            self._send(session, m.response(False, action_id, "Invalid/unknown command"))
+        if handler is None or (not self.booted and name not in READY_WHILE_BOOTING):
+            if handler is not None:
+                self.refused_while_booting.append(action.get("Action"))
+            self._send(session, m.response(False, action_id, _unknown(action.get("Action"))))
             return True
         replies = handler(self.pbx, action)
         self._send(session, replies[0])
@@ -192,8 +235,8 @@ class PbxSimulator:
         session.authenticated = True
         self.logins += 1
         self._send(session, m.response(True, action_id, "Authentication accepted"))
-        self._send(session, Message([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", "37"),
-                                     ("LastReload", "37"), ("Status", "Fully Booted")]))
+        if self.booted:
+            self._send(session, _fully_booted())
         return True
 
     def _send(self, session: _Session, message: Message) -> None:
@@ -217,3 +260,15 @@ class PbxSimulator:
                 log.info("fault: cutting every manager connection")
                 with contextlib.suppress(Exception):
                     asyncio.get_running_loop().call_soon(self.cut)
+
+
+def _fully_booted() -> Message:
+    return Message([("Event", "FullyBooted"), ("Privilege", "system,all"), ("Uptime", "37"), ("LastReload", "37"),
+                    ("Status", "Fully Booted")])
+
+
+def _unknown(action: str) -> str:
+    """Asterisk's answer to an action it does not have (yet)."""
+    if action.lower() == "originate":  # the dialplan is not loaded: pbx_config comes late in the boot
+        return "Extension does not exist."
+    return f"Invalid/unknown command: {action}. Use Action: ListCommands to show available commands."

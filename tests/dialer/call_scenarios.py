@@ -25,7 +25,7 @@ def answered_human(hold_s: float = 0.0, talk_s: float = 10.0) -> list[Maker]:
     return [
         lambda at: calls.OriginateSent(CID, at),
         lambda at: ports.CallRinging(CID, at),
-        lambda at: ports.CallAnswered(CID, at),
+        lambda at: ports.ChannelAnswered(CID, at),
         lambda at: ports.DialEnded(CID, at, status="ANSWER"),
         lambda at: ports.CallOriginated(CID, at, reason=4, channel=LEG1),
         lambda at: ports.MachineDetected(CID, at, status="HUMAN", cause="HUMAN-800-800"),
@@ -44,7 +44,7 @@ def answered_machine() -> list[Maker]:
     return [
         lambda at: calls.OriginateSent(CID, at),
         lambda at: ports.CallRinging(CID, at),
-        lambda at: ports.CallAnswered(CID, at),
+        lambda at: ports.ChannelAnswered(CID, at),
         lambda at: ports.DialEnded(CID, at, status="ANSWER"),
         lambda at: ports.CallOriginated(CID, at, reason=4, channel=LEG1),
         lambda at: ports.MachineDetected(CID, at, status="MACHINE", cause="LONGGREETING-1500-1500"),
@@ -57,7 +57,7 @@ def dropped() -> list[Maker]:
     return [
         lambda at: calls.OriginateSent(CID, at),
         lambda at: ports.CallRinging(CID, at),
-        lambda at: ports.CallAnswered(CID, at),
+        lambda at: ports.ChannelAnswered(CID, at),
         lambda at: ports.CallOriginated(CID, at, reason=4, channel=LEG1),
         lambda at: ports.MachineDetected(CID, at, status="HUMAN"),
         lambda at: ports.CallerQueued(CID, at, queue="q1"),

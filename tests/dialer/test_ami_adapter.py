@@ -11,7 +11,8 @@ import pytest
 
 import dialer.ami
 from config.clock import ScaledClock
-from dialer.ami import AmiOptions, AmiPbx, _ReliableClient
+from dialer.ami import AmiOptions, AmiPbx
+from dialer.ami_connection import ReliableClient
 from dialer.ports import (
     AgentCompleted,
     AgentConnected,
@@ -44,6 +45,7 @@ PLANS = {
     "+3360": CallPlan(Outcome.INVALID, ring_s=0.5),
     "+3399": CallPlan(Outcome.NOANSWER, ring_s=36000.0),
 }
+QUEUES = ("camp-1", "camp-2", "camp-3", "camp-9", "camp-q")
 FAST = AmiOptions(action_timeout_s=2.0, ping_interval_s=0.1, ping_timeout_s=0.5, connect_timeout_s=2.0,
                   backoff_initial_s=0.02, backoff_max_s=0.2)
 
@@ -74,7 +76,7 @@ class Recorder:
 
 @pytest.fixture
 async def sim() -> AsyncIterator[PbxSimulator]:
-    simulator = PbxSimulator(ScaledClock(START, scale=200.0), outcomes=ScriptedOutcomes(PLANS),
+    simulator = PbxSimulator(ScaledClock(START, scale=200.0), outcomes=ScriptedOutcomes(PLANS), queues=QUEUES,
                              agent_profile=AgentProfile(talk_mean_s=20.0, talk_sigma=0.001, wrap_mean_s=5.0))
     await simulator.start()
     yield simulator
@@ -126,20 +128,42 @@ async def test_no_answer_ends_at_the_ring_timeout_with_reason_3(pbx: AmiPbx) -> 
 
 async def test_a_human_with_no_free_agent_is_abandoned_and_hung_up(pbx: AmiPbx) -> None:
     seen = Recorder(pbx)
-    await pbx.originate(call("c-drop", "+33100000002", queue="nobody-here"))
+    await pbx.originate(call("c-drop", "+33100000002", queue="camp-3"))
     await seen.until(lambda _: seen.ended("c-drop") and any(isinstance(e, CallerAbandoned) for e in seen.events))
     (dropped,) = [e for e in seen.of("c-drop") if isinstance(e, CallerAbandoned)]
-    assert (dropped.queue, dropped.hold_s) == ("nobody-here", 2.0)
+    assert (dropped.queue, dropped.hold_s) == ("camp-3", 2.0)
 
 
-async def test_queue_members_are_added_paused_and_removed_and_mistakes_are_refused(pbx: AmiPbx) -> None:
+async def test_queue_members_are_added_and_removed_idempotently_and_mistakes_are_refused(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
     await pbx.queue_add("camp-2", "Local/agent4@agents/n", "Agent4")
-    with pytest.raises(PbxRefused, match="QueueAdd of Local/agent4@agents/n to camp-2.*Already there"):
-        await pbx.queue_add("camp-2", "Local/agent4@agents/n", "Agent4")
-    await pbx.queue_pause("camp-2", "Local/agent4@agents/n", True, "training")
+    await pbx.queue_add("camp-2", "Local/agent4@agents/n", "Agent4", paused=True)  # "Already there": success
+    assert sim.pbx.queues.members["camp-2"]["Local/agent4@agents/n"].view.paused  # and re-paused as asked
+    await pbx.queue_pause("camp-2", "Local/agent4@agents/n", False)
+    assert await pbx.queue_members("camp-2") == {"Local/agent4@agents/n"}
     await pbx.queue_remove("camp-2", "Local/agent4@agents/n")
-    with pytest.raises(PbxRefused, match="Not there"):
-        await pbx.queue_remove("camp-2", "Local/agent4@agents/n")
+    await pbx.queue_remove("camp-2", "Local/agent4@agents/n")  # "Not there": success
+    assert await pbx.queue_members("camp-2") == set()
+    with pytest.raises(PbxRefused, match="QueuePause of Local/agent4@agents/n in camp-2.*Interface not found"):
+        await pbx.queue_pause("camp-2", "Local/agent4@agents/n", True)
+
+
+async def test_a_missing_queue_is_told_apart_from_an_empty_one(sim: PbxSimulator, pbx: AmiPbx) -> None:
+    assert await pbx.queue_members("no-such-queue") is None
+    with pytest.raises(PbxRefused, match="QueueAdd of Local/agent5@agents/n to no-such-queue.*No such queue"):
+        await pbx.queue_add("no-such-queue", "Local/agent5@agents/n", "Agent5")
+    assert await pbx.queue_members("camp-3") == set()
+
+
+async def test_a_refused_queue_add_is_retried_until_the_queue_exists(sim: PbxSimulator, pbx: AmiPbx) -> None:
+    with pytest.raises(PbxRefused, match="No such queue"):
+        await pbx.queue_add("camp-late", "Local/agent6@agents/n", "Agent6", paused=True)
+    sim.configure_queue("camp-late")  # the supervisor reloads queues.conf
+    async with asyncio.timeout(5):
+        while await pbx.queue_members("camp-late") != {"Local/agent6@agents/n"}:
+            await asyncio.sleep(0.05)
+    assert sim.pbx.queues.members["camp-late"]["Local/agent6@agents/n"].view.paused
 
 
 async def test_a_hundred_concurrent_originates_all_get_their_outcome(sim: PbxSimulator, pbx: AmiPbx) -> None:
@@ -264,7 +288,7 @@ async def test_an_unreachable_pbx_fails_with_a_clear_error() -> None:
 
 
 def test_action_ids_stay_unique_when_many_threads_ask_at_once() -> None:
-    client = _ReliableClient("127.0.0.1", 1, 1.0, lambda _: None, lambda _: None)
+    client = ReliableClient("127.0.0.1", 1, 1.0, lambda _: None, lambda _: None)
     ids: list[str] = []
 
     def take() -> None:
@@ -283,3 +307,39 @@ async def test_a_large_action_is_sent_whole(sim: PbxSimulator, pbx: AmiPbx) -> N
     await pbx.originate(big)
     assert sim.pbx.originates["c-big"] == 1
     assert sim.pbx.calls.get("c-big") is None or sim.pbx.calls["c-big"].spec.variables["RDV_NOTE"] == "x" * 60_000
+
+
+async def test_after_a_restart_nothing_is_sent_before_fully_booted_and_agents_are_back_as_they_were(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
+    sim.restart_boot_s = 0.3
+    seen = Recorder(pbx)
+    await pbx.queue_add("camp-1", "Local/agent1@agents/n", "Agent1")
+    await pbx.queue_add("camp-1", "Local/agent2@agents/n", "Agent2", paused=True)
+    await sim.stop()
+    await sim.start()
+    await seen.until(lambda _: any(isinstance(e, ConnectionRestored) for e in seen.events))
+    assert sim.refused_while_booting == []  # the adapter waited for FullyBooted
+    members = sim.pbx.queues.members["camp-1"]
+    assert {i: m.view.paused for i, m in members.items()} == {
+        "Local/agent1@agents/n": False, "Local/agent2@agents/n": True}
+
+
+async def test_an_originate_refused_while_the_pbx_shuts_down_is_sent_once_it_has_booted_again(
+    sim: PbxSimulator, pbx: AmiPbx
+) -> None:
+    sim.restart_boot_s = 0.3
+    sim.begin_shutdown()  # Shutdown said, connection still open: Asterisk refuses, as while booting
+    sent = asyncio.ensure_future(pbx.originate(call("c-restart", "+33990000005")))
+    await asyncio.sleep(0.3)
+    assert sim.refused_while_booting == ["Originate"] and not sent.done()
+    await sim.stop()
+    await sim.start()
+    async with asyncio.timeout(10):
+        await sent
+    assert sim.pbx.originates == {"c-restart": 1}
+
+
+async def test_a_real_refusal_is_not_retried(pbx: AmiPbx) -> None:
+    with pytest.raises(PbxRefused, match="Hangup of Local/\\+33 9\\*\\* \\*\\* \\*\\* 06@rdv-outbound.*No such channel"):
+        await pbx.hangup("Local/+33990000006@rdv-outbound-00000001;1")

@@ -12,12 +12,12 @@ from dialer.amiwire import AmiParser, Message, parse_all, serialize
 from dialer.ports import (
     AgentCompleted,
     AgentConnected,
-    CallAnswered,
     CallerAbandoned,
     CallerQueued,
     CallHungUp,
     CallOriginated,
     CallRinging,
+    ChannelAnswered,
     DialEnded,
     MachineDetected,
 )
@@ -113,7 +113,7 @@ def test_an_answered_human_is_ringing_answered_queued_connected_completed_and_hu
     cid = "dlr-answered_human-1795412586"
     assert replay("answered_human.ami") == [
         CallRinging(cid, AT),
-        CallAnswered(cid, AT),
+        ChannelAnswered(cid, AT),
         DialEnded(cid, AT, "ANSWER"),
         CallOriginated(cid, AT, 4, "Local/human@callees-00000000;1"),
         MachineDetected(cid, AT, "HUMAN", "HUMAN-800-800"),
@@ -131,7 +131,7 @@ def test_an_answering_machine_is_detected_and_never_queued() -> None:
     cid = "dlr-answered_machine-1795412604"
     assert replay("answered_machine.ami") == [
         CallRinging(cid, AT),
-        CallAnswered(cid, AT),
+        ChannelAnswered(cid, AT),
         DialEnded(cid, AT, "ANSWER"),
         CallOriginated(cid, AT, 4, "Local/machine@callees-00000002;1"),
         MachineDetected(cid, AT, "MACHINE", "LONGGREETING-1500-1500"),

@@ -120,7 +120,7 @@ async def test_actions_before_login_are_denied_and_ping_answers_pong(sim: PbxSim
     client = AmiTestClient(*await asyncio.open_connection("127.0.0.1", sim.port))
     client.send("Ping", ActionID="p0")
     await client.until(lambda ms: any(m.get("ActionID") == "p0" for m in ms))
-    assert client.messages[0].name == "Asterisk Call Manager/10.0.0"
+    assert client.messages[0].name == "Asterisk Call Manager/11.0.0"
     assert client.messages[-1].get("Message") == "Permission denied"
     client.send("Login", ActionID="l", Username="rdv", Secret="rdv")
     client.send("Ping", ActionID="p1")
