@@ -38,6 +38,7 @@ from config.clock import ScaledClock
 from dialer import engine as engine_module
 from dialer import outcome_sink
 from dialer.ami import AmiOptions, AmiPbx
+from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from dialer.simulator import PbxSimulator
 from rdv.bootstrap import App
@@ -120,15 +121,18 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
     event.listen(app.engine, "commit", lambda *a: statements.update(["commit"]))
 
     simulator = PbxSimulator(clock, seed=args.seed, username=settings.ami_username, secret=settings.ami_secret)
+    simulator.configure_queue(queue_name(campaign_id))
     await simulator.start()
     pbx = AmiPbx("127.0.0.1", simulator.port, settings.ami_username, settings.ami_secret, clock, LOOPBACK)
     await pbx.connect()
-    model = SimulatedQualification(app.sessions, args.seed, settings.centre_timezone)
-    engine = Engine(clock, pbx, app.sessions, [campaign_id], "bench", disposition_model=model,
+    logins = [f"agent{n}" for n in range(1, args.agents + 1)]
+    model = SimulatedQualification(app.sessions, args.seed, settings.centre_timezone, logins)
+    engine = Engine(clock, pbx, app.sessions, [campaign_id], "bench",
                     settings=EngineSettings(tick_s=args.tick, centre_timezone=settings.centre_timezone))
+    engine.on_call_finished(model)
     await engine.start()
-    for n in range(1, args.agents + 1):
-        await engine.log_in(f"agent{n}", campaign_id, f"Agent {n}", simulated=True)
+    for n, login in enumerate(logins, start=1):
+        await engine.log_in(login, campaign_id, f"Agent {n}")
 
     def ended() -> int:
         return sum(v for k, v in engine.counters.items() if k.startswith("outcome_"))
@@ -173,7 +177,7 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
         "sql_per_call": round(sql / calls, 1), "commits_per_call": round(commits / calls, 1),
         "stages_sql_per_call": {k: round(v / calls, 1) for k, v in stages.sql.items()},
         "simulated_hours": round(sim_hours, 2), "outcomes": outcomes,
-        "dispositions": engine.counters["dispositions"],
+        "dispositions": sum(model.recorded.values()),
     }
 
 

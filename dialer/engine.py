@@ -24,14 +24,16 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.hopper import claim_leads
 from campaigns.outcomes import start_attempt
 from config.clock import Clock
+from config.orm import transaction
 from dialer import agents as presence
-from dialer import calls, ports, recovery, store
+from dialer import calls, ports, queue_check, recovery, store
 from dialer import domain_events as de
+from dialer.calls import CallInput
 from dialer.campaign_view import CampaignView, load_campaign_views
-from dialer.live import DispositionModel, LiveCall, pacing_state, quiet_for
+from dialer.engine_state import EngineState
+from dialer.live import CallFinished, CallListener, LiveCall, pacing_state, quiet_for
 from dialer.outcome_sink import OutcomeSink
 from dialer.pacing import PacingPolicy, PacingState, lines_to_dial
-from rdv.db import transaction
 
 log = logging.getLogger(__name__)
 
@@ -57,18 +59,14 @@ class Engine:
         sessions: sessionmaker[Session],
         campaign_ids: Iterable[int],
         dialer_id: str,
-        disposition_model: DispositionModel | None = None,
         settings: EngineSettings | None = None,
     ) -> None:
         self.clock, self.pbx, self.sessions, self.dialer_id = clock, pbx, sessions, dialer_id
         self.campaign_ids = list(campaign_ids)
         self.settings = settings or EngineSettings()
-        self.calls: dict[str, LiveCall] = {}
-        self.agents: dict[str, presence.Agent] = {}
-        self.simulated: set[str] = set()
-        self.counters: Counter[str] = Counter()
-        self.views: dict[int, CampaignView] = {}
-        self.sink = OutcomeSink(self, disposition_model)
+        self.state = EngineState(clock, sessions, dialer_id, self.campaign_ids, self.settings.centre_timezone)
+        self.sink = OutcomeSink(self.state)
+        self._listeners: list[CallListener] = []
         self.dialing = True
         # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
         self.held: set[int] = set()
@@ -79,6 +77,27 @@ class Engine:
         self._last_sweep: datetime | None = None
         self._call_ended = asyncio.Event()
 
+    # The state's parts, under the names the console, the runtime and tests read.
+    @property
+    def calls(self) -> dict[str, LiveCall]:
+        return self.state.calls
+
+    @property
+    def agents(self) -> dict[str, presence.Agent]:
+        return self.state.agents
+
+    @property
+    def views(self) -> dict[int, CampaignView]:
+        return self.state.views
+
+    @property
+    def counters(self) -> Counter[str]:
+        return self.state.counters
+
+    def on_call_finished(self, listener: CallListener) -> None:
+        """Tell `listener` of every call whose end is stored (simulated agents qualify their calls this way)."""
+        self._listeners.append(listener)
+
     # -- lifecycle --
     async def start(self) -> None:
         """Load the campaigns, end or adopt what a crashed predecessor left live, then listen to the PBX."""
@@ -86,9 +105,12 @@ class Engine:
             return
         self._started = True
         with transaction(self.sessions) as session:
-            self.views = load_campaign_views(session, self.campaign_ids, self.settings.policies)
+            self.state.views = load_campaign_views(session, self.campaign_ids, self.settings.policies,
+                                                   self.clock.now())
         self._consumer = asyncio.create_task(self._consume(), name=f"dialer-events-{self.dialer_id}")
-        await recovery.recover_after_crash(self)
+        await recovery.recover_after_crash(self.state, self.pbx, self)
+        for campaign_id in self.campaign_ids:
+            await self.check_queue(campaign_id)
 
     async def run(self) -> None:
         """Tick until `stop()`."""
@@ -112,7 +134,7 @@ class Engine:
             except TimeoutError:
                 pass
         if self.calls:
-            await recovery.end_remaining(self)
+            await recovery.end_remaining(self.state, self.pbx, self)
         self._stopping.set()
         if self._consumer is not None:
             self._consumer.cancel()
@@ -123,16 +145,23 @@ class Engine:
     def _wall(self, seconds: float) -> float:
         return seconds / float(getattr(self.clock, "scale", 1.0))
 
+    async def check_queue(self, campaign_id: int) -> bool:
+        """Whether the campaign's queue is on the PBX (its agents made members); stops the campaign if not."""
+        return await queue_check.check_queue(self.state, self.pbx, self, campaign_id)
+
+    @property
+    def stopped(self) -> dict[int, str]:
+        """Campaigns stopped in this run because the PBX has no queue for them, with the supervisor's message."""
+        return self.state.stopped
+
     # -- agents (the agent screen and the demo call these) --
-    async def log_in(self, login: str, campaign_id: int, display_name: str = "", simulated: bool = False) -> None:
+    async def log_in(self, login: str, campaign_id: int, display_name: str = "") -> None:
         """Log an agent in to a campaign: member of its queue, available."""
         current = self.agents.get(login)
         if current is None or current.campaign_id != campaign_id:
             if current is not None and current.logged_in:
                 await self.log_out(login)
             current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name)
-        if simulated:
-            self.simulated.add(login)
         await self._change(login, presence.log_in(current, self.clock.now()))
 
     async def log_out(self, login: str) -> None:
@@ -173,6 +202,8 @@ class Engine:
             except ports.PbxError as error:
                 self.counters["queue_command_errors"] += 1
                 log.warning("queue command %s failed: %s", type(command).__name__, error)
+                if queue_check.says_no_such_queue(error):
+                    queue_check.queue_refused(self.state, command.queue)
 
     # -- the tick --
     async def tick(self) -> None:
@@ -188,10 +219,10 @@ class Engine:
             self._last_sweep = now
             quiet = [c for c in self.calls.values() if quiet_for(c, now, self.settings.ring_timeout_s)]
             if quiet:
-                await recovery.reconcile(self, quiet)
+                await recovery.reconcile(self.state, self.pbx, self, quiet)
         if self.dialing and self.pbx_up:
             for campaign_id in self.campaign_ids:
-                if campaign_id not in self.held:
+                if campaign_id not in self.held and campaign_id not in self.state.stopped:
                     await self._dial(campaign_id, now)
 
     def pacing_state_of(self, campaign_id: int, now: datetime) -> PacingState:
@@ -269,7 +300,9 @@ class Engine:
             return
         if isinstance(event, ports.ConnectionRestored):
             self.pbx_up = True
-            await recovery.after_reconnect(self)
+            await recovery.after_reconnect(self.state, self.pbx, self)
+            for campaign_id in self.campaign_ids:  # a restarted PBX may have come back without our queues
+                await self.check_queue(campaign_id)
             return
         live = self.calls.get(event.call_id)
         if live is None:
@@ -279,7 +312,7 @@ class Engine:
         commands = self.fold(live, event)
         await self.send(commands)
 
-    def fold(self, live: LiveCall, event: calls.CallInput) -> list[presence.QueueCommand]:
+    def fold(self, live: LiveCall, event: CallInput) -> list[presence.QueueCommand]:
         """Apply an event to a live call; store and spread what it caused; returns queue commands to send."""
         live.call, events = calls.apply(live.call, event)
         if not events:
@@ -288,4 +321,19 @@ class Engine:
         if not live.call.live:
             self.calls.pop(live.call_id, None)
             self._call_ended.set()
+            ended = next((e for e in events if isinstance(e, de.CallEnded)), None)
+            if ended is not None:
+                self._tell(CallFinished(live.attempt_id, live.lead_id, live.campaign_id, ended))
         return commands
+
+    async def end_gone(self, live: LiveCall) -> None:
+        """End a call the PBX no longer has channels for (recovery's verdict), and send what it causes."""
+        await self.send(self.fold(live, calls.ChannelsGone(live.call_id, self.clock.now())))
+
+    def _tell(self, finished: CallFinished) -> None:
+        for listener in self._listeners:
+            try:
+                listener(finished)
+            except Exception:  # a listener's failure is its own: the call is stored, the engine goes on
+                self.counters["listener_errors"] += 1
+                log.exception("call listener failed on attempt %s", finished.attempt_id)

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from dialer import agents as presence
+from dialer import domain_events as de
 from dialer.calls import CallState
 from dialer.pacing import PacingState, PacingStats
 from dialer.ports import LiveChannel
@@ -32,19 +33,17 @@ class LiveCall:
 
 
 @dataclass(frozen=True)
-class CallSummary:
-    """What a disposition model is told about a finished conversation."""
+class CallFinished:
+    """A call whose end is committed, as the engine's listeners hear of it (see `Engine.on_call_finished`)."""
 
     attempt_id: int
     lead_id: int
     campaign_id: int
-    agent: str
-    talk_s: float
-    ended_at: datetime
+    ended: de.CallEnded
 
 
-# A simulated agent's disposition: (code, personal callback time or None), or None to leave it unqualified.
-DispositionModel = Callable[[CallSummary], tuple[str, datetime | None] | None]
+# Told of every finished call, after its end is stored; whoever wires the engine decides what listens.
+CallListener = Callable[[CallFinished], None]
 
 
 def pacing_state(

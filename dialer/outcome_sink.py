@@ -1,22 +1,23 @@
-"""Where a call's domain events go: the database, agent presence, pacing statistics and dispositions."""
+"""Where a call's domain events go: the database, agent presence and pacing statistics.
+
+It reads and changes only the engine's state object (`dialer.engine_state.EngineState`): its agents, campaign
+views and counters, and stores through its session factory.
+"""
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
 
 from sqlalchemy.orm import Session
 
-from campaigns.outcomes import finish_attempt, record_disposition
+from campaigns.outcomes import finish_attempt
+from config.orm import transaction
 from dialer import agents as presence
 from dialer import domain_events as de
 from dialer import store
-from dialer.live import CallSummary, DispositionModel, LiveCall
+from dialer.engine_state import EngineState
+from dialer.live import LiveCall
 from dialer.pacing import DialOutcome
-from rdv.db import transaction
-
-if TYPE_CHECKING:
-    from dialer.engine import Engine
 
 log = logging.getLogger(__name__)
 # Transitions a crash may lose for a live call: before anyone answered, they only date the ringing.
@@ -42,15 +43,14 @@ class OutcomeSink:
     from the engine's live calls.
     """
 
-    def __init__(self, engine: Engine, disposition_model: DispositionModel | None) -> None:
-        self.engine = engine
-        self.disposition_model = disposition_model
+    def __init__(self, state: EngineState) -> None:
+        self.state = state
         # Transitions not yet written, by call id (see the class docstring for what a crash may lose).
         self.pending: dict[str, list[de.CallTransitioned]] = {}
 
     def handle(self, live: LiveCall, events: list[de.DomainEvent]) -> list[presence.QueueCommand]:
         """Store the events of one call; returns the queue commands agent changes need."""
-        engine = self.engine
+        state = self.state
         commands: list[presence.QueueCommand] = []
         ended = next((e for e in events if isinstance(e, de.CallEnded)), None)
         transitions = [e for e in events if isinstance(e, de.CallTransitioned)]
@@ -60,46 +60,45 @@ class OutcomeSink:
             self._count(live, events)
             return commands
         transitions = self.pending.pop(live.call_id, []) + transitions
-        with transaction(engine.sessions) as session:
+        with transaction(state.sessions) as session:
             store.record_transitions(session, live.attempt_id, transitions, ended)
             for event in events:
                 if isinstance(event, de.CallConnected):
                     self._connect(session, live, event)
             if ended is not None:
                 finish_attempt(session, live.attempt_id, ended.outcome, ended.at, hangup_cause=ended.hangup_cause,
-                               centre_timezone=engine.settings.centre_timezone)  # fmt: skip
+                               centre_timezone=state.centre_timezone)  # fmt: skip
                 commands += self._release_agent(session, live, ended)
         self._count(live, events)
         if ended is not None:
-            engine.counters[f"outcome_{ended.outcome}"] += 1
-            self._qualify(live, ended)
+            state.counters[f"outcome_{ended.outcome}"] += 1
         return commands
 
     def _connect(self, session: Session, live: LiveCall, event: de.CallConnected) -> None:
-        engine = self.engine
-        agent = engine.agents.get(event.agent)
+        state = self.state
+        agent = state.agents.get(event.agent)
         if agent is None:
-            engine.counters["calls_to_unknown_agents"] += 1
+            state.counters["calls_to_unknown_agents"] += 1
             log.warning("call %s connected to an agent this dialer does not know", live.call_id)
             return
         try:
             connected, _ = presence.call_connected(agent, live.call_id, event.at)
         except presence.AgentAlreadyOnCall as error:
-            engine.counters["double_bookings"] += 1
+            state.counters["double_bookings"] += 1
             log.error("%s", error)
             return
-        engine.agents[agent.login] = connected
+        state.agents[agent.login] = connected
         store.save_agent(session, connected, event.at)
 
     def _release_agent(self, session: Session, live: LiveCall, ended: de.CallEnded) -> list[presence.QueueCommand]:
-        engine = self.engine
-        agent = engine.agents.get(ended.agent) if ended.agent else None
+        state = self.state
+        agent = state.agents.get(ended.agent) if ended.agent else None
         if agent is None:
             return []
-        wrap_s = engine.views[live.campaign_id].wrap_up_s
+        wrap_s = state.views[live.campaign_id].wrap_up_s
         released, commands = presence.call_ended(agent, live.call_id, ended.at, wrap_s)
         if released != agent:
-            engine.agents[agent.login] = released
+            state.agents[agent.login] = released
             store.save_agent(session, released, ended.at)
             if released.status is not presence.Status.WRAP_UP:
                 store.record_wrap_up(session, live.call_id, 0.0)
@@ -107,7 +106,7 @@ class OutcomeSink:
 
     def _count(self, live: LiveCall, events: list[de.DomainEvent]) -> None:
         """Feed pacing: one resolution per dial (a human answer resolves it early), drops, talk times."""
-        view = self.engine.views[live.campaign_id]
+        view = self.state.views[live.campaign_id]
         started = live.call.originated_at or live.call.created_at
         for event in events:
             delay = max(0.0, (event.at - started).total_seconds())
@@ -129,29 +128,6 @@ class OutcomeSink:
         if before.since is None or after.since is None:
             return
         wrap_s = max(0.0, (after.since - before.since).total_seconds())
-        self.engine.views[before.campaign_id].stats.wrap_ended(wrap_s)
-        with transaction(self.engine.sessions) as session:
+        self.state.views[before.campaign_id].stats.wrap_ended(wrap_s)
+        with transaction(self.state.sessions) as session:
             store.record_wrap_up(session, before.call_id, wrap_s)
-
-    def _qualify(self, live: LiveCall, ended: de.CallEnded) -> None:
-        """A simulated agent's disposition, from the injected model (real agents qualify on their screen)."""
-        engine = self.engine
-        if self.disposition_model is None or ended.outcome != "connected" or ended.agent not in engine.simulated:
-            return
-        summary = CallSummary(live.attempt_id, live.lead_id, live.campaign_id, ended.agent, ended.talk_s or 0.0,
-                              ended.at)  # fmt: skip
-        choice = self.disposition_model(summary)
-        if choice is None:
-            return
-        code, callback_at = choice
-        if getattr(self.disposition_model, "records_itself", False):
-            engine.counters["dispositions"] += 1  # already stored in the model's own transaction
-            return
-        try:
-            with transaction(engine.sessions) as session:
-                record_disposition(session, live.attempt_id, code, ended.at, ended.agent, callback_at,
-                                   centre_timezone=engine.settings.centre_timezone)  # fmt: skip
-            engine.counters["dispositions"] += 1
-        except (ValueError, LookupError) as error:
-            engine.counters["disposition_errors"] += 1
-            log.warning("disposition %s of attempt %s refused: %s", code, live.attempt_id, error)

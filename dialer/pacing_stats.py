@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import math
 from collections import deque
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from enum import StrEnum
@@ -113,13 +114,36 @@ class PacingStats:
 
     def dial_resolved(self, day: date, outcome: DialOutcome, delay_s: float) -> None:
         """A dial resolved `delay_s` after its originate (every human answer counts, dropped or not)."""
+        self._remember(outcome, delay_s)
+        if outcome is DialOutcome.HUMAN:
+            self._day(day)[0] += 1
+
+    def seed(self, days: Mapping[date, tuple[int, int]], dials: Iterable[tuple[DialOutcome, float]] = (),
+             talks: Iterable[float] = (), wraps: Iterable[float] = ()) -> None:
+        """Start from stored history, so that a restart carries the day's and the rolling window's abandonment on.
+
+        `days` maps a campaign day to its (human answers, dropped) counts; `dials` (outcome, delay), `talks`
+        and `wraps` are recent measures, oldest first, for the rates and distributions.
+        """
+        for day, (humans, dropped) in sorted(days.items()):
+            counts = self._day(day)
+            counts[0] += humans
+            counts[1] += dropped
+        for outcome, delay_s in dials:
+            self._remember(outcome, delay_s)
+        for talk_s in talks:
+            self._talks.add(talk_s)
+        for wrap_s in wraps:
+            self._wraps.add(wrap_s)
+        self._cache = None
+
+    def _remember(self, outcome: DialOutcome, delay_s: float) -> None:
         if len(self._outcomes) == self._outcomes.maxlen:
             self._outcome_counts[self._outcomes[0]] -= 1
         self._outcomes.append(outcome)
         self._outcome_counts[outcome] += 1
         if outcome is DialOutcome.HUMAN:
             self._answer_delays.add(delay_s)
-            self._day(day)[0] += 1
         else:
             self._other_delays.add(delay_s)
         self._cache = None

@@ -3,21 +3,24 @@
 A call the PBX no longer has a channel for is ended with what we know (`calls.ChannelsGone`), once; a call
 it still has is kept (or, after a crash, adopted) and its events keep coming. None stays "in progress"
 forever: if the PBX cannot be asked now, the next sweep asks again.
+
+It works on the engine's state object, asks the PBX, and acts through the two engine actions of `Steering`
+(end a call that is gone, send queue commands): nothing else of the engine.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import TYPE_CHECKING
+from collections.abc import Iterable
+from typing import Protocol
 
+from config.orm import transaction
 from dialer import agents as presence
-from dialer import calls, ports, store
+from dialer import ports, store
+from dialer.engine_state import EngineState
 from dialer.live import LiveCall, alive_call_ids
 from dialer.models import AgentRecord
-from rdv.db import transaction
-
-if TYPE_CHECKING:
-    from dialer.engine import Engine
+from dialer.redact import redact_phones
 
 log = logging.getLogger(__name__)
 
@@ -25,96 +28,105 @@ log = logging.getLogger(__name__)
 ORIGINATE_GRACE_S = 3.0
 
 
-async def alive_ids(engine: Engine) -> set[str] | None:
+class Steering(Protocol):
+    """The engine's actions recovery may take."""
+
+    async def end_gone(self, live: LiveCall) -> None:
+        """End a call the PBX no longer has (ChannelsGone), storing and spreading what it causes."""
+
+    async def send(self, commands: Iterable[presence.QueueCommand]) -> None:
+        """Send queue commands to the PBX."""
+
+
+async def alive_ids(pbx: ports.Pbx) -> set[str] | None:
     """Call ids the PBX has channels for, or None if it cannot say right now."""
     try:
-        return alive_call_ids(await engine.pbx.live_channels())
+        return alive_call_ids(await pbx.live_channels())
     except ports.PbxError as error:
-        log.warning("cannot list the PBX's channels: %s", error)
+        log.warning("cannot list the PBX's channels: %s", redact_phones(str(error)))
         return None
 
 
-async def reconcile(engine: Engine, candidates: list[LiveCall]) -> int:
+async def reconcile(state: EngineState, pbx: ports.Pbx, steer: Steering, candidates: list[LiveCall]) -> int:
     """End the candidate calls the PBX no longer has; returns how many."""
-    alive = await alive_ids(engine)
+    alive = await alive_ids(pbx)
     if alive is None:
         return 0
-    now = engine.clock.now()
     ended = 0
     for live in candidates:
-        if live.call_id in engine.calls and live.call_id not in alive:
-            await engine.send(engine.fold(live, calls.ChannelsGone(live.call_id, now)))
+        if live.call_id in state.calls and live.call_id not in alive:
+            await steer.end_gone(live)
             ended += 1
-    engine.counters["reconciled_calls"] += ended
+    state.counters["reconciled_calls"] += ended
     return ended
 
 
-async def after_reconnect(engine: Engine) -> None:
+async def after_reconnect(state: EngineState, pbx: ports.Pbx, steer: Steering) -> None:
     """The AMI session is back: the PBX may have restarted (queues emptied, calls lost) or not."""
-    await _rejoin_queues(engine)
-    now = engine.clock.now()
+    await steer.send(rejoin_commands(state))
+    now = state.clock.now()
     settled = [
         c
-        for c in engine.calls.values()
+        for c in state.calls.values()
         if c.sent_at is not None and (now - c.sent_at).total_seconds() > ORIGINATE_GRACE_S
     ]
-    ended = await reconcile(engine, settled)
-    engine.counters["connection_restored"] += 1
-    log.info("PBX connection restored: %d live calls, %d ended by reconciliation", len(engine.calls), ended)
+    ended = await reconcile(state, pbx, steer, settled)
+    state.counters["connection_restored"] += 1
+    log.info("PBX connection restored: %d live calls, %d ended by reconciliation", len(state.calls), ended)
 
 
-async def _rejoin_queues(engine: Engine) -> None:
-    """Put logged-in agents back in their queue (refused harmlessly if they are still there), paused as they are."""
+def rejoin_commands(state: EngineState) -> list[presence.QueueCommand]:
+    """Logged-in agents back in their queue (harmless if they are still there), paused as they are."""
     commands: list[presence.QueueCommand] = []
-    for agent in list(engine.agents.values()):
+    for agent in list(state.agents.values()):
         if not agent.logged_in:
             continue
         paused = agent.status in (presence.Status.PAUSED, presence.Status.WRAP_UP)
         commands.append(presence.QueueAdd(agent.queue, agent.interface, agent.login, paused))
         reason = agent.pause_reason or (presence.WRAP_UP_REASON if paused else "")
         commands.append(presence.QueuePause(agent.queue, agent.interface, paused, reason))
-    await engine.send(commands)
+    return commands
 
 
-async def recover_after_crash(engine: Engine) -> None:
+async def recover_after_crash(state: EngineState, pbx: ports.Pbx, steer: Steering) -> None:
     """Adopt or end the attempts a previous process of this dialer left live, restore agents, free its claims."""
-    with transaction(engine.sessions) as session:
-        for attempt in store.live_attempts(session, engine.dialer_id, engine.campaign_ids):
+    with transaction(state.sessions) as session:
+        for attempt in store.live_attempts(session, state.dialer_id, state.campaign_ids):
             call = store.call_from_attempt(session, attempt)
             sent = attempt.originated_at or attempt.created_at
-            engine.calls[call.call_id] = LiveCall(call, attempt.id, attempt.campaign_id, attempt.lead_id, sent_at=sent)
+            state.calls[call.call_id] = LiveCall(call, attempt.id, attempt.campaign_id, attempt.lead_id, sent_at=sent)
         records = [
             r
-            for r in session.query(AgentRecord).filter(AgentRecord.campaign_id.in_(engine.campaign_ids))
+            for r in session.query(AgentRecord).filter(AgentRecord.campaign_id.in_(state.campaign_ids))
             if r.state != presence.Status.LOGGED_OUT.value
         ]
     # Counted before any await: the event consumer already runs and may end an adopted call meanwhile.
-    adopted = len(engine.calls)
-    _restore_agents(engine, records)
-    await _rejoin_queues(engine)
-    ended = await reconcile(engine, list(engine.calls.values())) if engine.calls else 0
-    with transaction(engine.sessions) as session:
-        kept = [c.lead_id for c in engine.calls.values()]
-        released = store.release_orphan_claims(session, engine.dialer_id, keep=kept)
+    adopted = len(state.calls)
+    _restore_agents(state, records)
+    await steer.send(rejoin_commands(state))
+    ended = await reconcile(state, pbx, steer, list(state.calls.values())) if state.calls else 0
+    with transaction(state.sessions) as session:
+        kept = [c.lead_id for c in state.calls.values()]
+        released = store.release_orphan_claims(session, state.dialer_id, keep=kept)
     if adopted or released:
         log.info("dialer %s restarted: %d calls found live, %d ended, %d claims released",
-                 engine.dialer_id, adopted, ended, released)  # fmt: skip
-    engine.counters["recovered_calls"] += adopted
+                 state.dialer_id, adopted, ended, released)  # fmt: skip
+    state.counters["recovered_calls"] += adopted
 
 
-def _restore_agents(engine: Engine, records: list[AgentRecord]) -> None:
+def _restore_agents(state: EngineState, records: list[AgentRecord]) -> None:
     """Agents stay logged in across a dialer restart; one on a call we no longer have is available again."""
     for record in records:
-        if record.campaign_id is None or record.campaign_id not in engine.views:
+        if record.campaign_id is None or record.campaign_id not in state.views:
             continue
         status = presence.Status(record.state)
-        call_id = record.call_id if status is presence.Status.ON_CALL and record.call_id in engine.calls else ""
+        call_id = record.call_id if status is presence.Status.ON_CALL and record.call_id in state.calls else ""
         if status in (presence.Status.ON_CALL, presence.Status.WRAP_UP) and not call_id:
             status = presence.Status.AVAILABLE
-        engine.agents[record.login] = presence.Agent(
+        state.agents[record.login] = presence.Agent(
             login=record.login,
             campaign_id=record.campaign_id,
-            queue=engine.views[record.campaign_id].queue,
+            queue=state.views[record.campaign_id].queue,
             display_name=record.display_name,
             status=status,
             since=record.since,
@@ -123,19 +135,19 @@ def _restore_agents(engine: Engine, records: list[AgentRecord]) -> None:
         )
 
 
-async def end_remaining(engine: Engine) -> None:
+async def end_remaining(state: EngineState, pbx: ports.Pbx, steer: Steering) -> None:
     """At stop, after the drain time: hang up what is still live on the PBX and end every remaining call."""
     try:
-        channels = await engine.pbx.live_channels()
+        channels = await pbx.live_channels()
     except ports.PbxError:
         channels = []
     for channel in channels:
-        if channel.uniqueid in engine.calls:
+        if channel.uniqueid in state.calls:
             try:
-                await engine.pbx.hangup(channel.channel)
+                await pbx.hangup(channel.channel)
             except ports.PbxError as error:
-                log.warning("hangup at stop failed: %s", error)
-    now = engine.clock.now()
-    for live in list(engine.calls.values()):
-        engine.counters["ended_at_stop"] += 1
-        await engine.send(engine.fold(live, calls.ChannelsGone(live.call_id, now)))
+                # The error names the channel, `Local/<number>@rdv-outbound`: the number never reaches the log.
+                log.warning("hangup at stop failed: %s", redact_phones(str(error)))
+    for live in list(state.calls.values()):
+        state.counters["ended_at_stop"] += 1
+        await steer.end_gone(live)

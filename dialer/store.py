@@ -7,6 +7,7 @@ where the PBX may repeat itself: a transition is stored once per attempt and sta
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from typing import Any, cast
@@ -16,7 +17,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from campaigns.hopper import claimed_leads, release_lead
-from campaigns.models import Attempt
+from campaigns.models import Attempt, Campaign
 from campaigns.outcomes import forget
 from dialer import agents as presence
 from dialer import calls
@@ -192,3 +193,46 @@ _SAVE_AGENT = _save_agent()
 
 def load_agent(session: Session, login: str) -> AgentRecord | None:
     return session.scalar(select(AgentRecord).where(AgentRecord.login == login))
+
+
+@dataclass(frozen=True)
+class StoredDial:
+    """One finished attempt as pacing measures it (times aware, durations in seconds)."""
+
+    outcome: str
+    originated_at: datetime | None
+    answered_at: datetime | None
+    ended_at: datetime
+    talk_s: float | None
+    wrap_s: float | None
+
+
+def finished_dials(session: Session, campaign_id: int, since: datetime, recent: int) -> tuple[list[StoredDial], ...]:
+    """A campaign's answered dials since `since` (abandonment counts) and its `recent` last dials (rates).
+
+    Two lists, each oldest first: human answers (connected or dropped) ended since `since`, and the last
+    `recent` finished attempts of any outcome. Every dialer's attempts count: the abandonment rule is the
+    campaign's, whichever process dialled.
+    """
+    a = Attempt
+    columns = (a.outcome, a.originated_at, a.answered_at, a.ended_at, a.talk_s, a.wrap_s)
+    humans = session.execute(
+        select(*columns).where(a.campaign_id == campaign_id, a.outcome.in_(("connected", "dropped")),
+                               a.ended_at >= since).order_by(a.ended_at))  # fmt: skip
+    last = session.execute(
+        select(*columns).where(a.campaign_id == campaign_id, a.outcome != "", a.ended_at.is_not(None))
+        .order_by(a.ended_at.desc()).limit(recent))  # fmt: skip
+    return [_dial(row) for row in humans], [_dial(row) for row in reversed(list(last))]
+
+
+def _dial(row: Any) -> StoredDial:
+    outcome, originated_at, answered_at, ended_at, talk_s, wrap_s = row
+    return StoredDial(outcome, originated_at, answered_at, ended_at, talk_s, wrap_s)
+
+
+def set_campaign_status(session: Session, campaign_id: int, status: str) -> str:
+    """Set a running campaign's status (a paused or finished one keeps its own); returns the campaign's name."""
+    campaign = session.get_one(Campaign, campaign_id)
+    if campaign.status == "running":
+        campaign.status = status
+    return campaign.name

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
@@ -11,6 +12,7 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.clock import Clock, SystemClock
+from config.i18n import _
 from config.settings import Settings, load_settings
 from rdv import db
 
@@ -18,6 +20,14 @@ if TYPE_CHECKING:
     from dialer.ami import AmiPbx
     from dialer.simulator import PbxSimulator
     from reports.mailer import Transport
+
+
+class NoPbxConfigured(LookupError):
+    """Neither an Asterisk (RDV_AMI_HOST) nor the embedded simulator was asked for: nothing to dial through."""
+
+    def __init__(self) -> None:
+        super().__init__(_("No PBX to dial through: set RDV_AMI_HOST to your Asterisk, or run rdv run "
+                           "--simulate for the embedded simulator"))
 
 
 @dataclass
@@ -46,17 +56,24 @@ class App:
 
         return transport_from_settings(self.settings, folder)
 
-    async def open_pbx(self, seed: int = 0) -> PbxLink:
-        """Connect to the configured Asterisk, or start the embedded PBX simulator on loopback and connect to it."""
+    async def open_pbx(self, simulate: bool = False, seed: int = 0, queues: Iterable[str] = ()) -> PbxLink:
+        """Start the embedded PBX simulator on loopback and connect to it (`simulate`), else the configured Asterisk.
+
+        The simulator gets the campaigns' `queues`, as `rdv asterisk config` writes them for an Asterisk.
+        """
         from dialer.ami import AmiOptions, AmiPbx
         from dialer.simulator import PbxSimulator
 
         settings = self.settings
-        if settings.ami_host:
+        if not simulate:
+            if not settings.ami_host:
+                raise NoPbxConfigured()
             pbx = AmiPbx.from_settings(settings, self.clock)
             await pbx.connect()
             return PbxLink(pbx)
         simulator = PbxSimulator(self.clock, seed=seed, username=settings.ami_username, secret=settings.ami_secret)
+        for queue in queues:
+            simulator.configure_queue(queue)
         await simulator.start()
         # Loopback to our own simulator: a lost connection is a bug or a stop, so notice and retry quickly.
         options = AmiOptions(ping_interval_s=1.0, ping_timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=1.0)

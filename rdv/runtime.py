@@ -15,6 +15,7 @@ from pathlib import Path
 
 from campaigns.models import Campaign
 from dialer import agents as presence
+from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from rdv.bootstrap import App, PbxLink
 from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
@@ -26,9 +27,14 @@ log = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class RuntimeOptions:
-    """How this process dials: its id, simulated agents per campaign, seeds and engine timings (clock seconds)."""
+    """How this process dials: its id, simulation (embedded PBX, simulated agents per campaign), seed, timings.
+
+    Simulation is always explicit: without `simulate` the configured Asterisk is dialled, and without
+    `sim_agents` only real teleoperators take calls.
+    """
 
     dialer_id: str = "main"
+    simulate: bool = False
     sim_agents: int = 0
     seed: int = 0
     tick_s: float = 1.0
@@ -47,6 +53,7 @@ class Staffing:
         self.engine = engine
         self.agents = agents
         self.wanted: dict[int, bool] = dict.fromkeys(agents, False)
+        self.opened: set[int] = set()  # campaigns whose current opening had its queue checked
         # Until when a campaign has no lead to dial (the demo knows, and spares the engine empty claims).
         self.nothing_due_until: dict[int, datetime] = {}
 
@@ -60,6 +67,8 @@ class Staffing:
         """Bring the engine in line with the wanted days."""
         engine = self.engine
         for campaign_id, is_open in self.wanted.items():
+            if campaign_id in engine.stopped:
+                continue  # its queue is missing: nothing to staff until the supervisor starts it again
             if is_open:
                 quiet = self.nothing_due_until.get(campaign_id)
                 if quiet is not None and quiet > now:
@@ -69,8 +78,12 @@ class Staffing:
                 for n, login in enumerate(self.agents[campaign_id], start=1):
                     agent = engine.agents.get(login)
                     if agent is None or not agent.logged_in or agent.campaign_id != campaign_id:
-                        await engine.log_in(login, campaign_id, f"Agent {n}", simulated=True)
+                        await engine.log_in(login, campaign_id, f"Agent {n}")
+                if campaign_id not in self.opened:  # each opening: is the queue there, with these agents in it?
+                    self.opened.add(campaign_id)
+                    await engine.check_queue(campaign_id)
                 continue
+            self.opened.discard(campaign_id)
             engine.held.add(campaign_id)
             if any(call.campaign_id == campaign_id for call in engine.calls.values()):
                 continue  # ringing calls may still be answered: their agents stay until they end
@@ -109,14 +122,18 @@ class Runtime:
         centre = app.settings.centre_timezone
         with app.sessions() as session:
             self.days = {cid: campaign_day(session, cid, centre) for cid in self.campaign_ids}
-        self.link = await app.open_pbx(seed=options.seed)
-        if options.sim_agents:
-            self.qualification = SimulatedQualification(app.sessions, options.seed, centre)
+        queues = [queue_name(cid) for cid in self.campaign_ids]
+        self.link = await app.open_pbx(simulate=options.simulate, seed=options.seed, queues=queues)
         settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
-                             disposition_model=self.qualification, settings=settings)  # fmt: skip
+                             settings=settings)  # fmt: skip
+        logins = agent_logins(self.campaign_ids, options.sim_agents)
+        if options.sim_agents:
+            self.qualification = SimulatedQualification(app.sessions, options.seed, centre,
+                                                        [login for group in logins.values() for login in group])
+            self.engine.on_call_finished(self.qualification)
         await self.engine.start()
-        self.staffing = Staffing(self.engine, agent_logins(self.campaign_ids, options.sim_agents))
+        self.staffing = Staffing(self.engine, logins)
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))
         ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre)

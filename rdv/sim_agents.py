@@ -1,15 +1,18 @@
 """What simulated agents record after a conversation: refusals, callbacks and RDV sheets filled from the script.
 
-The engine calls this disposition model when a call to a simulated agent ends. An appointment is booked and the
-`rdv` disposition recorded in one transaction, so the RDV sheet and the lead's final status never part; the
-model says so (`records_itself`), and the engine does not record the same disposition a second time.
+Simulation is the composition root's business, never the dialer's: `SimulatedQualification` listens to the
+engine's finished calls (`Engine.on_call_finished`) and qualifies the connected ones its own agents took, as
+a teleoperator would on the agent screen. An appointment is booked and the `rdv` disposition recorded in one
+transaction, so the RDV sheet and the lead's final status never part.
 """
 
 from __future__ import annotations
 
 import logging
 import random
-from collections.abc import Mapping
+from collections import Counter
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -22,8 +25,8 @@ from campaigns.models import Attempt
 from campaigns.outcomes import record_disposition
 from campaigns.script import CampaignScript, Criterion, Question
 from campaigns.script_store import current_script
-from dialer.live import CallSummary
-from rdv.db import transaction
+from config.orm import transaction
+from dialer.live import CallFinished
 
 log = logging.getLogger(__name__)
 
@@ -38,19 +41,43 @@ VISIT_HOURS = (time(9), time(11), time(14), time(16))
 CALLBACK_HOURS = (time(11), time(15), time(17, 30))
 
 
+@dataclass(frozen=True)
+class CallSummary:
+    """What a simulated agent remembers of a finished conversation."""
+
+    attempt_id: int
+    lead_id: int
+    campaign_id: int
+    agent: str
+    talk_s: float
+    ended_at: datetime
+
+
 class SimulatedQualification:
-    """A seeded disposition model for simulated agents (see `dialer.live.DispositionModel`)."""
+    """Seeded dispositions for the connected calls of simulated agents; a listener of the engine's finished calls."""
 
-    # The disposition is stored by the model itself: the engine's outcome sink must not store it again.
-    records_itself = True
-
-    def __init__(self, sessions: sessionmaker[Session], seed: int, centre_timezone: str = "Europe/Paris") -> None:
+    def __init__(self, sessions: sessionmaker[Session], seed: int, centre_timezone: str = "Europe/Paris",
+                 logins: Iterable[str] = ()) -> None:  # fmt: skip
         self.sessions = sessions
         self.rng = random.Random(seed)
         self.centre_timezone = centre_timezone
+        # Only these agents' calls are qualified here: a real teleoperator qualifies on the agent screen.
+        self.logins = set(logins)
         self.refused_by_rules = 0
+        self.recorded: Counter[str] = Counter()
 
-    def __call__(self, summary: CallSummary) -> tuple[str, datetime | None] | None:
+    def __call__(self, finished: CallFinished) -> None:
+        """Qualify a finished call if one of our simulated agents had the conversation."""
+        ended = finished.ended
+        if ended.outcome != "connected" or ended.agent not in self.logins:
+            return
+        summary = CallSummary(finished.attempt_id, finished.lead_id, finished.campaign_id, ended.agent,
+                              ended.talk_s or 0.0, ended.at)  # fmt: skip
+        code, _callback = self.qualify(summary)
+        self.recorded[code] += 1
+
+    def qualify(self, summary: CallSummary) -> tuple[str, datetime | None]:
+        """Choose and store a disposition (with its RDV sheet or callback); returns it."""
         mix = SHORT if summary.talk_s < SHORT_CALL_S else CONVERSATION
         code = self.rng.choices([c for c, _w in mix], weights=[w for _c, w in mix])[0]
         try:

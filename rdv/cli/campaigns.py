@@ -14,6 +14,8 @@ from campaigns.check import Conflict
 from campaigns.dispositions import dispositions_for
 from campaigns.settings import describe, format_duration
 from config.i18n import _, fmt_date, fmt_number
+from dialer.campaign_view import queue_name
+from dialer.queue_check import NO_QUEUE, stopped_message
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Campaigns: one appointment-setting operation for a client.")
@@ -74,6 +76,8 @@ def show(name: str) -> None:
         campaign = store.get_campaign(session, name)
         console.print(_("Campaign {name} · profile {profile} · status {status} · zone {zone}").format(
             name=campaign.name, profile=campaign.profile, status=_(campaign.status), zone=campaign.timezone))
+        if campaign.status == NO_QUEUE:
+            console.print(stopped_message(campaign.name, queue_name(campaign.id)))
         table = Table(_("Setting"), _("Value"), _("Meaning"))
         for key, value, changed, meaning in describe(campaign.settings or {}):
             table.add_row(f"[bold]{key}[/]" if changed else key, escape(value), meaning)

@@ -13,14 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import Attempt
+from campaigns.outcomes import record_disposition
 from config.clock import ScaledClock
+from config.orm import transaction
 from dialer.ami import AmiOptions, AmiPbx
+from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
-from dialer.live import CallSummary
+from dialer.live import CallFinished
 from dialer.models import AttemptTransition
 from dialer.pacing import PacingPolicy
 from dialer.simulator import AgentProfile, PbxSimulator
-from rdv.db import transaction
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
 START = MONDAY_3PM
@@ -29,14 +31,23 @@ FAST = AmiOptions(action_timeout_s=3.0, ping_interval_s=0.2, ping_timeout_s=1.0,
                   backoff_initial_s=0.05, backoff_max_s=0.5)  # fmt: skip
 
 
-def seeded_dispositions(seed: int) -> Callable[[CallSummary], tuple[str, datetime | None] | None]:
-    """Simulated agents qualify every conversation: mostly refusals, some not-target, a few RDVs."""
-    rng = random.Random(seed)
+class SeededDispositions:
+    """The test's agents qualify every conversation they had: mostly refusals, some not-target, a few RDVs.
 
-    def choose(summary: CallSummary) -> tuple[str, datetime | None] | None:
-        return rng.choices(["refused", "not_target", "rdv"], weights=[70, 20, 10])[0], None
+    A listener of the engine's finished calls, as `rdv.sim_agents` is in the service.
+    """
 
-    return choose
+    def __init__(self, sessions: sessionmaker[Session], seed: int) -> None:
+        self.sessions, self.rng, self.recorded = sessions, random.Random(seed), 0
+
+    def __call__(self, finished: CallFinished) -> None:
+        ended = finished.ended
+        if ended.outcome != "connected":
+            return
+        code = self.rng.choices(["refused", "not_target", "rdv"], weights=[70, 20, 10])[0]
+        with transaction(self.sessions) as session:
+            record_disposition(session, finished.attempt_id, code, ended.at, ended.agent)
+        self.recorded += 1
 
 
 @dataclass
@@ -48,18 +59,24 @@ class Dialer:
     engines: list[Engine] = field(default_factory=list)
     adapters: list[AmiPbx] = field(default_factory=list)
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
+    qualifiers: list[SeededDispositions] = field(default_factory=list)
 
-    async def start_engine(self, agents: int, dialer_id: str = "d1", policy: PacingPolicy | None = None) -> Engine:
+    async def start_engine(self, agents: int, dialer_id: str = "d1", policy: PacingPolicy | None = None,
+                           queue_configured: bool = True) -> Engine:
+        if queue_configured:  # as queues.conf from `rdv asterisk config`
+            self.sim.configure_queue(queue_name(self.campaign_id))
         adapter = AmiPbx("127.0.0.1", self.sim.port, "rdv", "rdv", self.clock, FAST, seed=len(self.adapters))
         await adapter.connect()
         policies = {self.campaign_id: policy} if policy else {}
         settings = EngineSettings(ring_timeout_s=25.0, policies=policies)
-        engine = Engine(self.clock, adapter, self.sessions, [self.campaign_id], dialer_id,
-                        disposition_model=seeded_dispositions(7), settings=settings)  # fmt: skip
+        engine = Engine(self.clock, adapter, self.sessions, [self.campaign_id], dialer_id, settings=settings)
+        qualify = SeededDispositions(self.sessions, 7)
+        engine.on_call_finished(qualify)
+        self.qualifiers.append(qualify)
         await engine.start()
         for n in range(1, agents + 1):
             if f"agent{n}" not in engine.agents:
-                await engine.log_in(f"agent{n}", self.campaign_id, f"Agent {n}", simulated=True)
+                await engine.log_in(f"agent{n}", self.campaign_id, f"Agent {n}")
         self.engines.append(engine)
         self.adapters.append(adapter)
         self.tasks.append(asyncio.create_task(engine.run()))

@@ -10,12 +10,12 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.hopper import claim_leads
 from campaigns.models import Attempt
 from campaigns.outcomes import start_attempt
+from config.orm import transaction
 from dialer import agents as presence
 from dialer import domain_events as de
 from dialer import store
 from dialer.models import AgentRecord
 from leads.models import Lead
-from rdv.db import transaction
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
 NOW = MONDAY_3PM

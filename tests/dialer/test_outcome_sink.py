@@ -14,13 +14,13 @@ from campaigns.hopper import claim_leads
 from campaigns.models import Attempt
 from campaigns.outcomes import finish_attempt, start_attempt
 from config.clock import ManualClock
+from config.orm import transaction
 from dialer import calls, ports, store
 from dialer import domain_events as de
 from dialer.campaign_view import load_campaign_views
 from dialer.engine import Engine
 from dialer.live import LiveCall
 from leads.models import Lead
-from rdv.db import transaction
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 from tests.dialer.call_scenarios import CID, SCENARIOS, Maker
 
@@ -57,9 +57,9 @@ def dialled(sessions: sessionmaker[Session]) -> tuple[Engine, LiveCall]:
         (target,) = claim_leads(session, cid, NOW, 1, "d1")
         attempt = start_attempt(session, target, NOW, "d1", CID)
         store.record_transition(session, attempt.id, de.CallTransitioned(CID, NOW, "created"))
-        views = load_campaign_views(session, [cid], {})
+        views = load_campaign_views(session, [cid], {}, NOW)
     engine = Engine(ManualClock(NOW), cast(ports.Pbx, None), sessions, [cid], "d1")
-    engine.views = views
+    engine.state.views = views
     live = LiveCall(calls.new_call(CID, NOW), attempt.id, cid, target.lead_id, sent_at=NOW)
     engine.calls[CID] = live
     return engine, live

@@ -1,4 +1,4 @@
-"""`rdv run` as a real process for tests: a prepared campaign, the subprocess, and what the database holds."""
+"""`rdv run` as a real process for tests (scaled clock: service_process.py): campaign, subprocess, database."""
 
 from __future__ import annotations
 
@@ -25,7 +25,9 @@ from leads.models import Lead
 from rdv import db
 from tests.campaigns.factories import leads
 
-RDV = Path(__file__).resolve().parents[2] / ".venv" / "bin" / "rdv"
+ROOT = Path(__file__).resolve().parents[2]
+PYTHON = ROOT / ".venv" / "bin" / "python"
+RDV = ROOT / ".venv" / "bin" / "rdv"
 SCRIPT = Path(__file__).resolve().parents[2] / "campaigns" / "samples" / "charpente.toml"
 PARIS = ZoneInfo("Europe/Paris")
 MONDAY_3PM = datetime(2026, 11, 23, 15, 0, tzinfo=PARIS)
@@ -67,9 +69,11 @@ class Service:
         env.pop("RDV_AMI_HOST", None)
         if self.ami_port is not None:
             env.update(RDV_AMI_HOST="127.0.0.1", RDV_AMI_PORT=str(self.ami_port))
-        args = [str(RDV), "run", "--sim-agents", "4", "--drain-seconds", "900", "--seed", "3",
-                "--clock-scale", str(SCALE), "--clock-start", self.start.isoformat(), "--clock-epoch", str(self.epoch),
-                *self.extra]  # fmt: skip
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+        simulate = ["--simulate"] if self.ami_port is None else []
+        args = [str(PYTHON), "-m", "tests.rdv.service_process", *simulate, "--sim-agents", "4", "--drain-seconds",
+                "900", "--seed", "3", "--clock-scale", str(SCALE), "--clock-start", self.start.isoformat(),
+                "--clock-epoch", str(self.epoch), *self.extra]  # fmt: skip
         log = (self.data_dir / "service.log").open("ab")
         self.proc = subprocess.Popen(args, env=env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT)
         return self

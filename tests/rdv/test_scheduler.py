@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
+import asyncio
+import time
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from config.clock import SystemClock
 from rdv import db
+from rdv.bootstrap import bootstrap
+from rdv.runtime import Runtime, RuntimeOptions
 from rdv.scheduler import JobRunner, JobSpec, fire_times, leadership
+from rdv.service import apscheduler_waker, serve
+from tests.rdv.service_harness import prepare
 
 DAILY_MAIL = CronTrigger(day_of_week="mon-fri", hour=19, minute=15, timezone="Europe/Paris")
 MONDAY_NOON = datetime(2026, 11, 23, 11, 0, tzinfo=UTC)
@@ -79,3 +87,40 @@ def postgres_engine(request: pytest.FixtureRequest, tmp_path):  # type: ignore[n
     engine = db.make_engine(new_database_url(request, "postgresql", tmp_path))
     yield engine
     engine.dispose()
+
+
+async def test_the_service_is_woken_by_apscheduler_on_the_system_clock_at_a_jobs_fire_time(
+    database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The production path: `serve` with its APScheduler waker on the system clock, no scaled time."""
+    campaign_id = prepare(database_url, lead_count=5)
+    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path))
+    application = bootstrap()
+    assert isinstance(application.clock, SystemClock)
+    ran: list[datetime] = []
+    fire_at: list[datetime] = []
+    stop = asyncio.Event()
+
+    def started(runtime: Runtime) -> None:
+        # A job a few seconds ahead, among the runtime's own, before the scheduler is handed them.
+        at = (datetime.now(UTC) + timedelta(seconds=3)).replace(microsecond=0)
+        trigger = CronTrigger(year=at.year, month=at.month, day=at.day, hour=at.hour, minute=at.minute,
+                              second=at.second, timezone=UTC)  # fmt: skip
+        runtime.local.specs["probe"] = JobSpec("probe", trigger, ran.append)
+        runtime.local.register(runtime.clock.now())
+        fire_at.append(at)
+
+    service = asyncio.create_task(serve(application, [campaign_id], RuntimeOptions(simulate=True), 5.0, stop,
+                                        started, waker=apscheduler_waker))  # fmt: skip
+    try:
+        deadline = time.monotonic() + 120  # bounds a hang; the job is due three seconds after the start
+        while not ran:
+            assert not service.done(), service.exception() if service.done() else ""
+            assert time.monotonic() < deadline, "APScheduler never woke the runtime for the job"
+            await asyncio.sleep(0.1)
+    finally:
+        stop.set()
+        await service
+        application.close()
+    assert ran == fire_at, "the job ran at another fire time, or more than once"

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
 import time
 from collections import Counter
 from datetime import timedelta
@@ -12,12 +14,17 @@ import pytest
 from sqlalchemy import select
 
 from config.clock import ScaledClock
+from dialer.ami import AmiPbx
+from dialer.campaign_view import queue_name
+from dialer.ports import PbxRefused
+from dialer.redact import redact_phones
 from dialer.simulator import PbxSimulator
+from leads.models import Lead
 from rdv import db
 from reports.outbox import OutboxMessage
 from tests.conftest import new_database_url
 from tests.rdv.mail_files import appointment_calls_by_mail
-from tests.rdv.service_harness import MONDAY_3PM, SCALE, Service, books, overlapping, prepare, until
+from tests.rdv.service_harness import MONDAY_3PM, RDV, SCALE, Service, books, overlapping, prepare, until
 
 pytestmark = pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
 
@@ -64,10 +71,11 @@ async def test_after_kill_9_a_restart_loses_nothing_dials_no_lead_twice_and_ends
     request: pytest.FixtureRequest, tmp_path: Path
 ) -> None:
     url = new_database_url(request, "postgresql", tmp_path)
-    prepare(url)
+    campaign_id = prepare(url)
     sessions = db.session_factory(db.make_engine(url))
     epoch = time.time()
     simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=5)
+    simulator.configure_queue(queue_name(campaign_id))
     await simulator.start()
     twice: list[str] = []
 
@@ -104,3 +112,74 @@ async def test_after_kill_9_a_restart_loses_nothing_dials_no_lead_twice_and_ends
     assert twice == [], "the simulator had one number in two calls at once"
     assert set(simulator.pbx.originates.values()) == {1}, "a call was originated twice"
     assert "restarted:" in second.log(), "the restarted dialer did not report the calls it found"
+
+
+def test_rdv_run_without_a_pbx_or_simulate_refuses_in_one_french_line(tmp_path: Path) -> None:
+    env = {**os.environ, "RDV_DATA_DIR": str(tmp_path), "RDV_DATABASE_URL": f"sqlite:///{tmp_path / 'rdv.db'}",
+           "RDV_LANG": "fr"}  # fmt: skip
+    env.pop("RDV_AMI_HOST", None)
+    done = subprocess.run([str(RDV), "run", "--sim-agents", "3"], env=env, cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stdout + done.stderr
+    lines = [line for line in done.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and "Aucun PBX" in lines[0] and "--simulate" in lines[0], done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def _number_forms(e164: str) -> set[str]:
+    """A French number as a log could carry it: E.164, without the +, national, national with spaces."""
+    national = "0" + e164[3:]
+    spaced = " ".join(national[i:i + 2] for i in range(0, 10, 2))
+    return {e164, e164[1:], national, spaced}
+
+
+@pytest.mark.postgres
+async def test_a_busy_run_with_errors_logs_no_lead_number_even_at_debug(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = new_database_url(request, "postgresql", tmp_path)
+    campaign_id = prepare(url, lead_count=400)
+    sessions = db.session_factory(db.make_engine(url))
+    epoch = time.time()
+    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=11)
+    simulator.configure_queue(queue_name(campaign_id))
+    await simulator.start()
+    try:
+        service = Service(url, tmp_path, MONDAY_3PM, epoch, ami_port=simulator.port, extra=["--debug"]).launch()
+        await until(lambda: len(books(sessions).ended) >= 60, "a first hour of calls", service)
+        simulator.inject_garbage()
+        simulator.cut()  # the connection drops mid-calls: reconnect, reconciliation
+        await until(lambda: len(books(sessions).ended) >= 100, "calls after the reconnection", service)
+        await simulator.stop()  # the PBX restarts: live calls lost, agents re-added
+        await simulator.start()
+        await until(lambda: len(books(sessions).ended) >= 140 and len(books(sessions).live) >= 2,
+                    "calls after the PBX restart", service)  # fmt: skip
+        service.signal(signal.SIGTERM)
+        assert service.wait() == 0, service.log()[-3000:]
+    finally:
+        await simulator.stop()
+    held = books(sessions)
+    assert {"connected", "no_answer", "machine"} <= {outcome for outcome, _ in held.ended.values()}, held.ended
+    logged = service.log()
+    assert " DEBUG " in logged and "connection restored" in logged, "the run did not log what it was meant to"
+    with sessions() as session:
+        numbers = [lead.phone_e164 for lead in session.scalars(select(Lead))]
+    leaked = sorted({form for number in numbers for form in _number_forms(number) if form in logged})
+    assert leaked == [], f"lead numbers in the log: {leaked[:5]}"
+
+
+async def test_a_refused_hangup_reaches_the_log_without_the_number_it_names() -> None:
+    """The PBX's refusal names the channel, `Local/<number>@rdv-outbound`: what recovery logs masks it."""
+    clock = ScaledClock(MONDAY_3PM, 1.0)
+    async with PbxSimulator(clock, seed=1) as simulator:
+        adapter = AmiPbx("127.0.0.1", simulator.port, "rdv", "rdv", clock)
+        await adapter.connect()
+        try:
+            with pytest.raises(PbxRefused) as refused:
+                await adapter.hangup("Local/+33612345678@rdv-outbound-00000001;1")
+        finally:
+            await adapter.close()
+    assert "+33612345678" in str(refused.value)  # the adapter's own message is precise…
+    masked = redact_phones(str(refused.value))
+    assert not any(form in masked for form in _number_forms("+33612345678")), masked  # …the log line is not
+    assert "No such channel" in masked and "78" in masked

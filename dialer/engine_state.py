@@ -1,0 +1,34 @@
+"""What the engine knows right now, as one explicit object the outcome sink and recovery read and change.
+
+The engine owns it; `dialer.outcome_sink` (what a call's events cause) and `dialer.recovery` (reconciliation
+with the PBX) get this and nothing else of the engine, so each reads alone: every field they may touch is here.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from config.clock import Clock
+from dialer import agents as presence
+from dialer.campaign_view import CampaignView
+from dialer.live import LiveCall
+
+
+@dataclass
+class EngineState:
+    """Live calls, agents and campaign views of one dialer, with its storage, clock and counters."""
+
+    clock: Clock
+    sessions: sessionmaker[Session]
+    dialer_id: str
+    campaign_ids: list[int]
+    centre_timezone: str = "Europe/Paris"
+    calls: dict[str, LiveCall] = field(default_factory=dict)
+    agents: dict[str, presence.Agent] = field(default_factory=dict)
+    views: dict[int, CampaignView] = field(default_factory=dict)
+    counters: Counter[str] = field(default_factory=Counter)
+    # Campaigns stopped for good in this run (their queue is missing), with the supervisor's message.
+    stopped: dict[int, str] = field(default_factory=dict)

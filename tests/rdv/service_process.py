@@ -1,0 +1,68 @@
+"""`rdv run` on a scaled clock, as a process for tests: `python -m tests.rdv.service_process [options]`.
+
+The user's command only knows the system clock and APScheduler; tests need hours of calls in minutes and
+several processes sharing one simulated time. This runs the same `run_service` as `rdv run`, on a
+`ScaledClock` shared through (start, wall-clock epoch), woken at the same triggers' fire times on that clock.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import time
+from datetime import datetime, timedelta
+
+from config.clock import ScaledClock
+from rdv.cli.common import wired
+from rdv.cli.run import configure_logging, run_service
+from rdv.runtime import Runtime, RuntimeOptions
+
+# Engine ticks below this many wall seconds only burn CPU on a fast scaled clock.
+MIN_TICK_WALL_S = 0.02
+
+
+def shared_clock(start: datetime, epoch: float, scale: float) -> ScaledClock:
+    """The clock every process of a test shares: at `start` when the wall clock read `epoch`."""
+    return ScaledClock(start + timedelta(seconds=(time.time() - epoch) * scale), scale)
+
+
+async def clock_waker(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Wake the runtime at each trigger's fire time on the scaled clock (APScheduler knows only real time)."""
+    clock = runtime.clock
+    scale = float(getattr(clock, "scale", 1.0))
+    while not stop.is_set():
+        now = clock.now()
+        following = runtime.next_fire(now)
+        delay = (following - now).total_seconds() if following else 3600.0
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, delay) / scale + 0.001)
+        if not stop.is_set():
+            await runtime.wake(clock.now())
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--clock-scale", type=float, required=True)
+    parser.add_argument("--clock-start", type=datetime.fromisoformat, required=True)
+    parser.add_argument("--clock-epoch", type=float, required=True)
+    parser.add_argument("--simulate", action="store_true")
+    parser.add_argument("--sim-agents", type=int, default=0)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--drain-seconds", type=float, default=120.0)
+    parser.add_argument("--dialer-id", default="main")
+    parser.add_argument("--debug", action="store_true", help="log at DEBUG (the log-privacy test reads it all)")
+    args = parser.parse_args(argv)
+    configure_logging(logging.DEBUG if args.debug else logging.INFO)
+    clock = shared_clock(args.clock_start, args.clock_epoch, args.clock_scale)
+    tick_s = max(1.0, args.clock_scale * MIN_TICK_WALL_S)
+    options = RuntimeOptions(dialer_id=args.dialer_id, simulate=args.simulate, sim_agents=args.sim_agents,
+                             seed=args.seed, tick_s=tick_s)  # fmt: skip
+    with wired() as application:
+        application.clock = clock
+        run_service(application, [], options, args.drain_seconds, waker=clock_waker)
+
+
+if __name__ == "__main__":
+    main()
