@@ -220,10 +220,6 @@ class Pbx(Protocol):
 
     async def live_channels(self) -> list[LiveChannel]: ...
 
-    async def queue_members(self, queue: str) -> set[str] | None:
-        """The interfaces of a queue's members (QueueStatus), or None when the PBX has no such queue."""
-        ...
-
     def events(self) -> AsyncIterator[DialerEvent]:
         """The event stream, in arrival order, including connection loss and restoration."""
         ...

@@ -170,10 +170,6 @@ class PbxSimulator:
             if interface in members:
                 members[interface].real = True
 
-    def configure_queue(self, queue: str) -> None:
-        """Declare a queue as queues.conf would (as `rdv asterisk config` writes one per campaign)."""
-        self.pbx.configure_queue(queue)
-
     def add_simulated_agents(self, count: int, queue: str) -> list[str]:
         """`count` static members `Local/agentN@agents/n` named AgentN in `queue`; their interfaces."""
         interfaces = [f"Local/agent{n}@agents/n" for n in range(1, count + 1)]
