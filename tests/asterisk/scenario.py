@@ -57,7 +57,7 @@ class Service:
     url: str
     root: Path
     asterisk: Asterisk
-    campaigns: list[int]
+    campaigns: list[str]
     sim_agents: int = 1
     epoch: float = field(default_factory=time.time)
     ring_timeout_s: float = 10.0
@@ -71,8 +71,8 @@ class Service:
         args = [sys.executable, "-m", "tests.asterisk.service", "--sim-agents", str(self.sim_agents),
                 "--start", MONDAY_3PM.isoformat(), "--epoch", str(self.epoch),
                 "--ring-timeout", str(self.ring_timeout_s)]  # fmt: skip
-        for campaign_id in self.campaigns:
-            args += ["--campaign", str(campaign_id)]
+        for name in self.campaigns:
+            args += ["--campaign", name]
         log = (self.root / "service.log").open("ab")
         self.proc = subprocess.Popen(args, env=env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
         return self

@@ -37,11 +37,11 @@ def test_each_kind_of_callee_gets_the_outcome_asterisk_saw(sqlite_url: str, aste
         callee("congestion34", 6): "congestion",
         callee("no_answer", 7): "no_answer",
     }
-    campaign_id = prepare(sqlite_url, list(expected))
+    prepare(sqlite_url, list(expected))
     asterisk.configure(sqlite_url, ["--sim-agents", "1"])
     asterisk.start()
     sessions = db.session_factory(db.make_engine(sqlite_url))
-    service = Service(sqlite_url, pbx_root, asterisk, [campaign_id], sim_agents=1).launch()
+    service = Service(sqlite_url, pbx_root, asterisk, ["Toitures"], sim_agents=1).launch()
     until(lambda: len(first_outcomes(sessions)) == len(expected), "every number dialled once and ended", service)
     assert service.stop() == 0, service.log()[-3000:]
 
@@ -66,14 +66,14 @@ def test_each_kind_of_callee_gets_the_outcome_asterisk_saw(sqlite_url: str, aste
 def test_a_human_nobody_can_take_is_dropped_and_hears_the_whole_message(sqlite_url: str, asterisk: Asterisk,
                                                                          pbx_root: Path) -> None:
     number = callee("human", 8, ring_s=1, talk_s=60)
-    campaign_id = prepare(sqlite_url, [number])
+    prepare(sqlite_url, [number])
     phones = pbx_root / "phones.csv"
     # The agent is logged in, but their phone rings and nobody picks it up: the 2-second wait runs out.
     phones.write_text("login;phone\nagent1;Local/agent1@rdv-test-deaf-phones\n")
     asterisk.configure(sqlite_url, ["--phones", str(phones)])
     asterisk.start()
     sessions = db.session_factory(db.make_engine(sqlite_url))
-    service = Service(sqlite_url, pbx_root, asterisk, [campaign_id], sim_agents=1).launch()
+    service = Service(sqlite_url, pbx_root, asterisk, ["Toitures"], sim_agents=1).launch()
     until(lambda: number in first_outcomes(sessions), "the dropped call ended", service)
     assert service.stop() == 0
 

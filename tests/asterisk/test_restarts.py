@@ -30,7 +30,7 @@ def test_a_pbx_restart_mid_call_loses_no_lead_and_agents_come_back(sqlite_url: s
     asterisk.configure(sqlite_url, ["--sim-agents", "1"])
     asterisk.start()
     sessions = db.session_factory(db.make_engine(sqlite_url))
-    service = Service(sqlite_url, pbx_root, asterisk, [campaign_id], sim_agents=1).launch()
+    service = Service(sqlite_url, pbx_root, asterisk, ["Toitures"], sim_agents=1).launch()
     until(lambda: agent_states(sessions).get("agent1") == "on_call", "the first call reached the agent", service)
 
     asterisk.stop()
@@ -52,15 +52,15 @@ def test_a_pbx_restart_mid_call_loses_no_lead_and_agents_come_back(sqlite_url: s
 def test_rdv_run_killed_mid_call_finds_the_call_again_after_a_restart(sqlite_url: str, asterisk: Asterisk,
                                                                       pbx_root: Path) -> None:
     live_call, next_call = callee("human", 20, talk_s=25), callee("human", 21, talk_s=4)
-    campaign_id = prepare(sqlite_url, [live_call, next_call], PROGRESSIVE)
+    prepare(sqlite_url, [live_call, next_call], PROGRESSIVE)
     asterisk.configure(sqlite_url, ["--sim-agents", "1"])
     asterisk.start()
     sessions = db.session_factory(db.make_engine(sqlite_url))
-    first = Service(sqlite_url, pbx_root, asterisk, [campaign_id], sim_agents=1).launch()
+    first = Service(sqlite_url, pbx_root, asterisk, ["Toitures"], sim_agents=1).launch()
     until(lambda: agent_states(sessions).get("agent1") == "on_call", "the first call reached the agent", first)
     first.kill()
 
-    second = Service(sqlite_url, pbx_root, asterisk, [campaign_id], sim_agents=1, epoch=first.epoch).launch()
+    second = Service(sqlite_url, pbx_root, asterisk, ["Toitures"], sim_agents=1, epoch=first.epoch).launch()
     until(lambda: len(first_outcomes(sessions)) == 2, "both numbers dialled and ended", second)
     assert second.stop() == 0, second.log()[-3000:]
 
