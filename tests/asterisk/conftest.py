@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -28,11 +30,14 @@ def sqlite_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 @pytest.fixture
 def pbx_root() -> Iterator[Path]:
-    """A short folder for one Asterisk instance (its console socket path must fit in a unix address)."""
-    import tempfile
-
-    with tempfile.TemporaryDirectory(prefix="rdv-ast-", dir=os.environ.get("RDV_TEST_ASTERISK_TMP", "/tmp")) as d:
-        yield Path(d)
+    """A short folder for one Asterisk instance (its console socket path must fit in a unix address);
+    RDV_TEST_ASTERISK_KEEP=1 keeps it (logs, queue_log, cdr-csv) to look at after a failure."""
+    root = Path(tempfile.mkdtemp(prefix="rdv-ast-", dir="/tmp"))
+    yield root
+    if os.environ.get("RDV_TEST_ASTERISK_KEEP"):
+        print(f"kept {root}")
+    else:
+        shutil.rmtree(root, ignore_errors=True)
 
 
 @pytest.fixture
