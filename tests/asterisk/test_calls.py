@@ -11,6 +11,8 @@ from __future__ import annotations
 from datetime import timedelta
 from pathlib import Path
 
+import pytest
+
 from rdv import db
 from tests.asterisk.harness import Asterisk, callee
 from tests.asterisk.scenario import (
@@ -23,6 +25,7 @@ from tests.asterisk.scenario import (
     until,
 )
 
+pytestmark = pytest.mark.asterisk
 DROP_MESSAGE_S = 11.9  # config/asterisk/sounds/rdv-dropped-call.wav
 
 

@@ -7,6 +7,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from rdv import db
 from tests.asterisk.harness import Asterisk, callee
 from tests.asterisk.scenario import (
@@ -19,6 +21,7 @@ from tests.asterisk.scenario import (
     until,
 )
 
+pytestmark = pytest.mark.asterisk
 PROGRESSIVE = {"pacing_mode": "progressive"}
 
 
