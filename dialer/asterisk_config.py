@@ -113,8 +113,13 @@ def globals_conf(inputs: IncludeInputs) -> str:
 def extensions_conf(phones: Iterable[PhoneBinding]) -> str:
     body = ["[agents]"]
     for phone in phones:
-        body += [f"exten => {phone.login},1,Dial({phone.dial})", " same => n,Hangup()"]
+        body += [f"exten => {phone.login},1,Dial({_dial(phone.dial)})", " same => n,Hangup()"]
     return HEADER + "; Each agent's queue interface Local/<login>@agents/n rings this phone.\n" + "\n".join(body) + "\n"
+
+
+def _dial(dial: str) -> str:
+    """Dial() arguments for a phone: a PJSIP phone is asked to answer by itself (see extensions.conf)."""
+    return f"{dial},,b(rdv-auto-answer^s^1)" if dial.upper().startswith("PJSIP/") else dial
 
 
 def musiconhold_conf(silence: str) -> str:

@@ -31,5 +31,5 @@ def test_the_configs_load_without_a_warning_and_give_each_campaign_its_queue(sql
     assert "Class: rdv-silence" in asterisk.rx("moh show classes")
     # A simulated agent's queue interface rings a phone that answers; any other login its PJSIP endpoint.
     assert "Dial(Local/agent2@rdv-sim-phones)" in asterisk.rx("dialplan show agent2@agents")
-    assert "Dial(PJSIP/${EXTEN})" in asterisk.rx("dialplan show alice@agents")
+    assert "Dial(PJSIP/${EXTEN},,b(rdv-auto-answer^s^1))" in asterisk.rx("dialplan show alice@agents")
     assert "TRUNK_PREFIX=Local/" in asterisk.rx("dialplan show globals")

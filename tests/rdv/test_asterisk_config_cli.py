@@ -71,7 +71,8 @@ def test_phones_file_and_simulated_agents_bind_logins_to_phones(rdv: CliRunner, 
     assert result.exit_code == 0, result.output
     extensions = (out / "rdv-extensions.conf").read_text()
     # One running campaign: the logins `rdv run --sim-agents 2` gives it.
-    for line in ("exten => alice,1,Dial(PJSIP/poste-12)", "exten => bruno,1,Dial(PJSIP/poste-13)",
+    for line in ("exten => alice,1,Dial(PJSIP/poste-12,,b(rdv-auto-answer^s^1))",
+                 "exten => bruno,1,Dial(PJSIP/poste-13,,b(rdv-auto-answer^s^1))",
                  "exten => agent1,1,Dial(Local/agent1@rdv-sim-phones)",
                  "exten => agent2,1,Dial(Local/agent2@rdv-sim-phones)"):
         assert line in extensions
