@@ -29,8 +29,10 @@ pytestmark = pytest.mark.asterisk
 DROP_MESSAGE_S = 11.9  # config/asterisk/sounds/rdv-dropped-call.wav
 
 
-def test_each_kind_of_callee_gets_the_outcome_asterisk_saw(sqlite_url: str, asterisk: Asterisk,
+def test_each_kind_of_callee_gets_the_outcome_asterisk_saw(database_url: str, asterisk: Asterisk,
                                                             pbx_root: Path) -> None:
+    """On SQLite and on PostgreSQL (a real deployment's database)."""
+    sqlite_url = database_url
     expected = {
         callee("human", 1, ring_s=1, talk_s=15): "connected",
         callee("machine", 2, talk_s=5): "machine",
