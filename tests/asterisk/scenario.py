@@ -84,6 +84,11 @@ class Service:
             self.proc.send_signal(signal.SIGTERM)
         return self.proc.wait(timeout=DEADLINE_S)
 
+    def wait(self) -> int:
+        """The exit code of a process that ends by itself."""
+        assert self.proc is not None
+        return self.proc.wait(timeout=DEADLINE_S)
+
     def kill(self) -> None:
         """SIGKILL: nothing is stored any more, live calls go on in Asterisk."""
         assert self.proc is not None

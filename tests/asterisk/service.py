@@ -13,6 +13,8 @@ from __future__ import annotations
 import argparse
 from datetime import datetime
 
+import typer
+
 from rdv.cli.common import wired
 from rdv.cli.run import configure_logging, run_service
 from rdv.runtime import RuntimeOptions
@@ -31,9 +33,12 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     configure_logging()
     options = RuntimeOptions(dialer_id=args.dialer_id, sim_agents=args.sim_agents, ring_timeout_s=args.ring_timeout)
-    with wired() as application:
-        application.clock = shared_clock(args.start, args.epoch, 1.0)
-        run_service(application, args.campaign, options, args.drain_seconds, waker=clock_waker)
+    try:
+        with wired() as application:
+            application.clock = shared_clock(args.start, args.epoch, 1.0)
+            run_service(application, args.campaign, options, args.drain_seconds, waker=clock_waker)
+    except typer.Exit as refused:  # what `rdv run` exits with: one line said, code 2
+        raise SystemExit(refused.exit_code) from None
 
 
 if __name__ == "__main__":
