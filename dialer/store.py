@@ -134,7 +134,11 @@ def live_attempts(session: Session, dialer_id: str, campaign_ids: Iterable[int])
 
 def call_from_attempt(session: Session, attempt: Attempt) -> calls.CallState:
     """Rebuild a call's state machine from what was stored, to adopt or end it after a restart."""
-    stamps = {t.state: t.at for t in transitions_of(session, attempt.id)}
+    rows = transitions_of(session, attempt.id)
+    stamps = {t.state: t.at for t in rows}
+    # The agent is stored on the attempt only at its end; the `connected` transition names them at once. Through
+    # `/n` the `;2` half hangs up before AgentComplete, so an adopted call would otherwise end without its agent.
+    agent = attempt.agent or next((t.detail for t in rows if t.state == "connected"), "")
     queued = stamps.get("queued")
     return calls.CallState(
         call_id=attempt.action_id,
@@ -145,7 +149,7 @@ def call_from_attempt(session: Session, attempt: Attempt) -> calls.CallState:
         queued_at=queued,
         human_at=queued,
         connected_at=stamps.get("connected", attempt.connected_at),
-        agent=attempt.agent,
+        agent=agent,
         channel=attempt.channel,
     )
 

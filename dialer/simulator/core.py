@@ -124,6 +124,7 @@ class SimulatedPbx:
         if call_id in self.calls:
             return [m.response(False, action_id, "Uniqueid already in use")]
         spec = self._spec(action, call_id, exten, context)
+        spec.optimise = "n" not in resource.split("/")[1:]
         call = SimCall(self, spec, self.outcomes.draw(exten, self.clock.now(), self.rng))
         self.calls[call_id] = call
         task = asyncio.get_running_loop().create_task(self._run(call))

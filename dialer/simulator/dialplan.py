@@ -1,10 +1,11 @@
-"""One simulated call, as config/asterisk/extensions.conf runs it, emitting Asterisk 22's events in its order.
+"""One simulated call through the project's dialplan (config/asterisk/extensions.conf), emitting Asterisk 22's events.
 
-`Local/<number>@<context>` is originated; its `;2` half plays the callee (ring, answer, busy …), its
-`;1` half runs the Originate's Context/Exten: answering-machine detection, then the queue with a
-2-second limit for humans, else a short message and hangup. The message order of each path copies
-tests/fixtures/ami; paths with no capture (abandon, invalid, rejected, hangup by action) follow the
-same patterns.
+`Local/<number>@rdv-outbound[/n]` is originated; its `;2` half dials the trunk, here a Local channel
+`Local/<number>@default` whose `;2` half plays the callee in context `callees` (ring, answer, busy …),
+as in the test bed of tests/fixtures/ami/project-dialplan; the `;1` half runs the Originate's
+Context/Exten: answering-machine detection, then the queue with a 2-second limit for humans, else the
+information message and hangup. Each channel's messages follow those captures in order; paths with no
+capture (invalid, rejected, hangup by action) follow the same patterns.
 """
 
 from __future__ import annotations
@@ -21,12 +22,10 @@ from dialer.simulator.members import AgentProfile, Member, Queues
 from dialer.simulator.messages import Chan
 from dialer.simulator.outcomes import CallPlan, Outcome
 
-FAIL_REASON = {Outcome.BUSY: 5, Outcome.CONGESTION: 8, Outcome.INVALID: 1, Outcome.REJECTED: 1}
 FAIL_STATUS = {Outcome.BUSY: "BUSY", Outcome.CONGESTION: "CONGESTION", Outcome.INVALID: "CHANUNAVAIL",
-               Outcome.REJECTED: "CHANUNAVAIL"}
+               Outcome.REJECTED: "BUSY"}
 FAIL_CAUSE = {Outcome.BUSY: 17, Outcome.CONGESTION: 34, Outcome.INVALID: 1, Outcome.REJECTED: 21}
-# Trailing DeviceStateChange events differ per outcome in the captures; copied as seen.
-FAIL_DEVICE_TAIL = {Outcome.BUSY: 2, Outcome.CONGESTION: 3, Outcome.INVALID: 2, Outcome.REJECTED: 2}
+TRUNK_CONTEXT, CALLEE_CONTEXT = "default", "callees"
 
 
 class Core(Protocol):
@@ -66,6 +65,8 @@ class OriginateSpec:
     queue: str
     queue_timeout_s: float = 2.0
     message_s: float = 4.0
+    # Originated without `/n`: Asterisk optimises the Local pair away once both halves are bridged.
+    optimise: bool = True
     variables: dict[str, str] = field(default_factory=dict)
 
 
@@ -79,17 +80,24 @@ class SimCall:
         self.one = Chan(f"{name};1", spec.call_id, spec.call_id, spec.context, spec.exten, now, state=0)
         self.two = Chan(f"{name};2", spec.other_id, spec.call_id, spec.context, spec.exten, now, state=4)
         self.device = f"Local/{spec.exten}@{spec.context}"
+        trunk = f"Local/{spec.exten}@{TRUNK_CONTEXT}"
+        self.trunk_device = trunk
+        tname = f"{trunk}-{core.next_local()}"
+        self.t1 = Chan(f"{tname};1", core.new_uniqueid(), spec.call_id, TRUNK_CONTEXT, spec.exten, now, state=0)
+        self.t2 = Chan(f"{tname};2", core.new_uniqueid(), spec.call_id, TRUNK_CONTEXT, spec.exten, now, state=4)
         self.agent_legs: tuple[Chan, Chan] | None = None
         self.member: Member | None = None
         self.hangup_cause: int | None = None
         self.hangup_channel = ""
         self.answered = False
+        self.outer_bridge = ""
+        self.gone: set[str] = set()
         self._wake = asyncio.Event()
 
     @property
     def channels(self) -> list[Chan]:
         legs = list(self.agent_legs) if self.agent_legs else []
-        return [self.one, self.two, *legs]
+        return [c for c in (self.one, self.two, self.t1, self.t2, *legs) if c.name not in self.gone]
 
     def request_hangup(self, channel: str, cause: int) -> None:
         """A Hangup action on one of this call's channels."""
@@ -113,19 +121,26 @@ class SimCall:
     def emit(self, message: Message) -> None:
         self.core.emit(message)
 
+    def hang(self, chan: Chan, cause: int) -> None:
+        """A channel's Hangup event; it is gone from CoreShowChannels at once."""
+        self.emit(m.hangup(chan, cause))
+        self.gone.add(chan.name)
+        self.core.drop_channel(chan)
+
     async def run(self) -> None:
         """Play the plan to its end; channels are dropped whatever happens."""
         try:
             self._start()
-            if self.plan.outcome in FAIL_REASON and self.plan.outcome is not Outcome.REJECTED:
+            outcome = self.plan.outcome
+            if outcome in (Outcome.BUSY, Outcome.CONGESTION, Outcome.INVALID):
                 await self.wait(self.plan.ring_s)
                 self._fail()
                 return
-            self._ringing(device_first=self.plan.outcome is not Outcome.HUMAN)
-            if self.plan.outcome is Outcome.REJECTED and self.plan.ring_s < self.spec.timeout_s:
+            self._ringing()
+            if outcome is Outcome.REJECTED and self.plan.ring_s < self.spec.timeout_s:
                 await self.wait(self.plan.ring_s)
                 self._fail()
-            elif self.plan.outcome in (Outcome.HUMAN, Outcome.MACHINE) and self.plan.ring_s < self.spec.timeout_s:
+            elif outcome in (Outcome.HUMAN, Outcome.MACHINE) and self.plan.ring_s < self.spec.timeout_s:
                 await self.wait(self.plan.ring_s)
                 await self._answered()
             else:
@@ -139,28 +154,37 @@ class SimCall:
             if self.member is not None:
                 await self._wrap_up(self.member)
 
+    def _callee(self, exten: str, priority: int) -> None:
+        """The trunk's far half runs the callee's application (the test bed's `callees` context)."""
+        self.t2.context, self.t2.exten, self.t2.priority = CALLEE_CONTEXT, exten, priority
+
     def _start(self) -> None:
-        one, two, emit = self.one, self.two, self.emit
+        one, two, t1, t2, emit = self.one, self.two, self.t1, self.t2, self.emit
         for chan in (one, two):
             self.core.add_channel(chan)
             emit(m.chan_event("Newchannel", chan))
-        one.cid_num, one.cid_name = self.spec.cid_num, self.spec.cid_name
-        emit(m.newcallerid(one))
-        one.con_num, one.con_name = one.cid_num, one.cid_name
-        emit(m.chan_event("NewConnectedLine", one))
-        two.cid_num, two.cid_name, two.con_num, two.con_name = one.cid_num, one.cid_name, one.cid_num, one.cid_name
-        emit(m.newcallerid(two))
-        emit(m.chan_event("NewConnectedLine", two))
-        emit(m.local_bridge(one, two, optimization=True))
+        emit(m.local_bridge(one, two, optimization=self.spec.optimise))
         emit(m.dial("DialBegin", one, None, ("DialString", f"{self.spec.exten}@{self.spec.context}")))
+        for chan in (t1, t2):
+            self.core.add_channel(chan)
+            emit(m.chan_event("Newchannel", chan))
+        t1.cid_num = self.spec.exten
+        emit(m.newcallerid(t1))
+        t2.con_num = self.spec.exten
+        emit(m.chan_event("NewConnectedLine", t2))
+        emit(m.local_bridge(t1, t2, optimization=True))
+        two.priority = 2
+        emit(m.dial("DialBegin", t1, two, ("DialString", self.spec.exten)))
 
-    def _ringing(self, device_first: bool) -> None:
-        self.one.state = 5
-        self.emit(m.chan_event("Newstate", self.one))
-        state = m.dial("DialState", self.one, None, ("DialStatus", "RINGING"))
-        device = m.device_state(self.device, "INUSE")
-        for message in (device, state) if device_first else (state, device):
-            self.emit(message)
+    def _ringing(self) -> None:
+        one, two, t1, emit = self.one, self.two, self.t1, self.emit
+        self._callee({Outcome.HUMAN: "human", Outcome.MACHINE: "machine"}.get(self.plan.outcome, "noanswer"), 1)
+        t1.state = one.state = 5
+        emit(m.chan_event("Newstate", t1))
+        emit(m.device_state(self.trunk_device, "RINGING"))
+        emit(m.chan_event("Newstate", one))
+        emit(m.dial("DialState", one, None, ("DialStatus", "RINGING")))
+        emit(m.dial("DialState", t1, two, ("DialStatus", "RINGING")))
 
     def _originate_response(self, ok: bool, reason: int) -> None:
         channel = self.one.name if ok else self.device
@@ -168,49 +192,70 @@ class SimCall:
         self.emit(m.originate_response(spec.action_id, ok, channel, self.one, spec.app_context, spec.app_exten, reason))
 
     def _fail(self) -> None:
-        outcome, one, two, emit = self.plan.outcome, self.one, self.two, self.emit
-        if outcome in (Outcome.BUSY, Outcome.CONGESTION):
-            two.state, two.priority = 7, 2
-            emit(m.chan_event("Newstate", two))
-        emit(m.dial("DialEnd", one, None, ("DialStatus", FAIL_STATUS[outcome])))
-        self._originate_response(False, FAIL_REASON[outcome])
-        emit(m.chan_event("HangupRequest", two, ("Cause", "0")))
-        if outcome is Outcome.BUSY:
-            emit(m.device_state(self.device, "INUSE"))
+        """The callee is busy, congested or unreachable: the `;2` half's DialEnd says it, Reason says 0."""
+        outcome, one, two, t1, t2, emit = self.plan.outcome, self.one, self.two, self.t1, self.t2, self.emit
+        status = FAIL_STATUS[outcome]
+        self._callee(outcome.value, 2)
+        if outcome is Outcome.CONGESTION:
+            t2.state = 7
+            emit(m.chan_event("Newstate", t2))
+        emit(m.dial("DialEnd", t1, two, ("DialStatus", status)))
+        emit(m.chan_event("HangupRequest", t2, ("Cause", "0")))
+        two.priority = 3
         emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
-        emit(m.hangup(two, FAIL_CAUSE[outcome]))
-        emit(m.hangup(one, 0))
-        for _ in range(FAIL_DEVICE_TAIL[outcome]):
-            emit(m.device_state(self.device, "NOT_INUSE"))
+        emit(m.chan_event("HangupRequest", one, ("Cause", "16")))
+        self.hang(t1, 0)
+        if outcome is not Outcome.CONGESTION:
+            t2.state = 7
+            emit(m.chan_event("Newstate", t2))
+        emit(m.chan_event("SoftHangupRequest", t2, ("Cause", "16")))
+        self.hang(t2, FAIL_CAUSE[outcome])
+        emit(m.dial("DialEnd", one, None, ("DialStatus", "NOANSWER")))
+        self.hang(two, 16)
+        self._originate_response(False, 0)
+        self.hang(one, 16)
+        emit(m.device_state(self.device, "NOT_INUSE"))
 
     def _no_answer(self) -> None:
-        one, two, emit = self.one, self.two, self.emit
-        two.priority = 2
+        """Rings until the Originate's timeout: Reason 3, cause 19 everywhere."""
+        one, two, t1, t2, emit = self.one, self.two, self.t1, self.t2, self.emit
         emit(m.chan_event("HangupRequest", two, ("Cause", "19")))
-        emit(m.hangup(one, 19))
-        emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
-        emit(m.hangup(two, 19))
-        emit(m.device_state(self.device, "NOT_INUSE"))
-        emit(m.device_state(self.device, "NOT_INUSE"))
         self._originate_response(False, 3)
+        self.hang(one, 19)
+        emit(m.dial("DialEnd", t1, two, ("DialStatus", "CANCEL")))
+        self._callee("noanswer", 2)
+        emit(m.chan_event("HangupRequest", t2, ("Cause", "19")))
+        self.hang(t1, 19)
+        emit(m.chan_event("SoftHangupRequest", t2, ("Cause", "16")))
+        self.hang(t2, 19)
+        emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
+        self.hang(two, 19)
+        emit(m.device_state(self.device, "NOT_INUSE"))
 
     async def _answered(self) -> None:
-        one, two, emit, human = self.one, self.two, self.emit, self.plan.outcome is Outcome.HUMAN
-        two.state, two.priority = 6, 4 if human else 3
+        one, two, t1, t2, emit = self.one, self.two, self.t1, self.t2, self.emit
+        human = self.plan.outcome is Outcome.HUMAN
+        self._callee("human" if human else "machine", 4 if human else 3)
+        t2.state = t1.state = 6
+        emit(m.chan_event("Newstate", t2))
+        emit(m.chan_event("Newstate", t1))
+        emit(m.dial("DialEnd", t1, two, ("DialStatus", "ANSWER")))
+        two.state = 6
         emit(m.chan_event("Newstate", two))
-        if human:
-            emit(m.device_state(self.device, "INUSE"))
+        self.outer_bridge = self.core.new_bridge_id()
+        emit(m.bridge("BridgeCreate", self.outer_bridge, 0))
+        t1.exten = ""
+        emit(m.bridge("BridgeEnter", self.outer_bridge, 1, t1))
+        self.answered = True
+        self._originate_response(True, 4)
         one.state = 6
         emit(m.chan_event("Newstate", one))
         emit(m.dial("DialEnd", one, None, ("DialStatus", "ANSWER")))
-        self.answered = True
-        self._originate_response(True, 4)
+        emit(m.bridge("BridgeEnter", self.outer_bridge, 2, two))
         one.context, one.exten = self.spec.app_context, self.spec.app_exten
-        for _ in range(1 if human else 2):
-            emit(m.device_state(self.device, "INUSE"))
         await self.wait(self.plan.amd_s)
         one.priority = 3
-        status, cause = ("HUMAN", "HUMAN-800-800") if human else ("MACHINE", "LONGGREETING-1500-1500")
+        status, cause = ("HUMAN", "HUMAN-818-800") if human else ("MACHINE", "LONGGREETING-1500-1500")
         emit(m.chan_event("UserEvent", one, ("UserEvent", "AMDResult"), ("Status", status), ("Cause", cause),
                           ("Chan", one.name), privilege="user"))
         if human:
@@ -220,15 +265,21 @@ class SimCall:
 
     def hang_up_from_dialplan(self) -> None:
         """The `;1` half ends the call itself (after a machine, or after the dropped-call message)."""
-        one, two, emit = self.one, self.two, self.emit
+        one, two, t1, t2, emit = self.one, self.two, self.t1, self.t2, self.emit
         one.priority = 7
         emit(m.chan_event("SoftHangupRequest", one, ("Cause", "16")))
-        two.priority = 4
         emit(m.chan_event("HangupRequest", two, ("Cause", "16")))
-        emit(m.hangup(one, 16))
-        emit(m.device_state(self.device, "NOT_INUSE"))
+        self.hang(one, 16)
+        emit(m.bridge("BridgeLeave", self.outer_bridge, 1, two))
+        emit(m.bridge("BridgeLeave", self.outer_bridge, 0, t1))
+        emit(m.bridge("BridgeDestroy", self.outer_bridge, 0))
         emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
-        emit(m.hangup(two, 16))
+        t2.priority += 2
+        emit(m.chan_event("HangupRequest", t2, ("Cause", "16")))
+        self.hang(two, 16)
+        self.hang(t1, 16)
+        emit(m.chan_event("SoftHangupRequest", t2, ("Cause", "16")))
+        self.hang(t2, 16)
         emit(m.device_state(self.device, "NOT_INUSE"))
 
     def _hung_up_by_action(self) -> None:

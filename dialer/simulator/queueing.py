@@ -17,6 +17,11 @@ async def queue_caller(call: SimCall) -> None:
     """Join the queue, wait up to the limit for a free member, then talk or drop."""
     one, emit, queue = call.one, call.emit, call.spec.queue
     one.priority = 5
+    if not call.core.queues.exists(queue):
+        # "Unable to join queue": Queue() returns at once, the dialplan plays the message and hangs up.
+        await call.wait(call.spec.message_s)
+        call.hang_up_from_dialplan()
+        return
     joined = call.core.now_s()
     emit(m.device_state(f"Queue:{queue}", "RINGING"))
     waiting = call.core.queues.waiting.setdefault(queue, [])
@@ -39,8 +44,12 @@ async def queue_caller(call: SimCall) -> None:
     call.member = member
     bridge_id = _connect(call, member, hold)
     started = call.core.now_s()
+    if call.spec.optimise:
+        _optimise_away(call, member, bridge_id, hold)
     await call.wait(float("inf") if member.real else call.core.draw_talk())
-    _caller_hangs_up(call, member, bridge_id, hold, int(call.core.now_s() - started))
+    talk = int(call.core.now_s() - started)
+    (_callee_hangs_up_after_optimisation if call.spec.optimise else _caller_hangs_up)(call, member, bridge_id, hold,
+                                                                                        talk)
 
 
 async def _wait_for_member(call: SimCall, queue: str, limit_s: float) -> Member | None:
@@ -91,40 +100,36 @@ def _agent_legs(call: SimCall, member: Member) -> tuple[Chan, Chan]:
     return one, two
 
 
+def _member_keys(call: SimCall, member: Member) -> tuple[tuple[str, str], ...]:
+    view = member.view
+    return (("Queue", call.spec.queue), ("Interface", view.interface), ("MemberName", view.name))
+
+
 def _connect(call: SimCall, member: Member, hold: int) -> str:
     """The agent leg rings, answers at once (auto-answer) and is bridged to the caller: the captured order."""
     one, emit, queue, view = call.one, call.emit, call.spec.queue, member.view
     a1, a2 = call.agent_legs = _agent_legs(call, member)
-    device = member.view.state_interface
     for chan in (a1, a2):
         call.core.add_channel(chan)
         emit(m.chan_event("Newchannel", chan))
-    a1.cid_num, a1.cid_name = one.cid_num, one.cid_name
+    a1.cid_num = one.exten
     emit(m.newcallerid(a1))
-    a2.cid_num, a2.cid_name, a2.con_num, a2.con_name = one.cid_num, one.cid_name, one.cid_num, one.cid_name
-    emit(m.newcallerid(a2))
+    a2.con_num = one.exten
     emit(m.chan_event("NewConnectedLine", a2))
-    emit(m.local_bridge(a1, a2, optimization=False))
-    called = Chan(a1.name, a1.uniqueid, a1.linkedid, a1.context, one.exten, a1.created, cid_num=a1.cid_num,
-                  cid_name=a1.cid_name, con_num=one.cid_num, con_name=one.cid_name)
-    member_keys = (("Queue", queue), ("Interface", view.interface), ("MemberName", view.name))
-    emit(m.agent_event("AgentCalled", one, called, *member_keys))
+    emit(m.local_bridge(a1, a2, optimization=not member.interface.endswith("/n")))
+    emit(m.agent_event("AgentCalled", one, a1, *_member_keys(call, member)))
     emit(m.dial("DialBegin", a1, one, ("DialString", view.interface)))
     a2.state, a2.context, a2.exten = 6, "agentphone", "s"
     emit(m.chan_event("Newstate", a2))
-    a1.state, a1.exten, a1.con_num, a1.con_name = 6, one.exten, one.cid_num, one.cid_name
+    a1.state, a1.exten = 6, one.exten
     emit(m.chan_event("Newstate", a1))
-    emit(m.chan_event("NewConnectedLine", a1))
-    emit(m.device_state(device, "INUSE"))
-    view.status = 2
-    emit(m.queue_member_status(queue, view))
-    emit(m.device_state(f"Queue:{queue}_avail", "NOT_INUSE"))
-    emit(m.device_state(device, "INUSE"))
     emit(m.dial("DialEnd", a1, one, ("DialStatus", "ANSWER")))
     emit(m.chan_event("MusicOnHoldStop", one))
-    emit(m.device_state(f"Queue:{queue}", "NOT_INUSE"))
     emit(_leave(call, queue))
-    emit(m.agent_event("AgentConnect", one, a1, *member_keys, ("HoldTime", str(hold)), ("RingTime", "0")))
+    emit(m.agent_event("AgentConnect", one, a1, *_member_keys(call, member), ("HoldTime", str(hold)),
+                       ("RingTime", "0")))
+    view.status = 2
+    emit(m.queue_member_status(queue, view))
     bridge_id = call.core.new_bridge_id()
     emit(m.bridge("BridgeCreate", bridge_id, 0))
     emit(m.bridge("BridgeEnter", bridge_id, 1, a1))
@@ -133,32 +138,77 @@ def _connect(call: SimCall, member: Member, hold: int) -> str:
     return bridge_id
 
 
-def _caller_hangs_up(call: SimCall, member: Member, bridge_id: str, hold: int, talk: int) -> None:
-    """The callee ends the conversation: Asterisk 22's captured teardown, with AgentComplete reason `caller`."""
-    one, two, emit, queue, view = call.one, call.two, call.emit, call.spec.queue, member.view
+def _optimise_away(call: SimCall, member: Member, bridge_id: str, hold: int) -> None:
+    """No `/n`: both halves are bridged, so Asterisk moves the callee into the agent's bridge and hangs
+    up `;1`/`;2` at once; AgentComplete says TalkTime 0 while the callee and the agent talk on."""
+    one, two, t1, emit = call.one, call.two, call.t1, call.emit
+    assert call.agent_legs is not None
+    emit(m.chan_event("LocalOptimizationBegin", one))
+    emit(m.bridge("BridgeLeave", call.outer_bridge, 1, t1))
+    emit(m.bridge("BridgeLeave", bridge_id, 1, one))
+    emit(m.bridge("BridgeEnter", bridge_id, 2, t1))
+    emit(m.chan_event("LocalOptimizationEnd", one))
+    emit(m.chan_event("SoftHangupRequest", one, ("Cause", "16")))
+    emit(m.chan_event("HangupRequest", two, ("Cause", "16")))
+    call.hang(one, 16)
+    emit(m.event("AgentComplete", "agent", call.agent_legs[0].snap("Dest"),
+                 [*_member_keys(call, member), ("HoldTime", str(hold)), ("TalkTime", "0"), ("Reason", "caller")]))
+    emit(m.bridge("BridgeLeave", call.outer_bridge, 0, two))
+    emit(m.bridge("BridgeDestroy", call.outer_bridge, 0))
+    emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
+    call.hang(two, 16)
+    member.view.status = 2  # the queue believes the call is over; the device is still in use
+
+
+def _callee_hangs_up_after_optimisation(call: SimCall, member: Member, bridge_id: str, hold: int, talk: int) -> None:
+    t1, t2, emit = call.t1, call.t2, call.emit
     assert call.agent_legs is not None
     a1, a2 = call.agent_legs
-    two.priority = 6
+    t2.priority = 6
+    emit(m.chan_event("SoftHangupRequest", t2, ("Cause", "16")))
+    emit(m.chan_event("HangupRequest", t1, ("Cause", "0")))
+    call.hang(t2, 0)
+    emit(m.bridge("BridgeLeave", bridge_id, 1, t1))
+    call.hang(t1, 16)
+    _agent_leg_down(call, member, bridge_id, a1, a2)
+
+
+def _caller_hangs_up(call: SimCall, member: Member, bridge_id: str, hold: int, talk: int) -> None:
+    """With `/n` the callee's hangup travels the whole chain: trunk, `;2`, `;1` (AgentComplete with the real
+    TalkTime), then the agent's leg: the captured order."""
+    one, two, t1, t2, emit = call.one, call.two, call.t1, call.t2, call.emit
+    assert call.agent_legs is not None
+    a1, a2 = call.agent_legs
+    t2.priority = 5
+    emit(m.chan_event("SoftHangupRequest", t2, ("Cause", "16")))
+    emit(m.chan_event("HangupRequest", t1, ("Cause", "16")))
+    call.hang(t2, 16)
+    emit(m.bridge("BridgeLeave", call.outer_bridge, 1, t1))
+    call.hang(t1, 16)
+    emit(m.bridge("BridgeLeave", call.outer_bridge, 0, two))
+    emit(m.bridge("BridgeDestroy", call.outer_bridge, 0))
     emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
-    emit(m.chan_event("HangupRequest", one, ("Cause", "0")))
-    emit(m.hangup(two, 0))
-    member_keys = (("Queue", queue), ("Interface", view.interface), ("MemberName", view.name))
-    emit(m.agent_event("AgentComplete", one, a1, *member_keys, ("HoldTime", str(hold)), ("TalkTime", str(talk)),
-                       ("Reason", "caller")))
+    emit(m.chan_event("HangupRequest", one, ("Cause", "16")))
+    call.hang(two, 16)
+    emit(m.agent_event("AgentComplete", one, a1, *_member_keys(call, member), ("HoldTime", str(hold)),
+                       ("TalkTime", str(talk)), ("Reason", "caller")))
     emit(m.bridge("BridgeLeave", bridge_id, 1, one))
+    emit(m.chan_event("SoftHangupRequest", one, ("Cause", "16")))
+    call.hang(one, 16)
+    _agent_leg_down(call, member, bridge_id, a1, a2)
+
+
+def _agent_leg_down(call: SimCall, member: Member, bridge_id: str, a1: Chan, a2: Chan) -> None:
+    emit, view = call.emit, member.view
     emit(m.bridge("BridgeLeave", bridge_id, 0, a1))
+    emit(m.bridge("BridgeDestroy", bridge_id, 0))
     a2.priority = 2
     emit(m.chan_event("HangupRequest", a2, ("Cause", "16")))
-    emit(m.hangup(a1, 16))
-    emit(m.device_state(call.device, "NOT_INUSE"))
-    emit(m.bridge("BridgeDestroy", bridge_id, 0))
-    emit(m.device_state(view.state_interface, "NOT_INUSE"))
-    view.status, view.calls_taken, view.last_call = 1, view.calls_taken + 1, int(call.core.clock.now().timestamp())
-    emit(m.queue_member_status(queue, view))
-    emit(m.chan_event("SoftHangupRequest", one, ("Cause", "16")))
+    call.hang(a1, 16)
     emit(m.chan_event("SoftHangupRequest", a2, ("Cause", "16")))
-    emit(m.hangup(a2, 16))
-    emit(m.hangup(one, 16))
+    call.hang(a2, 16)
+    view.status, view.calls_taken, view.last_call = 1, view.calls_taken + 1, int(call.core.clock.now().timestamp())
+    emit(m.queue_member_status(call.spec.queue, view))
     emit(m.device_state(view.state_interface, "NOT_INUSE"))
     emit(m.device_state(call.device, "NOT_INUSE"))
 
@@ -168,19 +218,18 @@ def hang_up_by_action(call: SimCall) -> None:
     cause = call.hangup_cause or 16
     emit = call.emit
     live = call.channels
-    first = next((c for c in live if c.name == call.hangup_channel), call.one)
+    first = next((c for c in live if c.name == call.hangup_channel), live[0] if live else call.one)
     emit(m.chan_event("HangupRequest", first, ("Cause", str(cause))))
     if call.member is not None and call.agent_legs is not None:
         by_agent = first in call.agent_legs
         view = call.member.view
-        emit(m.agent_event("AgentComplete", call.one, call.agent_legs[0], ("Queue", call.spec.queue),
-                           ("Interface", view.interface), ("MemberName", view.name), ("HoldTime", "0"),
-                           ("TalkTime", "0"), ("Reason", "agent" if by_agent else "caller")))
+        emit(m.agent_event("AgentComplete", call.one, call.agent_legs[0], *_member_keys(call, call.member),
+                           ("HoldTime", "0"), ("TalkTime", "0"), ("Reason", "agent" if by_agent else "caller")))
         view.status, view.calls_taken = 1, view.calls_taken + 1
-    emit(m.hangup(first, cause))
+    call.hang(first, cause)
     for chan in live:
         if chan is not first:
-            emit(m.hangup(chan, 16 if call.answered else 0))
+            call.hang(chan, 16 if call.answered else 0)
     emit(m.device_state(call.device, "NOT_INUSE"))
     if not call.answered:
         call.emit(m.originate_response(call.spec.action_id, False, call.device, call.one, call.spec.app_context,
