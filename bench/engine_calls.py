@@ -120,8 +120,8 @@ async def run(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any
                  lambda *a, **k: statements.update(["sql"]))  # fmt: skip
     event.listen(app.engine, "commit", lambda *a: statements.update(["commit"]))
 
-    simulator = PbxSimulator(clock, seed=args.seed, username=settings.ami_username, secret=settings.ami_secret)
-    simulator.configure_queue(queue_name(campaign_id))
+    simulator = PbxSimulator(clock, seed=args.seed, username=settings.ami_username, secret=settings.ami_secret,
+                             queues=[queue_name(campaign_id)])
     await simulator.start()
     pbx = AmiPbx("127.0.0.1", simulator.port, settings.ami_username, settings.ami_secret, clock, LOOPBACK)
     await pbx.connect()

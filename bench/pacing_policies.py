@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -30,11 +29,6 @@ def ratio(r: float) -> Policy:
 def predictive() -> Policy:
     """Ours, with the default campaign settings."""
     return engine_policy(PacingPolicy())
-
-
-def fixed_allowance(share_of_target: float) -> Policy:
-    """Our model with a constant marginal drop allowance (`share_of_target` × 3 %) and no day feedback."""
-    return engine_policy(PacingPolicy(target_margin=share_of_target, feedback_drops_per_agent=math.inf))
 
 
 def dial_level(level: float) -> Policy:

@@ -4,54 +4,37 @@ No sockets, no wall clock: a heapq of events on a simulated clock. The policy se
 would see — a `PacingState` built from the live view (agents, lines in flight, calls waiting) and the
 campaign's `PacingStats` snapshot — and answers how many new lines to originate.
 
-Call model (the issue's grid): ring time uniform 10–30 s for every dial; the dial then resolves as a
-human answer (probability `answer_rate`), an answering machine (10 %) or no answer / busy (the rest);
-AMD time is not modelled. A human waits at most 2 s in the queue for a free agent, else is dropped.
-Talk time is log-normal with mean 180 s (sigma 0.6, so a coefficient of variation of about 0.66), then
-20 s of wrap-up. Common random numbers: the i-th dial of the day gets the i-th draw of ring time,
-outcome and talk time whatever the policy, so policies differ only by their decisions.
+Call model: ring time uniform 10–30 s for every dial; the dial then resolves as a human answer
+(probability `answer_rate`, by hour band in some scenarios), an answering machine (10 %) or no answer /
+busy (the rest); in some scenarios the AMD verdict comes seconds after the answer, and until then the line
+is answered but not a known human, as the engine sees it. A human waits at most 2 s in the queue for a
+free agent, else is dropped. Talk time, wrap-up and agents' pauses follow the scenario
+(`bench/pacing_scenarios.py`: the model's own world is log-normal talk with mean 180 s and sigma 0.6, then
+20 s of wrap-up, no pause). Common random numbers: the i-th dial of the day gets the i-th draw of every
+quantity whatever the policy, so policies differ only by their decisions.
 """
 
 from __future__ import annotations
 
 import heapq
-import math
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-import numpy as np
-
+from bench.pacing_scenarios import SCENARIOS, Draws, Scenario
 from dialer.pacing import DialOutcome, MeasuredStats, PacingState, PacingStats
 
 Policy = Callable[[PacingState], int]
 
+__all__ = ["DAY_S", "FIRST_DAY", "DayResult", "DaySimulation", "Draws", "Policy", "simulate_days"]
+
 DAY_S = 8 * 3600.0
 QUEUE_TIMEOUT_S = 2.0
-WRAP_S = 20.0
 MACHINE_RATE = 0.10
-TALK_MEAN_S = 180.0
-TALK_SIGMA = 0.6
 FIRST_DAY = date(2026, 1, 5)
 
-_RESOLVE, _DROP_CHECK, _AGENT_FREE = 0, 1, 2
-
-
-@dataclass(frozen=True)
-class Draws:
-    """Per-dial random numbers for one day, shared by every policy (common random numbers)."""
-
-    ring: np.ndarray
-    outcome: np.ndarray
-    talk: np.ndarray
-
-    @classmethod
-    def for_day(cls, seed: int, size: int = 300_000) -> Draws:
-        """The draws of one simulated day."""
-        rng = np.random.default_rng(seed)
-        mu = math.log(TALK_MEAN_S) - TALK_SIGMA**2 / 2
-        return cls(rng.uniform(10.0, 30.0, size), rng.random(size), rng.lognormal(mu, TALK_SIGMA, size))
+_RESOLVE, _DROP_CHECK, _AGENT_FREE, _AMD_DONE, _PAUSE_END = 0, 1, 2, 3, 4
 
 
 @dataclass
@@ -88,7 +71,9 @@ class DaySimulation:
         day: date,
         detail: bool = True,
         day_s: float = DAY_S,
+        scenario: Scenario | None = None,
     ) -> None:
+        self.scenario = scenario or SCENARIOS["model"]
         self.agents = agents
         self.day_s = day_s
         self.detail = detail
@@ -104,6 +89,9 @@ class DaySimulation:
         self._talk_end = [0.0] * agents
         self._busy: set[int] = set()
         self._ringing: dict[int, float] = {}  # call index -> dial time
+        self._answering: dict[int, float] = {}  # answered, AMD verdict pending: call index -> dial time
+        self._wrap_of = [0.0] * agents
+        self._call_of = [0] * agents
         self._waiting: deque[tuple[int, float]] = deque()  # (call index, answered at)
 
     def run(self, policy: Policy) -> DayResult:
@@ -118,7 +106,7 @@ class DaySimulation:
         self._advance(end)
         for agent in self._busy:  # calls still going at the end of the day count up to the end only
             self.result.busy_s += end - self._connected_at[agent]
-        self.result.ringing_at_end = len(self._ringing)
+        self.result.ringing_at_end = len(self._ringing) + len(self._answering)
         self.result.waiting_at_end = len(self._waiting)
         self.result.talking_at_end = len(self._busy)
         return self.result
@@ -140,9 +128,10 @@ class DaySimulation:
             agents_available=len(self._free),
             talking_s=tuple(talking),
             wrapping_s=tuple(wrapping),
-            lines_in_progress=len(self._ringing) + len(self._waiting),
+            lines_in_progress=len(self._ringing) + len(self._answering) + len(self._waiting),
             ringing_ages_s=tuple(now - at for at in self._ringing.values()),
             calls_waiting=len(self._waiting),
+            answering=len(self._answering),
             measured=self.stats.snapshot(self.day),
         )
 
@@ -155,7 +144,7 @@ class DaySimulation:
             agents_available=len(self._free),
             talking_s=(0.0,) * talking,
             wrapping_s=(0.0,) * (len(self._busy) - talking),
-            lines_in_progress=len(self._ringing) + len(self._waiting),
+            lines_in_progress=len(self._ringing) + len(self._answering) + len(self._waiting),
             calls_waiting=len(self._waiting),
             measured=MeasuredStats(humans_today=r.humans, dropped_today=r.dropped),
         )
@@ -178,13 +167,30 @@ class DaySimulation:
                 self._resolve(at, ref)
             elif kind == _DROP_CHECK:
                 self._drop_if_still_waiting(ref)
+            elif kind == _AMD_DONE:
+                self._verdict(at, ref, self._answering.pop(ref))
+            elif kind == _PAUSE_END:
+                self._take_next(at, ref)
             else:
                 self._agent_freed(at, ref)
 
     def _resolve(self, at: float, call: int) -> None:
         dialled_at = self._ringing.pop(call)
         u = self.draws.outcome[call]
-        if u < self.answer_rate:
+        if u < self.scenario.answer_rate_at(self.answer_rate, dialled_at) + MACHINE_RATE:
+            amd = float(self.draws.amd[call])
+            if amd > 0:  # answered: a known human (or machine) only once AMD has spoken
+                self._answering[call] = dialled_at
+                self._push(at + amd, _AMD_DONE, call)
+            else:
+                self._verdict(at, call, dialled_at)
+        else:
+            self.result.others += 1
+            self.stats.dial_resolved(self.day, DialOutcome.OTHER, at - dialled_at)
+
+    def _verdict(self, at: float, call: int, dialled_at: float) -> None:
+        """The AMD verdict: a human goes to the queue, a machine is hung up on."""
+        if self.draws.outcome[call] < self.scenario.answer_rate_at(self.answer_rate, dialled_at):
             self.result.humans += 1
             self.stats.dial_resolved(self.day, DialOutcome.HUMAN, at - dialled_at)
             if self._free:
@@ -192,12 +198,9 @@ class DaySimulation:
             else:
                 self._waiting.append((call, at))
                 self._push(at + QUEUE_TIMEOUT_S, _DROP_CHECK, call)
-        elif u < self.answer_rate + MACHINE_RATE:
+        else:
             self.result.machines += 1
             self.stats.dial_resolved(self.day, DialOutcome.MACHINE, at - dialled_at)
-        else:
-            self.result.others += 1
-            self.stats.dial_resolved(self.day, DialOutcome.OTHER, at - dialled_at)
 
     def _drop_if_still_waiting(self, call: int) -> None:
         # FIFO queue with one timeout: the caller that times out is always at the head if still waiting.
@@ -212,7 +215,9 @@ class DaySimulation:
         self._connected_at[agent] = at
         self._talk_end[agent] = at + talk
         self.result.connected += 1
-        self._push(at + talk + WRAP_S, _AGENT_FREE, agent)
+        self._wrap_of[agent] = float(self.draws.wrap[call])
+        self._call_of[agent] = call
+        self._push(at + talk + self._wrap_of[agent], _AGENT_FREE, agent)
 
     def _agent_freed(self, at: float, agent: int) -> None:
         self._busy.discard(agent)
@@ -220,7 +225,15 @@ class DaySimulation:
         self.result.busy_s += at - self._connected_at[agent]
         self.result.talk_s += talk
         self.stats.talk_ended(talk)
-        self.stats.wrap_ended(WRAP_S)
+        self.stats.wrap_ended(self._wrap_of[agent])
+        call = self._call_of[agent]
+        if self.draws.pause[call] < self.scenario.pause_share:  # a break: logged in, neither free nor busy
+            self._push(at + float(self.draws.pause_s[call]), _PAUSE_END, agent)
+            return
+        self._take_next(at, agent)
+
+    def _take_next(self, at: float, agent: int) -> None:
+        """The agent is ready: the caller waiting longest, or the free list."""
         if self._waiting:
             call, _ = self._waiting.popleft()
             self._connect(at, agent, call)
@@ -229,12 +242,14 @@ class DaySimulation:
 
 
 def simulate_days(
-    agents: int, answer_rate: float, policy: Policy, draws: list[Draws], detail: bool = True, day_s: float = DAY_S
+    agents: int, answer_rate: float, policy: Policy, draws: list[Draws], detail: bool = True, day_s: float = DAY_S,
+    scenario: Scenario | None = None,
 ) -> list[DayResult]:
     """Consecutive days of one campaign: the pacing statistics carry over from day to day, as in service."""
     stats = PacingStats()
     results = []
     for offset, day_draws in enumerate(draws):
         day = FIRST_DAY + timedelta(days=offset)
-        results.append(DaySimulation(agents, answer_rate, day_draws, stats, day, detail, day_s).run(policy))
+        simulation = DaySimulation(agents, answer_rate, day_draws, stats, day, detail, day_s, scenario)
+        results.append(simulation.run(policy))
     return results

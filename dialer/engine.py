@@ -6,7 +6,9 @@ stream through the call state machine; every transition is stored with its time,
 its attempt (retry policy, claim released) exactly once, committed before the call leaves `calls`. A call's
 pre-answer transitions are written with its next one that matters, so a crash loses at most those of calls
 still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the PBX no longer has are ended
-with what is known (see `dialer.recovery`).
+with what is known (see `dialer.recovery`). A campaign whose queue the PBX lacks is stopped rather than dialled
+into certain abandonment (see `dialer.queue_check`). Whoever wires the engine may listen to finished calls
+(`on_call_finished`): simulated agents are such a listener, in `rdv`, never a part of the dialer.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -65,6 +66,9 @@ class Engine:
         self.campaign_ids = list(campaign_ids)
         self.settings = settings or EngineSettings()
         self.state = EngineState(clock, sessions, dialer_id, self.campaign_ids, self.settings.centre_timezone)
+        # The state's parts under the names the console, the runtime and tests read (never rebound).
+        self.calls, self.agents, self.views, self.counters = (self.state.calls, self.state.agents,
+                                                              self.state.views, self.state.counters)
         self.sink = OutcomeSink(self.state)
         self._listeners: list[CallListener] = []
         self.dialing = True
@@ -77,23 +81,6 @@ class Engine:
         self._last_sweep: datetime | None = None
         self._call_ended = asyncio.Event()
 
-    # The state's parts, under the names the console, the runtime and tests read.
-    @property
-    def calls(self) -> dict[str, LiveCall]:
-        return self.state.calls
-
-    @property
-    def agents(self) -> dict[str, presence.Agent]:
-        return self.state.agents
-
-    @property
-    def views(self) -> dict[int, CampaignView]:
-        return self.state.views
-
-    @property
-    def counters(self) -> Counter[str]:
-        return self.state.counters
-
     def on_call_finished(self, listener: CallListener) -> None:
         """Tell `listener` of every call whose end is stored (simulated agents qualify their calls this way)."""
         self._listeners.append(listener)
@@ -105,8 +92,8 @@ class Engine:
             return
         self._started = True
         with transaction(self.sessions) as session:
-            self.state.views = load_campaign_views(session, self.campaign_ids, self.settings.policies,
-                                                   self.clock.now())
+            self.views.update(load_campaign_views(session, self.campaign_ids, self.settings.policies,
+                                                  self.clock.now()))
         self._consumer = asyncio.create_task(self._consume(), name=f"dialer-events-{self.dialer_id}")
         await recovery.recover_after_crash(self.state, self.pbx, self)
         for campaign_id in self.campaign_ids:
@@ -191,19 +178,7 @@ class Engine:
 
     async def send(self, commands: Iterable[presence.QueueCommand]) -> None:
         """Send queue commands to the PBX; a refusal is logged, the presence model stays the truth."""
-        for command in commands:
-            try:
-                if isinstance(command, presence.QueueAdd):
-                    await self.pbx.queue_add(command.queue, command.interface, command.member_name, command.paused)
-                elif isinstance(command, presence.QueueRemove):
-                    await self.pbx.queue_remove(command.queue, command.interface)
-                else:
-                    await self.pbx.queue_pause(command.queue, command.interface, command.paused, command.reason)
-            except ports.PbxError as error:
-                self.counters["queue_command_errors"] += 1
-                log.warning("queue command %s failed: %s", type(command).__name__, error)
-                if queue_check.says_no_such_queue(error):
-                    queue_check.queue_refused(self.state, command.queue)
+        await queue_check.send_commands(self.state, self.pbx, commands)
 
     # -- the tick --
     async def tick(self) -> None:

@@ -66,6 +66,7 @@ def pacing_state(
         lines_in_progress=len(in_progress),
         ringing_ages_s=ringing,
         calls_waiting=sum(1 for c in in_progress if c.call.state == "queued"),
+        answering=sum(1 for c in in_progress if c.call.state == "answered" and not c.call.amd),
         measured=stats.snapshot(day),
     )
 

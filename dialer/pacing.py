@@ -17,6 +17,7 @@ How the engine builds the state, once a second per running campaign:
   lines_in_progress  attempts originated and not yet ended, connected or dropped
   ringing_ages_s     for each of those not yet answered, seconds since its originate
   calls_waiting      answered humans queued (CallerQueued, no AgentConnect or abandon yet)
+  answering          answered lines whose AMD verdict is pending (2–4 s on a real PBX)
   measured           stats.snapshot(local_day), where the engine feeds one PacingStats per campaign:
                      dial_resolved(day, HUMAN | MACHINE | OTHER, seconds from originate) when the AMD
                      verdict or the failure arrives, call_dropped(day) on CallerAbandoned,
@@ -100,6 +101,9 @@ class PacingState:
     ringing_ages_s: tuple[float, ...] = ()
     # Answered humans waiting in the queue for an agent.
     calls_waiting: int = 0
+    # Lines answered whose AMD verdict is still pending (a subset of the lines in progress): each is a
+    # human within seconds with the measured share of answers that are human.
+    answering: int = 0
     measured: MeasuredStats = field(default_factory=MeasuredStats)
 
     @property

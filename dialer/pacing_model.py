@@ -1,8 +1,9 @@
 """The predictive model behind `lines_to_dial`: expected drops over the next ring-time horizon.
 
 The horizon (0 … the longest answer delay) is cut into bins. For n = 0 … cap new lines it counts
-  A(t): human answers by t — calls already waiting, ringing lines (given how long they have rung) and
-        the n new lines, each a Bernoulli draw;
+  A(t): human answers by t — calls already waiting, lines answered and in AMD (a human with the measured
+        share of answers that are human), ringing lines (given how long they have rung) and the n new
+        lines, each a Bernoulli draw;
   F(t): agents free by t + queue timeout — available now, plus talking and wrapping agents who finish
         by then given how long they have been at it (talk log-normal fitted on the measured mean and sd).
 An answer arriving in a bin is dropped when the answers before it have taken every agent free by the
@@ -71,16 +72,20 @@ def _answers_in_flight(state: PacingState, t: np.ndarray) -> tuple[np.ndarray, n
     """Mean and variance of human answers by each moment from calls waiting and lines already ringing."""
     m = state.measured
     p = m.answer_rate
-    unknown = max(0, state.lines_in_progress - state.calls_waiting - len(state.ringing_ages_s))
+    unknown = max(0, state.lines_in_progress - state.calls_waiting - state.answering - len(state.ringing_ages_s))
+    # A line in AMD is a human in a few seconds with the share of answers that are human: counted from now.
+    human_share = p / max(p + m.machine_rate, 1e-9)
+    known = state.calls_waiting + state.answering * human_share
+    known_var = state.answering * human_share * (1.0 - human_share)
     if not state.ringing_ages_s and not unknown:
-        return np.full(t.shape, float(state.calls_waiting)), np.zeros(t.shape)
+        return np.full(t.shape, known), np.full(t.shape, known_var)
     ages = np.asarray(state.ringing_ages_s + (0.0,) * unknown, dtype=float)
     answered_by_now = _cdf(m.answer_delay, ages)
     alive = p * (1.0 - answered_by_now) + (1.0 - p) * (1.0 - _cdf(m.other_delay, ages))
     weight = p / np.maximum(alive, 1e-12)
     r = (_cdf(m.answer_delay, ages[:, None] + t[None, :]) - answered_by_now[:, None]) * weight[:, None]
     r = np.minimum(r, 1.0)  # never negative: the CDF only grows with t
-    return state.calls_waiting + r.sum(axis=0), (r * (1.0 - r)).sum(axis=0)
+    return known + r.sum(axis=0), known_var + (r * (1.0 - r)).sum(axis=0)
 
 
 def _agents_freed(state: PacingState, s: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

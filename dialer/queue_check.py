@@ -1,4 +1,4 @@
-"""Is each campaign's queue on the PBX, with its logged-in agents as members? Never dial into certain abandonment.
+"""Queue commands, and is each campaign's queue on the PBX with its agents in it? Never dial into certain abandonment.
 
 A campaign whose queue the PBX does not have cannot hand a single answered call to an agent: every human
 would hear the drop message. The engine asks at its start, after a reconnection and at each opening of the
@@ -10,6 +10,7 @@ lacks are added again. If the PBX cannot answer now, nothing is decided: the nex
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 from config.i18n import _
 from config.orm import transaction
@@ -64,6 +65,23 @@ def _rejoin(agents: list[presence.Agent]) -> list[presence.QueueCommand]:
         paused = agent.status in (presence.Status.PAUSED, presence.Status.WRAP_UP, presence.Status.ON_CALL)
         commands.append(presence.QueueAdd(agent.queue, agent.interface, agent.login, paused))
     return commands
+
+
+async def send_commands(state: EngineState, pbx: ports.Pbx, commands: Iterable[presence.QueueCommand]) -> None:
+    """Send queue commands; a refusal is logged (the presence model stays the truth), "No such queue" stops."""
+    for command in commands:
+        try:
+            if isinstance(command, presence.QueueAdd):
+                await pbx.queue_add(command.queue, command.interface, command.member_name, command.paused)
+            elif isinstance(command, presence.QueueRemove):
+                await pbx.queue_remove(command.queue, command.interface)
+            else:
+                await pbx.queue_pause(command.queue, command.interface, command.paused, command.reason)
+        except ports.PbxError as error:
+            state.counters["queue_command_errors"] += 1
+            log.warning("queue command %s failed: %s", type(command).__name__, error)
+            if says_no_such_queue(error):
+                queue_refused(state, command.queue)
 
 
 def queue_refused(state: EngineState, queue: str) -> None:

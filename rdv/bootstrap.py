@@ -71,9 +71,8 @@ class App:
             pbx = AmiPbx.from_settings(settings, self.clock)
             await pbx.connect()
             return PbxLink(pbx)
-        simulator = PbxSimulator(self.clock, seed=seed, username=settings.ami_username, secret=settings.ami_secret)
-        for queue in queues:
-            simulator.configure_queue(queue)
+        simulator = PbxSimulator(self.clock, seed=seed, username=settings.ami_username, secret=settings.ami_secret,
+                                 queues=queues)  # fmt: skip
         await simulator.start()
         # Loopback to our own simulator: a lost connection is a bug or a stop, so notice and retry quickly.
         options = AmiOptions(ping_interval_s=1.0, ping_timeout_s=2.0, backoff_initial_s=0.05, backoff_max_s=1.0)

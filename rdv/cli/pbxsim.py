@@ -22,7 +22,9 @@ def pbx_sim(
     seed: int = typer.Option(0, help="Seed of the call outcomes and agent times."),
     scale: float = typer.Option(1.0, help="Time scale: 60 runs a minute of calls per second."),
     agents: int = typer.Option(0, help="Simulated agents Local/agentN@agents/n, members of --queue from the start."),
-    queue: str = typer.Option("rdv", help="Queue of the simulated agents and of originates that name none."),
+    queue: str = typer.Option("rdv", help="A queue the PBX has, as queues.conf would declare it (rdv run checks "
+                              "its campaign's queue rdv-<id>): the simulated agents' queue, and that of originates "
+                              "that name none."),
 ) -> None:
     """Run the PBX simulator (AMI over TCP) until Ctrl-C."""
     settings = load_settings()
@@ -33,7 +35,8 @@ async def _serve(
     host: str, port: int, seed: int, scale: float, agents: int, queue: str, user: str, secret: str
 ) -> None:
     clock = ScaledClock(datetime.now(UTC), scale=scale)
-    sim = PbxSimulator(clock, seed=seed, host=host, port=port, username=user, secret=secret, default_queue=queue)
+    sim = PbxSimulator(clock, seed=seed, host=host, port=port, username=user, secret=secret, default_queue=queue,
+                       queues=[queue])  # fmt: skip
     if agents:
         sim.add_simulated_agents(agents, queue)
     await sim.start()

@@ -59,7 +59,7 @@ def dialled(sessions: sessionmaker[Session]) -> tuple[Engine, LiveCall]:
         store.record_transition(session, attempt.id, de.CallTransitioned(CID, NOW, "created"))
         views = load_campaign_views(session, [cid], {}, NOW)
     engine = Engine(ManualClock(NOW), cast(ports.Pbx, None), sessions, [cid], "d1")
-    engine.state.views = views
+    engine.views.update(views)
     live = LiveCall(calls.new_call(CID, NOW), attempt.id, cid, target.lead_id, sent_at=NOW)
     engine.calls[CID] = live
     return engine, live

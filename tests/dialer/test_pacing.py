@@ -227,3 +227,19 @@ def test_one_more_line_already_ringing_never_means_more_new_lines(state: PacingS
         state, lines_in_progress=state.lines_in_progress + 1, ringing_ages_s=state.ringing_ages_s + (0.0,)
     )
     assert lines_to_dial(more, PacingPolicy()) <= lines_to_dial(state, PacingPolicy())
+
+
+def test_lines_in_amd_count_as_humans_about_to_arrive_so_fewer_new_lines_are_dialled() -> None:
+    # Three lines answered, AMD still deciding: with a 60 % human share they are far likelier to need an
+    # agent in seconds than three lines just dialled.
+    base = dataclasses.replace(busy_state(WELL_MEASURED, available=4), lines_in_progress=4)
+    in_amd = dataclasses.replace(base, answering=3)
+    assert lines_to_dial(in_amd, PacingPolicy()) < lines_to_dial(base, PacingPolicy())
+
+
+@given(states(measured=st.just(WELL_MEASURED)))
+def test_a_ringing_line_turning_into_a_line_in_amd_never_means_more_new_lines(state: PacingState) -> None:
+    if not state.ringing_ages_s:
+        return
+    answered = dataclasses.replace(state, ringing_ages_s=state.ringing_ages_s[1:], answering=state.answering + 1)
+    assert lines_to_dial(answered, PacingPolicy()) <= lines_to_dial(state, PacingPolicy())

@@ -14,6 +14,8 @@ import logging
 import time
 from datetime import datetime, timedelta
 
+import typer
+
 from config.clock import ScaledClock
 from rdv.cli.common import wired
 from rdv.cli.run import configure_logging, run_service
@@ -59,9 +61,12 @@ def main(argv: list[str] | None = None) -> None:
     tick_s = max(1.0, args.clock_scale * MIN_TICK_WALL_S)
     options = RuntimeOptions(dialer_id=args.dialer_id, simulate=args.simulate, sim_agents=args.sim_agents,
                              seed=args.seed, tick_s=tick_s)  # fmt: skip
-    with wired() as application:
-        application.clock = clock
-        run_service(application, [], options, args.drain_seconds, waker=clock_waker)
+    try:
+        with wired() as application:
+            application.clock = clock
+            run_service(application, [], options, args.drain_seconds, waker=clock_waker)
+    except typer.Exit as done:  # what Typer does for `rdv run`: the user error's exit code
+        raise SystemExit(done.exit_code) from None
 
 
 if __name__ == "__main__":

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import subprocess
@@ -13,6 +14,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
+from campaigns.models import Campaign
 from config.clock import ScaledClock
 from dialer.ami import AmiPbx
 from dialer.campaign_view import queue_name
@@ -74,8 +76,7 @@ async def test_after_kill_9_a_restart_loses_nothing_dials_no_lead_twice_and_ends
     campaign_id = prepare(url)
     sessions = db.session_factory(db.make_engine(url))
     epoch = time.time()
-    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=5)
-    simulator.configure_queue(queue_name(campaign_id))
+    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=5, queues=[queue_name(campaign_id)])
     await simulator.start()
     twice: list[str] = []
 
@@ -141,8 +142,7 @@ async def test_a_busy_run_with_errors_logs_no_lead_number_even_at_debug(
     campaign_id = prepare(url, lead_count=400)
     sessions = db.session_factory(db.make_engine(url))
     epoch = time.time()
-    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=11)
-    simulator.configure_queue(queue_name(campaign_id))
+    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=11, queues=[queue_name(campaign_id)])
     await simulator.start()
     try:
         service = Service(url, tmp_path, MONDAY_3PM, epoch, ami_port=simulator.port, extra=["--debug"]).launch()
@@ -179,7 +179,33 @@ async def test_a_refused_hangup_reaches_the_log_without_the_number_it_names() ->
                 await adapter.hangup("Local/+33612345678@rdv-outbound-00000001;1")
         finally:
             await adapter.close()
-    assert "+33612345678" in str(refused.value)  # the adapter's own message is precise…
+    # The adapter masks the number in its errors; what recovery logs is masked again, in every form.
     masked = redact_phones(str(refused.value))
-    assert not any(form in masked for form in _number_forms("+33612345678")), masked  # …the log line is not
-    assert "No such channel" in masked and "78" in masked
+    assert not any(form in str(refused.value) for form in _number_forms("+33612345678")), refused.value
+    assert not any(form in masked for form in _number_forms("+33612345678")), masked
+    assert "No such channel" in masked and masked.startswith("Hangup of Local/")
+    assert redact_phones("Hangup of Local/+33612345678@rdv-outbound;1") == "Hangup of Local/******78@rdv-outbound;1"
+
+
+async def test_rdv_run_against_a_pbx_without_the_campaigns_queue_says_so_and_dials_nothing(
+    request: pytest.FixtureRequest, tmp_path: Path
+) -> None:
+    url = new_database_url(request, "sqlite", tmp_path)
+    campaign_id = prepare(url, lead_count=20)
+    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, SCALE), seed=2, queues=["rdv"])  # no rdv-<id>: not generated
+    await simulator.start()
+    try:
+        service = Service(url, tmp_path, MONDAY_3PM, time.time(), ami_port=simulator.port).launch()
+        assert service.proc is not None
+        while service.proc.poll() is None:
+            await asyncio.sleep(0.1)  # the event loop serves the simulator meanwhile
+        assert service.proc.returncode == 2, service.log()[-3000:]
+        assert simulator.pbx.originates == {}, "a call was dialled into a queue that does not exist"
+    finally:
+        await simulator.stop()
+    logged = service.log()
+    assert f"the PBX has no queue {queue_name(campaign_id)}" in logged  # the supervisor's line (English here)
+    assert "No campaign can be dialled" in logged
+    sessions = db.session_factory(db.make_engine(url))
+    with sessions() as session:
+        assert session.get_one(Campaign, campaign_id).status == "no_queue"
