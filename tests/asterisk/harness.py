@@ -8,7 +8,6 @@ instance's own folder: etc/, state/ (log/queue_log, log/cdr-csv/Master.csv, log/
 
 from __future__ import annotations
 
-import csv
 import math
 import os
 import shutil
@@ -155,10 +154,6 @@ class Asterisk:
         """Rows of queue_log: time|callid|queue|agent|event|data..."""
         path = self.state / "log" / "queue_log"
         return [line.split("|") for line in path.read_text().splitlines()] if path.exists() else []
-
-    def cdr(self) -> list[list[str]]:
-        path = self.state / "log" / "cdr-csv" / "Master.csv"
-        return list(csv.reader(path.read_text().splitlines())) if path.exists() else []
 
     def messages(self) -> str:
         path = self.state / "log" / "messages.log"
