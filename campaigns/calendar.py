@@ -21,6 +21,9 @@ END_OF_DAY = time(23, 59, 59, 999999)
 # Holidays of a department that the `holidays` package files under another code (Bas-Rhin, Haut-Rhin).
 HOLIDAY_SUBDIVISIONS = {("FR", "67"): "6AE", ("FR", "68"): "6AE"}
 SEARCH_DAYS = 800
+# How long the dialer lets a callee's phone ring (its ring timeout, `dialer.engine.EngineSettings`): a call
+# counts until its ring ends, so calls and plans stop this long before a window closes.
+RING = timedelta(seconds=30)
 
 
 @dataclass(frozen=True, order=True)
@@ -244,16 +247,30 @@ def _compute_intervals(start: datetime, end: datetime, calendar: Calendar) -> li
     return _merge_spans(spans)
 
 
-def next_open(moment: datetime, calendar: Calendar) -> datetime:
-    """The first moment at or after `moment` when calling is allowed; raises NeverOpen if none within two years."""
-    if is_callable(moment, calendar):
+def may_ring(moment: datetime, calendar: Calendar, ring: timedelta) -> bool:
+    """Whether a call placed at `moment` may start and ring for all of `ring` inside one open span.
+
+    The law counts the attempt, answered or not: a call placed at 12:59:50 that rings until 13:00:20 is a call
+    in the lunch break. So the dialer stops placing calls `ring` before each closing.
+    """
+    if ring <= timedelta(0):
+        return is_callable(moment, calendar)
+    spans = open_intervals(moment, moment + ring, calendar)
+    return len(spans) == 1 and spans[0][0] <= moment and spans[0][1] >= moment + ring
+
+
+def next_open(moment: datetime, calendar: Calendar, ring: timedelta = timedelta(0)) -> datetime:
+    """The first moment at or after `moment` when a call may be placed (and ring for `ring`, see `may_ring`);
+    raises NeverOpen if none within two years."""
+    if may_ring(moment, calendar, ring):
         return moment
     step = timedelta(days=14)
     start = moment
     while start - moment < timedelta(days=SEARCH_DAYS):
-        spans = open_intervals(start, start + step, calendar)
-        if spans:
-            return spans[0][0]
+        # Looking `ring` further than the step, a span that starts within the step is seen long enough to judge.
+        for lo, hi in open_intervals(start, start + step + ring, calendar):
+            if lo < start + step and hi - lo >= ring:
+                return lo
         start += step
     raise NeverOpen(calendar.callee.zone)
 

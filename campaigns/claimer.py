@@ -12,6 +12,7 @@ from typing import Any, Protocol
 
 from sqlalchemy import ClauseElement, Connection, Row
 
+from campaigns.calendar import Calendar
 from campaigns.rules import CampaignRules
 from campaigns.zones import Shape
 
@@ -25,6 +26,8 @@ class DialTarget:
     attempt_no: int
     phone_e164: str
     callee_tz: str
+    # The callee's calendar, for the dialer's check at the moment it originates (`calendar.may_ring`).
+    calendar: Calendar
     callback_id: int | None = None
     preferred_agent: str = ""
 

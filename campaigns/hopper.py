@@ -19,7 +19,7 @@ open is checked once per group of zones sharing a calendar (`campaigns.zones.ope
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ClauseElement, Connection, Engine, and_, delete, exists, select, update
@@ -50,9 +50,10 @@ class Hopper:
         self.claimer = claimer
 
     def claim(self, session: Session, campaign_id: int, now: datetime, n: int, dialer_id: str, *,
-              centre_timezone: str = DEFAULT_CENTRE_TIMEZONE, zones: Sequence[Zone] | None = None) -> list[DialTarget]:
+              centre_timezone: str = DEFAULT_CENTRE_TIMEZONE, zones: Sequence[Zone] | None = None,
+              ring: timedelta = timedelta(0)) -> list[DialTarget]:
         """Claim up to `n` leads to dial now: due callbacks first, then the campaign's mix of fresh leads and
-        retries.
+        retries; with `ring`, only in zones still open when a call placed now has rung that long.
 
         `zones`: the callee zones to consider instead of the campaign's scanned ones; pass the same sequence again
         (never modified) to reuse what was worked out for it.
@@ -61,7 +62,7 @@ class Hopper:
             session.flush()  # as the ORM's execute would: the claim's statements run on the connection, without it
         conn = session.connection()
         rules, zones, callbacks_due = self._rules_and_zones(conn, session, campaign_id, now, centre_timezone, zones)
-        opened = open_zones(rules, zones, now)
+        opened = open_zones(rules, zones, now, ring)
         if not opened.zones or n <= 0:
             return []  # every candidate query filters on an open zone: none can match
         statements = self.claimer.statements(rules, opened.shape, consent_required(rules.profile, now))
@@ -114,10 +115,10 @@ def hopper_for(bind: Engine | Connection | Session) -> Hopper:
 
 def claim_leads(session: Session, campaign_id: int, now: datetime, n: int, dialer_id: str, *,
                 centre_timezone: str = DEFAULT_CENTRE_TIMEZONE, zones: Sequence[Zone] | None = None,
-                ) -> list[DialTarget]:
+                ring: timedelta = timedelta(0)) -> list[DialTarget]:
     """`Hopper.claim` with the session's database's hopper, for callers that claim now and then (tests, benches)."""
     return hopper_for(session).claim(session, campaign_id, now, n, dialer_id, centre_timezone=centre_timezone,
-                                     zones=zones)
+                                     zones=zones, ring=ring)
 
 
 def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None) -> DialTarget:
@@ -127,6 +128,7 @@ def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None) ->
         attempt_no=row.attempts + 1,
         phone_e164=row.phone_e164,
         callee_tz=row.timezone or rules.fallback_zone,
+        calendar=rules.calendar(row.timezone, row.country, row.subdivision),
         callback_id=callback[0] if callback else None,
         preferred_agent=callback[1] if callback else "",
     )

@@ -113,7 +113,7 @@ def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
         update(Lead)
         .where(Lead.id == picked.c.id, picked.c.capped_since.is_(None), Lead.claimed_by == "")
         .values(claimed_by=dialer, claimed_at=now)
-        .returning(Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone)
+        .returning(Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone, Lead.country, Lead.subdivision)
         .cte("claimed")
     )
     # Only when a cap applies: the leads it holds back wait, unclaimed, until it allows a dial again.
@@ -131,7 +131,8 @@ def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
     )
     return (
         select(picked.c.id, picked.c.callback_id, picked.c.agent, picked.c.due_at, picked.c.capped_since,
-               claimed.c.attempts, claimed.c.phone_e164, claimed.c.timezone)
+               claimed.c.attempts, claimed.c.phone_e164, claimed.c.timezone, claimed.c.country,
+               claimed.c.subdivision)
         .outerjoin_from(picked, claimed, claimed.c.id == picked.c.id)
         .add_cte(*held, journal.returning(LeadClaim.lead_id).cte("journal"))
         .order_by(picked.c.rank, picked.c.due_at, picked.c.callback_id, picked.c.priority.desc(),

@@ -37,7 +37,8 @@ from config.orm import UTCDateTime
 from leads.models import Lead
 
 # What a claim returns of each lead: enough to order the batch, check the cap and build the DialTarget.
-_RETURNED = (Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone, Lead.priority, Lead.next_attempt_at)
+_RETURNED = (Lead.id, Lead.attempts, Lead.phone_e164, Lead.timezone, Lead.country, Lead.subdivision, Lead.priority,
+             Lead.next_attempt_at)
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 # The campaign's row, with whether a callback is due (an index seek), so that most claims skip the callbacks' query.
 _CAMPAIGN_ROW = CAMPAIGN_ROW.add_columns(exists().where(

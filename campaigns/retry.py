@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 
-from campaigns.calendar import Calendar, next_open, open_intervals
+from campaigns.calendar import RING, Calendar, next_open, open_intervals
 from campaigns.dispositions import Disposition
 from campaigns.errors import UnknownOutcome
 from campaigns.profiles import Profile, cap_allows_from, cooloff_until, get_profile
@@ -47,6 +47,8 @@ class RetryPolicy:
     spread: bool = True
     hour_bands: tuple[time, ...] = (time(12), time(14), time(17))
     profile: Profile = field(default_factory=lambda: get_profile("fr-business"))
+    # An attempt is planned only where its ring fits before the window closes (`calendar.may_ring`).
+    ring: timedelta = RING
 
     @classmethod
     def from_settings(
@@ -100,7 +102,7 @@ def plan_next_attempt(
     if cooloff is not None:
         constraints.append((cooloff, "cooloff"))
     earliest, reason = max(constraints, key=lambda c: c[0])
-    opening = next_open(earliest, calendar)
+    opening = next_open(earliest, calendar, policy.ring)
     if opening > earliest:
         reason = "calendar" if reason in {"fresh", "delay"} else reason
     if policy.spread and past and (past[-1].disposition or past[-1].outcome) in NOT_REACHED:
@@ -159,7 +161,7 @@ def _spread(opening: datetime, past: Sequence[PastAttempt], policy: RetryPolicy,
     best, best_key = opening, None
     for lo, hi in open_intervals(opening, opening + SPREAD_HORIZON, calendar):
         candidate = lo
-        while candidate < hi:
+        while candidate < hi and candidate + policy.ring <= hi:
             local = candidate.astimezone(zone)
             band = bisect_right(policy.hour_bands, local.time().replace(tzinfo=None))
             key = (pairs[(local.weekday(), band)], bands[band], days[local.weekday()])

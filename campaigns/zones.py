@@ -142,6 +142,7 @@ class _Zoning:
         # for theirs by name at each check, which with more time zones than that reads the zone files again.
         self.zoneinfos = [ZoneInfo(tz) for tz in self.timezones]
         self.day: _Day | None = None
+        self._both: dict[tuple[tuple[Zone, ...], tuple[Zone, ...]], OpenZones] = {}
 
     def open_at(self, now: datetime) -> OpenZones:
         day = self.day
@@ -153,6 +154,17 @@ class _Zoning:
             members = sorted(i for needs, group in day.groups if all(mask[k] for k in needs) for i in group)
             opened = day.found[mask] = group_zones(self.zones[i] for i in members)
         return opened
+
+    def both(self, first: OpenZones, second: OpenZones) -> OpenZones:
+        """The zones open in both, kept: near a closing the same pair comes back at every claim."""
+        key = (first.zones, second.zones)
+        found = self._both.get(key)
+        if found is None:
+            if len(self._both) > 64:
+                self._both.clear()
+            kept = set(second.zones)
+            found = self._both[key] = group_zones(z for z in first.zones if z in kept)
+        return found
 
     def _day(self, now: datetime) -> _Day:
         local: dict[str, date] = {}
@@ -183,11 +195,19 @@ class _Zoning:
 _ZONINGS: dict[tuple[int, int], _Zoning] = {}
 
 
-def open_zones(rules: CampaignRules, zones: Sequence[Zone], now: datetime) -> OpenZones:
-    """The zones whose calendar allows a call now."""
+def open_zones(rules: CampaignRules, zones: Sequence[Zone], now: datetime, ring: timedelta = timedelta(0)) -> OpenZones:
+    """The zones whose calendar allows a call now, and with `ring` still allows it when the call has rung that long.
+
+    Open at both ends is open all along when the ring is shorter than any closed gap (a minute: windows are in
+    whole minutes, holidays whole days); the dialer checks each call's whole ring at Originate anyway.
+    """
     zoning = _ZONINGS.get((id(rules), id(zones)))
     if zoning is None or zoning.rules is not rules or zoning.zones is not zones:
         if len(_ZONINGS) > 256:
             _ZONINGS.clear()
         zoning = _ZONINGS[(id(rules), id(zones))] = _Zoning(rules, zones)
-    return zoning.open_at(now)
+    opened = zoning.open_at(now)
+    if ring <= timedelta(0) or not opened.zones:
+        return opened
+    later = zoning.open_at(now + ring - timedelta(microseconds=1))  # the ring's last instant: it ends at now + ring
+    return opened if later is opened else zoning.both(opened, later)

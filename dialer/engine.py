@@ -1,14 +1,16 @@
 """The dialer engine: pacing decides, the hopper gives leads, the PBX dials, events drive calls and agents.
 
 One asyncio task ticks (every `tick_s` of clock time): agents' wrap-ups expire, quiet calls are checked
-against the PBX, and each campaign dials `lines_to_dial` new leads. Another task consumes the PBX's event
-stream through the call state machine; every transition is stored with its time, and an ended call finishes
-its attempt (retry policy, claim released) exactly once, committed before the call leaves `calls`. A call's
-pre-answer transitions are written with its next one that matters, so a crash loses at most those of calls
-still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the PBX no longer has are ended
-with what is known (see `dialer.recovery`). A campaign whose queue the PBX lacks is stopped rather than dialled
-into certain abandonment (see `dialer.queue_check`). Whoever wires the engine may listen to finished calls
-(`on_call_finished`): simulated agents are such a listener, in `rdv`, never a part of the dialer.
+against the PBX, and each campaign dials `lines_to_dial` new leads, each checked again at the moment of its
+Originate: a call counts until its ring ends, so it is placed only if all of its ring fits in the callee's window.
+Another task consumes the PBX's event stream through the call state machine; every transition is stored with its
+time, and an ended call finishes its attempt (retry policy, claim released) exactly once, committed before the
+call leaves `calls`. A call's pre-answer transitions are written with its next one that matters, so a crash
+loses at most those of calls still live (see `dialer.outcome_sink`). After a crash or a reconnection, calls the
+PBX no longer has are ended with what is known (see `dialer.recovery`). A campaign whose queue the PBX lacks is
+stopped rather than dialled into certain abandonment (see `dialer.queue_check`). Whoever wires the engine may
+listen to finished calls (`on_call_finished`): simulated agents are such a listener, in `rdv`, never a part of
+the dialer.
 """
 
 from __future__ import annotations
@@ -17,13 +19,18 @@ import asyncio
 import logging
 import uuid
 from collections.abc import Iterable, Mapping
+from contextlib import nullcontext
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from campaigns.calendar import may_ring
+from campaigns.claimer import DialTarget
 from campaigns.hopper import Hopper, hopper_for
+from campaigns.journal import release_lead
 from campaigns.outcomes import start_attempt
+from campaigns.withdraw import withdraw_attempt
 from config.clock import Clock
 from config.orm import transaction
 from dialer import agents as presence
@@ -216,24 +223,52 @@ class Engine:
         wanted = lines_to_dial(state, view.policy)
         if wanted <= 0:
             return
-        placed: list[tuple[LiveCall, str]] = []
+        placed: list[tuple[LiveCall, DialTarget]] = []
         with transaction(self.sessions) as session:
-            for target in self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
-                                            centre_timezone=self.settings.centre_timezone):  # fmt: skip
+            claimed = self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
+                                        centre_timezone=self.settings.centre_timezone, ring=self.ring)
+            # What counts is the moment the call starts ringing, not the claim's: the window may be closing.
+            at = self.clock.now()
+            for target in claimed:
+                if not self._may_ring(target, at):
+                    release_lead(session, target.lead_id, self.dialer_id)
+                    self.counters["deferred_at_originate"] += 1
+                    continue
                 call_id = f"rdv-{uuid.uuid4().hex}"
-                attempt = start_attempt(session, target, now, self.dialer_id, call_id)
-                store.record_transition(session, attempt.id, de.CallTransitioned(call_id, now, "created"))
-                live = LiveCall(calls.new_call(call_id, now), attempt.id, campaign_id, target.lead_id)
-                placed.append((live, target.phone_e164))
-        for live, _phone in placed:
+                attempt = start_attempt(session, target, at, self.dialer_id, call_id)
+                store.record_transition(session, attempt.id, de.CallTransitioned(call_id, at, "created"))
+                live = LiveCall(calls.new_call(call_id, at), attempt.id, campaign_id, target.lead_id)
+                placed.append((live, target))
+        for live, _target in placed:
             self.calls[live.call_id] = live
         self.counters["dialled"] += len(placed)
-        await asyncio.gather(*(self._originate(live, phone, view) for live, phone in placed))
+        await asyncio.gather(*(self._originate(live, target, view) for live, target in placed))
 
-    async def _originate(self, live: LiveCall, phone: str, view: CampaignView) -> None:
+    @property
+    def ring(self) -> timedelta:
+        return timedelta(seconds=self.settings.ring_timeout_s)
+
+    def _may_ring(self, target: DialTarget, moment: datetime) -> bool:
+        """Whether a call placed at `moment` rings its whole ring inside the callee's calling window."""
+        return may_ring(moment, target.calendar, self.ring)
+
+    def _withdraw(self, live: LiveCall, target: DialTarget) -> None:
+        """Take back a dial recorded but not sent: no attempt, no dial counted, the lead free for the hopper."""
+        self.calls.pop(live.call_id, None)
+        with transaction(self.sessions) as session:
+            withdraw_attempt(session, live.attempt_id, self.dialer_id, target.callback_id)
+        self.counters["dialled"] -= 1
+        self.counters["withdrawn_at_originate"] += 1
+
+    async def _originate(self, live: LiveCall, target: DialTarget, view: CampaignView) -> None:
+        sent = self.clock.now()
+        if not self._may_ring(target, sent):
+            # Storing the dial outlasted the room left before the window closes (a stalled database).
+            self._withdraw(live, target)
+            return
         request = ports.OriginateRequest(
             call_id=live.call_id,
-            e164=phone,
+            e164=target.phone_e164,
             queue=view.queue,
             caller_id=self.settings.caller_id,
             ring_timeout_s=self.settings.ring_timeout_s,
@@ -244,8 +279,14 @@ class Engine:
                 "RDV_QUEUE": view.queue,
             },
         )
+        # The call starts when its Originate is sent: folded first, so that the PBX's first event about it (which
+        # may be handled before the Originate's response) cannot date its start later.
+        self.fold(live, calls.OriginateSent(live.call_id, sent))
         try:
-            await self.pbx.originate(request)
+            # A clock that simulates time (the demo's) stands still while the Originate travels to the PBX, as
+            # the adapter's listener does: it reaches the PBX at `sent`, not after the machine's thread latency.
+            with getattr(self.clock, "working", nullcontext)():
+                await self.pbx.originate(request)
         except ports.DuplicateOriginate:
             pass
         except (ports.PbxNotConnected, ports.PbxRefused) as error:
@@ -255,8 +296,6 @@ class Engine:
         except ports.PbxError as error:
             # A timeout: the call may exist; the sweep asks the PBX soon.
             self.fold(live, calls.OriginateFailed(live.call_id, self.clock.now(), str(error)))
-        else:
-            self.fold(live, calls.OriginateSent(live.call_id, self.clock.now()))
         finally:
             live.sent_at = self.clock.now()
 

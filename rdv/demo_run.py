@@ -8,7 +8,6 @@ next lead due or the next job, whichever comes first.
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,12 +16,13 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from campaigns.calendar import holiday_dates, is_callable, next_open
+from campaigns.calendar import RING, holiday_dates, next_open
 from campaigns.hopper import DIALABLE
 from campaigns.store import load_rules
 from leads.models import Lead
 from rdv.bootstrap import App
 from rdv.demo_clock import IdleClock
+from rdv.demo_jobs import DemoJobs
 from rdv.jobs import CampaignDay
 from rdv.runtime import Runtime, RuntimeOptions
 
@@ -86,39 +86,8 @@ def next_dial_time(app: App, campaign_id: int, now: datetime) -> datetime:
     candidates = []
     for due, zone in earliest.values():
         calendar = rules.calendar(*zone)
-        candidates.append(due if is_callable(due, calendar) else next_open(due, calendar))
+        candidates.append(next_open(due, calendar, RING))  # as the hopper claims: with room for a ring
     return min(candidates, default=now + timedelta(days=365))
-
-
-class _DemoJobs:
-    """The demo's job runs: the day's opening and closing at once; the shared jobs (the evening e-mail and the
-    outbox) in a thread, one run at a time, so that the next day can start while the e-mail is being made.
-
-    The e-mail's PDF is laid out in a child process (`reports.appointment_pdf.rendering_process`), so the thread holds
-    the interpreter lock only briefly.
-    """
-
-    def __init__(self, runtime: Runtime) -> None:
-        self.runtime = runtime
-        self.task: asyncio.Task[object] | None = None
-
-    async def wake(self, now: datetime) -> None:
-        runtime = self.runtime
-        runtime.local.run_due(now)
-        if self.task is not None and self.task.done():
-            self.task.result()  # a failure of the runner itself (each job's own failure is logged and retried)
-            self.task = None
-        if self.task is None and runtime.is_leader():
-            self.task = asyncio.create_task(asyncio.to_thread(runtime.shared.run_due, now))
-        await runtime.staffing.apply(now)
-
-    async def finish(self, now: datetime | None) -> None:
-        """Wait for the run in progress; then, given `now`, run what fell due meanwhile."""
-        if self.task is not None:
-            task, self.task = self.task, None
-            await task
-        if now is not None and self.runtime.is_leader():
-            await asyncio.to_thread(self.runtime.shared.run_due, now)
 
 
 async def run_campaign(app: App, campaign_id: int, days: list[date], options: RuntimeOptions, pace: DemoPace,
@@ -142,7 +111,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
     dial_at: datetime | None = None
     checked: datetime | None = None
     idle_since: datetime | None = None
-    jobs = _DemoJobs(runtime)
+    jobs = DemoJobs(runtime, clock)
     try:
         while True:
             now = clock.now()
@@ -155,6 +124,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                         on_day_done(shown)
                     break
             else:
+                jobs.poll()
                 await runtime.staffing.apply(now)
             local_day = now.astimezone(ZoneInfo(day.zone)).date()
             if local_day != shown and runtime.staffing.any_open():
@@ -168,7 +138,7 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
                 runtime.staffing.nothing_due_until[campaign_id] = dial_at
             if runtime.engine.calls or idle_since is None:
                 idle_since = None if runtime.engine.calls else now
-            elif now - idle_since >= IDLE_FOR:
+            elif now - idle_since >= IDLE_FOR and not jobs.busy():
                 # No call live for a while: the day is closed or the hopper has nothing to give now.
                 # Outbox and stale-claim jobs do not stop a jump: they catch up when the clock lands.
                 milestones = (runtime.local.next_fire(now), day.mail.get_next_fire_time(None, now), end)

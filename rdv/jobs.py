@@ -161,10 +161,12 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
             log.warning("freed %d leads claimed for over %s by a dialer that is gone", freed, STALE_AFTER)
 
     return [
+        # A backlog of these (a restart, or the demo's jobs thread behind its fast clock) would run one after the
+        # other and hold the evening e-mail behind them: one run does what they all would.
         JobSpec("outbox", IntervalTrigger(seconds=OUTBOX_EVERY.total_seconds(), start_date=ALIGNED, timezone=UTC),
-                outbox),
+                outbox, coalesce=True),
         JobSpec("stale_claims", IntervalTrigger(seconds=STALE_CLAIMS_EVERY.total_seconds(), start_date=ALIGNED,
-                                                timezone=UTC), stale_claims),
+                                                timezone=UTC), stale_claims, coalesce=True),
         weekly_billing_job(ctx),
         payment_reminders_job(ctx),
         monthly_billing_job(ctx),

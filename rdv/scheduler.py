@@ -31,11 +31,16 @@ LEADER_LOCK_KEY = 0x7264765F7363  # "rdv_sc": one scheduler leader per PostgreSQ
 
 @dataclass(frozen=True)
 class JobSpec:
-    """A job: its stable id, its trigger, and what it does for one scheduled fire time."""
+    """A job: its stable id, its trigger, and what it does for one scheduled fire time.
+
+    `coalesce`: missed fire times run once, for the latest (APScheduler's coalesce), for jobs whose every run
+    does the same (delivering the outbox); else each runs (one daily e-mail per day).
+    """
 
     id: str
     trigger: BaseTrigger
     run: Callable[[datetime], object]
+    coalesce: bool = False
 
 
 def fire_times(trigger: BaseTrigger, after: datetime, until: datetime, limit: int = MAX_CATCH_UP) -> list[datetime]:
@@ -89,8 +94,9 @@ class JobRunner:
         for spec in self.specs.values():
             if only is not None and spec.id != only:
                 continue
-            for fire in fire_times(spec.trigger, self._last_fire(spec.id, now), now):
-                due.append((fire, spec.id))
+            limit = 1 if spec.coalesce else MAX_CATCH_UP
+            fires = fire_times(spec.trigger, self._last_fire(spec.id, now), now, limit=limit)
+            due.extend((fire, spec.id) for fire in fires)
         done: list[tuple[str, datetime]] = []
         for fire, job_id in sorted(due):
             try:

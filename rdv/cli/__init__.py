@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from rdv.cli import (
     appointments,
+    asterisk,
     billing,
     campaign_script,
     campaigns,
@@ -36,6 +37,7 @@ export.app.command("calls")(export_calls.calls)
 app.add_typer(export.app, name="export")
 app.command("demo")(demo.demo)
 app.command("run")(run.run)
+app.add_typer(asterisk.app, name="asterisk")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections import Counter
 from datetime import UTC, datetime, timedelta
 
@@ -10,7 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from campaigns import retry
-from campaigns.calendar import Calendar, is_callable, open_intervals
+from campaigns.calendar import Calendar, is_callable, may_ring, open_intervals
 from campaigns.dispositions import dispositions_for
 from campaigns.effective import CalleeZone, build_calendar
 from campaigns.errors import UnknownOutcome
@@ -96,6 +97,7 @@ def test_fr_consumer_leads_get_at_most_four_dials_in_any_thirty_days_and_only_wh
         at = next_attempt_at(history, policy, calendar, now)  # type: ignore[arg-type]
         assert at is not None and at >= now
         assert is_callable(at, calendar)  # type: ignore[arg-type]
+        assert may_ring(at, calendar, policy.ring)  # type: ignore[arg-type]
         history.append(PastAttempt(at, outcome))
         now = at + timedelta(seconds=40)
     assert next_attempt_at(history, policy, calendar, now) is None  # type: ignore[arg-type]
@@ -112,7 +114,7 @@ def _spread_every_grid_point(opening: datetime, past: list[PastAttempt], policy:
     best, best_key = opening, None
     for lo, hi in open_intervals(opening, opening + retry.SPREAD_HORIZON, calendar):
         candidate = lo
-        while candidate < hi:
+        while candidate < hi and candidate + policy.ring <= hi:
             day, band = retry._band(candidate, calendar, policy.hour_bands)
             key = (pairs[(day, band)], bands[band], days[day])
             if best_key is None or key < best_key:
@@ -146,3 +148,28 @@ def test_spreading_looks_at_one_point_per_band_and_finds_what_every_grid_point_w
     policy = RetryPolicy.from_settings(settings_, dispositions_for({}), prof)
     past = [PastAttempt(opening - timedelta(minutes=m), "no_answer") for m in offsets]
     assert retry._spread(opening, past, policy, calendar) == _spread_every_grid_point(opening, past, policy, calendar)
+
+
+def test_a_retry_falling_in_the_last_ring_before_the_lunch_break_is_planned_after_it() -> None:
+    policy, calendar = policy_and_calendar("fr-consumer")
+    busy_at = datetime(2026, 11, 23, 11, 44, 45, tzinfo=UTC)  # 12:44:45 in Paris: busy retries 15 minutes later
+    planned = plan_next_attempt([PastAttempt(busy_at, "busy")], policy, calendar, busy_at)  # type: ignore[arg-type]
+    assert planned == retry.NextAttempt(datetime(2026, 11, 23, 13, 0, tzinfo=UTC), "calendar")  # 14:00 in Paris
+    earlier = busy_at - timedelta(seconds=16)  # its retry rings from 12:59:29 until 12:59:59: it fits
+    assert next_attempt_at([PastAttempt(earlier, "busy")], policy, calendar, earlier) == earlier + timedelta(minutes=15)  # type: ignore[arg-type]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    last=st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 12, 1), timezones=st.just(UTC)),
+    outcome=st.sampled_from(retry.OUTCOMES[:-1]),
+    ring_s=st.integers(min_value=0, max_value=300),
+    profile=st.sampled_from(("fr-business", "fr-consumer", "us-tsr")),
+)
+def test_no_retry_is_planned_where_its_ring_would_cross_the_window_s_end(
+    last: datetime, outcome: str, ring_s: int, profile: str,
+) -> None:
+    policy, calendar = policy_and_calendar(profile)
+    policy = dataclasses.replace(policy, ring=timedelta(seconds=ring_s))
+    at = next_attempt_at([PastAttempt(last, outcome)], policy, calendar, last)  # type: ignore[arg-type]
+    assert at is None or may_ring(at, calendar, policy.ring)  # type: ignore[arg-type]

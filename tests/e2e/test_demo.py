@@ -7,9 +7,10 @@ import json
 import os
 import subprocess
 from collections import Counter, defaultdict
-from datetime import datetime, time
+from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import func, select
@@ -18,6 +19,7 @@ from campaigns.appointments import Appointment
 from campaigns.calendar import holiday_dates
 from campaigns.models import Attempt
 from rdv import db
+from reports.outbox import OutboxMessage
 from tests.rdv.mail_files import appointment_calls_by_mail
 
 pytestmark = pytest.mark.e2e
@@ -27,6 +29,10 @@ ALLOWED = ((time(10), time(13)), (time(14), time(19)))
 BANDS = (time(12), time(14), time(17))  # the campaign's default hour bands for spreading retries
 FR_CONSUMER_CAP = 4
 ABANDON_TARGET = 0.03
+RING = timedelta(seconds=30)  # the demo dialer's ring timeout: a call must start early enough for all of it
+# The daily e-mail leaves at 19:15 in Paris after the 19:00 close; the demo's fast clock may run a few minutes on.
+MAIL_AT, MAIL_LATEST = time(19, 15), time(19, 45)
+PARIS = ZoneInfo("Europe/Paris")
 
 
 def run_demo(out: Path, start: str, days: int, leads: int) -> dict[str, Any]:
@@ -50,28 +56,50 @@ def exported(out: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(handle, delimiter=";"))  # the French Excel convention
 
 
+def rings_inside_the_window(local: datetime) -> bool:
+    """Whether a call started at this local moment (to the microsecond) rings all of RING within one window."""
+    end = (local + RING).time()
+    return local.weekday() < 5 and any(a <= local.time() and end <= b and end > a for a, b in ALLOWED)
+
+
+def mail_times(sessions: Any) -> list[tuple[date, datetime]]:
+    """Each daily e-mail's calling day and when it was made, in Paris."""
+    with sessions() as session:
+        rows = session.execute(select(OutboxMessage.day, OutboxMessage.created_at)
+                               .where(OutboxMessage.kind == "daily_rdv").order_by(OutboxMessage.day)).all()
+    return [(day, created.astimezone(PARIS)) for day, created in rows]
+
+
 def check_calls(out: Path, summary: dict[str, Any]) -> list[list[datetime]]:
-    """The law, the cap, the pacing target and the mail promise, from the exported calls, the database and the
+    """The law, the cap, the pacing target and the mail promise, from the stored calls, the export and the
     e-mails; returns each retried lead's call times (local)."""
-    calls = exported(out)
-    assert calls, "the demo made no call"
-    local = [datetime.fromisoformat(c["started_at_local"]) for c in calls]
-    outside = [m for m in local if m.weekday() >= 5 or not any(a <= m.time() < b for a, b in ALLOWED)]
-    assert outside == [], f"{len(outside)} calls outside the callee's allowed hours, e.g. {outside[:3]}"
+    sessions = db.session_factory(db.make_engine(f"sqlite:///{out / 'rdv.sqlite3'}"))
+    with sessions() as session:
+        stored = session.execute(select(Attempt.lead_id, Attempt.originated_at, Attempt.created_at, Attempt.callee_tz,
+                                        Attempt.outcome).order_by(Attempt.id)).all()  # fmt: skip
+    assert stored, "the demo made no call"
+    # The moment a call starts is its Originate's (its creation if it never got that far), to the microsecond.
+    local = [(sent or created).astimezone(UTC).astimezone(ZoneInfo(tz)) for _l, sent, created, tz, _o in stored]
+    outside = [m for m in local if not rings_inside_the_window(m)]
+    assert outside == [], f"{len(outside)} calls outside the callee's allowed hours or ringing past them, e.g. " \
+                          f"{[m.isoformat() for m in outside[:3]]}"
     on_holiday = [m for m in local if m.date() in holiday_dates("FR", "", m.year)]
     assert on_holiday == [], f"calls on a public holiday: {on_holiday[:3]}"
 
-    per_lead: dict[str, list[datetime]] = defaultdict(list)
-    for call, moment in zip(calls, local, strict=True):
-        per_lead[call["lead_id"]].append(moment)
+    per_lead: dict[int, list[datetime]] = defaultdict(list)
+    for (lead_id, *_rest), moment in zip(stored, local, strict=True):
+        per_lead[lead_id].append(moment)
     assert max(len(v) for v in per_lead.values()) <= FR_CONSUMER_CAP, "a lead was dialled over the cap"
 
-    outcomes = Counter(c["outcome"] for c in calls)
+    outcomes = Counter(outcome for *_rest, outcome in stored)
     answered = outcomes["connected"] + outcomes["dropped"]
     # Pacing allows each day one drop before any answer (its start-of-day credit), then aims under the target.
     assert outcomes["dropped"] <= ABANDON_TARGET * answered + len(summary["days"]), outcomes
 
-    sessions = db.session_factory(db.make_engine(f"sqlite:///{out / 'rdv.sqlite3'}"))
+    mails = mail_times(sessions)
+    late = [(day, made.isoformat()) for day, made in mails
+            if made.date() != day or not MAIL_AT <= made.time() <= MAIL_LATEST]  # fmt: skip
+    assert late == [], f"daily e-mails not made at the close of their day: {late}"
     with sessions() as session:
         attempts = session.scalar(select(func.count(Attempt.id)))
         appointment_calls = sorted(a for a in session.scalars(select(Appointment.attempt_id)) if a is not None)
@@ -79,11 +107,11 @@ def check_calls(out: Path, summary: dict[str, Any]) -> list[list[datetime]]:
     sent = Counter(call for found in mailed.values() for call in found)
     assert sorted(sent) == appointment_calls and set(sent.values()) <= {1}, "an RDV is not in exactly one e-mail"
 
-    assert summary["calls"] == len(calls) == attempts
+    assert summary["calls"] == len(exported(out)) == len(stored) == attempts
     assert summary["appointments"] == len(appointment_calls) > 0
-    assert summary["emails_written"] == len(mailed) == len(summary["days"])
+    assert summary["emails_written"] == len(mailed) == len(summary["days"]) == len(mails)
     assert summary["answered"] == answered and summary["dropped"] == outcomes["dropped"]
-    assert sum(summary["calls_by_day"].values()) == len(calls)
+    assert sum(summary["calls_by_day"].values()) == len(stored)
     assert set(summary["calls_by_day"]) <= set(summary["days"])
     assert 0.05 <= summary["answer_rate"] <= 0.6, summary["answer_rate"]
     return [v for v in per_lead.values() if len(v) >= 2]
