@@ -18,7 +18,7 @@ app = typer.Typer(no_args_is_help=True, help="Asterisk: the configuration rdv ge
 def config(
     out: Path = typer.Option(..., "--out", help="Folder of the generated include files (Asterisk's etc folder, "
                              "e.g. /etc/asterisk, beside the shipped extensions.conf and queues.conf)."),
-    trunk: str = typer.Option(DEFAULT_TRUNK, "--trunk", help="How the callee leg dials a number; {number} is "
+    trunk: str = typer.Option(DEFAULT_TRUNK, "--trunk", help="How the callee leg dials a number; `{number}` is "
                               "replaced by the E.164 number."),
     phones: Path | None = typer.Option(None, "--phones", help="CSV file login;phone binding each agent to "
                                        "their phone (e.g. alice;PJSIP/poste-12). Without a row, an agent's "

@@ -18,7 +18,8 @@ ENGLISH = re.compile(
     r"missing|such|invalid|folder|name|of|is|are|to|text|number|str|int|bool)\b",
     re.IGNORECASE,
 )
-CODE = re.compile(r"`[^`]*`|--?[\w-]+|\S+\.(csv|xlsx|toml|eml)\b|\bTEXT\b(?=\s*$)")
+# Code, options, file names and default values (PJSIP/{number}@trunk) are written as the program reads them.
+CODE = re.compile(r"`[^`]*`|--?[\w-]+|\S+\.(csv|xlsx|toml|eml)\b|\bTEXT\b(?=\s*$)|\[par défaut : [^\]]*\]")
 
 
 def command_paths() -> list[list[str]]:
