@@ -88,6 +88,8 @@ class Engine:
         self._stopping = asyncio.Event()
         self._started = False
         self._consumer: asyncio.Task[None] | None = None
+        self._sender: asyncio.Task[None] | None = None
+        self._commands: asyncio.Queue[list[presence.QueueCommand]] | None = None
         self._last_sweep: datetime | None = None
         self._call_ended = asyncio.Event()
 
@@ -104,6 +106,8 @@ class Engine:
         with transaction(self.sessions) as session:
             self.views.update(load_campaign_views(session, self.campaign_ids, self.settings.policies,
                                                   self.clock.now()))
+        self._commands = asyncio.Queue()
+        self._sender = asyncio.create_task(self._send_queued(), name=f"dialer-commands-{self.dialer_id}")
         self._consumer = asyncio.create_task(self._consume(), name=f"dialer-events-{self.dialer_id}")
         await recovery.recover_after_crash(self.state, self.pbx, self)
         for campaign_id in self.campaign_ids:
@@ -136,6 +140,13 @@ class Engine:
         if self._consumer is not None:
             self._consumer.cancel()
             await asyncio.gather(self._consumer, return_exceptions=True)
+        if self._sender is not None and self._commands is not None:
+            try:  # what the last calls' ends asked of the queues, if the PBX takes it soon
+                await asyncio.wait_for(self._commands.join(), timeout=self._wall(self.settings.tick_s * 5))
+            except TimeoutError:
+                log.warning("stopping with %d queue commands unsent", self._commands.qsize())
+            self._sender.cancel()
+            await asyncio.gather(self._sender, return_exceptions=True)
         with transaction(self.sessions) as session:
             store.release_orphan_claims(session, self.dialer_id)
 
@@ -205,7 +216,8 @@ class Engine:
             quiet = [c for c in self.calls.values() if quiet_for(c, now, self.settings.ring_timeout_s)]
             if quiet:
                 await recovery.reconcile(self.state, self.pbx, self, quiet)
-        if self.dialing and self.pbx_up:
+        # `booted` (the AMI adapter's): connected and past FullyBooted; a restarting PBX takes no new call.
+        if self.dialing and self.pbx_up and getattr(self.pbx, "booted", True):
             for campaign_id in self.campaign_ids:
                 if campaign_id not in self.held and campaign_id not in self.state.stopped:
                     await self._dial(campaign_id, now)
@@ -289,8 +301,13 @@ class Engine:
                 await self.pbx.originate(request)
         except ports.DuplicateOriginate:
             pass
-        except (ports.PbxNotConnected, ports.PbxRefused) as error:
-            # Certainly not dialled: end it now so that the lead goes back to the hopper.
+        except ports.PbxNotConnected:
+            # Certainly not sent (no connection, or the PBX was not up again in time to take it): nothing was
+            # dialled, so nothing is counted; the lead goes back to the hopper.
+            self.sink.pending.pop(live.call_id, None)
+            self._withdraw(live, target)
+        except ports.PbxRefused as error:
+            # Refused by a PBX that is up: a real failure of this dial, which ends now.
             self.fold(live, calls.OriginateFailed(live.call_id, self.clock.now(), str(error)))
             self.fold(live, calls.ChannelsGone(live.call_id, self.clock.now()))
         except ports.PbxError as error:
@@ -300,6 +317,18 @@ class Engine:
             live.sent_at = self.clock.now()
 
     # -- the event stream --
+    async def _send_queued(self) -> None:
+        assert self._commands is not None
+        while True:
+            batch = await self._commands.get()
+            try:
+                await self.send(batch)
+            except Exception:  # a refusal is the presence model's business, never the sender's end
+                self.counters["command_errors"] += 1
+                log.exception("queue commands failed")
+            finally:
+                self._commands.task_done()
+
     async def _consume(self) -> None:
         async for event in self.pbx.events():
             try:
@@ -327,7 +356,12 @@ class Engine:
             self.counters["late_or_foreign_events"] += 1
             return
         commands = self.fold(live, event)
-        await self.send(commands)
+        if commands and self._commands is not None:
+            # In order, but not inline: a queue command the PBX holds until it has booted again must not stop
+            # the stream that brings the ConnectionLost and the hangups behind it.
+            self._commands.put_nowait(list(commands))
+        elif commands:
+            await self.send(commands)
 
     def fold(self, live: LiveCall, event: CallInput) -> list[presence.QueueCommand]:
         """Apply an event to a live call; store and spread what it caused; returns queue commands to send."""
