@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -23,6 +24,7 @@ from dialer.live import CallFinished
 from dialer.models import AttemptTransition
 from dialer.pacing import PacingPolicy
 from dialer.simulator import AgentProfile, PbxSimulator
+from rdv import db
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
 START = MONDAY_3PM
@@ -156,3 +158,20 @@ def check_books(sessions: sessionmaker[Session]) -> list[Attempt]:
     assert not any(overlapping(spans) for spans in by_lead.values()), "a lead was in two calls at once"
     assert not any(overlapping(spans) for spans in by_agent.values()), "an agent had two calls at once"
     return rows
+
+
+@asynccontextmanager
+async def running_dialer(database_url: str, lead_count: int) -> AsyncIterator[Dialer]:
+    """A campaign of `lead_count` leads on a fresh database, its engine on the simulator over TCP; closed after."""
+    engine = db.make_engine(database_url)
+    sessions = db.session_factory(engine)
+    clock = ScaledClock(START, scale=SCALE)
+    sim = simulator(clock)
+    await sim.start()
+    harness = Dialer(clock, sim, sessions, make_campaign(sessions, lead_count))
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await sim.stop()
+        engine.dispose()

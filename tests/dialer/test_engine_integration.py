@@ -9,28 +9,16 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from config.clock import ScaledClock
 from dialer import store
 from dialer.models import AgentRecord
 from dialer.pacing import PacingMode, PacingPolicy
-from rdv import db
-from tests.dialer.engine_harness import SCALE, START, Dialer, check_books, make_campaign, simulator
+from tests.dialer.engine_harness import Dialer, check_books, running_dialer
 
 
 @pytest.fixture
 async def dialer(database_url: str) -> AsyncIterator[Dialer]:
-    engine = db.make_engine(database_url)
-    sessions = db.session_factory(engine)
-    clock = ScaledClock(START, scale=SCALE)
-    sim = simulator(clock)
-    await sim.start()
-    harness = Dialer(clock, sim, sessions, make_campaign(sessions, 3000))
-    try:
+    async with running_dialer(database_url, 3000) as harness:
         yield harness
-    finally:
-        await harness.close()
-        await sim.stop()
-        engine.dispose()
 
 
 def outcomes(sessions: sessionmaker[Session]) -> Counter[str]:

@@ -9,13 +9,11 @@ import pytest
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import Attempt
-from config.clock import ScaledClock
 from config.orm import transaction
 from dialer.campaign_view import load_campaign_views
 from dialer.pacing import PacingMode, PacingPolicy
-from rdv import db
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
-from tests.dialer.engine_harness import SCALE, START, Dialer, make_campaign, simulator
+from tests.dialer.engine_harness import Dialer, running_dialer
 
 NOW = MONDAY_3PM  # 15:00 in Paris
 
@@ -58,18 +56,8 @@ def test_a_restart_starts_from_the_stored_days_abandonment_and_the_rolling_30_da
 
 @pytest.fixture
 async def dialer(database_url: str) -> AsyncIterator[Dialer]:
-    engine = db.make_engine(database_url)
-    sessions = db.session_factory(engine)
-    clock = ScaledClock(START, scale=SCALE)
-    sim = simulator(clock)
-    await sim.start()
-    harness = Dialer(clock, sim, sessions, make_campaign(sessions, 2000))
-    try:
+    async with running_dialer(database_url, 2000) as harness:
         yield harness
-    finally:
-        await harness.close()
-        await sim.stop()
-        engine.dispose()
 
 
 async def test_after_a_restart_mid_day_the_days_and_30_day_abandonment_carry_on(dialer: Dialer) -> None:

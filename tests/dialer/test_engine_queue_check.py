@@ -9,30 +9,18 @@ import pytest
 from typer.testing import CliRunner
 
 from campaigns.models import Campaign
-from config.clock import ScaledClock
 from dialer import ports
 from dialer.agents import interface_of
 from dialer.campaign_view import queue_name
 from dialer.queue_check import says_no_such_queue
-from rdv import db
 from rdv.cli import app
-from tests.dialer.engine_harness import SCALE, START, Dialer, make_campaign, simulator
+from tests.dialer.engine_harness import Dialer, running_dialer
 
 
 @pytest.fixture
 async def dialer(database_url: str) -> AsyncIterator[Dialer]:
-    engine = db.make_engine(database_url)
-    sessions = db.session_factory(engine)
-    clock = ScaledClock(START, scale=SCALE)
-    sim = simulator(clock)
-    await sim.start()
-    harness = Dialer(clock, sim, sessions, make_campaign(sessions, 200))
-    try:
+    async with running_dialer(database_url, 200) as harness:
         yield harness
-    finally:
-        await harness.close()
-        await sim.stop()
-        engine.dispose()
 
 
 async def test_a_campaign_whose_queue_is_missing_is_stopped_at_start_and_never_dials(
