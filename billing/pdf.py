@@ -15,7 +15,7 @@ from weasyprint import HTML
 
 from billing.facturx_xml import invoice_xml
 from billing.parties import Party
-from config.i18n import BABEL_LOCALES, _translations
+from config.i18n import BABEL_LOCALES, catalogue
 
 _env = Environment(loader=PackageLoader("billing", "templates"), autoescape=select_autoescape(["html"]))
 
@@ -25,7 +25,7 @@ def _view(doc: dict[str, Any]) -> dict[str, Any]:
     the document was issued in: its lines and mentions were worded then, the labels must match them."""
     currency, lang = doc["currency"], doc.get("lang", "fr")
     where = Locale.parse(BABEL_LOCALES.get(lang, "fr_FR"))
-    _ = _translations(lang).gettext
+    _ = catalogue(lang).gettext
 
     def fmt_money(amount: Decimal, code: str) -> str:
         return format_currency(amount, code, locale=where)

@@ -54,6 +54,12 @@ def _translations(lang: str) -> gettext.NullTranslations:
     return merged or gettext.NullTranslations()
 
 
+def catalogue(lang: str) -> gettext.NullTranslations:
+    """The catalogue of one language, whatever the interface language: for a document issued in another one
+    (an invoice keeps the language it was issued in)."""
+    return _translations(lang if lang in BABEL_LOCALES else "fr")
+
+
 def _(message: str) -> str:
     """Translate a message into the current interface language."""
     return _translations(current_lang()).gettext(message)
