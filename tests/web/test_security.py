@@ -319,3 +319,22 @@ def test_create_app_needs_no_running_service(tmp_path: Path) -> None:
     with TestClient(create_app(app)) as client:
         assert client.get("/health").text == "ok"
     app.close()
+
+
+def test_a_refused_page_says_so_in_french_and_a_record_out_of_reach_is_not_found(web_app: FastAPI,  # type: ignore[no-untyped-def]
+                                                                                 make_user) -> None:
+    from fastapi import APIRouter
+
+    from rdv.web.roles import Role, allow
+
+    extra = APIRouter()
+    extra.add_api_route("/reserved", lambda: "ok", dependencies=[allow(Role.supervisor)])
+    extra.add_api_route("/reserved/{item_id}", lambda item_id: item_id, dependencies=[allow(Role.supervisor)])
+    web_app.include_router(extra)
+    login, password = make_user("teleoperator")
+    with TestClient(web_app, follow_redirects=False) as client:
+        client_login(client, login, password)
+        refused = client.get("/reserved")
+        hidden = client.get("/reserved/12")
+    assert refused.status_code == 403 and "Accès refusé" in refused.text and "téléacteur" in refused.text
+    assert hidden.status_code == 404 and "Page introuvable" in hidden.text
