@@ -58,6 +58,8 @@ def login(request: Request, session: Annotated[Session, Depends(db)], login: Ann
     else:
         user = user_by_login(session, name) if name else None
         if auth.password_matches(user, password) and user is not None and user.active:
+            # A session this browser had before (another account, or a stale one) ends: one browser, one session.
+            auth.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
             opened = auth.open_session(session, user, address, now)
             auth.purge_expired(session, now)
             session.commit()

@@ -338,3 +338,16 @@ def test_a_refused_page_says_so_in_french_and_a_record_out_of_reach_is_not_found
         hidden = client.get("/reserved/12")
     assert refused.status_code == 403 and "Accès refusé" in refused.text and "téléacteur" in refused.text
     assert hidden.status_code == 404 and "Page introuvable" in hidden.text
+
+
+def test_logging_in_again_from_a_browser_ends_its_previous_session(asgi_client: TestClient, make_user,  # type: ignore[no-untyped-def]
+                                                                   sessions: sessionmaker[Session]) -> None:
+    first = make_user("teleoperator")
+    second_login, second_password = make_user("teleoperator")
+    token = client_login(asgi_client, *first)  # then a login form left open in another tab is sent
+    answer = asgi_client.post("/login", data={"login": second_login, "password": second_password,
+                                              "csrf_token": token})  # fmt: skip
+    assert answer.status_code == 303
+    with sessions() as session:
+        rows = session.scalars(select(WebSession)).all()
+    assert [r.token_hash for r in rows] == [auth.token_hash(asgi_client.cookies["rdv_session"])]
