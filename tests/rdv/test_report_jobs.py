@@ -46,7 +46,8 @@ def _weekly_runner(sessions: sessionmaker[Session], ctx: MailContext, campaign_i
 
 def _weekly_days(sessions: sessionmaker[Session]) -> list[str]:
     with sessions() as session:
-        rows = session.scalars(select(OutboxMessage).where(OutboxMessage.kind == WEEKLY_KIND).order_by(OutboxMessage.id))
+        query = select(OutboxMessage).where(OutboxMessage.kind == WEEKLY_KIND).order_by(OutboxMessage.id)
+        rows = session.scalars(query)
         return [f"{row.day.isoformat()} {row.created_at.astimezone(PARIS):%a %H:%M}" for row in rows if row.day]
 
 
