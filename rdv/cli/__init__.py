@@ -19,6 +19,7 @@ from rdv.cli import (
     leads,
     mail,
     pbxsim,
+    report,
     run,
     users,
     web,
@@ -44,6 +45,7 @@ app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
 app.add_typer(users.app, name="user")
 app.command("web")(web.web)
+app.add_typer(report.report_app, name="report")
 
 
 def main() -> None:

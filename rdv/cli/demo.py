@@ -30,6 +30,7 @@ from rdv.cli.common import USER_ERRORS, console, fail, is_interactive
 from rdv.demo import SAMPLE_COUNT, SAMPLE_SEED, clean_outputs, demo_settings, setup_sample, start_sample_campaign
 from rdv.demo_billing import bill_demo_weeks, load_sample_contract
 from rdv.demo_clock import IdleClock
+from rdv.demo_reports import write_demo_dashboards
 from rdv.demo_run import DemoPace, calling_days, run_campaign
 from rdv.demo_summary import DemoSummary, render, summarise
 from rdv.jobs import campaign_day
@@ -113,6 +114,8 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     with rendering_process():  # the evening e-mails' PDFs are laid out on the other core
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale), day_done))
+    for line in write_demo_dashboards(application, clock, campaign_id, schedule, folder.resolve() / "reports"):
+        console.print(line)
     for line in bill_demo_weeks(application, clock, sample.client.name, schedule, day.zone):
         console.print(line)
     paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
