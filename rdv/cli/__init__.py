@@ -19,6 +19,7 @@ from rdv.cli import (
     leads,
     mail,
     pbxsim,
+    report,
     run,
 )
 from rdv.cli.common import app, run_app
@@ -40,6 +41,7 @@ app.command("run")(run.run)
 app.add_typer(asterisk.app, name="asterisk")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
+app.add_typer(report.report_app, name="report")
 
 
 def main() -> None:
