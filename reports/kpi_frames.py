@@ -1,0 +1,185 @@
+"""The frames `reports.kpis` computes on, read from the database in a few column-only queries.
+
+Times are read without the ORM's per-row conversion (SQLite hands back text, PostgreSQL aware datetimes) and
+converted by pandas in bulk, which is what lets a week of a million attempts load in seconds.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import pandas as pd
+from sqlalchemy import Select, String, select, type_coerce
+from sqlalchemy.orm import Session
+
+from campaigns.appointments import Appointment
+from campaigns.calendar import END_OF_DAY, Weekly
+from campaigns.dispositions import dispositions_for
+from campaigns.effective import centre_weekly
+from campaigns.models import Attempt, Campaign
+from campaigns.script_store import script_version
+from campaigns.settings import CampaignSettings, campaign_settings
+from leads.models import Lead
+from reports.kpis import ROLLING_DAYS, KpiFrames
+from reports.outbox import OutboxMessage
+
+DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
+
+
+@dataclass(frozen=True)
+class CampaignFacts:
+    """What the figures need to know of the campaign besides its frames."""
+
+    campaign_id: int
+    name: str
+    timezone: str
+    settings: CampaignSettings
+    argued: frozenset[str]
+    final: frozenset[str]
+    labels: dict[str, str]
+
+
+def campaign_facts(session: Session, campaign_id: int) -> CampaignFacts:
+    """The campaign's zone, typed settings, and which dispositions are argued or final (with their labels)."""
+    campaign = session.get_one(Campaign, campaign_id)
+    stored = campaign.settings or {}
+    known = dispositions_for(stored)
+    return CampaignFacts(campaign.id, campaign.name, campaign.timezone, campaign_settings(stored),
+                         frozenset(c for c, d in known.items() if d.argued),
+                         frozenset(c for c, d in known.items() if d.final),
+                         {c: d.label() for c, d in known.items()})  # fmt: skip
+
+
+def _utc(values: pd.Series) -> pd.Series:
+    """Text or datetimes from the driver as aware UTC timestamps (NaT where empty)."""
+    return pd.to_datetime(values, utc=True, format="ISO8601")
+
+
+def _local_day(moments: pd.Series, zone: str) -> pd.Series:
+    return moments.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
+
+
+def _wall_clock(moments: pd.Series, zones: pd.Series) -> pd.Series:
+    """Each aware moment as the naive wall-clock time of its own zone (a handful of zones: one pass each)."""
+    result = pd.Series(pd.NaT, index=moments.index, dtype="datetime64[ns]")
+    for zone, index in zones.groupby(zones).groups.items():
+        result.loc[index] = moments.loc[index].dt.tz_convert(str(zone)).dt.tz_localize(None).astype("datetime64[ns]")
+    return result
+
+
+def _frame(session: Session, query: Select[Any] | Any, columns: Sequence[str]) -> pd.DataFrame:
+    rows = session.execute(query).all()
+    return pd.DataFrame.from_records(rows, columns=list(columns))
+
+
+def _text(column: Any) -> Any:
+    # No result conversion: the column comes back as the driver gives it, pandas converts it in bulk.
+    return type_coerce(column, String)
+
+
+def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime, until: datetime) -> pd.DataFrame:
+    """The campaign's attempts created in [since, until), in the shape of `reports.kpis` (plus `created_at`,
+    `connected_at`, `ended_at` aware UTC for the agent-state estimate)."""
+    a = Attempt
+    names = ["lead_id", "callee_tz", "outcome", "talk_s", "wrap_s", "agent", "disposition", "created_at",
+             "answered_at", "connected_at", "ended_at"]  # fmt: skip
+    query = select(a.lead_id, a.callee_tz, a.outcome, a.talk_s, a.wrap_s, a.agent, a.disposition,
+                   _text(a.created_at), _text(a.answered_at), _text(a.connected_at), _text(a.ended_at)).where(
+        a.campaign_id == campaign_id, a.created_at >= since, a.created_at < until)  # fmt: skip
+    frame = _frame(session, query, names)
+    for name in ("created_at", "answered_at", "connected_at", "ended_at"):
+        frame[name] = _utc(frame[name])
+    frame = frame.astype({"talk_s": "float64", "wrap_s": "float64", "lead_id": "int64"})
+    resolved = frame["answered_at"].fillna(frame["ended_at"]).fillna(frame["created_at"])
+    frame["day"] = _local_day(resolved, zone)
+    frame["local_at"] = _wall_clock(frame["created_at"], frame["callee_tz"])
+    return frame
+
+
+def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
+    """Every lead of the campaign: `lead_id`, `status`, `attempts`, `departement` (the stored subdivision)."""
+    query = select(Lead.id, Lead.status, Lead.attempts, Lead.subdivision).where(Lead.campaign_id == campaign_id)
+    return _frame(session, query, ["lead_id", "status", "attempts", "departement"]).astype({"attempts": "int64"})
+
+
+def _in_hours(local: pd.Series, weekly: Weekly) -> pd.Series:
+    """Whether each naive wall-clock time falls inside the weekly windows of its weekday."""
+    inside = pd.Series(False, index=local.index)
+    clock = local.dt.hour * 60 + local.dt.minute
+    for weekday, windows in enumerate(weekly):
+        on_day = local.dt.day_of_week == weekday
+        for window in windows:
+            end = 24 * 60 if window.end == END_OF_DAY else window.end.hour * 60 + window.end.minute
+            inside |= on_day & (clock >= window.start.hour * 60 + window.start.minute) & (clock < end)
+    return inside
+
+
+def _complete(session: Session, campaign_id: int, rows: pd.DataFrame) -> pd.Series:
+    """Every required field of each sheet filled: where, when, and each required question of its script."""
+    required: dict[int | None, list[str]] = {}
+    flags = []
+    for row in rows.itertuples():
+        version = None if pd.isna(row.script_version) else int(row.script_version)
+        if version not in required:
+            script = script_version(session, campaign_id, version) if version is not None else None
+            required[version] = [q.key for q in script.questions if q.required] if script else []
+        answers = row.answers or {}
+        flags.append(all(str(v).strip() for v in (row.address, row.postcode, row.city))
+                     and all(answers.get(k) not in (None, "", []) for k in required[version]))  # fmt: skip
+    return pd.Series(flags, index=rows.index, dtype=bool)
+
+
+def load_appointments(session: Session, facts: CampaignFacts, since: datetime, until: datetime,
+                      centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> pd.DataFrame:
+    """The campaign's appointments taken in [since, until), in the shape of `reports.kpis`."""
+    p, o = Appointment, OutboxMessage
+    names = ["appointment_id", "lead_id", "agent", "conform", "state", "timezone", "address", "postcode", "city",
+             "answers", "script_version", "departement", "taken_at", "delivered_at"]  # fmt: skip
+    query = (select(p.id, p.lead_id, p.agent, p.conform, p.state, p.timezone, p.address, p.postcode, p.city,
+                    p.answers, p.script_version, Lead.subdivision, _text(p.taken_at), _text(o.sent_at))
+             .join(Lead, Lead.id == p.lead_id).outerjoin(o, o.id == p.sent_message_id)
+             .where(p.campaign_id == facts.campaign_id, p.taken_at >= since, p.taken_at < until)
+             .order_by(p.id))  # fmt: skip
+    frame = _frame(session, query, names)
+    frame["taken_at"] = _utc(frame["taken_at"])
+    frame["delivered_at"] = _utc(frame["delivered_at"])
+    frame["conform"] = frame["conform"].astype(bool)
+    frame["day"] = _local_day(frame["taken_at"], facts.timezone)
+    frame["local_at"] = _wall_clock(frame["taken_at"], frame["timezone"])
+    frame["complete"] = _complete(session, facts.campaign_id, frame)
+    frame["transmission_s"] = (frame["delivered_at"] - frame["taken_at"]).dt.total_seconds()
+    centre = facts.settings.centre_timezone or centre_timezone
+    centre_local = frame["taken_at"].dt.tz_convert(centre).dt.tz_localize(None)
+    frame["business_hours"] = _in_hours(centre_local, centre_weekly(facts.settings))
+    return frame.drop(columns=["address", "postcode", "city", "answers"])
+
+
+def estimate_agent_states(attempts: pd.DataFrame) -> pd.DataFrame:
+    """Agents' time at work estimated from their calls: per agent and campaign day, one `on_shift` span from
+    the first call they took to the end of the wrap-up of their last.
+
+    The dialer keeps only each agent's current presence, not its history: this undercounts the wait before the
+    first call and after the last, so RDVs per agent-hour read slightly high.
+    """
+    calls = attempts[(attempts["outcome"] == "connected") & (attempts["agent"] != "")]
+    start = calls["connected_at"].fillna(calls["answered_at"])
+    end = calls["ended_at"] + pd.to_timedelta(calls["wrap_s"].fillna(0.0), unit="s")
+    spans = pd.DataFrame({"agent": calls["agent"], "day": calls["day"], "start": start, "end": end})
+    grouped = spans.groupby(["agent", "day"], as_index=False).agg(start=("start", "min"), end=("end", "max"))
+    grouped["state"] = "on_shift"
+    for name in ("start", "end"):
+        grouped[name] = grouped[name].dt.tz_convert("UTC").dt.tz_localize(None)
+    return grouped[["agent", "day", "state", "start", "end"]]
+
+
+def load_frames(session: Session, facts: CampaignFacts, since: datetime, until: datetime,
+                centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> KpiFrames:
+    """Every frame for the period [since, until), attempts from 30 days earlier (rolling abandonment)."""
+    attempts = load_attempts(session, facts.campaign_id, facts.timezone, since - timedelta(days=ROLLING_DAYS + 1),
+                             until)  # fmt: skip
+    return KpiFrames(attempts, load_leads(session, facts.campaign_id),
+                     load_appointments(session, facts, since, until, centre_timezone),
+                     estimate_agent_states(attempts))  # fmt: skip

@@ -1,0 +1,80 @@
+"""The KPI loaders on SQLite and PostgreSQL: stored calls and sheets become the frames `reports.kpis` reads."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pandas as pd
+from pandas.testing import assert_frame_equal
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.appointment_services import book_appointment
+from campaigns.models import Campaign
+from reports import kpis
+from reports.kpi_frames import campaign_facts, load_frames
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, add_attempt, add_lead, seed_campaign, slot
+
+# Monday 23 November 2026, UTC; Paris is UTC+1, Guadeloupe UTC-4.
+MONDAY = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
+
+
+def _call(session: Session, lead, at: datetime, outcome: str, *, talk: float | None = None,
+          wrap: float | None = None, disposition: str = "", agent: str = "") -> int:
+    human = outcome in ("connected", "dropped")
+    attempt = add_attempt(session, lead, at, agent=agent, outcome=outcome, state="ended", originated_at=at,
+                          answered_at=at + timedelta(seconds=20) if human else None,
+                          connected_at=at + timedelta(seconds=21) if outcome == "connected" else None,
+                          ended_at=at + timedelta(seconds=20 + (talk or 10)), talk_s=talk, wrap_s=wrap,
+                          disposition=disposition)  # fmt: skip
+    return attempt.id
+
+
+def _seed(session: Session) -> Campaign:
+    campaign = seed_campaign(session)
+    paris = add_lead(session, campaign, 1, subdivision="69")
+    antilles = add_lead(session, campaign, 2, timezone="America/Guadeloupe", postcode="97110", subdivision="971")
+    add_lead(session, campaign, 3, subdivision="69", status="exhausted")
+    _call(session, paris, MONDAY, "no_answer")
+    booked = _call(session, paris, MONDAY + timedelta(hours=5), "connected", talk=300.0, wrap=30.0,
+                   disposition="rdv", agent="ana")  # fmt: skip
+    _call(session, antilles, MONDAY + timedelta(hours=6), "dropped")
+    _call(session, antilles, MONDAY + timedelta(days=1, hours=6), "connected", talk=100.0, disposition="refused",
+          agent="ana")  # fmt: skip
+    _call(session, antilles, MONDAY - timedelta(days=40), "dropped")  # too old for the rolling window
+    book_appointment(session, attempt_id=booked, slot=slot(26, 10), answers=CONFORM_ANSWERS, agent="ana",
+                     now=MONDAY + timedelta(hours=5, minutes=6))  # fmt: skip
+    return campaign
+
+
+def test_stored_calls_become_the_frames_and_figures(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        campaign_id = _seed(session).id
+    with sessions() as session:
+        facts = campaign_facts(session, campaign_id)
+        frames = load_frames(session, facts, datetime(2026, 11, 22, 23, tzinfo=UTC),
+                             datetime(2026, 11, 29, 23, tzinfo=UTC))  # fmt: skip
+    attempts = frames.attempts.sort_values("created_at").reset_index(drop=True)
+    expected = pd.DataFrame({
+        "outcome": ["no_answer", "connected", "dropped", "connected"],
+        "day": pd.to_datetime(["2026-11-23", "2026-11-23", "2026-11-23", "2026-11-24"]),
+        # Each callee's own wall clock: 10:00 and 15:00 in Lyon, 11:00 the next day in Guadeloupe.
+        "local_at": pd.to_datetime(["2026-11-23 10:00", "2026-11-23 15:00", "2026-11-23 11:00",
+                                    "2026-11-24 11:00"]),  # fmt: skip
+        "talk_s": [float("nan"), 300.0, float("nan"), 100.0],
+    })  # fmt: skip
+    assert_frame_equal(attempts[["outcome", "day", "local_at", "talk_s"]], expected, check_dtype=False)
+    assert sorted(frames.leads["departement"]) == ["69", "69", "971"]
+    sheet = frames.appointments.iloc[0]
+    assert (sheet["conform"], sheet["complete"], sheet["departement"]) == (True, True, "69")
+    assert sheet["local_at"] == pd.Timestamp("2026-11-23 15:06")
+    assert bool(sheet["business_hours"])
+    assert pd.isna(sheet["transmission_s"])  # not sent yet
+    # One span for ana each day, from her call's connection to the end of its wrap-up.
+    assert frames.agent_states["agent"].tolist() == ["ana", "ana"]
+    assert kpis.agent_hours(frames.agent_states) == ((320 - 21 + 30) + (120 - 21)) / 3600
+
+    week = kpis.figures(frames, date(2026, 11, 23), date(2026, 11, 29), facts.argued)
+    assert (week.dials, week.answered, week.rdvs, week.argued_contacts) == (4, 3, 1, 2)
+    assert week.list_penetration == 1 / 3
+    assert week.abandonment_rolling == 1 / 3  # the call 40 days before is out of the window
+    assert week.handling_time_s == (330 + 100) / 2
