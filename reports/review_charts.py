@@ -54,7 +54,8 @@ def calls_and_rdvs(days: Sequence[str], dials: Sequence[int], rdvs: Sequence[int
     right.tick_params(labelsize=7, colors=ACCENT)
     lines, names = axes.get_legend_handles_labels()
     more, more_names = right.get_legend_handles_labels()
-    axes.legend([*lines, *more], [*names, *more_names], fontsize=7, frameon=False, loc="upper left")
+    axes.legend([*lines, *more], [*names, *more_names], fontsize=7, frameon=False, loc="lower left",
+                bbox_to_anchor=(0, 1), ncol=2)
     return _png(figure)
 
 
@@ -67,7 +68,7 @@ def rates(labels: Sequence[str], values: Sequence[float], mean: float, mean_labe
     axes.set_xticks(list(positions), list(labels))
     axes.yaxis.set_major_formatter(_PERCENT)
     axes.set_ylim(0, max([*values, mean, 0.01]) * 1.15)
-    axes.legend(fontsize=7, frameon=False, loc="upper right")
+    axes.legend(fontsize=7, frameon=False, loc="lower right", bbox_to_anchor=(1, 1))
     return _png(figure)
 
 

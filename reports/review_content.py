@@ -22,7 +22,7 @@ UNKNOWN_AREA = ""
 
 
 @dataclass(frozen=True)
-class CampaignFacts:
+class ReviewFacts:
     """What the review needs to know of the campaign besides its calls."""
 
     client: str
@@ -38,7 +38,7 @@ class CampaignFacts:
 class ReviewContent:
     """One review: the period, its figures and the previous period's, the breakdowns, the qualitative part."""
 
-    facts: CampaignFacts
+    facts: ReviewFacts
     first: date
     last: date
     final: bool  # the whole contract's report rather than a month's
@@ -94,7 +94,7 @@ def _per_month(frames: KpiFrames, first: date, last: date, argued: Collection[st
     return pd.DataFrame(rows, columns=["month", "dials", "answer_rate", "argued", "rdvs", "conversion"])
 
 
-def build_review(frames: KpiFrames, extra: ReviewFrames, facts: CampaignFacts, first: date, last: date,
+def build_review(frames: KpiFrames, extra: ReviewFrames, facts: ReviewFacts, first: date, last: date,
                  final: bool = False, labels: Mapping[str, Mapping[object, str]] | None = None) -> ReviewContent:
     """Every figure, table and recommendation of the review of the days `first` … `last`.
 

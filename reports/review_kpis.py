@@ -127,7 +127,7 @@ class VisitComment:
     note: str
 
 
-def visit_comments(events: pd.DataFrame, limit: int = 8) -> list[VisitComment]:
+def visit_comments(events: pd.DataFrame, limit: int = 6) -> list[VisitComment]:
     """The latest notes left on visits and cancellations (not the mail system's own notes), newest first."""
     told = events[~events["to_state"].isin([TAKEN, SENT_TO_CLIENT]) & (events["note"].str.strip() != "")]
     told = told.sort_values(["day", "appointment_id"], ascending=False, kind="stable").head(limit)

@@ -28,6 +28,22 @@ def hour_label(hour: object) -> str:
     return _("{start}:00–{end}:00").format(start=start, end=start + 1)
 
 
+def band_label(band: str) -> str:
+    """`12:00-14:00` (a band of `kpis.hour_band_labels`) as `12 h – 14 h`, `before 12 h`, `from 17 h`."""
+    start, _sep, end = band.partition("-")
+    if not start:
+        return _("before {time}").format(time=_clock(end))
+    if not end:
+        return _("from {time}").format(time=_clock(start))
+    return f"{_clock(start)} – {_clock(end)}"
+
+
+def _clock(mark: str) -> str:
+    hours, _sep, minutes = mark.partition(":")
+    return _("{hours}:{minutes}").format(hours=int(hours), minutes=minutes) if minutes != "00" else _(
+        "{hours}:00").format(hours=int(hours))
+
+
 def weekday_label(weekday: object) -> str:
     """`lundi` for 0."""
     return str(locale().days["format"]["wide"][int(str(weekday))])
@@ -148,8 +164,7 @@ def service_rows(levels: pd.DataFrame) -> list[dict[str, str]]:
     for line in levels.itertuples():
         slot = str(line.slot)
         if line.indicator == "answer_rate" and "-" in slot:
-            start, _sep, end = slot.partition("-")
-            slot = f"{start or '…'} – {end or '…'}".replace(":00", " h") if slot else slot
+            slot = band_label(slot)
         measured = line.measured
         missing = measured is None or pd.isna(measured)
         rows.append({
