@@ -134,7 +134,8 @@ def review_mail(content: ReviewContent, recipients: list[str], mail_from: str, n
 
 def queue_review(session: Session, campaign_id: int, month: date, now: datetime, mail_from: str, *,
                  final: bool = False, centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> OutboxMessage | None:
-    """Store the month's review (or the final report) for the client in the outbox; None when it already was."""
+    """Store the month's review (or the final report) for the client in the outbox; None when it already was, or
+    when the campaign placed no call in the period."""
     kind, first = (FINAL, month) if final else (MONTHLY, month.replace(day=1))
     campaign = session.scalar(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
     if campaign is None:
@@ -145,6 +146,8 @@ def queue_review(session: Session, campaign_id: int, month: date, now: datetime,
         raise NoRecipients(campaign.client.name)
     content = (build_final(session, campaign_id, centre_timezone=centre_timezone) if final
                else build_month(session, campaign_id, first, centre_timezone=centre_timezone))
+    if not content.figures.dials:  # a campaign that did not call that month owes no review
+        return None
     signature = str(campaign.settings.get("mail_signature") or _("The appointment-setting team"))
     message = review_mail(content, list(campaign.client.emails), mail_from, now, signature)
     return store_message(session, message, kind=kind, now=now, campaign_id=campaign_id, day=first)
