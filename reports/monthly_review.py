@@ -11,6 +11,7 @@ from typing import Any
 
 from jinja2 import Environment, PackageLoader, select_autoescape
 
+from campaigns.appointment_rules import state_label
 from config.i18n import _, current_lang, fmt_date, fmt_number, fmt_percent
 from reports.review_content import ReviewContent
 from reports.review_view import (
@@ -98,7 +99,7 @@ def _labels() -> dict[str, str]:
         "reason": _("Reason"), "calls": _("Calls"), "share": _("Share"),
         "ends": _("Where the conversations end"), "unmet": _("Criteria most often not met"),
         "criterion": _("Criterion"), "times": _("Appointments"), "quality": _("After the visits: quality control"),
-        "comments": _("Your comments after the visits"), "service": _("Service levels"),
+        "comments": _("Comments after the visits"), "service": _("Service levels"),
         "indicator": _("Indicator"), "slot": _("Slot"), "target": _("Target"), "measured": _("Measured"),
         "met": _("Result"), "recommendations": _("Our recommendations"),
         "recommendations_final": _("Our recommendations for your next campaigns"), "why": _("Why:"),
@@ -119,18 +120,21 @@ def _qualitative(content: ReviewContent) -> dict[str, Any]:
         "ends": [[name, fmt_number(count), fmt_percent(count / total) if total else "—"] for name, count in (
             (_("At the greeting, before the pitch"), ends.at_greeting),
             (_("After the pitch, with a refusal"), sum(ends.refusals.values())),
-            (_("With a callback agreed"), ends.callbacks), (_("With an appointment"), ends.rdvs))],
+            (_("With a callback agreed"), ends.callbacks), (_("With an appointment"), ends.rdvs),
+            (_("Otherwise (wrong number, not qualified)"), total - ends.at_greeting - sum(ends.refusals.values())
+             - ends.callbacks - ends.rdvs))],
         "unmet": [[criterion, fmt_number(count)] for criterion, count in content.unmet[:6]],
         "quality": [
             _("You reported {visited} visits and {cancelled} cancellations (chutes) over the period.").format(
                 visited=fmt_number(qc.visited), cancelled=fmt_number(qc.reported_cancelled)),
-            _("Quality control ruled on {ruled}: {validated} validated, {upheld} cancellations upheld and {false} "
-              "false cancellations (fausses chutes) proven, which count as valid appointments.").format(
+            _("Quality control gave {ruled} verdicts: {validated} appointments validated, {upheld} cancellations "
+              "upheld and {false} false cancellations (fausses chutes) proven, which count as valid "
+              "appointments.").format(
                 ruled=fmt_number(qc.ruled), validated=fmt_number(qc.validated), upheld=fmt_number(qc.cancelled),
                 false=fmt_number(qc.false_cancellations)),
         ],
-        "comments": [{"when": fmt_date(c.day.date(), "long"), "reference": c.reference, "note": c.note}
-                     for c in content.comments],
+        "comments": [{"when": fmt_date(c.day.date(), "long"), "reference": c.reference, "note": c.note,
+                      "state": state_label(c.state)} for c in content.comments],
     }
 
 

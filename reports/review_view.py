@@ -139,7 +139,7 @@ def charts(content: ReviewContent) -> dict[str, str]:
     """The review's charts as data URIs for the page."""
     found: dict[str, str] = {}
     per_day = content.per_day
-    if len(per_day):
+    if len(per_day) and not content.final:  # the final report shows its months instead of every day
         days = [f"{d.day}" for d in per_day.index]
         found["days"] = _png(review_charts.calls_and_rdvs(days, list(per_day["dials"]), list(per_day["rdvs"])))
     bands = content.hour_bands[content.hour_bands["dials"] > 0]
