@@ -62,6 +62,7 @@ class CampaignSettings:
     pacing_mode: str
     daily_mail_time: time
     send_empty_daily_mail: bool
+    send_rdv_as_taken: bool
 
 
 @dataclass(frozen=True)
@@ -206,6 +207,13 @@ SPECS: tuple[Spec, ...] = (
         "mail",
     ),
     _spec("send_empty_daily_mail", "yes", _yesno, lambda: _("Send the daily e-mail even without any RDV"), "mail"),
+    _spec(
+        "send_rdv_as_taken",
+        "no",
+        _yesno,
+        lambda: _("E-mail each RDV to the client as soon as it is taken (one e-mail per RDV)"),
+        "mail",
+    ),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"

@@ -264,13 +264,17 @@ EXPORT_COLUMNS = (
 _STORED = ("id", *EXPORT_COLUMNS[1:], "custom")
 
 
-def export_rows(session: Session, campaign_id: int, batch: int = 2000) -> tuple[list[str], Iterator[list[Any]]]:
-    """Header and rows of the campaign's leads in id order, streamed; custom fields after the fixed columns.
+def export_rows(session: Session, campaign_id: int, batch: int = 2000,
+                worked_only: bool = False) -> tuple[list[str], Iterator[list[Any]]]:
+    """Header and rows of the campaign's leads in id order, streamed; custom fields after the fixed columns;
+    `worked_only`: only the leads dialled at least once (the client's results file).
 
     `next_attempt_at` is aware, in the lead's own zone (`timezone`): the time at which the callee's phone rings.
     """
     extra = custom_fields(session, campaign_id)
     query = select(*(LEADS.c[name] for name in _STORED)).where(LEADS.c.campaign_id == campaign_id)
+    if worked_only:
+        query = query.where(LEADS.c.attempts > 0)
     result = session.execute(query.order_by(LEADS.c.id), execution_options={"yield_per": batch})
     at = EXPORT_COLUMNS.index("next_attempt_at")
 

@@ -60,9 +60,12 @@ def queue_daily_mail(
     if campaign is None:
         raise LookupError(campaign_id)
     appointments = appointments_for_daily_mail(session, campaign_id, day, now)
+    settings = campaign_settings(campaign.settings)
+    # A campaign that sends each RDV as it is taken has sent them already: no "no appointment today" note.
     if not appointments and (
         not empty_note
-        or not campaign_settings(campaign.settings).send_empty_daily_mail
+        or not settings.send_empty_daily_mail
+        or settings.send_rdv_as_taken
         or messages_for(session, KIND, campaign_id, day)
     ):
         return None

@@ -59,10 +59,14 @@ def _raw_row(values: list[Any]) -> list[Any]:
 
 
 def export_leads(
-    session: Session, campaign_id: int, path: Path, raw: bool = False, progress: Progress | None = None
+    session: Session, campaign_id: int, path: Path, raw: bool = False, progress: Progress | None = None,
+    worked_only: bool = False,
 ) -> int:
-    """Write the campaign's leads to `path` (.csv or .xlsx); returns the number of leads written."""
-    columns, rows = store.export_rows(session, campaign_id)
+    """Write the campaign's leads to `path` (.csv or .xlsx); returns the number of leads written.
+
+    `worked_only`: the results file sent with the weekly dashboard, every lead called so far.
+    """
+    columns, rows = store.export_rows(session, campaign_id, worked_only=worked_only)
     custom = columns[len(store.EXPORT_COLUMNS):]
     if raw:
         return write_table(path, Table(columns, (_raw_row(r) for r in rows), sheet="leads"), progress=progress)
