@@ -141,6 +141,7 @@ def _qualitative(content: ReviewContent) -> dict[str, Any]:
 def _view(content: ReviewContent) -> dict[str, Any]:
     areas = content.departements[content.departements["dials"] > 0].head(MAX_AREAS)
     lists = content.lists[content.lists["leads"] > 0].head(MAX_LISTS)
+    service = service_rows(content.service, content.facts.sends_as_taken)
     return {
         "lang": current_lang(), "t": _labels(), "title": title(content), "period": period_text(content),
         "client": content.facts.client, "campaign": content.facts.campaign, "final": content.final,
@@ -155,7 +156,7 @@ def _view(content: ReviewContent) -> dict[str, Any]:
         "months": [[month_title(r.month), fmt_number(int(r.dials)), fmt_percent(r.answer_rate),
                     fmt_number(int(r.argued)), fmt_number(int(r.rdvs)), fmt_percent(r.conversion)]
                    for r in content.per_month.itertuples()] if content.final else [],
-        "service": service_rows(content.service), "recommendations": content.recommendations,
+        "service": service[0], "service_note": service[1], "recommendations": content.recommendations,
         **_qualitative(content),
     }  # fmt: skip
 

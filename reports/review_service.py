@@ -26,6 +26,7 @@ from reports.outbox import OutboxMessage, messages_for, store_message
 from reports.review_content import ReviewContent, ReviewFacts, build_review, month_end, previous_month
 from reports.review_frames import load_review_frames
 from reports.review_view import departement_label, hour_label, weekday_label
+from reports.weekly_dashboard import sends_as_taken
 
 MONTHLY = "monthly_review"  # outbox kinds: persisted values
 FINAL = "final_report"
@@ -51,8 +52,7 @@ def build(session: Session, campaign_id: int, first: date, last: date, *, final:
     review_facts = ReviewFacts(
         client=campaign.client.name, campaign=campaign.name, argued=facts.argued, final=facts.final,
         labels=facts.labels, boundaries=facts.settings.hour_bands,
-        # The same switch as the weekly dashboard's: the transmission delay applies to RDVs sent as taken.
-        sends_as_taken=bool(getattr(facts.settings, "send_rdv_as_taken", False)),
+        sends_as_taken=sends_as_taken(facts),
     )
     labels = {"hour_bands": {h: hour_label(h) for h in range(24)},
               "weekdays": {d: weekday_label(d) for d in range(7)},

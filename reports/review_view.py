@@ -17,6 +17,7 @@ from config.i18n import _, fmt_date, fmt_number, fmt_percent, locale
 from reports import review_charts
 from reports.kpis import Figures
 from reports.review_content import ReviewContent
+from reports.service_level_table import service_level_table
 
 MAX_AREAS = 12  # départements shown in the chart and table: the ones with the most RDVs
 MAX_LISTS = 10
@@ -26,22 +27,6 @@ def hour_label(hour: object) -> str:
     """`10 h – 11 h` for the band starting at 10:00."""
     start = int(str(hour))
     return _("{start}:00–{end}:00").format(start=start, end=start + 1)
-
-
-def band_label(band: str) -> str:
-    """`12:00-14:00` (a band of `kpis.hour_band_labels`) as `12 h – 14 h`, `before 12 h`, `from 17 h`."""
-    start, _sep, end = band.partition("-")
-    if not start:
-        return _("before {time}").format(time=_clock(end))
-    if not end:
-        return _("from {time}").format(time=_clock(start))
-    return f"{_clock(start)} – {_clock(end)}"
-
-
-def _clock(mark: str) -> str:
-    hours, _sep, minutes = mark.partition(":")
-    return _("{hours}:{minutes}").format(hours=int(hours), minutes=minutes) if minutes != "00" else _(
-        "{hours}:00").format(hours=int(hours))
 
 
 def weekday_label(weekday: object) -> str:
@@ -156,21 +141,14 @@ def charts(content: ReviewContent) -> dict[str, str]:
     return found
 
 
-def service_rows(levels: pd.DataFrame) -> list[dict[str, str]]:
-    """The service levels: indicator, slot, target, measured, and whether it was met (in words)."""
-    names = {"answer_rate": _("Answer rate"), "transmission": _("RDV sent to you within the delay"),
-             "completeness": _("RDV sheets complete"), "conformity": _("RDVs meeting every criterion")}
+def service_rows(levels: pd.DataFrame, sends_as_taken: bool) -> tuple[list[dict[str, str]], str]:
+    """The service levels as the weekly dashboard words them (indicator, slot, target, measured, result), with
+    their note."""
+    table = service_level_table(levels, sends_as_taken)
     rows = []
-    for line in levels.itertuples():
-        slot = str(line.slot)
-        if line.indicator == "answer_rate" and "-" in slot:
-            slot = band_label(slot)
-        measured = line.measured
-        missing = measured is None or pd.isna(measured)
-        rows.append({
-            "indicator": names.get(str(line.indicator), str(line.indicator)), "slot": slot,
-            "target": fmt_percent(float(str(line.target))), "measured": "—" if missing else fmt_percent(measured),
-            "met": _("not measured") if missing else (_("met") if line.met else _("not met")),
-            "class": "na" if missing else ("ok" if line.met else "ko"),
-        })
-    return rows
+    for indicator, slot, target, measured, met, _count in table.rows:
+        missing = measured is None
+        rows.append({"indicator": str(indicator), "slot": str(slot), "target": fmt_percent(float(target)),
+                     "measured": "—" if missing else fmt_percent(float(measured)), "met": str(met),
+                     "class": "na" if missing else ("ok" if float(measured) >= float(target) else "ko")})
+    return rows, table.note
