@@ -145,6 +145,7 @@ def _view(content: ReviewContent) -> dict[str, Any]:
     return {
         "lang": current_lang(), "t": _labels(), "title": title(content), "period": period_text(content),
         "client": content.facts.client, "campaign": content.facts.campaign, "final": content.final,
+        "compared": content.previous is not None,
         "confidential": _("Confidential – {client}").format(client=content.facts.client),
         "intro": _intro(content), "closing": _closing(content), "signature": _("The appointment-setting team"),
         "headlines": headlines(content.figures, content.previous), "charts": charts(content),

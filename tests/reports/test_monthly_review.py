@@ -132,3 +132,21 @@ def test_rdv_report_monthly_writes_the_pdf_and_refuses_a_bad_month(
     assert unknown.exit_code == 2 and "Inconnue" in unknown.output
     with db.session_factory(db.make_engine(database_url))() as session:
         assert session.scalar(select(func.count()).select_from(OutboxMessage)) == 0  # writing sends nothing
+
+
+def test_rdv_report_monthly_send_mails_the_review_once(cli: CliRunner, database_url: str, tmp_path: Path) -> None:
+    engine = db.make_engine(database_url)
+    with db.session_factory(engine).begin() as session:
+        seed_review_months(session)
+    args = ["report", "monthly", "--campaign", CAMPAIGN, "--month", "2026-12", "--out", str(tmp_path), "--send"]
+    first = cli.invoke(app, args)
+    assert first.exit_code == 0, first.output
+    assert "Envoyé à rdv@charpentes-martin.fr" in first.output
+    again = cli.invoke(app, args)
+    assert again.exit_code == 0 and "déjà été envoyé" in again.output
+    with db.session_factory(engine)() as session:
+        (stored,) = session.scalars(select(OutboxMessage)).all()
+        assert (stored.kind, stored.day, stored.status) == ("monthly_review", date(2026, 12, 1), "filed")
+    engine.dispose()
+    (eml,) = (tmp_path / "var").rglob("*.eml")
+    assert "Bilan mensuel" in message_from_bytes(eml.read_bytes(), policy=policy.default)["Subject"]

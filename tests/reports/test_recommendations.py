@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from reports import recommendations as rules
 from reports.recommendations import CallEnds, ReviewInputs, Segment
 
@@ -115,3 +118,24 @@ def test_recommend_gathers_every_rule_in_the_reviews_order() -> None:
         agents=[], ends=CallEnds(200, 80, {}, 0, 10), conform=10, unmet=[],
     )
     assert [r.topic for r in rules.recommend(inputs)] == ["hours", "hours", "script", "trend"]
+
+
+segments = st.builds(
+    lambda label, dials, answered_share, argued_share, rdv_share: Segment(
+        label, dials, int(dials * answered_share), int(dials * answered_share * argued_share),
+        int(dials * answered_share * argued_share * rdv_share)),
+    st.sampled_from(["10 h", "11 h", "12 h", "14 h", "17 h", "lundi", "mardi"]), st.integers(0, 2000),
+    st.floats(0, 1), st.floats(0, 1), st.floats(0, 1))
+
+
+@given(st.lists(segments, max_size=8, unique_by=lambda s: s.label))
+def test_a_segment_is_named_only_with_enough_calls_behind_it(bands: list[Segment]) -> None:
+    month = Segment("month", sum(s.dials for s in bands), sum(s.answered for s in bands),
+                    sum(s.argued for s in bands), sum(s.rdvs for s in bands))
+    checks = ((rules.best_hours(bands, month), lambda s: s.dials >= rules.MIN_DIALS),
+              (rules.departement_actions(bands, month), lambda s: s.argued >= rules.MIN_ARGUED))
+    for found, enough in checks:
+        for recommendation in found:
+            named = [s for s in bands if f"{s.label} (" in recommendation.reason]
+            assert 0 < len(named) <= rules.MAX_NAMED
+            assert all(enough(s) for s in named)
