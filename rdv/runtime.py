@@ -19,6 +19,7 @@ from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from rdv.bootstrap import App, PbxLink
 from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
+from rdv.jobs_monthly import monthly_review_job
 from rdv.jobs_reports import report_jobs
 from rdv.scheduler import JobRunner, JobSpec, leadership
 from rdv.sim_agents import SimulatedQualification
@@ -143,7 +144,8 @@ class Runtime:
         with app.sessions() as session:
             reports = report_jobs(session, self.campaign_ids, ctx)
         self.shared = JobRunner(app.sessions, [daily_mail_job(d, ctx) for d in self.days.values()]
-                                + maintenance_jobs(ctx) + reports)  # fmt: skip
+                                + maintenance_jobs(ctx) + reports
+                                + [monthly_review_job(d, ctx) for d in self.days.values()])  # fmt: skip
         self.local.register(now)
         self.shared.register(now)
         await self.staffing.apply(now)

@@ -20,6 +20,7 @@ from rdv.cli import (
     mail,
     pbxsim,
     report,
+    report_monthly,  # noqa: F401  (adds `rdv report monthly` and `final` to the report group)
     run,
     users,
     web,
