@@ -5,6 +5,7 @@ from __future__ import annotations
 from rdv.cli import (
     appointments,
     asterisk,
+    audit,
     billing,
     campaign_script,
     campaigns,
@@ -40,6 +41,7 @@ app.command("run")(run.run)
 app.add_typer(asterisk.app, name="asterisk")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
+app.add_typer(audit.app, name="audit")
 
 
 def main() -> None:

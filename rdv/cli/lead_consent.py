@@ -19,6 +19,7 @@ from config.i18n import _, ngettext
 from leads.consent_store import record_consent, revoke_consent
 from leads.consent_targets import UnmatchedTargets, match_leads, parse_targets
 from leads.rows import parse_date
+from rdv.cli.audit import id_ranges, note
 from rdv.cli.common import console, err_console, fail, wired
 
 
@@ -49,6 +50,8 @@ def consent(
             centre = application.settings.centre_timezone
             if revoke:
                 count = revoke_consent(session, lead_ids, source, who, now)
+                note(session, "consent_revoked", f"campaign {found.name}", f"leads {id_ranges(lead_ids)}; "
+                     f"channel: {source.strip()}", now)
                 set_aside_leads_without_consent(session, found.id, now, centre)
                 console.print(ngettext("Consent withdrawn for {n} lead: it will not be called where consent "
                                        "is required.", "Consent withdrawn for {n} leads: they will not be "
@@ -56,6 +59,8 @@ def consent(
                 return
             given = _consent_date(date, source, text_ref, found.timezone, now)
             count = record_consent(session, lead_ids, given, source, text_ref, who, now)
+            note(session, "consent", f"campaign {found.name}", f"leads {id_ranges(lead_ids)}; source: "
+                 f"{source.strip()}; proof: {text_ref.strip()}", now)
             _set_aside, back = set_aside_leads_without_consent(session, found.id, now, centre)
         console.print(ngettext("Consent recorded for {n} lead (source: {source}, proof: {proof}).",
                                "Consent recorded for {n} leads (source: {source}, proof: {proof}).", count)

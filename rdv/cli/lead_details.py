@@ -16,6 +16,7 @@ from campaigns.explain import next_attempt_reason, when_text
 from campaigns.services import lead_details
 from config.i18n import _
 from leads.phone import mask
+from rdv.cli.audit import noted
 from rdv.cli.common import console, wired
 
 app = typer.Typer(no_args_is_help=True, help="Leads: prospects of a campaign.")
@@ -31,6 +32,7 @@ def show(
         now = datetime.fromisoformat(at) if at else application.clock.now()
         details = lead_details(session, lead_id, now, application.settings.centre_timezone)
         lead, zone = details.lead, details.lead.timezone or details.campaign.timezone
+        noted(application, "view", f"lead {lead.id}", f"campaign {details.campaign.name}")
         console.print(_("Lead {id} · campaign {campaign} · {phone} · {zone} · status {status}").format(
             id=lead.id, campaign=details.campaign.name, phone=mask(lead.phone_e164), zone=zone,
             status=_(lead.status)))

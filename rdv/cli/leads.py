@@ -15,6 +15,7 @@ from leads.columns import parse_map_options
 from leads.importer import ImportOptions, ImportTarget, import_leads
 from leads.report import QualityReport
 from rdv.cli import lead_report
+from rdv.cli.audit import noted
 from rdv.cli.common import console, is_interactive, wired
 
 app = typer.Typer(no_args_is_help=True, help="Lead files: import with quality control, reports.")
@@ -47,6 +48,8 @@ def import_(
                                   contract_exempts=profile.contract_exemption)
         with lead_report.progress_bar(console, is_interactive()) as progress:
             result = import_leads(application.sessions, target, file, options, now, progress, _say_waiting)
+        noted(application, "import", f"campaign {campaign}", f"import {result.import_id}: "
+              f"{result.report.leads_created} leads ← {file.name}")
         lead_report.render(console, result.report, result.import_id)
 
 
