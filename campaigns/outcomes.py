@@ -25,7 +25,7 @@ from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attemp
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from campaigns.store import load_rules
 from config.i18n import _, fmt_date, fmt_datetime
-from leads.consent import ConsentRecord
+from leads.consent_store import rule_records
 from leads.models import DoNotCall, Lead, LeadPhone
 
 
@@ -218,8 +218,7 @@ def check_callback(session: Session, lead: Lead, rules: CampaignRules, when: dat
     profile = rules.profile
     if lead.status == "dnc" or _listed(session, lead.phone_e164, rules.client_id):
         raise CallbackRefused(shown, _("the number is on the do-not-call list"))
-    record = ConsentRecord(lead.consent_at, lead.consent_source, lead.consent_proof, lead.contract_exemption)
-    if not consent_valid(record, profile, when):
+    if not consent_valid(rule_records(session, lead.id, rules.client_id), profile, when):
         raise CallbackRefused(shown, _("no provable consent to be called ({profile})").format(profile=profile.name))
     cooloff = cooloff_until(lead.refused_at, profile)
     if cooloff is not None and when < cooloff:

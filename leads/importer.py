@@ -29,6 +29,7 @@ from config.i18n import _
 from leads import store
 from leads.columns import ColumnMapping, looks_like_header, resolve
 from leads.consent import consent_state, may_be_called, record_of
+from leads.consent_store import record_imported_consents
 from leads.csv_records import BrokenRow
 from leads.errors import EmptyFile
 from leads.reader import Source, open_source
@@ -102,6 +103,7 @@ def import_leads(
             with sessions.begin() as session:
                 run = _Run(session, target, source, mapping, options, now, rejects, progress, waiting)
                 import_id, report = run.execute()
+                record_imported_consents(session, import_id, target.client_id, now)
                 report.rejects_file = str(rejects_path)
                 store.finish_import(session, import_id, report)
         os.replace(unfinished, rejects_path)

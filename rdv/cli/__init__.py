@@ -10,6 +10,7 @@ from rdv.cli import (
     campaign_script,
     campaigns,
     clients,
+    consent,
     database,
     demo,
     export,
@@ -42,6 +43,7 @@ app.add_typer(asterisk.app, name="asterisk")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
 app.add_typer(audit.app, name="audit")
+app.add_typer(consent.app, name="consent")
 
 
 def main() -> None:

@@ -49,7 +49,7 @@ def consent(
                                     len(exc.unmatched)).format(n=len(exc.unmatched))) from None
             centre = application.settings.centre_timezone
             if revoke:
-                count = revoke_consent(session, lead_ids, source, who, now)
+                count = revoke_consent(session, lead_ids, source, who, now, found.client_id)
                 note(session, "consent_revoked", f"campaign {found.name}", f"leads {id_ranges(lead_ids)}; "
                      f"channel: {source.strip()}", now)
                 set_aside_leads_without_consent(session, found.id, now, centre)
@@ -58,7 +58,8 @@ def consent(
                                        "called where consent is required.", count).format(n=count))
                 return
             given = _consent_date(date, source, text_ref, found.timezone, now)
-            count = record_consent(session, lead_ids, given, source, text_ref, who, now)
+            count = record_consent(session, lead_ids, given, source, text_ref, who, now, found.client_id,
+                                   "rdv leads consent")
             note(session, "consent", f"campaign {found.name}", f"leads {id_ranges(lead_ids)}; source: "
                  f"{source.strip()}; proof: {text_ref.strip()}", now)
             _set_aside, back = set_aside_leads_without_consent(session, found.id, now, centre)
