@@ -6,6 +6,7 @@ import campaigns.models  # noqa: F401
 import config.audit  # noqa: F401
 import dialer.models  # noqa: F401
 import leads.consent_models  # noqa: F401
+import leads.dnc  # noqa: F401
 import leads.models  # noqa: F401
 import rdv.models_service  # noqa: F401
 import reports.outbox  # noqa: F401

@@ -13,6 +13,7 @@ from rdv.cli import (
     consent,
     database,
     demo,
+    dnc,
     export,
     export_calls,
     invoice,
@@ -44,6 +45,7 @@ app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
 app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
+app.add_typer(dnc.app, name="dnc")
 
 
 def main() -> None:
