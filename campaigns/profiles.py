@@ -37,6 +37,10 @@ class Profile:
     objection_never_call: bool = True
     max_abandonment: float | None = None
     dropped_no_recall_hours: int = 0
+    # Consumers: the caller number must be in the ARCEP ranges for automated calls (campaigns.legal_checks).
+    arcep_caller_ranges: bool = False
+    # Consumers: no canvassing about energy renovation or home renewable energy (loi 2020-901).
+    energy_renovation_ban: bool = False
 
     @property
     def period(self) -> timedelta:
@@ -76,6 +80,8 @@ def _from_data(data: dict[str, Any]) -> Profile:
         objection_never_call=bool(data.get("objection", {}).get("never_call_again", True)),
         max_abandonment=data.get("max_abandonment"),
         dropped_no_recall_hours=int(data.get("dropped", {}).get("no_recall_hours", 0)),
+        arcep_caller_ranges=bool(data.get("caller", {}).get("arcep_ranges", False)),
+        energy_renovation_ban=bool(data.get("subjects", {}).get("energy_renovation_ban", False)),
     )
 
 

@@ -12,6 +12,7 @@ from typing import Any
 
 from campaigns.calendar import Window, parse_windows, windows_text
 from campaigns.errors import InvalidSetting, InvalidStoredSetting, UnknownSetting
+from campaigns.legal_checks import SECTORS
 from campaigns.setting_values import (
     Kind,
     as_text,
@@ -22,6 +23,7 @@ from campaigns.setting_values import (
     format_times,
     int_between,
     parse_bool,
+    parse_caller_number,
     parse_dates,
     parse_duration,
     parse_optional_zone,
@@ -62,6 +64,8 @@ class CampaignSettings:
     pacing_mode: str
     daily_mail_time: time
     send_empty_daily_mail: bool
+    caller_number: str
+    sector: str
 
 
 @dataclass(frozen=True)
@@ -206,6 +210,10 @@ SPECS: tuple[Spec, ...] = (
         "mail",
     ),
     _spec("send_empty_daily_mail", "yes", _yesno, lambda: _("Send the daily e-mail even without any RDV"), "mail"),
+    _spec("caller_number", "", (parse_caller_number, as_text),
+          lambda: _("Number shown to the people called (consumers: an ARCEP range for automated calls)"), "legal"),
+    _spec("sector", "unspecified", (choice(tuple(SECTORS)), as_text),
+          lambda: _("Subject of the calls: {codes}").format(codes=", ".join(SECTORS)), "legal"),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"
