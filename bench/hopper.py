@@ -31,13 +31,15 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, cast
 
-from sqlalchemy import Engine, text
+from sqlalchemy import Engine, literal, text
 from sqlalchemy.orm import Session, sessionmaker
 from sqlalchemy.sql.compiler import SQLCompiler
 
 from campaigns import store
 from campaigns.hopper import claim_leads, hopper_for
 from campaigns.services import set_aside_leads_without_consent
+from leads.consent_store import records_from_columns
+from leads.models import Lead
 from rdv import db
 
 # Monday 23 November 2026, 15:00 in Paris (every zone open) and 10:30 (the Caribbean still closed).
@@ -206,6 +208,8 @@ def generate(backend: str, engine: Engine, sessions: sessionmaker[Session], coun
     started = time.perf_counter()
     (generate_postgresql if backend == "postgresql" else generate_sqlite)(engine, count)
     with sessions.begin() as session:
+        # The consent gate reads consent records, which an import makes of the file's columns.
+        records_from_columns(session, Lead.campaign_id == 1, literal(1), "bench", AFTERNOON)
         set_aside, _back = set_aside_leads_without_consent(session, 1, AFTERNOON)
     print(f"[{backend}] generated {count:,} leads in {time.perf_counter() - started:.1f} s"
           f" ({set_aside:,} fresh leads without consent set aside)", flush=True)

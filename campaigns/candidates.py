@@ -79,7 +79,7 @@ def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = F
     `shape`: `OpenZones.shape` of the open zones; `arrays`: see `zone_filter`."""
     conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape, arrays)]
     if consent:
-        conditions.append(callable_clause(now_param(), rules.profile.contract_exemption))
+        conditions.append(callable_clause(now_param(), rules.profile.contract_exemption, rules.client_id))
     if rules.profile.refusal_cooloff_days:
         refused_before = bindparam("refused_before", type_=UTCDateTime())
         conditions.append(or_(Lead.refused_at.is_(None), Lead.refused_at <= refused_before))

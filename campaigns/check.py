@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from campaigns.calendar import Calendar, Schedule, Weekly, Window, next_open, open_intervals, subtract, windows_text
 from campaigns.dispositions import Disposition
 from campaigns.effective import CalleeZone, build_calendar, campaign_weekly
+from campaigns.legal_checks import caller_number_problem, sector_problem
 from campaigns.profiles import Profile, cap_allows_from
 from campaigns.settings import CampaignSettings
 from config.i18n import _, fmt_date, fmt_number, fmt_percent, locale
@@ -103,6 +104,10 @@ def check_campaign(
             conflicts.append(Conflict("cooloff", _(
                 "A refusal is retried sooner than the {days}-day cool-off of {profile}: {days} days apply"
             ).format(days=profile.refusal_cooloff_days, profile=profile.name)))
+    for code, problem in (("caller_number", caller_number_problem(settings.caller_number, profile)),
+                          ("sector", sector_problem(settings.sector, profile))):
+        if problem is not None:
+            conflicts.append(Conflict(code, problem, blocking=True))
     if profile.max_abandonment is not None and settings.abandonment_target > profile.max_abandonment:
         conflicts.append(Conflict("abandonment", _(
             "Abandonment target {target} is above the {limit} that {profile} allows"

@@ -24,8 +24,9 @@ from campaigns.profiles import cap_allows_from, consent_valid, cooloff_until
 from campaigns.retry import OUTCOMES, NextAttempt, PastAttempt, plan_next_attempt
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from campaigns.store import load_rules
+from config import audit
 from config.i18n import _, fmt_date, fmt_datetime
-from leads.consent import ConsentRecord
+from leads.consent_store import rule_records
 from leads.models import DoNotCall, Lead, LeadPhone
 
 
@@ -182,6 +183,10 @@ def record_disposition(
         lead.refused_at = now
     if disposition.effect in {"do_not_call", "objection"}:
         _list_do_not_call(session, lead, rules.client_id, code, now)
+        # L. 221-16: the proof that the objection was heard and applied, in the same transaction.
+        audit.record(session, agent or attempt.agent or "?", "teleoperator",
+                     "objection" if disposition.effect == "objection" else "dnc_add", f"lead {lead.id}",
+                     detail=f"client {rules.client_id}; attempt {attempt.id}; disposition {code}", now=now)
     session.flush()
     # The pending callback is now the one just booked, or none (an earlier one was cancelled above).
     _reschedule(session, lead, rules, callback_at if disposition.effect == "callback" else None, now)
@@ -218,8 +223,7 @@ def check_callback(session: Session, lead: Lead, rules: CampaignRules, when: dat
     profile = rules.profile
     if lead.status == "dnc" or _listed(session, lead.phone_e164, rules.client_id):
         raise CallbackRefused(shown, _("the number is on the do-not-call list"))
-    record = ConsentRecord(lead.consent_at, lead.consent_source, lead.consent_proof, lead.contract_exemption)
-    if not consent_valid(record, profile, when):
+    if not consent_valid(rule_records(session, lead.id, rules.client_id), profile, when):
         raise CallbackRefused(shown, _("no provable consent to be called ({profile})").format(profile=profile.name))
     cooloff = cooloff_until(lead.refused_at, profile)
     if cooloff is not None and when < cooloff:

@@ -16,7 +16,7 @@ from campaigns.calendar import ALL_DAY, WEEKDAYS, Weekly, intersect, parse_windo
 from campaigns.errors import UnknownProfile
 from campaigns.settings import REGISTRY
 from config.profiles import load_profile_data, profile_names
-from leads.consent import ConsentRecord, may_be_called
+from leads.consent import ConsentRecord, lead_may_be_called
 
 
 @dataclass(frozen=True)
@@ -37,6 +37,10 @@ class Profile:
     objection_never_call: bool = True
     max_abandonment: float | None = None
     dropped_no_recall_hours: int = 0
+    # Consumers: the caller number must be in the ARCEP ranges for automated calls (campaigns.legal_checks).
+    arcep_caller_ranges: bool = False
+    # Consumers: no canvassing about energy renovation or home renewable energy (loi 2020-901).
+    energy_renovation_ban: bool = False
 
     @property
     def period(self) -> timedelta:
@@ -76,6 +80,8 @@ def _from_data(data: dict[str, Any]) -> Profile:
         objection_never_call=bool(data.get("objection", {}).get("never_call_again", True)),
         max_abandonment=data.get("max_abandonment"),
         dropped_no_recall_hours=int(data.get("dropped", {}).get("no_recall_hours", 0)),
+        arcep_caller_ranges=bool(data.get("caller", {}).get("arcep_ranges", False)),
+        energy_renovation_ban=bool(data.get("subjects", {}).get("energy_renovation_ban", False)),
     )
 
 
@@ -84,9 +90,10 @@ def consent_required(profile: Profile, now: datetime) -> bool:
     return profile.consent_required_from is not None and now.date() >= profile.consent_required_from
 
 
-def consent_valid(record: ConsentRecord, profile: Profile, now: datetime) -> bool:
-    """Whether a lead may be called under the profile's consent rule (L. 223-1 since 2026-08-11 for fr-consumer)."""
-    return not consent_required(profile, now) or may_be_called(record, now, profile.contract_exemption)
+def consent_valid(records: Sequence[ConsentRecord], profile: Profile, now: datetime) -> bool:
+    """Whether a lead with these consent records may be called under the profile's consent rule (L. 223-1
+    since 2026-08-11 for fr-consumer)."""
+    return not consent_required(profile, now) or lead_may_be_called(records, now, profile.contract_exemption)
 
 
 def cap_allows_from(previous_dials: Sequence[datetime], profile: Profile) -> datetime | None:

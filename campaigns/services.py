@@ -21,8 +21,7 @@ from campaigns.profiles import consent_required, consent_valid
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
 from campaigns.zones import campaign_zones
 from config.i18n import _
-from leads.consent import ConsentRecord
-from leads.consent_store import callable_clause
+from leads.consent_store import callable_clause, rule_records
 from leads.models import Lead
 
 
@@ -51,7 +50,7 @@ def campaign_conflicts(session: Session, campaign: Campaign, now: datetime,
     if consent_required(rules.profile, now):
         missing = session.scalar(select(func.count(Lead.id)).where(
             Lead.campaign_id == campaign.id, Lead.status.in_(("new", "retry", "callback", NO_CONSENT)),
-            ~callable_clause(now, rules.profile.contract_exemption),
+            ~callable_clause(now, rules.profile.contract_exemption, rules.client_id),
         )) or 0
         if missing:
             # Two msgids rather than ngettext: the count is never 0 here, and French and English agree on 1.
@@ -87,8 +86,9 @@ def set_aside_leads_without_consent(session: Session, campaign_id: int, now: dat
 
     Returns (set aside, back to new). The hopper checks consent on every lead anyway: this only keeps it fast.
     """
-    profile = store.load_rules(session, campaign_id, centre_timezone).profile
-    allowed = callable_clause(now, profile.contract_exemption)
+    rules = store.load_rules(session, campaign_id, centre_timezone)
+    profile = rules.profile
+    allowed = callable_clause(now, profile.contract_exemption, rules.client_id)
     here = Lead.campaign_id == campaign_id
     set_aside = 0
     back = update(Lead).where(here, Lead.status == NO_CONSENT)
@@ -162,10 +162,10 @@ def lead_details(session: Session, lead_id: int, now: datetime,
                                     .order_by(Attempt.created_at, Attempt.id)))
     callbacks = list(session.scalars(select(Callback).where(Callback.lead_id == lead.id).order_by(Callback.due_at)))
     pending = [c for c in callbacks if c.status == "pending"]
-    record = ConsentRecord(lead.consent_at, lead.consent_source, lead.consent_proof, lead.contract_exemption)
+    records = rule_records(session, lead.id, rules.client_id)
     if lead.status == "dnc":
         next_at, reason = None, "dnc"
-    elif not consent_valid(record, rules.profile, now):
+    elif not consent_valid(records, rules.profile, now):
         next_at, reason = None, "no_consent"
     elif pending:
         next_at, reason = pending[0].due_at, "callback"

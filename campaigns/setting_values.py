@@ -12,6 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
 
 from config.i18n import _
+from leads.phone import InvalidPhoneNumber, normalise
 
 DURATION = re.compile(r"^(?:(\d+)d)?\s*(?:(\d+)h)?\s*(?:(\d+)m(?:in)?)?\s*(?:(\d+)s)?$")
 TIME_OF_DAY = re.compile(r"^(\d{1,2})(?::(\d{2}))?$")
@@ -174,3 +175,13 @@ def choice(choices: tuple[str, ...]) -> Callable[[str], str]:
 
 def as_text(value: Any) -> str:
     return str(value)
+
+
+def parse_caller_number(text: str) -> str:
+    """A caller number in E.164 (French numbers may be written as dialled), or empty: none declared."""
+    if not text.strip():
+        return ""
+    try:
+        return normalise(text, "FR").e164
+    except InvalidPhoneNumber as exc:
+        raise ValueError(str(exc)) from None

@@ -12,6 +12,7 @@ from typing import Any
 
 from campaigns.calendar import Window, parse_windows, windows_text
 from campaigns.errors import InvalidSetting, InvalidStoredSetting, UnknownSetting
+from campaigns.legal_checks import SECTORS
 from campaigns.setting_values import (
     Kind,
     as_text,
@@ -22,6 +23,7 @@ from campaigns.setting_values import (
     format_times,
     int_between,
     parse_bool,
+    parse_caller_number,
     parse_dates,
     parse_duration,
     parse_optional_zone,
@@ -63,6 +65,8 @@ class CampaignSettings:
     daily_mail_time: time
     send_empty_daily_mail: bool
     send_rdv_as_taken: bool
+    caller_number: str
+    sector: str
 
 
 @dataclass(frozen=True)
@@ -214,6 +218,10 @@ SPECS: tuple[Spec, ...] = (
         lambda: _("E-mail each RDV to the client as soon as it is taken (one e-mail per RDV)"),
         "mail",
     ),
+    _spec("caller_number", "", (parse_caller_number, as_text),
+          lambda: _("Number shown to the people called (consumers: an ARCEP range for automated calls)"), "legal"),
+    _spec("sector", "unspecified", (choice(tuple(SECTORS)), as_text),
+          lambda: _("Subject of the calls: {codes}").format(codes=", ".join(SECTORS)), "legal"),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"

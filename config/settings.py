@@ -96,7 +96,7 @@ def _read_environment(env: dict[str, str], known: set[str]) -> dict[str, tuple[s
     for key, raw in env.items():
         if key in variables:
             values[variables[key]] = (key, raw)
-        elif key.startswith(ENV_PREFIX) and key not in OTHER_VARIABLES:
+        elif key.startswith(ENV_PREFIX) and key not in OTHER_VARIABLES and not key.startswith("RDV_SECRET"):
             # A misspelt variable would be ignored silently, and the process would run on the defaults.
             close = difflib.get_close_matches(key, sorted(variables), n=1, cutoff=0.8)
             if close:

@@ -33,6 +33,7 @@ class CampaignView:
     policy: PacingPolicy
     wrap_up_s: float
     stats: PacingStats = field(default_factory=PacingStats)
+    caller_id: str = ""  # the campaign's declared caller number (E.164); empty: the engine's default
 
     def day(self, moment: datetime) -> date:
         """The campaign's calendar day at `moment`: abandonment is counted per local day."""
@@ -57,7 +58,8 @@ def load_campaign_views(
             mode=PacingMode(stored.pacing_mode), abandon_target=stored.abandonment_target
         )
         view = CampaignView(
-            campaign_id, queue_name(campaign_id), ZoneInfo(campaign.timezone), policy, float(stored.wrap_up_seconds)
+            campaign_id, queue_name(campaign_id), ZoneInfo(campaign.timezone), policy, float(stored.wrap_up_seconds),
+            caller_id=stored.caller_number,
         )
         # One day more than the window: the campaign's local day may start before the server's.
         humans, recent = finished_dials(session, campaign_id, now - timedelta(days=ROLLING_DAYS + 1), SEED_DIALS)

@@ -282,7 +282,7 @@ class Engine:
             call_id=live.call_id,
             e164=target.phone_e164,
             queue=view.queue,
-            caller_id=self.settings.caller_id,
+            caller_id=view.caller_id or self.settings.caller_id,
             ring_timeout_s=self.settings.ring_timeout_s,
             variables={
                 "RDV_ATTEMPT": live.call_id,

@@ -79,38 +79,49 @@ def parse_targets(values: list[str], region: str = "FR") -> list[Wanted]:
 def read_file(path: Path, region: str = "FR") -> list[Wanted]:
     """The rows of a consent file: its lead id column if it has one, else its first phone column."""
     source = open_source(path)
-    keys = [header_key(h) for h in source.headers]
+    column = target_column(path, source.headers)
+    return [target_of(cells, column, _("{file} row {row}").format(file=path.name, row=number), region)
+            for number, cells in source.rows()]
+
+
+def target_column(path: Path, headers: list[str]) -> tuple[int, bool]:
+    """Which column names the lead (its index, and whether it holds lead ids rather than phones)."""
+    keys = [header_key(h) for h in headers]
     by_id = next((i for i, key in enumerate(keys) if key in ID_HEADERS), None)
+    if by_id is not None:
+        return by_id, True
     by_phone = next((i for i, key in enumerate(keys) if key in PHONE_HEADERS), None)
-    if by_id is None and by_phone is None:
-        raise NoTargetColumn(path.name, source.headers)
-    wanted: list[Wanted] = []
-    for number, cells in source.rows():
-        where = _("{file} row {row}").format(file=path.name, row=number)
-        if by_id is not None:
-            raw = cells[by_id].strip()
-            ok = raw.isdigit()
-            wanted.append(Wanted(where, int(raw) if ok else None, shown=raw or "—",
-                                 problem="" if ok else _("not a lead id")))
-            continue
-        assert by_phone is not None
-        raw = cells[by_phone]
-        try:
-            e164 = normalise(raw, region).e164
-        except InvalidPhoneNumber as exc:
-            wanted.append(Wanted(where, shown=_("phone on that row"), problem=str(exc)))
-            continue
-        wanted.append(Wanted(where, e164=e164, shown=mask(e164)))
-    return wanted
+    if by_phone is None:
+        raise NoTargetColumn(path.name, headers)
+    return by_phone, False
+
+
+def target_of(cells: list[str], column: tuple[int, bool], where: str, region: str) -> Wanted:
+    """The lead a row of a consent file names, by id or by phone."""
+    index, by_id = column
+    raw = cells[index].strip() if index < len(cells) else ""
+    if by_id:
+        ok = raw.isdigit()
+        return Wanted(where, int(raw) if ok else None, shown=raw or "—", problem="" if ok else _("not a lead id"))
+    try:
+        e164 = normalise(raw, region).e164
+    except InvalidPhoneNumber as exc:
+        return Wanted(where, shown=_("phone on that row"), problem=str(exc))
+    return Wanted(where, e164=e164, shown=mask(e164))
 
 
 def match_leads(session: Session, campaign_id: int, wanted: list[Wanted]) -> set[int]:
     """The ids of the campaign's leads wanted (a phone matches every lead with that number, main or not);
     raises UnmatchedTargets listing every row that matches none."""
+    return set().union(*match_each(session, campaign_id, wanted))
+
+
+def match_each(session: Session, campaign_id: int, wanted: list[Wanted]) -> list[set[int]]:
+    """The leads each wanted row matches, in order; raises UnmatchedTargets listing every row that matches none."""
     known_ids = _known_ids(session, campaign_id, sorted({w.lead_id for w in wanted if w.lead_id is not None}))
     by_phone = _leads_by_phone(session, campaign_id, sorted({w.e164 for w in wanted if w.e164}))
     unmatched: list[tuple[Wanted, str]] = []
-    found: set[int] = set()
+    found: list[set[int]] = []
     for w in wanted:
         if w.problem:
             unmatched.append((w, w.problem))
@@ -119,7 +130,7 @@ def match_leads(session: Session, campaign_id: int, wanted: list[Wanted]) -> set
         elif w.e164 and w.e164 not in by_phone:
             unmatched.append((w, _("no lead with this number in the campaign")))
         else:
-            found |= {w.lead_id} if w.lead_id is not None else by_phone[w.e164]
+            found.append({w.lead_id} if w.lead_id is not None else by_phone[w.e164])
     if unmatched:
         raise UnmatchedTargets(unmatched)
     return found

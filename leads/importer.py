@@ -26,9 +26,10 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.i18n import _
-from leads import store
+from leads import dnc, store
 from leads.columns import ColumnMapping, looks_like_header, resolve
 from leads.consent import consent_state, may_be_called, record_of
+from leads.consent_store import record_imported_consents
 from leads.csv_records import BrokenRow
 from leads.errors import EmptyFile
 from leads.reader import Source, open_source
@@ -53,6 +54,8 @@ class ImportTarget:
     timezone: str = "Europe/Paris"
     consent_required: bool = False
     contract_exempts: bool = True
+    # The key of the hashed opposition lists (`leads.dnc`); empty: those lists are not checked.
+    dnc_key: str = ""
 
     def without_consent(self, values: dict[str, Any], now: datetime) -> bool:
         """Whether the profile forbids calling a lead with these values for want of consent."""
@@ -102,6 +105,7 @@ def import_leads(
             with sessions.begin() as session:
                 run = _Run(session, target, source, mapping, options, now, rejects, progress, waiting)
                 import_id, report = run.execute()
+                record_imported_consents(session, import_id, target.client_id, now)
                 report.rejects_file = str(rejects_path)
                 store.finish_import(session, import_id, report)
         os.replace(unfinished, rejects_path)
@@ -144,6 +148,7 @@ class _Run:
         self.report.already_imported = store.imports_of_file(session, target.campaign_id, self.source.sha256)
         self.existing = store.campaign_numbers(session, target.campaign_id)
         self.blocked = store.do_not_call_numbers(session, target.client_id)
+        self.hashed = dnc.blocked_digests(session, target.client_id) if target.dnc_key else set()
         self.import_id = store.start_import(
             session, target.campaign_id, self.source.path.name, self.source.sha256, self.now
         )
@@ -209,6 +214,8 @@ class _Run:
             return outcome
         numbers = [phone.e164 for phone, _header in outcome.phones]
         if self.blocked and any(n in self.blocked for n in numbers):
+            return Rejection("do_not_call")
+        if self.hashed and any(dnc.digest(n, self.target.dnc_key) in self.hashed for n in numbers):
             return Rejection("do_not_call")
         for n in numbers:
             if n in self.seen:

@@ -84,6 +84,12 @@ class App:
             raise
         return PbxLink(pbx, simulator)
 
+    def secret(self, name: str) -> str:
+        """A secret from the environment or the owner-only secrets file (see config.secrets)."""
+        from config.secrets import secret
+
+        return secret(name, self.settings.data_dir)
+
     def close(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()

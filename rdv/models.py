@@ -3,7 +3,10 @@
 import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
+import config.audit  # noqa: F401
 import dialer.models  # noqa: F401
+import leads.consent_models  # noqa: F401
+import leads.dnc  # noqa: F401
 import leads.models  # noqa: F401
 import rdv.models_service  # noqa: F401
 import rdv.web.models  # noqa: F401

@@ -5,12 +5,15 @@ from __future__ import annotations
 from rdv.cli import (
     appointments,
     asterisk,
+    audit,
     billing,
     campaign_script,
     campaigns,
     clients,
+    consent,
     database,
     demo,
+    dnc,
     export,
     export_calls,
     invoice,
@@ -47,6 +50,9 @@ app.add_typer(invoice.app, name="invoice")
 app.add_typer(users.app, name="user")
 app.command("web")(web.web)
 app.add_typer(report.report_app, name="report")
+app.add_typer(audit.app, name="audit")
+app.add_typer(consent.app, name="consent")
+app.add_typer(dnc.app, name="dnc")
 
 
 def main() -> None:

@@ -17,6 +17,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from campaigns import store as campaigns
 from config.i18n import _, fmt_number, ngettext
 from leads import store as leads
+from rdv.cli.audit import noted
 from rdv.cli.common import console, is_interactive, wired
 from reports.exports import Progress as ProgressCallback
 from reports.leads_export import export_leads as write_leads
@@ -55,5 +56,6 @@ def export_leads(
         found = campaigns.get_campaign(session, campaign)
         with export_progress(leads.count_leads(session, found.id), _("Exporting leads")) as progress:
             count = write_leads(session, found.id, out, raw=shape is ExportFormat.raw, progress=progress)
+        noted(application, "export", f"campaign {found.name}", f"{count} leads → {out.name}")
         console.print(ngettext("{count} lead written to {path}.", "{count} leads written to {path}.", count)
                       .format(count=fmt_number(count), path=out))

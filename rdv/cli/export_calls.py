@@ -8,6 +8,7 @@ import typer
 
 from campaigns import store
 from config.i18n import _, fmt_number, ngettext
+from rdv.cli.audit import noted
 from rdv.cli.common import console, wired
 from rdv.cli.export import FORMAT_HELP, ExportFormat, export_progress
 from reports.calls_export import count_calls, export_calls
@@ -23,5 +24,6 @@ def calls(
         found = store.get_campaign(session, campaign)
         with export_progress(count_calls(session, found.id), _("Exporting calls")) as progress:
             count = export_calls(session, found.id, out, raw=shape is ExportFormat.raw, progress=progress)
+        noted(application, "export", f"campaign {found.name}", f"{count} calls → {out.name}")
         console.print(ngettext("{count} call written to {path}.", "{count} calls written to {path}.", count)
                       .format(count=fmt_number(count), path=out))

@@ -19,6 +19,7 @@ from config.i18n import _, ngettext
 from leads.consent_store import record_consent, revoke_consent
 from leads.consent_targets import UnmatchedTargets, match_leads, parse_targets
 from leads.rows import parse_date
+from rdv.cli.audit import id_ranges, note
 from rdv.cli.common import console, err_console, fail, wired
 
 
@@ -48,14 +49,19 @@ def consent(
                                     len(exc.unmatched)).format(n=len(exc.unmatched))) from None
             centre = application.settings.centre_timezone
             if revoke:
-                count = revoke_consent(session, lead_ids, source, who, now)
+                count = revoke_consent(session, lead_ids, source, who, now, found.client_id)
+                note(session, "consent_revoked", f"campaign {found.name}", f"leads {id_ranges(lead_ids)}; "
+                     f"channel: {source.strip()}", now)
                 set_aside_leads_without_consent(session, found.id, now, centre)
                 console.print(ngettext("Consent withdrawn for {n} lead: it will not be called where consent "
                                        "is required.", "Consent withdrawn for {n} leads: they will not be "
                                        "called where consent is required.", count).format(n=count))
                 return
             given = _consent_date(date, source, text_ref, found.timezone, now)
-            count = record_consent(session, lead_ids, given, source, text_ref, who, now)
+            count = record_consent(session, lead_ids, given, source, text_ref, who, now, found.client_id,
+                                   "rdv leads consent")
+            note(session, "consent", f"campaign {found.name}", f"leads {id_ranges(lead_ids)}; source: "
+                 f"{source.strip()}; proof: {text_ref.strip()}", now)
             _set_aside, back = set_aside_leads_without_consent(session, found.id, now, centre)
         console.print(ngettext("Consent recorded for {n} lead (source: {source}, proof: {proof}).",
                                "Consent recorded for {n} leads (source: {source}, proof: {proof}).", count)

@@ -14,9 +14,12 @@ from rich.table import Table
 
 from campaigns.explain import next_attempt_reason, when_text
 from campaigns.services import lead_details
+from campaigns.store import load_rules
 from config.i18n import _
 from leads.phone import mask
+from rdv.cli.audit import noted
 from rdv.cli.common import console, wired
+from rdv.cli.consent import consent_line
 
 app = typer.Typer(no_args_is_help=True, help="Leads: prospects of a campaign.")
 
@@ -31,6 +34,7 @@ def show(
         now = datetime.fromisoformat(at) if at else application.clock.now()
         details = lead_details(session, lead_id, now, application.settings.centre_timezone)
         lead, zone = details.lead, details.lead.timezone or details.campaign.timezone
+        noted(application, "view", f"lead {lead.id}", f"campaign {details.campaign.name}")
         console.print(_("Lead {id} · campaign {campaign} · {phone} · {zone} · status {status}").format(
             id=lead.id, campaign=details.campaign.name, phone=mask(lead.phone_e164), zone=zone,
             status=_(lead.status)))
@@ -42,6 +46,8 @@ def show(
         for callback in details.callbacks:
             console.print(_("Callback {when} for {agent}: {status}").format(
                 when=when_text(callback.due_at, zone), agent=callback.agent or _("anyone"), status=_(callback.status)))
+        rules = load_rules(session, details.campaign.id, application.settings.centre_timezone)
+        console.print(consent_line(session, lead, details.campaign, rules.profile, now), markup=False)
         reason = next_attempt_reason(details.reason, details.campaign.profile)
         if details.next_at is None:
             console.print(_("Not tried again: {reason}.").format(reason=reason))

@@ -12,9 +12,11 @@ from campaigns.store import load_rules
 from config.i18n import _
 from leads import store
 from leads.columns import parse_map_options
+from leads.dnc import KEY_NAME
 from leads.importer import ImportOptions, ImportTarget, import_leads
 from leads.report import QualityReport
 from rdv.cli import lead_report
+from rdv.cli.audit import noted
 from rdv.cli.common import console, is_interactive, wired
 
 app = typer.Typer(no_args_is_help=True, help="Lead files: import with quality control, reports.")
@@ -44,9 +46,11 @@ def import_(
             # A running campaign's leads without consent are set aside now; a draft's when it starts.
             gated = found.status == "running" and consent_required(profile, now)
             target = ImportTarget(found.id, found.client_id, found.timezone, consent_required=gated,
-                                  contract_exempts=profile.contract_exemption)
+                                  contract_exempts=profile.contract_exemption, dnc_key=application.secret(KEY_NAME))
         with lead_report.progress_bar(console, is_interactive()) as progress:
             result = import_leads(application.sessions, target, file, options, now, progress, _say_waiting)
+        noted(application, "import", f"campaign {campaign}", f"import {result.import_id}: "
+              f"{result.report.leads_created} leads ← {file.name}")
         lead_report.render(console, result.report, result.import_id)
 
 

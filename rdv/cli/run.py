@@ -11,6 +11,7 @@ from collections.abc import Callable
 import typer
 
 from config.i18n import _
+from config.secrets import check_secrets_file
 from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
@@ -48,6 +49,8 @@ def run(
     """Run the service: dial the running campaigns, open and close their days, send the daily RDV e-mails."""
     configure_logging()
     with wired() as application:
+        # A secrets file other users can read is refused before anything runs.
+        check_secrets_file(application.settings.data_dir)
         if not simulate and not application.settings.ami_host:
             raise UserError(_("No PBX to dial through: set RDV_AMI_HOST to your Asterisk, or run rdv run "
                               "--simulate for the embedded simulator"))

@@ -5,10 +5,12 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import literal
 from sqlalchemy.orm import Session
 
 from campaigns import store
 from campaigns.models import Campaign
+from leads.consent_store import records_from_columns
 from leads.models import Lead
 
 # Monday 23 November 2026, 15:00 in Paris: inside every default window.
@@ -40,4 +42,7 @@ def leads(session: Session, campaign_id: int, count: int, start: int = 0, **fiel
     ]
     session.add_all(made)
     session.flush()
+    # The gate reads consent records: the import makes them of a file's columns, and so does this.
+    client_id = session.get_one(Campaign, campaign_id).client_id
+    records_from_columns(session, Lead.id.in_([lead.id for lead in made]), literal(client_id), "test", MONDAY_3PM)
     return made

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -12,6 +12,7 @@ from campaigns.journal import release_lead
 from campaigns.models import Attempt, Campaign
 from campaigns.outcomes import finish_attempt, record_disposition, start_attempt
 from campaigns.services import campaign_conflicts, set_aside_leads_without_consent, start_campaign
+from leads.consent_store import record_consent
 from leads.models import DoNotCall, Lead
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
@@ -164,7 +165,8 @@ def test_leads_without_consent_are_set_aside_at_start_and_come_back_once_it_is_r
         assert [c.code for c in conflicts if c.code == "consent"] == ["consent"]
         assert len(claim_leads(session, cid, MONDAY_3PM, 10, "d")) == 2
     with sessions.begin() as session:
-        session.get_one(Lead, missing.id).consent_proof = "proof-0002"
+        record_consent(session, [missing.id], datetime(2026, 9, 1, tzinfo=UTC), "web form", "proof-0002", "test",
+                       MONDAY_3PM, session.get_one(Campaign, cid).client_id)
     with sessions.begin() as session:
         assert set_aside_leads_without_consent(session, cid, MONDAY_3PM) == (0, 1)
         assert [t.lead_id for t in claim_leads(session, cid, MONDAY_3PM, 10, "d")] == [missing.id]

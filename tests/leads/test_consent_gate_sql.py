@@ -1,0 +1,48 @@
+"""The consent gate in SQL (what the hopper, the check and the set-aside read) agrees with the pure rule over any
+records: kinds, dates, expiries, revocations, on SQLite and PostgreSQL; and it reads only the records."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns.models import Campaign
+from leads.consent import lead_may_be_called
+from leads.consent_models import ConsentGrant
+from leads.consent_store import callable_clause
+from leads.models import Lead
+from tests.campaigns.factories import campaign, leads
+
+NOW = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
+moments = st.one_of(st.none(), st.sampled_from([datetime(2026, m, 1, tzinfo=UTC) for m in (1, 12)] + [NOW]),
+                    st.datetimes(min_value=datetime(2026, 1, 1), max_value=datetime(2027, 6, 30),
+                                 timezones=st.just(UTC)))
+grants = st.fixed_dictionaries({
+    "kind": st.sampled_from(["form", "partner", "contract"]), "given_at": moments,
+    "source": st.sampled_from(["", "web"]), "proof_ref": st.sampled_from(["", "p"]), "expires_at": moments,
+    "revoked_at": moments, "other_client": st.booleans()})
+
+
+@settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(grants, max_size=3), st.booleans())
+def test_sql_and_python_agree_on_whether_a_lead_may_be_called(
+    sessions: sessionmaker[Session], found: list[dict[str, object]], exempts: bool
+) -> None:
+    with sessions.begin() as session:
+        made = session.scalars(select(Lead)).first()
+        if made is None:
+            made = leads(session, campaign(session).id, 1, consent_at=None, consent_source="", consent_proof="")[0]
+            campaign(session, "Autre", client="Autre client")
+        client_id = session.get_one(Campaign, made.campaign_id).client_id
+        session.execute(delete(ConsentGrant))
+        rows = [ConsentGrant(lead_id=made.id, client_id=client_id + 1 if g["other_client"] else client_id,
+                             recorded_at=NOW, **{k: v for k, v in g.items() if k != "other_client"}) for g in found]
+        session.add_all(rows)
+        session.flush()
+        in_sql = session.scalar(select(callable_clause(NOW, exempts, client_id)).where(Lead.id == made.id))
+        mine = [r.rule_record() for r in rows if r.client_id == client_id]
+        assert bool(in_sql) is lead_may_be_called(mine, NOW, exempts)
