@@ -176,8 +176,9 @@ class CallControl:
                 return self._store(live, "hold", login, "already")
             if not legs.agent_far:
                 raise CallControlRefused(_("put the call on hold"), _("the agent's leg is gone"))
-            if legs.phone:
+            if legs.phone:  # each one knows the other: back bridges them, the phone ends if the far half does
                 await self._do(_("put the call on hold"), self.pbx.set_var(legs.agent_far, "RDV_PHONE", legs.phone))
+                await self._do(_("put the call on hold"), self.pbx.set_var(legs.phone, "RDV_HELD", legs.agent_far))
             await self._do(_("put the call on hold"), self.pbx.redirect(legs.agent_far, HOLD_CONTEXT, "hold",
                                                                          legs.phone, "wait"))
             self.held[live.call_id] = legs
@@ -196,7 +197,8 @@ class CallControl:
         if not legs.one:
             raise CallControlRefused(_("transfer the call"), _("the call's channels are gone"))
         self.held.pop(live.call_id, None)
-        variables = {"RDV_TAKE": live.call_id, "RDV_ATTEMPT": live.call_id}
+        # The exact name, not the call id: BridgeAdd() also matches by prefix, and `<id>-2` is the callee's side.
+        variables = {"RDV_TAKE": legs.one, "RDV_ATTEMPT": live.call_id}
         await self._do(_("transfer the call"), self.pbx.originate_into(
             to_interface, TRANSFER_CONTEXT, "take", _control_id("xfer"), variables, SUPERVISOR_RING_S))
         self.transferred.add(live.call_id)
