@@ -8,10 +8,10 @@ shown as a supervisor needs it for quality listening: name and town, the called 
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from collections.abc import Callable
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
