@@ -67,6 +67,8 @@ class CampaignSettings:
     send_rdv_as_taken: bool
     caller_number: str
     sector: str
+    record_calls: bool
+    recording_retention_days: int
 
 
 @dataclass(frozen=True)
@@ -222,6 +224,12 @@ SPECS: tuple[Spec, ...] = (
           lambda: _("Number shown to the people called (consumers: an ARCEP range for automated calls)"), "legal"),
     _spec("sector", "unspecified", (choice(tuple(SECTORS)), as_text),
           lambda: _("Subject of the calls: {codes}").format(codes=", ".join(SECTORS)), "legal"),
+    _spec("record_calls", "no", _yesno,
+          lambda: _("Record every connected call (the script's notice is read to the prospect)"), "recording"),
+    # The CNIL's guidance for recordings made for quality and training: six months at most.
+    _spec("recording_retention_days", "30", (int_between(1, 183), as_text),
+          lambda: _("Days a recording is kept before it is deleted (at most 183, the CNIL's six months)"),
+          "recording"),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"

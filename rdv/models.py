@@ -4,6 +4,7 @@ import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
 import config.audit  # noqa: F401
+import dialer.call_models  # noqa: F401
 import dialer.models  # noqa: F401
 import leads.consent_models  # noqa: F401
 import leads.dnc  # noqa: F401

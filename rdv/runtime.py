@@ -15,10 +15,20 @@ from pathlib import Path
 
 from campaigns.models import Campaign
 from dialer import agents as presence
+from dialer.call_control import CallControl
 from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
+from dialer.recordings import Recorder
 from rdv.bootstrap import App, PbxLink
-from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
+from rdv.jobs import (
+    CampaignDay,
+    MailContext,
+    campaign_day,
+    daily_mail_job,
+    day_jobs,
+    maintenance_jobs,
+    recordings_retention_job,
+)
 from rdv.jobs_monthly import monthly_review_job
 from rdv.jobs_reports import report_jobs
 from rdv.scheduler import JobRunner, JobSpec, leadership
@@ -115,6 +125,9 @@ class Runtime:
         self.task: asyncio.Task[None] | None = None
         self.days: dict[int, CampaignDay] = {}
         self.qualification: SimulatedQualification | None = None
+        self.recorder: Recorder | None = None
+        # What the agent bus dispatches hang up / hold / transfer / listen to.
+        self.control: CallControl | None = None
         self._leader_cm: AbstractContextManager[bool] | None = None
         self._wake_lock = asyncio.Lock()
 
@@ -129,6 +142,8 @@ class Runtime:
         settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip
+        self.recorder = Recorder(app.sessions, self.clock, app.settings.data_dir).attach(self.engine)
+        self.control = CallControl(self.engine)
         logins = agent_logins(self.campaign_ids, options.sim_agents)
         if options.sim_agents:
             self.qualification = SimulatedQualification(app.sessions, options.seed, centre,
@@ -145,7 +160,9 @@ class Runtime:
             reports = report_jobs(session, self.campaign_ids, ctx)
         self.shared = JobRunner(app.sessions, [daily_mail_job(d, ctx) for d in self.days.values()]
                                 + maintenance_jobs(ctx) + reports
-                                + [monthly_review_job(d, ctx) for d in self.days.values()])  # fmt: skip
+                                + [monthly_review_job(d, ctx) for d in self.days.values()]
+                                + [recordings_retention_job(app.sessions, self.clock, app.settings.data_dir,
+                                                            centre)])  # fmt: skip
         self.local.register(now)
         self.shared.register(now)
         await self.staffing.apply(now)
@@ -186,6 +203,8 @@ class Runtime:
             await self.engine.stop(drain_timeout=drain_s)
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
+        if self.recorder is not None and self.recorder.tasks:  # the last calls' files, as the PBX closes them
+            await asyncio.wait(set(self.recorder.tasks), timeout=self.recorder.write_grace_s)
         if self.link is not None:
             await self.link.close()
         if self._leader_cm is not None:
