@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from dialer.simulator import control
 from dialer.simulator import messages as m
 from dialer.simulator.members import Member
 from dialer.simulator.messages import Chan
@@ -43,11 +44,14 @@ async def queue_caller(call: SimCall) -> None:
         return
     call.member = member
     bridge_id = _connect(call, member, hold)
-    started = call.core.now_s()
+    started = call.connected_s = call.core.now_s()
     if call.spec.optimise:
         _optimise_away(call, member, bridge_id, hold)
     await call.wait(_talk_s(call, member))
     talk = int(call.core.now_s() - started)
+    if call.transferred:
+        control.transferred_call_ends(call)
+        return
     (_callee_hangs_up_after_optimisation if call.spec.optimise else _caller_hangs_up)(call, member, bridge_id, hold,
                                                                                         talk)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from config.clock import Clock
@@ -90,6 +90,8 @@ class PbxSimulator:
         self._sessions: set[_Session] = set()
         self.record = record
         self.transcripts: list[list[bytes]] = []
+        # Told of every event the PBX broadcasts (tests look at what call control made it do).
+        self.observers: list[Callable[[Message], None]] = []
         self.logins = 0
         if queues is not None:
             self.pbx.queues.configured = set(queues)
@@ -246,6 +248,8 @@ class PbxSimulator:
         self._write(session, serialize(message))
 
     def _broadcast(self, message: Message) -> None:
+        for observer in self.observers:
+            observer(message)
         data = serialize(message)
         for session in list(self._sessions):
             if session.authenticated:
