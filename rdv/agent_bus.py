@@ -39,7 +39,9 @@ class CallControlPort(Protocol):
     async def hangup(self, login: str) -> Any: ...
     async def hold(self, login: str, on: bool) -> Any: ...
     async def transfer(self, login: str, to_interface: str, by: str = "") -> Any: ...
-    async def listen(self, agent_login: str, supervisor_interface: str, whisper: bool = False) -> Any: ...
+    async def listen(self, agent_login: str, supervisor_interface: str, whisper: bool = False,
+                     by: str = "") -> Any: ...
+    def on_event(self, listener: Callable[[Any], None]) -> None: ...
 
 
 class Refused(Exception):
@@ -76,8 +78,19 @@ class AgentBus:
         with engine.sessions() as session:
             seated = set(session.scalars(select(AgentSeat.login)))
         self.humans.update(seated & set(engine.agents))
+        for login in self.humans:  # teleoperators still logged in across a restart of the dialer
+            if self.on_human_phone is not None:
+                self.on_human_phone(engine.agents[login].interface)
         self._subs = [self.notifier.subscribe(dialer_topic(cid)) for cid in engine.campaign_ids]
+        if self.call_control is not None:
+            self.call_control.on_event(self._call_controlled)
         self._task = asyncio.create_task(self._run(), name=f"agent-bus-{engine.dialer_id}")
+
+    def _call_controlled(self, event: Any) -> None:
+        """A hangup, hold, transfer or listen the PBX accepted (stored by call control): the screens re-read."""
+        on_call = {login for login, agent in self.engine.agents.items() if agent.call_id == event.call_id}
+        for login in on_call | {event.login}:
+            self.notifier.notify(agent_topic(login), f"control:{event.kind}")
 
     async def stop(self) -> None:
         if self._task is not None:
@@ -231,7 +244,7 @@ class AgentBus:
         if kind == "transfer":
             await control.transfer(login, phone, by=by)
             return _("Transfer to {login} ringing").format(login=target)
-        await control.listen(login, phone, whisper=kind == "whisper")
+        await control.listen(login, phone, whisper=kind == "whisper", by=by)
         return _("Your phone rings: answer it to listen") if kind == "listen" else _(
             "Your phone rings: answer it to speak to the agent")
 
