@@ -71,7 +71,8 @@ class SimulatedPbx:
         self.channels: dict[str, tuple[Chan, SimCall | None]] = {}
         self._local = itertools.count(0)
         self._uid = itertools.count(1)
-        self.queues = Queues(real_interfaces=self.queues.real_interfaces, configured=self.queues.configured)
+        self.queues = Queues(real_interfaces=self.queues.real_interfaces, callee_ends=self.queues.callee_ends,
+                             configured=self.queues.configured)
         for queue, view in self.static_members:
             self.queues.add(queue, MemberView(**vars(view)), self.now_s())
 

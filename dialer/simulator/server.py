@@ -165,9 +165,12 @@ class PbxSimulator:
             if session.authenticated:
                 session.write(data)
 
-    def declare_real_agent(self, interface: str) -> None:
-        """Calls to this member wait for a Hangup action instead of a simulated talk time."""
+    def declare_real_agent(self, interface: str, callee_ends: bool = False) -> None:
+        """Calls to this member wait for a Hangup action instead of a simulated talk time (with `callee_ends`,
+        the simulated callee hangs up after a drawn one, at least `PERSON_MIN_TALK_S`, if nobody did)."""
         self.pbx.queues.real_interfaces.add(interface)
+        if callee_ends:
+            self.pbx.queues.callee_ends.add(interface)
         for members in self.pbx.queues.members.values():
             if interface in members:
                 members[interface].real = True
