@@ -14,7 +14,8 @@ import logging
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
-from datetime import datetime, time as dtime
+from datetime import datetime
+from datetime import time as dtime
 from typing import Protocol
 
 from sqlalchemy import case, func, select, update
@@ -116,10 +117,14 @@ def store_figures(session: Session, campaign_id: int, dialer_id: str, figures: L
 class EngineView(Protocol):
     """What the writer reads of `dialer.engine.Engine`."""
 
-    calls: Mapping[str, LiveCall]
-    agents: Mapping[str, presence.Agent]
-    views: Mapping[int, CampaignView]
-    campaign_ids: list[int]
+    @property
+    def calls(self) -> Mapping[str, LiveCall]: ...
+    @property
+    def agents(self) -> Mapping[str, presence.Agent]: ...
+    @property
+    def views(self) -> Mapping[int, CampaignView]: ...
+    @property
+    def campaign_ids(self) -> list[int]: ...
 
 
 class SnapshotWriter:
@@ -169,7 +174,8 @@ class SnapshotWriter:
                                 seen if stale else None)
         if not due:
             return []
-        midnights = {cid: local_midnight(self.engine.views[cid], now) for cid, (_f, seen) in due.items() if seen is not None}
+        midnights = {cid: local_midnight(self.engine.views[cid], now)
+                     for cid, (_f, seen) in due.items() if seen is not None}
         changed = await asyncio.to_thread(self._store, due, midnights, now)
         for campaign_id in changed:
             self.written_at[campaign_id] = wall

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
-import pytest
 from sqlalchemy import select
 
 from dialer import agents as presence
@@ -49,7 +48,8 @@ def test_figures_count_calls_by_phase_and_lines_per_agent_in_service() -> None:
     view.stats.call_dropped(T0.date())
     ringing = [_call(f"r{n}", calls.OriginateSent(f"r{n}", T0), CallRinging(f"r{n}", T0)) for n in range(3)]
     queued = _call("q", CallerQueued("q", T0, "rdv-1"))
-    talking = _call("t", CallerQueued("t", T0, "rdv-1"), AgentConnected("t", T0, "rdv-1", "alice", "Local/alice@agents/n", 0.5))
+    connect = AgentConnected("t", T0, "rdv-1", "alice", "Local/alice@agents/n", 0.5)
+    talking = _call("t", CallerQueued("t", T0, "rdv-1"), connect)
     ready = presence.log_in(presence.Agent("alice", 1, "rdv-1"), T0)[0]
     paused = presence.pause(presence.log_in(presence.Agent("bob", 1, "rdv-1"), T0)[0], T0, "lunch")[0]
     figures = live_figures([*ringing, queued, talking], [ready, paused], view, "running", T0 + timedelta(seconds=1))
