@@ -56,6 +56,9 @@ class Staffing:
         self.opened: set[int] = set()  # campaigns whose current opening had its queue checked
         # Until when a campaign has no lead to dial (the demo knows, and spares the engine empty claims).
         self.nothing_due_until: dict[int, datetime] = {}
+        # Campaigns a supervisor paused or stopped (rdv.campaign_control): paused dials nothing new and keeps
+        # its agents; stopped also lets them leave once their calls are over.
+        self.halted: dict[int, str] = {}
 
     def set_open(self, campaign_id: int, is_open: bool) -> None:
         """What a day job decided; applied at the next `apply()`."""
@@ -69,9 +72,10 @@ class Staffing:
         for campaign_id, is_open in self.wanted.items():
             if campaign_id in engine.stopped:
                 continue  # its queue is missing: nothing to staff until the supervisor starts it again
-            if is_open:
+            halt = self.halted.get(campaign_id)
+            if is_open and halt != "stopped":  # a stopped campaign's day is over: as after the close
                 quiet = self.nothing_due_until.get(campaign_id)
-                if quiet is not None and quiet > now:
+                if halt == "paused" or (quiet is not None and quiet > now):
                     engine.held.add(campaign_id)
                 else:
                     engine.held.discard(campaign_id)

@@ -138,6 +138,14 @@ def pause(name: str = NAME) -> None:
         console.print(_("Campaign {name} paused.").format(name=campaign.name))
 
 
+@app.command("stop")
+def stop(name: str = NAME) -> None:
+    """Stop a campaign: no new calls, its agents leave after their calls; `start` resumes it."""
+    with wired() as application, application.sessions.begin() as session:
+        campaign = services.stop_campaign(session, name)
+        console.print(_("Campaign {name} stopped.").format(name=campaign.name))
+
+
 @app.command("calendar")
 def calendar(
     name: str = NAME,
