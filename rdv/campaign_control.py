@@ -28,6 +28,7 @@ from campaigns.settings import InvalidStoredSetting, campaign_settings
 from config.clock import Clock
 from dialer.campaign_view import CampaignView
 from dialer.pacing import PacingMode
+from rdv.wakeup import Notifier, next_wake
 
 log = logging.getLogger(__name__)
 
@@ -42,12 +43,6 @@ REFRESH_EVERY_S = 10.0
 def control_topic(campaign_id: int) -> str:
     """Where a running dialer hears that a campaign's status or pacing changed."""
     return f"control:{campaign_id}"
-
-
-class Notifier(Protocol):
-    """What control needs of `rdv.wakeup.Notifier`."""
-
-    def notify(self, topic: str, payload: str = "", session: Session | None = None) -> None: ...
 
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:
@@ -166,11 +161,9 @@ class ControlWatcher:
         with self.sessions() as session:
             return read_orders(session, self.views)
 
-    async def run(self, notifier: object) -> None:
+    async def run(self, notifier: Notifier) -> None:
         """Refresh now, then at each notification of the campaigns' control topics (or every REFRESH_EVERY_S)."""
-        from rdv.wakeup import next_wake
-
-        subs = [notifier.subscribe(control_topic(cid)) for cid in self.views]  # type: ignore[attr-defined]
+        subs = [notifier.subscribe(control_topic(cid)) for cid in self.views]
         try:
             while True:
                 try:

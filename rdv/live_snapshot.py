@@ -28,16 +28,11 @@ from dialer import agents as presence
 from dialer.campaign_view import CampaignView
 from dialer.live import PRE_ANSWER, LiveCall
 from rdv.live_models import CampaignLive
+from rdv.wakeup import FLOOR, Notifier, campaign_topic
 
 log = logging.getLogger(__name__)
 
 HUMAN_OUTCOMES = ("connected", "dropped")
-
-
-class Notifier(Protocol):
-    """What the writer needs of `rdv.wakeup.Notifier`."""
-
-    def notify(self, topic: str, payload: str = "") -> None: ...
 
 
 @dataclass(frozen=True)
@@ -180,9 +175,9 @@ class SnapshotWriter:
         for campaign_id in changed:
             self.written_at[campaign_id] = wall
             if self.notifier is not None:
-                self.notifier.notify(f"campaign:{campaign_id}", "live")
+                self.notifier.notify(campaign_topic(campaign_id), "live")
         if changed and self.notifier is not None:
-            self.notifier.notify("floor", "live")
+            self.notifier.notify(FLOOR, "live")
         self.writes += len(changed)
         return changed
 

@@ -18,9 +18,12 @@ from dialer import agents as presence
 from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from rdv.bootstrap import App, PbxLink
+from rdv.campaign_control import ControlWatcher
 from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
+from rdv.live_snapshot import SnapshotWriter
 from rdv.scheduler import JobRunner, JobSpec, leadership
 from rdv.sim_agents import SimulatedQualification
+from rdv.wakeup import Notifier
 
 log = logging.getLogger(__name__)
 
@@ -109,8 +112,12 @@ def agent_logins(campaign_ids: list[int], per_campaign: int) -> dict[int, list[s
 class Runtime:
     """PBX link, engine, staffing and job runners for some campaigns; `start()`, `wake()`s, then `stop()`."""
 
-    def __init__(self, app: App, campaign_ids: list[int], options: RuntimeOptions) -> None:
+    def __init__(self, app: App, campaign_ids: list[int], options: RuntimeOptions,
+                 notifier: Notifier | None = None) -> None:
         self.app, self.campaign_ids, self.options = app, campaign_ids, options
+        # How this process wakes the web and is woken by it (rdv.wakeup); None: nobody listens (the demo's).
+        self.notifier = notifier
+        self.console_tasks: list[asyncio.Task[None]] = []
         self.clock = app.clock
         self.link: PbxLink | None = None
         self.engine: Engine | None = None
@@ -149,6 +156,21 @@ class Runtime:
         self.shared.register(now)
         await self.staffing.apply(now)
         self.task = asyncio.create_task(self.engine.run(), name="dialer")
+        self._start_console_feeds()
+
+    def _start_console_feeds(self) -> None:
+        """The live figures for the supervisor's console, and the supervisor's orders (pause, pacing) back.
+
+        Only with a notifier: without one no console can be told of anything (the demo without --web).
+        """
+        engine, staffing, notifier = self.engine, self.staffing, self.notifier
+        if engine is None or notifier is None:
+            return
+        writer = SnapshotWriter(engine, self.app.sessions, self.clock, self.options.dialer_id, notifier,
+                                lambda cid: dialing_state(engine, staffing, cid))  # fmt: skip
+        watcher = ControlWatcher(engine.views, staffing, self.app.sessions, self.clock)
+        self.console_tasks += [asyncio.create_task(writer.run(), name="live-figures"),
+                               asyncio.create_task(watcher.run(notifier), name="campaign-orders")]
 
     @property
     def specs(self) -> list[JobSpec]:
@@ -181,6 +203,9 @@ class Runtime:
 
     async def stop(self, drain_s: float) -> None:
         """Stop originating, let live calls finish for up to `drain_s` clock seconds, end the rest, disconnect."""
+        for task in self.console_tasks:
+            task.cancel()
+        await asyncio.gather(*self.console_tasks, return_exceptions=True)
         if self.engine is not None:
             await self.engine.stop(drain_timeout=drain_s)
         if self.task is not None:
@@ -190,6 +215,15 @@ class Runtime:
         if self._leader_cm is not None:
             self._leader_cm.__exit__(None, None, None)
             self._leader_cm = None
+
+
+def dialing_state(engine: Engine, staffing: Staffing, campaign_id: int) -> str:
+    """What the console shows of a campaign's dialling: no_queue, paused, stopped, held (day closed) or running."""
+    if campaign_id in engine.stopped:
+        return "no_queue"
+    if campaign_id in staffing.halted:
+        return staffing.halted[campaign_id]
+    return "held" if campaign_id in engine.held else "running"
 
 
 def running_campaigns(app: App, names: list[str]) -> list[Campaign]:
