@@ -16,9 +16,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import Response
-from rdv.web.auth import db
-from rdv.web.roles import Role, allow
-from rdv.web.templating import render
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
@@ -30,7 +27,10 @@ from config.i18n import _
 from rdv import campaign_control as control
 from rdv.console_figures import Floor, floor
 from rdv.wakeup import FLOOR, Subscription, campaign_topic, next_wake
+from rdv.web.auth import db
 from rdv.web.console_view import HELPERS, fragment
+from rdv.web.roles import Role, allow
+from rdv.web.templating import render
 
 router = APIRouter(prefix="/console")
 SUPERVISOR = [allow(Role.supervisor)]

@@ -14,10 +14,6 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
-from rdv.web.auth import current_user, db
-from rdv.web.models import User
-from rdv.web.roles import Role, allow
-from rdv.web.templating import render
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
@@ -30,7 +26,11 @@ from leads.models import Lead
 from leads.phone import mask
 from rdv import agent_desk
 from rdv.wakeup import Subscription, agent_topic, next_wake
+from rdv.web.auth import current_user, db
 from rdv.web.console_view import HELPERS, fragment
+from rdv.web.models import User
+from rdv.web.roles import Role, allow
+from rdv.web.templating import render
 
 router = APIRouter(prefix="/console")
 SUPERVISOR = [allow(Role.supervisor)]

@@ -8,12 +8,12 @@ from typing import Any
 
 from fastapi import Request
 from markupsafe import Markup, escape
-from rdv.web.csrf import FIELD, csrf_token
-from rdv.web.templating import environment
 
 from campaigns.settings import PACING_MODES, REGISTRY
-from config.i18n import _, fmt_percent
+from config.i18n import _, fmt_percent, ngettext
 from rdv.agent_desk import pause_label
+from rdv.web.csrf import FIELD, csrf_token
+from rdv.web.templating import environment
 
 STATE_LABELS: dict[str, Callable[[], str]] = {
     "available": lambda: _("Ready"),
@@ -30,6 +30,14 @@ DIALING_LABELS: dict[str, Callable[[], str]] = {
     "no_queue": lambda: _("stopped: the PBX has no queue for it"),
     "": lambda: _("no dialler is running it"),
 }
+# How many agents are in a state, as the wallboard words it: "3 disponibles".
+STATE_COUNTS: dict[str, Callable[[int], str]] = {
+    "available": lambda n: ngettext("agent ready", "agents ready", n),
+    "on_call": lambda n: ngettext("agent on a call", "agents on a call", n),
+    "wrap_up": lambda n: ngettext("agent in after-call work", "agents in after-call work", n),
+    "paused": lambda n: ngettext("agent paused", "agents paused", n),
+    "logged_out": lambda n: ngettext("agent logged out", "agents logged out", n),
+}
 MODE_LABELS: dict[str, Callable[[], str]] = {
     "predictive": lambda: _("predictive"),
     "progressive": lambda: _("progressive"),
@@ -43,6 +51,11 @@ def state_label(state: str, reason: str = "") -> str:
         return _("Paused: {reason}").format(reason=pause_label(reason))
     factory = STATE_LABELS.get(state)
     return factory() if factory else state
+
+
+def state_count(state: str, n: int) -> str:
+    factory = STATE_COUNTS.get(state)
+    return factory(n) if factory else state
 
 
 def dialing_label(dialing: str) -> str:
@@ -81,7 +94,7 @@ def mode_choices() -> list[tuple[str, str]]:
 
 
 HELPERS: dict[str, Any] = {
-    "state_label": state_label, "dialing_label": dialing_label, "mode_label": mode_label, "duration": duration,
+    "state_label": state_label, "state_count": state_count, "dialing_label": dialing_label, "mode_label": mode_label, "duration": duration,
     "rate": rate, "epoch_ms": epoch_ms, "pause_label": pause_label, "setting_help": setting_help,
     "mode_choices": mode_choices,
 }
