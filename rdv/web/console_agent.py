@@ -18,7 +18,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
 
-from campaigns.models import Campaign
+from campaigns.models import Attempt, Campaign
 from config.i18n import _
 from dialer.desk_models import AgentCommand
 from dialer.models import AgentRecord
@@ -43,13 +43,25 @@ def _call_page_exists(request: Request) -> bool:
     return any(getattr(r, "path", "") == "/calls/{attempt_id}" for r in request.app.routes)
 
 
+def _engine_call(session: Session, record: AgentRecord) -> agent_desk.Pop | None:
+    """The call the dialer says the agent is on, when no screen popped it (a simulated agent's, say)."""
+    if record.state != "on_call" or not record.call_id:
+        return None
+    attempt = session.scalar(select(Attempt).where(Attempt.action_id == record.call_id))
+    if attempt is None or attempt.connected_at is None:
+        return None
+    return agent_desk.Pop(record.login, attempt.id, attempt.lead_id, attempt.campaign_id, record.call_id,
+                          attempt.phone_e164, attempt.connected_at, attempt.ended_at, None, None,
+                          attempt.disposition)  # fmt: skip
+
+
 def agent_context(request: Request, session: Session, campaign_id: int, login: str) -> dict[str, Any]:
     """Everything the agent's page shows; 404 for an agent who never worked on this campaign."""
     campaign = session.get(Campaign, campaign_id)
     record = session.scalar(select(AgentRecord).where(AgentRecord.login == login))
     if campaign is None or record is None or record.campaign_id != campaign_id:
         raise HTTPException(status_code=404)
-    pop = agent_desk.current_call(session, login)
+    pop = agent_desk.current_call(session, login) or _engine_call(session, record)
     lead = session.get(Lead, pop.lead_id) if pop is not None else None
     commands = list(session.scalars(select(AgentCommand).where(AgentCommand.login == login,
                                                                AgentCommand.kind.in_(SPY_KINDS))

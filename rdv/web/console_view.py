@@ -94,9 +94,9 @@ def mode_choices() -> list[tuple[str, str]]:
 
 
 HELPERS: dict[str, Any] = {
-    "state_label": state_label, "state_count": state_count, "dialing_label": dialing_label, "mode_label": mode_label, "duration": duration,
-    "rate": rate, "epoch_ms": epoch_ms, "pause_label": pause_label, "setting_help": setting_help,
-    "mode_choices": mode_choices,
+    "state_label": state_label, "state_count": state_count, "dialing_label": dialing_label,
+    "mode_label": mode_label, "duration": duration, "rate": rate, "epoch_ms": epoch_ms, "pause_label": pause_label,
+    "setting_help": setting_help, "mode_choices": mode_choices,
 }
 
 

@@ -60,9 +60,11 @@
     var body = new FormData(form);
     if (button && button.name) body.append(button.name, button.value);
     form.querySelectorAll("button").forEach(function (b) { b.disabled = true; });
-    fetch(form.action, { method: "POST", body: body, headers: { "X-Rdv-Fragment": "1" } })
+    // getAttribute: `form.action` would be the button named "action".
+    fetch(form.getAttribute("action"), { method: "POST", body: body, headers: { "X-Rdv-Fragment": "1" } })
       .then(function (response) { return response.text(); })
       .then(function (html) {
+        if (html.trim().indexOf('<section id="controls"') !== 0) { window.location.reload(); return; }
         var fresh = window.rdv.swap("#controls", html);
         var invalid = fresh && fresh.querySelector('[aria-invalid="true"]');
         if (invalid) invalid.focus();
