@@ -11,6 +11,7 @@ import asyncio
 import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import RedirectResponse, Response
@@ -70,7 +71,8 @@ def agent_context(request: Request, session: Session, campaign_id: int, login: s
     return {**HELPERS, "campaign": campaign, "agent": record, "pop": pop, "lead": lead, "commands": commands,
             "masked": mask(pop.phone_e164) if pop is not None and pop.phone_e164 else "",
             "my_phone": user.phone, "call_page": _call_page_exists(request),
-            "now": request.app.state.rdv.clock.now()}  # fmt: skip
+            "now": request.app.state.rdv.clock.now(),
+            "local": lambda moment: moment.astimezone(ZoneInfo(request.app.state.rdv.settings.centre_timezone))}
 
 
 @router.get("/{campaign_id}/agents/{login}", dependencies=SUPERVISOR)
