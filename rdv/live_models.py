@@ -25,6 +25,12 @@ class CampaignLive(Base):
     answering: Mapped[int] = mapped_column(Integer, default=0)  # answered, machine detection under way
     queued: Mapped[int] = mapped_column(Integer, default=0)  # a person waiting in the queue for an agent
     talking: Mapped[int] = mapped_column(Integer, default=0)  # connected to an agent
+    # This dialer's agents of the campaign by state (the console lists them from the agents table; these make a
+    # presence change a change of the row, hence a notification).
+    agents_ready: Mapped[int] = mapped_column(Integer, default=0)
+    agents_on_call: Mapped[int] = mapped_column(Integer, default=0)
+    agents_wrap_up: Mapped[int] = mapped_column(Integer, default=0)
+    agents_paused: Mapped[int] = mapped_column(Integer, default=0)
     # Lines not yet with an agent per agent in service (logged in and not paused); 0 without one.
     dial_level: Mapped[float] = mapped_column(Float, default=0.0)
     pacing_mode: Mapped[str] = mapped_column(String(20), default="")

@@ -12,6 +12,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import asdict, dataclass, replace
 from datetime import datetime
@@ -43,6 +44,10 @@ class LiveFigures:
     answering: int
     queued: int
     talking: int
+    agents_ready: int
+    agents_on_call: int
+    agents_wrap_up: int
+    agents_paused: int
     dial_level: float
     pacing_mode: str
     abandon_target: float
@@ -70,11 +75,14 @@ def live_figures(calls: Iterable[LiveCall], agents: Iterable[presence.Agent], vi
             queued += 1
         elif state == "connected":
             talking += 1
-    in_service = sum(1 for a in agents if a.logged_in and a.status is not presence.Status.PAUSED)
+    states = Counter(a.status for a in agents)
+    in_service = sum(states[s] for s in (presence.Status.AVAILABLE, presence.Status.ON_CALL, presence.Status.WRAP_UP))
     waiting = ringing + answering + queued
     stats = view.stats.snapshot(view.day(now))
     return LiveFigures(
         ringing=ringing, answering=answering, queued=queued, talking=talking,
+        agents_ready=states[presence.Status.AVAILABLE], agents_on_call=states[presence.Status.ON_CALL],
+        agents_wrap_up=states[presence.Status.WRAP_UP], agents_paused=states[presence.Status.PAUSED],
         dial_level=round(waiting / in_service, 2) if in_service else 0.0,
         pacing_mode=str(view.policy.mode), abandon_target=view.policy.abandon_target, dialing=dialing,
         abandon_today=stats.abandon_rate_today,

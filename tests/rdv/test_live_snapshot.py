@@ -54,6 +54,8 @@ def test_figures_count_calls_by_phase_and_lines_per_agent_in_service() -> None:
     paused = presence.pause(presence.log_in(presence.Agent("bob", 1, "rdv-1"), T0)[0], T0, "lunch")[0]
     figures = live_figures([*ringing, queued, talking], [ready, paused], view, "running", T0 + timedelta(seconds=1))
     assert (figures.ringing, figures.queued, figures.talking) == (3, 1, 1)
+    # A presence change changes the row, hence wakes the console.
+    assert (figures.agents_ready, figures.agents_paused, figures.agents_on_call) == (1, 1, 0)
     # Four lines not yet with an agent, one agent in service (the paused one does not count).
     assert figures.dial_level == 4.0
     assert (figures.pacing_mode, figures.abandon_target, figures.dialing) == ("progressive", 0.02, "running")
