@@ -110,6 +110,14 @@ def pause_campaign(session: Session, name: str) -> Campaign:
     return campaign
 
 
+def stop_campaign(session: Session, name: str) -> Campaign:
+    """Stop a campaign: no new dial, and its agents leave once their calls are over; `start` resumes it."""
+    campaign = store.get_campaign(session, name)
+    campaign.status = "stopped"
+    session.flush()
+    return campaign
+
+
 @dataclass(frozen=True)
 class ZoneCalendar:
     """When one callee zone of a campaign is callable over the coming days."""

@@ -10,6 +10,7 @@ import dialer.models  # noqa: F401
 import leads.consent_models  # noqa: F401
 import leads.dnc  # noqa: F401
 import leads.models  # noqa: F401
+import rdv.live_models  # noqa: F401
 import rdv.models_service  # noqa: F401
 import rdv.wakeup_poll  # noqa: F401
 import rdv.web.models  # noqa: F401

@@ -21,6 +21,7 @@ from dialer.engine import Engine, EngineSettings
 from dialer.recordings import Recorder
 from rdv.agent_bus import AgentBus
 from rdv.bootstrap import App, PbxLink
+from rdv.campaign_control import ControlWatcher
 from rdv.jobs import (
     CampaignDay,
     MailContext,
@@ -32,6 +33,7 @@ from rdv.jobs import (
 )
 from rdv.jobs_monthly import monthly_review_job
 from rdv.jobs_reports import report_jobs
+from rdv.live_snapshot import SnapshotWriter
 from rdv.scheduler import JobRunner, JobSpec, leadership
 from rdv.sim_agents import SimulatedQualification
 from rdv.wakeup import Notifier, notifier_for
@@ -73,6 +75,9 @@ class Staffing:
         self.opened: set[int] = set()  # campaigns whose current opening had its queue checked
         # Until when a campaign has no lead to dial (the demo knows, and spares the engine empty claims).
         self.nothing_due_until: dict[int, datetime] = {}
+        # Campaigns a supervisor paused or stopped (rdv.campaign_control): paused dials nothing new and keeps
+        # its agents; stopped also lets them leave once their calls are over.
+        self.halted: dict[int, str] = {}
 
     def set_open(self, campaign_id: int, is_open: bool) -> None:
         """What a day job decided; applied at the next `apply()`."""
@@ -86,9 +91,10 @@ class Staffing:
         for campaign_id, is_open in self.wanted.items():
             if campaign_id in engine.stopped:
                 continue  # its queue is missing: nothing to staff until the supervisor starts it again
-            if is_open:
+            halt = self.halted.get(campaign_id)
+            if is_open and halt != "stopped":  # a stopped campaign's day is over: as after the close
                 quiet = self.nothing_due_until.get(campaign_id)
-                if quiet is not None and quiet > now:
+                if halt == "paused" or (quiet is not None and quiet > now):
                     engine.held.add(campaign_id)
                 else:
                     engine.held.discard(campaign_id)
@@ -129,6 +135,7 @@ class Runtime:
         self.notifier = notifier
         self._own_notifier = False
         self.bus: AgentBus | None = None
+        self.console_tasks: list[asyncio.Task[None]] = []
         self.clock = app.clock
         self.link: PbxLink | None = None
         self.engine: Engine | None = None
@@ -178,6 +185,21 @@ class Runtime:
         self.shared.register(now)
         await self.staffing.apply(now)
         self.task = asyncio.create_task(self.engine.run(), name="dialer")
+        self._start_console_feeds()
+
+    def _start_console_feeds(self) -> None:
+        """The live figures for the supervisor's console, and the supervisor's orders (pause, pacing) back.
+
+        Only with a notifier: without one no console can be told of anything (the demo without --web).
+        """
+        engine, staffing, notifier = self.engine, self.staffing, self.notifier
+        if engine is None or notifier is None:
+            return
+        writer = SnapshotWriter(engine, self.app.sessions, self.clock, self.options.dialer_id, notifier,
+                                lambda cid: dialing_state(engine, staffing, cid))  # fmt: skip
+        watcher = ControlWatcher(engine.views, staffing, self.app.sessions, self.clock)
+        self.console_tasks += [asyncio.create_task(writer.run(), name="live-figures"),
+                               asyncio.create_task(watcher.run(notifier), name="campaign-orders")]
 
     async def _start_bus(self, centre: str) -> None:
         """Teleoperators' commands from the web, and their pops, through the database and a wake-up."""
@@ -226,6 +248,9 @@ class Runtime:
 
     async def stop(self, drain_s: float) -> None:
         """Stop originating, let live calls finish for up to `drain_s` clock seconds, end the rest, disconnect."""
+        for task in self.console_tasks:
+            task.cancel()
+        await asyncio.gather(*self.console_tasks, return_exceptions=True)
         if self.engine is not None:
             await self.engine.stop(drain_timeout=drain_s)
         if self.task is not None:
@@ -241,6 +266,15 @@ class Runtime:
         if self._leader_cm is not None:
             self._leader_cm.__exit__(None, None, None)
             self._leader_cm = None
+
+
+def dialing_state(engine: Engine, staffing: Staffing, campaign_id: int) -> str:
+    """What the console shows of a campaign's dialling: no_queue, paused, stopped, held (day closed) or running."""
+    if campaign_id in engine.stopped:
+        return "no_queue"
+    if campaign_id in staffing.halted:
+        return staffing.halted[campaign_id]
+    return "held" if campaign_id in engine.held else "running"
 
 
 def running_campaigns(app: App, names: list[str]) -> list[Campaign]:

@@ -29,7 +29,7 @@ from reports.outbox import OutboxMessage, messages_for, store_message
 
 KIND = "daily_rdv"  # stored in outbox rows: a persisted value, kept as it was
 # Campaigns that had a calling day, hence owe the client a note even without any appointment.
-DIALLING = ("running", "paused")
+DIALLING = ("running", "paused", "stopped")
 
 
 class NoRecipients(ValueError):

@@ -8,6 +8,7 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.markup import escape
 from rich.table import Table
+from sqlalchemy.orm import Session
 
 from campaigns import services, store
 from campaigns.check import Conflict
@@ -18,7 +19,10 @@ from config.clock import Clock
 from config.i18n import _, fmt_date, fmt_number, ngettext
 from dialer.campaign_view import queue_name
 from dialer.queue_check import NO_QUEUE, stopped_message
+from rdv.bootstrap import App
+from rdv.campaign_control import control_topic
 from rdv.cli.common import console, wired
+from rdv.wakeup import notifier_for
 
 app = typer.Typer(no_args_is_help=True, help="Campaigns: one appointment-setting operation for a client.")
 NAME = typer.Argument(..., help="Campaign name.")
@@ -61,6 +65,11 @@ def _now(at: str | None, clock: Clock) -> datetime:
     return moment
 
 
+def _tell_dialers(application: App, session: Session, campaign_id: int) -> None:
+    """A running `rdv run` applies the change at once, not at its next refresh (sent when the change commits)."""
+    notifier_for(application).notify(control_topic(campaign_id), "control", session=session)
+
+
 AT = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601 with offset).")
 KEY = typer.Argument(..., help="Setting to change (`rdv campaign show NAME` lists them).")
 VALUE = typer.Argument(..., help="Its new value.")
@@ -72,6 +81,7 @@ def set_(name: str = NAME, key: str = KEY, value: str = VALUE) -> None:
     """Change one setting of a campaign (`rdv campaign show NAME` lists them), its time zone included."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.set_setting(session, name, key, value)
+        _tell_dialers(application, session, campaign.id)
         shown = campaign.timezone if key == "timezone" else value if key not in REGISTRY else display(
             key, parse_value(key, value))
         console.print(_("{key} of {name} set to {value}.").format(key=key, name=campaign.name, value=shown))
@@ -125,6 +135,7 @@ def start(name: str = NAME, at: str | None = AT) -> None:
     with wired() as application, application.sessions.begin() as session:
         campaign, conflicts = services.start_campaign(
             session, name, _now(at, application.clock), application.settings.centre_timezone)
+        _tell_dialers(application, session, campaign.id)
         if conflicts:
             _print_conflicts(conflicts)
         console.print(_("Campaign {name} started.").format(name=campaign.name))
@@ -135,7 +146,17 @@ def pause(name: str = NAME) -> None:
     """Stop dialling a campaign; leads and callbacks keep their schedule."""
     with wired() as application, application.sessions.begin() as session:
         campaign = services.pause_campaign(session, name)
+        _tell_dialers(application, session, campaign.id)
         console.print(_("Campaign {name} paused.").format(name=campaign.name))
+
+
+@app.command("stop")
+def stop(name: str = NAME) -> None:
+    """Stop a campaign: no new calls, its agents leave after their calls; `start` resumes it."""
+    with wired() as application, application.sessions.begin() as session:
+        campaign = services.stop_campaign(session, name)
+        _tell_dialers(application, session, campaign.id)
+        console.print(_("Campaign {name} stopped.").format(name=campaign.name))
 
 
 @app.command("calendar")

@@ -38,6 +38,8 @@ STATIC = Path(__file__).with_name("static")
 ROUTER_MODULES = [
     "rdv.web.pages_auth",
     "rdv.web.calls",
+    "rdv.web.console",
+    "rdv.web.console_agent",
 ]
 
 

@@ -1,0 +1,195 @@
+"""The console's live latency: from an agent's change of state in the dialer to the SSE update a client receives.
+
+Run by hand (never from the tests):
+
+    .venv/bin/python -m bench.web_console                         # 200 agents, SQLite, clock 4× real time
+    .venv/bin/python -m bench.web_console --backend postgresql    # throwaway PostgreSQL server
+    .venv/bin/python -m bench.web_console --agents 50 --seconds 60
+
+What runs is `rdv run --simulate --sim-agents N` with its web screens, in this process (`rdv.service.serve`):
+the embedded PBX simulator over loopback TCP, the engine, the live-figures writer, the web app on a free port.
+A second process logs in as a supervisor and reads `/console/{id}/live` (server-sent events) with httpx,
+noting when each payload arrives and, for every agent row, its state and the moment it entered it. This
+process watches the engine's agents every few milliseconds and notes when each (agent, state, since) first
+appeared. The latency of a change is the first payload showing it minus that moment (wall clock, one machine).
+Reported: p50/p95/max, changes seen and missed (superseded before any payload showed them), the live channels
+on the simulator (sampled), payloads per second and their size.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+START = datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("Europe/Paris"))
+ROW = re.compile(r'/agents/([a-z0-9_.]+)">.*?dot state-([a-z_]+)".*?data-since="(\d+)"', re.S)
+WATCH_EVERY_S = 0.005
+
+
+def _free_socket() -> socket.socket:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+    sock.bind(("127.0.0.1", 0))
+    sock.listen(128)
+    sock.setblocking(False)
+    return sock
+
+
+async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], channels: list[int],
+                 stop: asyncio.Event) -> None:
+    """Note when each agent's (state, since) first appears in the engine, and sample the simulator's channels."""
+    last_sample = 0.0
+    while not stop.is_set():
+        now = time.time()
+        for agent in list(runtime.engine.agents.values()):
+            if agent.since is not None:
+                key = (agent.login, str(agent.status), int(agent.since.timestamp() * 1000))
+                seen.setdefault(key, now)
+        if now - last_sample >= 1.0 and runtime.link.simulator is not None:
+            channels.append(len(runtime.link.simulator.live_channels))
+            last_sample = now
+        await asyncio.sleep(WATCH_EVERY_S)
+
+
+def _client(base_url: str, login: str, password: str, campaign_id: int, seconds: float) -> None:
+    """The supervisor's browser, as far as the stream goes: log in, read the live stream, print what arrives."""
+    import httpx
+
+    with httpx.Client(base_url=base_url, timeout=30, follow_redirects=False) as client:
+        page = client.get("/login").text
+        token = re.search(r'name="csrf-token" content="([^"]+)"', page)
+        assert token, "no CSRF token on the login page"
+        client.post("/login", data={"login": login, "password": password, "csrf_token": token.group(1)})
+        deadline = time.time() + seconds
+        with client.stream("GET", f"/console/{campaign_id}/live", timeout=None) as stream:
+            for line in stream.iter_lines():
+                if line.startswith("data:"):
+                    received = time.time()
+                    payload = json.loads(line[5:])
+                    rows = [(m[0], m[1], int(m[2])) for m in ROW.findall(payload["agents"])]
+                    print(json.dumps({"at": received, "bytes": len(line), "rows": rows}), flush=True)
+                if time.time() > deadline:
+                    break
+
+
+async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
+    from rdv.bootstrap import App
+    from rdv.demo import demo_settings, setup_sample, start_sample_campaign
+    from rdv.runtime import RuntimeOptions
+    from rdv.service import serve
+    from rdv.web import accounts
+    from tests.rdv.service_process import clock_waker, shared_clock
+
+    settings = demo_settings(folder)
+    if url:
+        settings = replace(settings, database_url=url)
+    app = App(settings=settings, durable=False)
+    app.clock = shared_clock(START, time.time(), args.scale)
+    sample = setup_sample(app, folder, seed=11, count=args.leads)
+    campaign_id = sample.campaign.id
+    start_sample_campaign(app, campaign_id, app.clock.now())
+    with app.sessions.begin() as session:
+        made = accounts.add_user(session, "bench_chef", "supervisor", app.clock.now(), name="Bench")
+        password = made.password
+    sock = _free_socket()
+    base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    stop = asyncio.Event()
+    seen: dict[tuple[str, str, int], float] = {}
+    channels: list[int] = []
+    watchers: list[asyncio.Task[None]] = []
+
+    def started(runtime: Any) -> None:
+        watchers.append(asyncio.create_task(_watch(runtime, seen, channels, stop)))
+
+    options = RuntimeOptions(dialer_id="bench", simulate=True, sim_agents=args.agents, seed=args.seed,
+                             tick_s=max(1.0, args.scale * 0.02))  # fmt: skip
+    service = asyncio.create_task(serve(app, [campaign_id], options, 5.0, stop, started, clock_waker,
+                                        web_socket=sock))  # fmt: skip
+    await asyncio.sleep(args.warmup)
+    client = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.web_console", "--client", base_url, "bench_chef", password, str(campaign_id),
+        str(args.seconds), stdout=subprocess.PIPE)  # fmt: skip
+    measured_from = time.time()
+    out, _err = await client.communicate()
+    stop.set()
+    await asyncio.gather(service, *watchers, return_exceptions=True)
+    app.close()
+    payloads = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
+    return _report(args, app, seen, channels, payloads, measured_from)
+
+
+def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float], channels: list[int],
+            payloads: list[dict[str, Any]], measured_from: float) -> dict[str, Any]:
+    first_shown: dict[tuple[str, str, int], float] = {}
+    for payload in payloads:
+        for login, state, since in payload["rows"]:
+            first_shown.setdefault((login, state, since), payload["at"])
+    # Changes that happened while the client listened (the first payload is the page as it was).
+    start = payloads[0]["at"] if payloads else measured_from
+    end = payloads[-1]["at"] if payloads else measured_from
+    changes = {k: t for k, t in seen.items() if start < t < end - 1.0}
+    latencies = sorted(first_shown[k] - t for k, t in changes.items() if k in first_shown)
+    missed = sum(1 for k in changes if k not in first_shown)
+
+    def pct(q: float) -> float:
+        return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 3) if latencies else -1.0
+
+    window = max(1e-9, end - start)
+    return {
+        "backend": app.settings.database_url.split(":")[0] if app.settings.database_url else "sqlite",
+        "agents": args.agents, "clock_scale": args.scale, "seconds": round(window, 1),
+        "changes_seen": len(latencies), "changes_missed": missed,
+        "latency_s": {"p50": pct(0.5), "p95": pct(0.95), "max": round(latencies[-1], 3) if latencies else -1,
+                      "mean": round(statistics.fmean(latencies), 3) if latencies else -1},
+        "live_channels": {"mean": round(statistics.fmean(channels), 0) if channels else 0,
+                          "max": max(channels, default=0)},
+        "payloads_per_s": round(len(payloads) / window, 2),
+        "payload_kb": round(statistics.fmean(p["bytes"] for p in payloads) / 1024, 1) if payloads else 0,
+    }  # fmt: skip
+
+
+def main(argv: list[str] | None = None) -> None:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--client"]:
+        _client(argv[1], argv[2], argv[3], int(argv[4]), float(argv[5]))
+        return
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--agents", type=int, default=200)
+    parser.add_argument("--leads", type=int, default=20000)
+    parser.add_argument("--scale", type=float, default=4.0, help="clock seconds per wall second")
+    parser.add_argument("--warmup", type=float, default=45.0, help="wall seconds before measuring")
+    parser.add_argument("--seconds", type=float, default=90.0, help="wall seconds measured")
+    parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    args = parser.parse_args(argv)
+    stop_server = None
+    url = ""
+    if args.backend == "postgresql":
+        from tests.pgserver import PostgresServer
+
+        server = PostgresServer.start()
+        url, stop_server = server.url, server.stop
+    try:
+        with tempfile.TemporaryDirectory(prefix="rdv-bench-") as folder:
+            result = asyncio.run(_serve_and_measure(args, url, Path(folder)))
+    finally:
+        if stop_server is not None:
+            stop_server()
+    print(json.dumps(result, indent=1))
+
+
+if __name__ == "__main__":
+    main()
