@@ -48,6 +48,7 @@ LABELS: dict[str, Callable[[], str]] = {
     "objection": lambda: _("Objects to any call"),
     "no_answer": lambda: _("No answer"),
     "machine": lambda: _("Answering machine"),
+    "unqualified": lambda: _("Not qualified"),
 }
 
 DEFAULTS: tuple[Disposition, ...] = (
@@ -61,6 +62,8 @@ DEFAULTS: tuple[Disposition, ...] = (
     Disposition("objection", final=True, argued=False, effect="objection"),
     Disposition("no_answer", final=False, argued=False, retry=timedelta(hours=3)),
     Disposition("machine", final=False, argued=False, retry=timedelta(hours=4)),
+    # A conversation the agent did not qualify before the wrap-up timer ran out: retried like a connected call.
+    Disposition("unqualified", final=False, argued=False),
 )
 
 

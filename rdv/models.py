@@ -3,9 +3,11 @@
 import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
+import dialer.desk_models  # noqa: F401
 import dialer.models  # noqa: F401
 import leads.models  # noqa: F401
 import rdv.models_service  # noqa: F401
+import rdv.wakeup_poll  # noqa: F401
 import reports.outbox  # noqa: F401
 from config.orm import Base
 
