@@ -48,6 +48,9 @@ class Settings:
     # accept that sender anyway); mail through SMTP with neither is refused at start. Without SMTP (e-mails
     # written to the outbox folder only), OUTBOX_SENDER, an address that can never reach anyone.
     mail_from: str = ""
+    # Addresses of the reverse proxies whose X-Forwarded-For/-Proto the web trusts (comma-separated, "*" for
+    # any); empty: none, the web sees the connection as it is.
+    web_trusted_proxies: str = ""
     config_file: Path | None = None
 
     @property

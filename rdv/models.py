@@ -8,6 +8,7 @@ import dialer.models  # noqa: F401
 import leads.models  # noqa: F401
 import rdv.models_service  # noqa: F401
 import rdv.wakeup_poll  # noqa: F401
+import rdv.web.models  # noqa: F401
 import reports.outbox  # noqa: F401
 from config.orm import Base
 

@@ -12,6 +12,7 @@ import asyncio
 import contextlib
 import logging
 import signal
+import socket
 from collections.abc import Awaitable, Callable, Coroutine
 from datetime import UTC
 from typing import Any
@@ -77,11 +78,17 @@ async def apscheduler_waker(runtime: Runtime, stop: asyncio.Event) -> None:
 
 async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drain_s: float,
                 stop: asyncio.Event, started: Callable[[Runtime], None] | None = None,
-                waker: Waker = apscheduler_waker) -> Runtime:
-    """Run until `stop` is set, then drain and store; returns the stopped runtime."""
+                waker: Waker = apscheduler_waker, web_socket: socket.socket | None = None) -> Runtime:
+    """Run until `stop` is set, then drain and store; returns the stopped runtime.
+
+    With `web_socket`, the web screens are served on it from the same loop, until the drain is over: agents
+    can still save the disposition of a call that ends during the drain.
+    """
     clock = app.clock
     runtime = Runtime(app, campaign_ids, options)
     await runtime.start()
+    web_stop = asyncio.Event()
+    web_task = _start_web(app, runtime, web_socket, web_stop)
     await runtime.wake(clock.now())  # catch up on the jobs missed while down
     if started is not None:
         started(runtime)
@@ -96,8 +103,22 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
         log.info("draining: no new calls, %d live calls get up to %.0f s to finish",
                  len(runtime.engine.calls) if runtime.engine else 0, drain_s)  # fmt: skip
         await runtime.stop(drain_s)
+        web_stop.set()
+        if web_task is not None:
+            await asyncio.gather(web_task, return_exceptions=True)
     engine = runtime.engine
     if engine is not None:
         log.info("stopped: %d dialled, %d ended at stop; counters %s", engine.counters["dialled"],
                  engine.counters["ended_at_stop"], dict(engine.counters))  # fmt: skip
     return runtime
+
+
+def _start_web(app: App, runtime: Runtime, sock: socket.socket | None,
+               stop: asyncio.Event) -> asyncio.Task[None] | None:
+    if sock is None:
+        return None
+    from rdv.web.app import create_app
+    from rdv.web.server import serve_web
+
+    web = create_app(app, notifier=getattr(runtime, "notifier", None))
+    return asyncio.create_task(serve_web(web, sock, stop, app.settings.web_trusted_proxies))

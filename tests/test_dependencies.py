@@ -21,6 +21,7 @@ NOT_IMPORTED = {
     "pytest-asyncio": "a pytest plugin, loaded by pytest",
     "ruff": "a tool run by make lint",
     "mypy": "a tool run by make typecheck",
+    "python-multipart": "FastAPI parses the web forms with it",
 }
 
 

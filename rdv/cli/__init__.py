@@ -20,6 +20,8 @@ from rdv.cli import (
     mail,
     pbxsim,
     run,
+    users,
+    web,
 )
 from rdv.cli.common import app, run_app
 
@@ -40,6 +42,8 @@ app.command("run")(run.run)
 app.add_typer(asterisk.app, name="asterisk")
 app.add_typer(billing.app, name="billing")
 app.add_typer(invoice.app, name="invoice")
+app.add_typer(users.app, name="user")
+app.command("web")(web.web)
 
 
 def main() -> None:

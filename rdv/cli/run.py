@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import socket
 import sys
 from collections.abc import Callable
 
@@ -14,6 +15,7 @@ from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
+from rdv.web.server import DEFAULT_LISTEN, Listen, bind, url_of
 
 
 def configure_logging(level: int = logging.INFO) -> None:
@@ -38,6 +40,10 @@ def run(
                                   "that the calls a crashed run left are found again."),
     seed: int = typer.Option(0, "--seed", help="Seed of the simulated callees and agents (with --simulate or "
                              "--sim-agents)."),
+    web: str = typer.Option(DEFAULT_LISTEN, "--web", metavar="HOST:PORT", help="Where to serve the web screens "
+                            "(agent screen, console) from this process."),
+    no_web: bool = typer.Option(False, "--no-web", help="Serve no web screens from this process (rdv web can "
+                                "serve them apart)."),
 ) -> None:
     """Run the service: dial the running campaigns, open and close their days, send the daily RDV e-mails."""
     configure_logging()
@@ -46,12 +52,15 @@ def run(
             raise UserError(_("No PBX to dial through: set RDV_AMI_HOST to your Asterisk, or run rdv run "
                               "--simulate for the embedded simulator"))
         options = RuntimeOptions(dialer_id=dialer_id, simulate=simulate, sim_agents=sim_agents, seed=seed)
-        run_service(application, campaign, options, drain_seconds)
+        run_service(application, campaign, options, drain_seconds, web=None if no_web else Listen.parse(web))
 
 
 def run_service(application: App, campaign: list[str], options: RuntimeOptions, drain_seconds: float,
-                waker: Waker = apscheduler_waker) -> None:
-    """Check the campaigns, serve them until a stop signal, say how it ended (tests pass their own waker)."""
+                waker: Waker = apscheduler_waker, web: Listen | None = None) -> None:
+    """Check the campaigns, serve them until a stop signal, say how it ended (tests pass their own waker).
+
+    With `web`, the web screens are served from the same process on that address.
+    """
     found = running_campaigns(application, campaign)
     stopped = [c.name for c in found if c.status != "running"]
     if stopped:
@@ -63,6 +72,7 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
 
     stop = asyncio.Event()
     refused: list[str] = []
+    web_socket = bind(web) if web is not None else None
 
     def started(runtime: Runtime) -> None:
         assert runtime.link is not None and runtime.engine is not None
@@ -76,14 +86,18 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         console.print(_("rdv is running: campaigns {campaigns}; PBX {pbx}; {agents} simulated agents per "
                         "campaign. Stop with Ctrl-C or SIGTERM.").format(
             campaigns=names, pbx=runtime.link.where, agents=options.sim_agents))
+        if web_socket is not None:
+            console.print(_("Web screens: {url}").format(url=url_of(web_socket)), soft_wrap=True)
 
-    asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop))
+    asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
+                      web_socket))
     if refused:
         raise UserError(_("No campaign can be dialled: the PBX lacks their queues (see above)"))
     console.print(_("rdv stopped cleanly: every call ended and stored."))
 
 
 async def _main(application: App, campaign_ids: list[int], options: RuntimeOptions, drain_seconds: float,
-                started: Callable[[Runtime], None], waker: Waker, stop: asyncio.Event) -> None:
+                started: Callable[[Runtime], None], waker: Waker, stop: asyncio.Event,
+                web_socket: socket.socket | None) -> None:
     install_stop_signals(stop)
-    await serve(application, campaign_ids, options, drain_seconds, stop, started, waker)
+    await serve(application, campaign_ids, options, drain_seconds, stop, started, waker, web_socket)

@@ -20,6 +20,7 @@ from config.clock import ScaledClock
 from rdv.cli.common import wired
 from rdv.cli.run import configure_logging, run_service
 from rdv.runtime import Runtime, RuntimeOptions
+from rdv.web.server import Listen
 
 # Engine ticks below this many wall seconds only burn CPU on a fast scaled clock.
 MIN_TICK_WALL_S = 0.02
@@ -55,6 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--drain-seconds", type=float, default=120.0)
     parser.add_argument("--dialer-id", default="main")
     parser.add_argument("--debug", action="store_true", help="log at DEBUG (the log-privacy test reads it all)")
+    parser.add_argument("--web", default="", help="HOST:PORT to serve the web screens on, as rdv run --web")
     args = parser.parse_args(argv)
     configure_logging(logging.DEBUG if args.debug else logging.INFO)
     clock = shared_clock(args.clock_start, args.clock_epoch, args.clock_scale)
@@ -64,7 +66,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         with wired() as application:
             application.clock = clock
-            run_service(application, [], options, args.drain_seconds, waker=clock_waker)
+            web = Listen.parse(args.web) if args.web else None
+            run_service(application, [], options, args.drain_seconds, waker=clock_waker, web=web)
     except typer.Exit as done:  # what Typer does for `rdv run`: the user error's exit code
         raise SystemExit(done.exit_code) from None
 
