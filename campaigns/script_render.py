@@ -33,7 +33,9 @@ class LeadLike(Protocol):
     postcode: str
     city: str
     email: str
-    custom: Mapping[str, Any]
+
+    @property
+    def custom(self) -> Mapping[str, Any]: ...
 
 
 @dataclass(frozen=True)

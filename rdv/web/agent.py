@@ -13,9 +13,9 @@ from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from typing import Annotated, Any
 
-from markupsafe import Markup, escape
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from markupsafe import Markup, escape
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from sse_starlette import EventSourceResponse
@@ -30,19 +30,19 @@ from config.orm import transaction
 from leads.models import Lead
 from rdv import agent_desk
 from rdv.agent_desk import DeskError, NotYourCall
-from rdv.web.agent_view import CallView, call_view
+from rdv.wakeup import RESYNC, agent_topic
+from rdv.web.agent_view import CallView, call_view, history, phone_lines
 from rdv.web.auth import current_user, db
+from rdv.web.csrf import FIELD, csrf_token
 from rdv.web.models import User, campaigns_of
 from rdv.web.roles import Role, allow
 from rdv.web.templating import environment, render
-from rdv.web.csrf import FIELD, csrf_token
-from rdv.wakeup import RESYNC, agent_topic
 
 router = APIRouter(prefix="/agent")
 TELEOPERATOR = [allow(Role.teleoperator)]
 STATE_LABELS = {
     "logged_out": lambda: _("Logged out"), "available": lambda: _("Ready"), "on_call": lambda: _("On a call"),
-    "wrap_up": lambda: _("Wrap-up"), "paused": lambda: _("Paused"),
+    "wrap_up": lambda: _("After-call work"), "paused": lambda: _("Paused"),
 }
 AGENT_KINDS = ("login", "ready", "pause", "logout")
 
@@ -249,3 +249,30 @@ def csrf_field(request: Request) -> Any:
 def _beat(request: Request, login: str) -> None:
     with transaction(request.app.state.sessions) as session:
         agent_desk.heartbeat(session, login, desk_now(request))
+
+
+@router.get("/lead/{lead_id}", dependencies=TELEOPERATOR)
+def lead_page(request: Request, lead_id: int, user: Annotated[User, Depends(current_user)],
+              session: Annotated[Session, Depends(db)]) -> Response:
+    """A lead the agent may see: the one of their current call, or one of their pending callbacks."""
+    lead = session.get(Lead, lead_id)
+    if lead is None or not may_see_lead(session, user, lead):
+        raise HTTPException(status_code=404)
+    callback = session.scalar(select(Callback).where(Callback.lead_id == lead.id, Callback.agent == user.login,
+                                                     Callback.status == "pending").order_by(Callback.due_at))
+    return render(request, "agent/lead.html", {
+        "lead": lead, "phones": phone_lines(session, lead, ""), "history": history(session, lead, lead.timezone),
+        "when": when_text(callback.due_at, lead.timezone) if callback else "",
+        "note": callback.note if callback else "",
+    })
+
+
+def may_see_lead(session: Session, user: User, lead: Lead) -> bool:
+    """Only the lead of the agent's current call or of their pending callbacks, in an assigned campaign."""
+    if lead.campaign_id not in campaigns_of(session, user.id):
+        return False
+    pop = agent_desk.current_call(session, user.login)
+    if pop is not None and pop.lead_id == lead.id:
+        return True
+    return session.scalar(select(Callback.id).where(Callback.lead_id == lead.id, Callback.agent == user.login,
+                                                    Callback.status == "pending").limit(1)) is not None

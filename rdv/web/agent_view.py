@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from campaigns.calendar import zone_info
 from campaigns.callback_offer import CallbackDay
 from campaigns.callback_services import callback_offer
-from campaigns.dispositions import Disposition
+from campaigns.dispositions import LABELS, Disposition
 from campaigns.models import Attempt, Callback, Campaign, Client
 from campaigns.rdv_form import FormField, form_fields
 from campaigns.rules import CampaignRules
@@ -110,9 +110,9 @@ def call_view(session: Session, pop: Pop, agent_name: str, now: datetime, centre
     return CallView(
         pop=pop, lead=lead, campaign=campaign, client_name=client.name, zone=zone, zone_name=fmt_zone(zone),
         departement=place.departement if place else "",
-        phones=_phones(session, lead, pop.phone_e164),
+        phones=phone_lines(session, lead, pop.phone_e164),
         custom=tuple((str(k), str(v)) for k, v in (lead.custom or {}).items() if str(v).strip()),
-        history=_history(session, lead, zone),
+        history=history(session, lead, zone),
         callback_note=_callback_note(session, lead.id),
         script=script,
         steps=render_script(script.script, lead_fields(lead, agent=agent_name, client=client.name)) if script else (),
@@ -134,7 +134,7 @@ def disposition_buttons(rules: CampaignRules) -> tuple[DispositionButton, ...]:
                  for c in ordered if c not in NOT_PICKED)
 
 
-def _phones(session: Session, lead: Lead, called: str) -> tuple[PhoneLine, ...]:
+def phone_lines(session: Session, lead: Lead, called: str) -> tuple[PhoneLine, ...]:
     rows = session.execute(select(LeadPhone.e164, LeadPhone.source_column).where(LeadPhone.lead_id == lead.id)
                            .order_by(LeadPhone.rank)).all()
     numbers = [(r.e164, r.source_column) for r in rows] or [(lead.phone_e164, "")]
@@ -143,12 +143,17 @@ def _phones(session: Session, lead: Lead, called: str) -> tuple[PhoneLine, ...]:
     return tuple(PhoneLine(display(n) if n == called else mask(n), n == called, s) for n, s in numbers)
 
 
-def _history(session: Session, lead: Lead, zone: str) -> tuple[HistoryLine, ...]:
+def history(session: Session, lead: Lead, zone: str) -> tuple[HistoryLine, ...]:
     tz = zone_info(zone)
     rows = session.scalars(select(Attempt).where(Attempt.lead_id == lead.id)
                            .order_by(Attempt.created_at.desc(), Attempt.id.desc()).limit(20))
     return tuple(HistoryLine(fmt_datetime(_aware(a.created_at).astimezone(tz), "short"),
-                             outcome_label(a.outcome), a.disposition, a.agent) for a in rows)
+                             outcome_label(a.outcome), disposition_label(a.disposition), a.agent) for a in rows)
+
+
+def disposition_label(code: str) -> str:
+    """A stored disposition code as agents read it (the default labels; a campaign's own code as it is)."""
+    return LABELS[code]() if code in LABELS else code
 
 
 def _aware(moment: datetime) -> datetime:
