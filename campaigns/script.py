@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from campaigns.visit_slots import DEFAULT_VISITS, VisitRules
 from config.i18n import _
 from config.toml_errors import toml_error_text
 
@@ -106,9 +107,15 @@ class CampaignScript:
     questions: tuple[Question, ...]
     criteria: tuple[Criterion, ...]
     slot_minutes: int = 120
+    # When the client visits (the `[visits]` table); None: the file says nothing, the defaults are offered.
+    visits: VisitRules | None = None
 
     def question(self, key: str) -> Question:
         return next(q for q in self.questions if q.key == key)
+
+    def visit_rules(self) -> VisitRules:
+        """The slots the client accepts, with this campaign's slot length."""
+        return (self.visits or DEFAULT_VISITS).with_slot(self.slot_minutes)
 
 
 @dataclass(frozen=True)

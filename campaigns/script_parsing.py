@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping
+from datetime import time
 from typing import Any
 
+from campaigns.calendar import parse_windows
 from campaigns.script import (
     CRITERION_TESTS,
     QUESTION_TYPES,
@@ -19,6 +21,8 @@ from campaigns.script import (
     answer_text,
     default_recording_notice,
 )
+from campaigns.setting_values import parse_duration
+from campaigns.visit_slots import DEFAULT_VISITS, VisitRules, parse_weekdays
 from config.i18n import _
 
 
@@ -72,7 +76,41 @@ class Parser:
             questions=questions,
             criteria=criteria,
             slot_minutes=slot,
+            visits=self.visits(data["visits"], slot) if "visits" in data else None,
         )
+
+    def visits(self, raw: Any, slot_minutes: int) -> VisitRules:
+        """The `[visits]` table: days, hours, notice (a duration), horizon in days, step between starts."""
+        if not isinstance(raw, Mapping):
+            raise self.fail("visits", _("missing table"))
+        base = DEFAULT_VISITS
+        try:
+            days = parse_weekdays(raw["days"]) if "days" in raw else base.weekdays
+            if "days" in raw and (not isinstance(raw["days"], list) or not days):
+                raise ValueError(_("give at least one day, e.g. monday"))
+        except (ValueError, TypeError) as exc:
+            raise self.fail("visits.days", str(exc)) from None
+        try:
+            hours = parse_windows(str(raw["hours"])) if "hours" in raw else base.hours
+        except ValueError as exc:
+            raise self.fail("visits.hours", str(exc)) from None
+        if not hours or all(_minutes(w.end) - _minutes(w.start) < slot_minutes for w in hours):
+            raise self.fail("visits.hours", _("no window is long enough for a {minutes}-minute slot").format(
+                minutes=slot_minutes))
+        try:
+            notice = parse_duration(str(raw["notice"])) if "notice" in raw else base.notice
+        except ValueError as exc:
+            raise self.fail("visits.notice", str(exc)) from None
+        horizon = self.whole(raw, "horizon_days", base.horizon_days, 1, 365)
+        step = self.whole(raw, "step_minutes", base.step_minutes, 5, 480)
+        return VisitRules(days, hours, notice, horizon, slot_minutes, step)
+
+    def whole(self, raw: Mapping[str, Any], name: str, default: int, low: int, high: int) -> int:
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            raise self.fail(f"visits.{name}", _("expected a whole number from {low} to {high}").format(
+                low=low, high=high))
+        return value
 
     def call_script(self, data: Mapping[str, Any]) -> CallScript:
         objections = []
@@ -152,6 +190,10 @@ class Parser:
             raise self.fail(where, _("expected true or false"))
         elif values and expected not in values:
             raise self.fail(where, _("not one of the question's choice values"))
+
+
+def _minutes(moment: time) -> float:
+    return moment.hour * 60 + moment.minute + moment.second / 60 + moment.microsecond / 60e6
 
 
 def _paragraphs(text: str) -> str:

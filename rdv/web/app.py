@@ -40,6 +40,8 @@ ROUTER_MODULES = [
     "rdv.web.calls",
     "rdv.web.console",
     "rdv.web.console_agent",
+    "rdv.web.agent",
+    "rdv.web.agent_forms",
 ]
 
 
