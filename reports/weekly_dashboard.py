@@ -125,7 +125,7 @@ def build_dashboard(session: Session, campaign_id: int, first: date, last: date,
 
 def sends_as_taken(facts: CampaignFacts) -> bool:
     """Whether the campaign e-mails each RDV as soon as it is taken (the transmission service level applies)."""
-    return bool(getattr(facts.settings, "send_rdv_as_taken", False))
+    return facts.settings.send_rdv_as_taken
 
 
 HEADLINE: tuple[tuple[str, Any, str], ...] = (
