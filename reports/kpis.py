@@ -4,8 +4,8 @@ The weekly dashboard, the monthly review, the console and the CLI all read their
 the same thing wherever a client or a supervisor sees it. The frames come from `reports.kpi_frames` (or literal
 frames in tests); their columns:
 
-- attempts: `lead_id`, `day` (the campaign's local calendar day of the dial's resolution: answer, else end, else
-  creation — the day pacing counts abandonment on), `local_at` (naive wall-clock time in the callee's zone, for
+- attempts: `lead_id`, `day` (the campaign's local calendar day of the answer, else of the dial — the day pacing
+  counts abandonment on; no call rings across midnight), `local_at` (naive wall-clock time in the callee's zone, for
   hour bands and weekdays), `outcome` (no_answer, busy, congestion, invalid, machine, dropped, connected, failed;
   empty while live), `talk_s`, `wrap_s` (seconds or NaN), `agent`, `disposition`.
 - leads: `lead_id`, `status` (new, retry, callback, final, exhausted, dnc, no_consent), `attempts`, `departement`.
@@ -15,7 +15,8 @@ frames in tests); their columns:
 - agent_states: `agent`, `day` (campaign day of `start`), `state`, `start`, `end` (naive UTC); every state but
   `logged_out` is time at work.
 
-Days are `datetime64` at midnight (naive); a period is the half-open range of days `[first, last]` inclusive.
+Days are `datetime64` at midnight (naive); a period is the days `first` … `last`, both included. Code columns may be
+plain text or categories (the loader's, for speed): every function reads them the same way.
 """
 
 from __future__ import annotations
