@@ -120,7 +120,8 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     for line in bill_demo_weeks(application, clock, sample.client.name, schedule, day.zone):
         console.print(line)
     paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
-             "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx"}
+             "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx",
+             "dashboards": folder.resolve() / "reports"}
     with application.sessions() as session:
         for key in ("calls_csv", "calls_xlsx"):
             write_calls(call_rows(session, campaign_id), paths[key])
