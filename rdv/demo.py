@@ -105,10 +105,10 @@ def clean_outputs(out_dir: Path) -> bool:
         if path.exists():
             path.unlink()
             found = True
-    outbox = out_dir / "outbox"
-    if outbox.is_dir():
-        shutil.rmtree(outbox)
-        found = True
+    for folder in ("outbox", "reports"):  # the e-mails, the weekly dashboards and results files
+        if (out_dir / folder).is_dir():
+            shutil.rmtree(out_dir / folder)
+            found = True
     return found
 
 

@@ -20,6 +20,7 @@ from campaigns.dispositions import dispositions_for
 from campaigns.models import Attempt, Campaign
 from config.i18n import _, fmt_date, fmt_number, fmt_percent
 from rdv.jobs import CampaignDay
+from reports.daily_appointments import KIND as DAILY_KIND
 from reports.outbox import FILED, OutboxMessage
 
 HUMAN = ("connected", "dropped")
@@ -47,6 +48,7 @@ class DemoSummary:
     outbox: str
     calls_csv: str
     calls_xlsx: str
+    dashboards: str
     earlier_run_removed: bool
     wall_seconds: float
 
@@ -78,6 +80,7 @@ def figures(session: Session, campaign_id: int) -> dict[str, Any]:
                             .where(Attempt.campaign_id == campaign_id, Attempt.outcome == "connected"))  # fmt: skip
     appointments = session.execute(select(Appointment.conform).where(Appointment.campaign_id == campaign_id)).all()
     emails = session.scalar(select(func.count()).where(OutboxMessage.campaign_id == campaign_id,
+                                                       OutboxMessage.kind == DAILY_KIND,
                                                        OutboxMessage.status == FILED))  # fmt: skip
     return {"outcomes": outcomes, "argued": argued or 0, "busy_s": float(busy_s or 0.0), "emails": emails or 0,
             "appointments": len(appointments), "conform": sum(1 for (c,) in appointments if c)}
@@ -111,7 +114,8 @@ def summarise(session: Session, campaign_id: int, day: CampaignDay, days: list[d
         agent_occupancy=_ratio(found["busy_s"], agents * open_seconds(day, days)),
         emails_written=found["emails"], calls_by_day=calls_by_day(session, campaign_id, day.zone),
         database=str(paths["database"]), outbox=str(paths["outbox"]), calls_csv=str(paths["calls_csv"]),
-        calls_xlsx=str(paths["calls_xlsx"]), earlier_run_removed=earlier_run_removed,
+        calls_xlsx=str(paths["calls_xlsx"]), dashboards=str(paths["dashboards"]),
+        earlier_run_removed=earlier_run_removed,
         wall_seconds=round(wall_seconds, 1),
     )
 
@@ -146,4 +150,5 @@ def render(console: Console, summary: DemoSummary) -> None:
     outputs.add_row(_("Daily e-mails (.eml, with the RDV sheets as XLSX and PDF attachments)"), summary.outbox)
     outputs.add_row(_("Call log (CSV)"), summary.calls_csv)
     outputs.add_row(_("Call log (XLSX)"), summary.calls_xlsx)
+    outputs.add_row(_("Weekly dashboards and results files (XLSX)"), summary.dashboards)
     console.print(outputs)

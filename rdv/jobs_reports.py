@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from campaigns.calendar import Weekly, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
 from campaigns.models import Campaign
+from campaigns.settings import campaign_settings
 from campaigns.store import load_rules
 from rdv.jobs import ALIGNED, DAYS, MailContext
 from rdv.scheduler import JobSpec
@@ -83,10 +84,15 @@ def taken_appointments_job(ctx: MailContext) -> JobSpec:
 
 
 def report_jobs(session: Session, campaign_ids: list[int], ctx: MailContext) -> list[JobSpec]:
-    """The report jobs of these campaigns, for the leader's shared runner."""
+    """The report jobs of these campaigns, for the leader's shared runner: the minute job only when one of them
+    sends RDVs as taken (read at start, like the rest of a campaign's schedule)."""
     specs = []
+    as_taken = False
     for campaign_id in campaign_ids:
         trigger, zone = weekly_trigger(session, campaign_id, ctx.centre_timezone)
         specs.append(weekly_dashboard_job(campaign_id, trigger, zone, ctx))
-    specs.append(taken_appointments_job(ctx))
+        campaign = session.get_one(Campaign, campaign_id)
+        as_taken = as_taken or campaign_settings(campaign.settings or {}).send_rdv_as_taken
+    if as_taken:
+        specs.append(taken_appointments_job(ctx))
     return specs

@@ -4,8 +4,8 @@ The weekly dashboard, the monthly review, the console and the CLI all read their
 the same thing wherever a client or a supervisor sees it. The frames come from `reports.kpi_frames` (or literal
 frames in tests); their columns:
 
-- attempts: `lead_id`, `day` (the campaign's local calendar day of the dial's resolution: answer, else end, else
-  creation — the day pacing counts abandonment on), `local_at` (naive wall-clock time in the callee's zone, for
+- attempts: `lead_id`, `day` (the campaign's local calendar day of the answer, else of the dial — the day pacing
+  counts abandonment on; no call rings across midnight), `local_at` (naive wall-clock time in the callee's zone, for
   hour bands and weekdays), `outcome` (no_answer, busy, congestion, invalid, machine, dropped, connected, failed;
   empty while live), `talk_s`, `wrap_s` (seconds or NaN), `agent`, `disposition`.
 - leads: `lead_id`, `status` (new, retry, callback, final, exhausted, dnc, no_consent), `attempts`, `departement`.
@@ -15,7 +15,8 @@ frames in tests); their columns:
 - agent_states: `agent`, `day` (campaign day of `start`), `state`, `start`, `end` (naive UTC); every state but
   `logged_out` is time at work.
 
-Days are `datetime64` at midnight (naive); a period is the half-open range of days `[first, last]` inclusive.
+Days are `datetime64` at midnight (naive); a period is the days `first` … `last`, both included. Code columns may be
+plain text or categories (the loader's, for speed): every function reads them the same way.
 """
 
 from __future__ import annotations
@@ -237,10 +238,18 @@ def by_departement(attempts: pd.DataFrame, appointments: pd.DataFrame, leads: pd
                    argued: Collection[str]) -> pd.DataFrame:
     """The same figures per département of the lead's postcode (index: `01` … `95`, `2A`, `971`; `` unknown),
     most RDVs first, then most dials, then by code."""
-    departements = leads.set_index("lead_id")["departement"]
-    frame = _breakdown(attempts, appointments, argued, attempts["lead_id"].map(departements).fillna(""),
-                       appointments["departement"], None)  # fmt: skip
-    frame.index.name = "departement"
+    # Grouped on integer codes of the départements (a million strings would be hashed otherwise).
+    codes = pd.Categorical(leads["departement"].astype(str))
+    by_lead = pd.Series(codes.codes, index=leads["lead_id"].to_numpy())
+    attempt_codes = attempts["lead_id"].map(by_lead).fillna(-1).astype("int64")
+    sheet_codes = pd.Series(pd.Categorical(appointments["departement"].astype(str), categories=codes.categories)
+                            .codes, index=appointments.index).astype("int64")  # fmt: skip
+    frame = _breakdown(attempts, appointments, argued, attempt_codes, sheet_codes, None)
+    names = dict(enumerate(str(c) for c in codes.categories))
+    frame.index = pd.Index([names.get(int(c), "") for c in frame.index], name="departement")
+    frame = frame.groupby(level=0).sum()  # an unknown code and an empty département are the same ""
+    frame["answer_rate"] = (frame["answered"] / frame["dials"].where(frame["dials"] > 0)).fillna(0.0)
+    frame["conversion"] = (frame["rdvs"] / frame["argued"].where(frame["argued"] > 0)).fillna(0.0)
     return _most_first(frame, ["rdvs", "dials"])
 
 
@@ -249,6 +258,8 @@ def dispositions_heard(attempts: pd.DataFrame, codes: Collection[str]) -> pd.Dat
     (÷ those calls), most frequent first, ties by code."""
     calls = _connected(attempts)
     counts = calls.loc[calls["disposition"].isin(list(codes)), "disposition"].value_counts()
+    counts = counts[counts > 0]  # a categorical column counts every category, heard or not
+    counts.index = counts.index.astype(str)
     frame = pd.DataFrame({"calls": counts.astype("int64")})
     frame.index.name = "disposition"
     frame["share"] = frame["calls"] / frame["calls"].sum() if len(frame) else 0.0

@@ -125,7 +125,7 @@ def build_dashboard(session: Session, campaign_id: int, first: date, last: date,
 
 def sends_as_taken(facts: CampaignFacts) -> bool:
     """Whether the campaign e-mails each RDV as soon as it is taken (the transmission service level applies)."""
-    return bool(getattr(facts.settings, "send_rdv_as_taken", False))
+    return facts.settings.send_rdv_as_taken
 
 
 HEADLINE: tuple[tuple[str, Any, str], ...] = (
@@ -147,11 +147,20 @@ HEADLINE: tuple[tuple[str, Any, str], ...] = (
 )
 
 
+AS_OF_NOW = frozenset({"list_penetration"})
+
+
 def headline_table(board: WeeklyDashboard) -> ReportTable:
     """The week's figures beside the week before's."""
     columns = (Column(_("Indicator"), TEXT), Column(_("This week"), BY_ROW), Column(_("Week before"), BY_ROW))
-    rows = [[label(), getattr(board.week, key), getattr(board.previous, key)] for key, label, _kind in HEADLINE]
-    return ReportTable("headline", _("Key figures"), columns, rows, row_kinds=tuple(k for _k, _l, k in HEADLINE))
+    # Lead statuses have no history: list penetration is today's, so the week before has none to show.
+    # A week before without any call (the campaign's first week) shows dashes, not rates of nothing.
+    rows = [[label(), getattr(board.week, key),
+             None if key in AS_OF_NOW or not board.previous.dials else getattr(board.previous, key)]
+            for key, label, _kind in HEADLINE]  # fmt: skip
+    note = _("Teleoperator hours run from each one's first call of the day to the end of their last.")
+    return ReportTable("headline", _("Key figures"), columns, rows, note,
+                       row_kinds=tuple(k for _k, _l, k in HEADLINE))  # fmt: skip
 
 
 def _result_columns(first: Column) -> tuple[Column, ...]:

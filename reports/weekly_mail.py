@@ -73,8 +73,8 @@ def _intro(board: WeeklyDashboard) -> list[str]:
     week, campaign, period = board.week, board.facts.name, board.period_text()
     lines = [_("Hello,")]
     if not week.dials:
-        lines.append(_("No call was made {period} for your campaign “{campaign}”: you will find below the "
-                       "figures of the campaign so far.").format(period=period, campaign=campaign))
+        lines.append(_("No call was made {period} for your campaign “{campaign}”; you will find below, for "
+                       "reference, the figures of the week before.").format(period=period, campaign=campaign))
         return lines
     lines.append(_("Please find the dashboard of your campaign “{campaign}” for the week {period}.").format(
         campaign=campaign, period=period))

@@ -86,15 +86,16 @@ def queue_weekly_mail(session: Session, campaign_id: int, first: date, last: dat
     return store_message(session, files.message, kind=KIND, now=now, campaign_id=campaign_id, day=first)
 
 
-def write_weekly_files(files: WeeklyFiles, folder: Path) -> list[Path]:
-    """Write the workbook, the results file and the e-mail (.eml, to open in a mail client) into `folder`."""
+def write_weekly_files(files: WeeklyFiles, folder: Path, eml: bool = True) -> list[Path]:
+    """Write the workbook, the results file and (`eml`) the e-mail, to open in a mail client, into `folder`."""
     folder.mkdir(parents=True, exist_ok=True)
     written = []
     for attachment in files.attachments:
         path = folder / attachment.filename
         path.write_bytes(attachment.content)
         written.append(path)
-    eml = folder / f"{_slug(_('dashboard'))}_{_slug(files.board.facts.name)}_{files.board.week_name}.eml"
-    eml.write_bytes(files.message.as_bytes(policy=SMTP))
-    written.append(eml)
+    if eml:
+        path = folder / f"{_slug(_('dashboard'))}_{_slug(files.board.facts.name)}_{files.board.week_name}.eml"
+        path.write_bytes(files.message.as_bytes(policy=SMTP))
+        written.append(path)
     return written

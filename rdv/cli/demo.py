@@ -30,6 +30,7 @@ from rdv.cli.common import USER_ERRORS, console, fail, is_interactive
 from rdv.demo import SAMPLE_COUNT, SAMPLE_SEED, clean_outputs, demo_settings, setup_sample, start_sample_campaign
 from rdv.demo_billing import bill_demo_weeks, load_sample_contract
 from rdv.demo_clock import IdleClock
+from rdv.demo_reports import write_demo_dashboards
 from rdv.demo_run import DemoPace, calling_days, run_campaign
 from rdv.demo_summary import DemoSummary, render, summarise
 from rdv.jobs import campaign_day
@@ -113,10 +114,13 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     with rendering_process():  # the evening e-mails' PDFs are laid out on the other core
         with asyncio.Runner(loop_factory=loop_factory) as runner:
             runner.run(run_campaign(application, campaign_id, schedule, options, DemoPace(scale=scale), day_done))
+    for line in write_demo_dashboards(application, clock, campaign_id, schedule, folder.resolve() / "reports"):
+        console.print(line)
     for line in bill_demo_weeks(application, clock, sample.client.name, schedule, day.zone):
         console.print(line)
     paths = {"database": folder.resolve() / "rdv.sqlite3", "outbox": application.settings.outbox_dir,
-             "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx"}
+             "calls_csv": folder.resolve() / "calls.csv", "calls_xlsx": folder.resolve() / "calls.xlsx",
+             "dashboards": folder.resolve() / "reports"}
     with application.sessions() as session:
         for key in ("calls_csv", "calls_xlsx"):
             write_calls(call_rows(session, campaign_id), paths[key])

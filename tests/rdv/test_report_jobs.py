@@ -133,7 +133,9 @@ def test_rdvs_sent_as_taken_reach_the_outbox_within_the_service_level_and_skip_t
     assert (transmission["measured"], transmission["met"], transmission["count"]) == (1.0, True, 1)
 
 
-def test_every_campaign_gets_its_weekly_job_and_one_taken_job(sessions: sessionmaker[Session], tmp_path: Path) -> None:
+def test_every_campaign_gets_its_weekly_job_and_the_minute_job_only_when_one_sends_as_taken(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
     with sessions.begin() as session:
         first = seed_campaign(session)
         second = Campaign(name="Autre", client_id=first.client_id)
@@ -143,4 +145,10 @@ def test_every_campaign_gets_its_weekly_job_and_one_taken_job(sessions: sessionm
     ctx = _context(sessions, ManualClock(MONDAY_MORNING), tmp_path)
     with sessions() as session:
         specs = report_jobs(session, ids, ctx)
-    assert [s.id for s in specs] == [f"weekly_dashboard:{ids[0]}", f"weekly_dashboard:{ids[1]}", "taken_appointments"]
+    assert [s.id for s in specs] == [f"weekly_dashboard:{ids[0]}", f"weekly_dashboard:{ids[1]}"]
+    with sessions.begin() as session:
+        second = session.get_one(Campaign, ids[1])
+        second.settings = set_value(second.settings or {}, "send_rdv_as_taken", "yes")
+    with sessions() as session:
+        specs = report_jobs(session, ids, ctx)
+    assert [s.id for s in specs][-1] == "taken_appointments"

@@ -18,7 +18,7 @@ from leads.models import Lead
 from reports import kpis
 from reports.kpi_frames import campaign_facts, load_frames
 from reports.mailer import SmtpTransport, deliver_pending
-from reports.weekly_report import queue_weekly_mail
+from reports.weekly_report import queue_weekly_mail, weekly_files
 from tests.reports.conftest import SmtpServer
 from tests.reports.weekly_helpers import MONDAY, seed_weeks
 
@@ -118,3 +118,30 @@ def test_the_dashboard_is_stored_once_per_week(sessions: sessionmaker[Session], 
     campaign_id, _message = _sent(sessions, smtp_server)
     with sessions.begin() as session:
         assert queue_weekly_mail(session, campaign_id, MONDAY, SUNDAY, FRIDAY_EVENING, MAIL_FROM) is None
+
+
+def test_a_week_without_calls_still_gets_a_courteous_dashboard(sessions: sessionmaker[Session]) -> None:
+    from tests.campaigns.appointment_helpers import seed_campaign
+
+    with sessions.begin() as session:
+        campaign_id = seed_campaign(session).id
+    with sessions() as session:
+        files = weekly_files(session, campaign_id, MONDAY, SUNDAY, FRIDAY_EVENING, MAIL_FROM)
+    html_part = files.message.get_body(("html",))
+    assert html_part is not None
+    assert "Aucun appel n&#39;a été passé du 7 au 13 décembre 2026" in html_part.get_content()
+    book = load_workbook(io.BytesIO(files.attachments[0].content))
+    assert book["Jour par jour"].max_row == 4 + 7  # every day of the week, at zero
+    assert load_workbook(io.BytesIO(files.attachments[1].content)).active.max_row == 1  # the header alone
+
+
+def test_the_dashboard_reads_in_english_too(sessions: sessionmaker[Session], monkeypatch) -> None:
+    from tests.campaigns.appointment_helpers import seed_campaign
+
+    monkeypatch.setenv("RDV_LANG", "en")
+    with sessions.begin() as session:
+        campaign_id = seed_campaign(session).id
+    with sessions() as session:
+        files = weekly_files(session, campaign_id, MONDAY, SUNDAY, FRIDAY_EVENING, MAIL_FROM)
+    assert files.message["Subject"] == "Your weekly dashboard, from 7 to 13 December 2026 – Prise de RDV Charpente"
+    assert load_workbook(io.BytesIO(files.attachments[0].content)).sheetnames[0] == "Key figures"
