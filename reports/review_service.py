@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.appointment_services import day_bounds
 from campaigns.models import Attempt, Campaign
-from config.i18n import _
+from config.i18n import _, fmt_number
 from reports.daily_appointments import NoRecipients
 from reports.kpi_frames import DEFAULT_CENTRE_TIMEZONE, campaign_facts, load_frames
 from reports.monthly_review import period_text, review_pdf, title
@@ -122,7 +122,7 @@ def review_mail(content: ReviewContent, recipients: list[str], mail_from: str, n
          _("Please find attached the review of your campaign “{campaign}” for {period}.")).format(
             campaign=content.facts.campaign, period=period_text(content)),
         _("In short: {rdvs} appointments set from {argued} argued contacts, and {count} recommendations that we "
-          "would be glad to discuss with you.").format(rdvs=f.rdvs, argued=f.argued_contacts,
+          "would be glad to discuss with you.").format(rdvs=fmt_number(f.rdvs), argued=fmt_number(f.argued_contacts),
                                                       count=len(content.recommendations)),
         _("We remain at your disposal for any question."),
         f"{_('Kind regards,')}\n{signature}",
