@@ -28,7 +28,9 @@ from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, wee
 from campaigns.effective import centre_weekly, effective_weekly
 from campaigns.hopper import release_stale_claims
 from campaigns.models import Campaign
+from campaigns.retention import apply_retention
 from campaigns.store import load_rules
+from config import audit
 from config.clock import Clock
 from rdv.scheduler import JobSpec, fire_times
 from reports.daily_appointments import queue_daily_mail
@@ -170,6 +172,7 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
         weekly_billing_job(ctx),
         payment_reminders_job(ctx),
         monthly_billing_job(ctx),
+        retention_job(ctx),
     ]  # fmt: skip
 
 
@@ -217,3 +220,22 @@ def monthly_billing_job(ctx: MailContext) -> JobSpec:
             deliver_pending(ctx.sessions, ctx.transport, now)
 
     return JobSpec("monthly_billing", CronTrigger(day=1, hour=6, minute=0, timezone=ctx.centre_timezone), bill)
+
+
+def retention_job(ctx: MailContext) -> JobSpec:
+    """Every night at 02:30, anonymise what each client's retention says is due, and say how much."""
+
+    def anonymise(_fire: datetime) -> None:
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            reports = apply_retention(session, now)
+            for report in reports:
+                if report.leads or report.calls or report.appointments:
+                    audit.record(session, "rdv", "system", "anonymise", f"client {report.client}",
+                                 detail=f"{report.leads} leads, {report.calls} calls, {report.appointments} RDV "
+                                        "sheets", now=now)
+        log.info("retention: %d leads, %d calls, %d RDV sheets anonymised", sum(r.leads for r in reports),
+                 sum(r.calls for r in reports), sum(r.appointments for r in reports))
+
+    return JobSpec("retention", CronTrigger(hour=2, minute=30, timezone=ctx.centre_timezone), anonymise,
+                   coalesce=True)

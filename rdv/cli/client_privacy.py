@@ -1,0 +1,57 @@
+"""`rdv client retention NAME` and `rdv retention run`: how long a client's personal data is kept, and applying it.
+
+Registered in the `client` group and at the top (see rdv/cli/__init__.py); the daily job (rdv/jobs.py) runs
+the same `apply_retention` every night.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import typer
+from rich.table import Table
+
+from campaigns import store as campaigns
+from campaigns.retention import Retention, apply_retention, retention_of, set_retention
+from config.i18n import _, fmt_number
+from rdv.cli.audit import note
+from rdv.cli.common import console, wired
+
+
+def retention(
+    name: str = typer.Argument(..., help="Name of the client firm."),
+    prospects: int | None = typer.Option(None, "--prospects", min=1, max=30,
+                                         help="Years after the last contact before prospects are anonymised."),
+    records: int | None = typer.Option(None, "--records", min=1, max=30,
+                                       help="Years the call records and RDV sheets are kept (the contract's)."),
+) -> None:
+    """Show or set how long the client's personal data is kept."""
+    with wired() as application, application.sessions.begin() as session:
+        client = campaigns.get_client(session, name)
+        current = retention_of(session, client.id)
+        if prospects is not None or records is not None:
+            current = Retention(prospects or current.prospect_years,
+                                records if records is not None else current.records_years)
+            set_retention(session, client.id, current)
+            note(session, "change", f"client {client.name}", f"retention: prospects {current.prospect_years} y, "
+                 f"records {current.records} y", application.clock.now())
+        console.print(_("{client}: prospects anonymised {years} years after the last contact; call records and "
+                        "RDV sheets kept {records} years.").format(client=client.name, years=current.prospect_years,
+                                                                   records=current.records))
+
+
+def run_retention(
+    at: str | None = typer.Option(None, "--at", help="Pretend the command runs at this moment (ISO 8601)."),
+) -> None:
+    """Anonymise now what every client's retention says is due (the nightly job does the same)."""
+    with wired() as application, application.sessions.begin() as session:
+        now = datetime.fromisoformat(at) if at else application.clock.now()
+        reports = apply_retention(session, now)
+        table = Table(_("Client"), _("Leads anonymised"), _("Calls anonymised"), _("RDV sheets anonymised"))
+        for report in reports:
+            table.add_row(report.client, fmt_number(report.leads), fmt_number(report.calls),
+                          fmt_number(report.appointments))
+            if report.leads or report.calls or report.appointments:
+                note(session, "anonymise", f"client {report.client}", f"{report.leads} leads, {report.calls} calls, "
+                     f"{report.appointments} RDV sheets", now)
+        console.print(table)
