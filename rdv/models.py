@@ -9,6 +9,7 @@ import dialer.models  # noqa: F401
 import leads.consent_models  # noqa: F401
 import leads.dnc  # noqa: F401
 import leads.models  # noqa: F401
+import rdv.client_export  # noqa: F401
 import rdv.models_service  # noqa: F401
 import reports.outbox  # noqa: F401
 from config.orm import Base

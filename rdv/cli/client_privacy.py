@@ -6,7 +6,9 @@ the same `apply_retention` every night.
 
 from __future__ import annotations
 
+import getpass
 from datetime import datetime
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -16,6 +18,7 @@ from campaigns.retention import Retention, apply_retention, retention_of, set_re
 from config.i18n import _, fmt_number
 from rdv.cli.audit import note
 from rdv.cli.common import console, wired
+from rdv.client_export import export_client
 
 
 def retention(
@@ -55,3 +58,22 @@ def run_retention(
                 note(session, "anonymise", f"client {report.client}", f"{report.leads} leads, {report.calls} calls, "
                      f"{report.appointments} RDV sheets", now)
         console.print(table)
+
+
+def export(
+    name: str = typer.Argument(..., help="Name of the client firm."),
+    out: Path = typer.Option(..., "--out", help="New (or empty) folder to write the export into."),
+) -> None:
+    """Export everything the client owns (CSV and JSON, e-mails, manifest with SHA-256 sums)."""
+    with wired() as application, application.sessions.begin() as session:
+        now = application.clock.now()
+        client = campaigns.get_client(session, name)
+        result = export_client(session, client, out, now, getpass.getuser())
+        note(session, "export", f"client {client.name}", f"reversibility export {result.checksum[:16]}… "
+             f"({sum(result.counts.values())} rows) → {out.name}", now)
+    table = Table(_("File"), _("Rows"))
+    for table_name, count in result.counts.items():
+        table.add_row(table_name, fmt_number(count))
+    console.print(table)
+    console.print(_("Export written to {folder}; its checksum (manifest SHA-256): {checksum}").format(
+        folder=out, checksum=result.checksum), markup=False)
