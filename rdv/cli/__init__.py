@@ -29,6 +29,7 @@ from rdv.cli.common import app, run_app
 
 clients.app.command("retention")(client_privacy.retention)
 clients.app.command("export")(client_privacy.export)
+clients.app.command("erase")(client_privacy.erase)
 app.add_typer(clients.app, name="client")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(database.app, name="db")

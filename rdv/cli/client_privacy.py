@@ -19,6 +19,8 @@ from config.i18n import _, fmt_number
 from rdv.cli.audit import note
 from rdv.cli.common import console, wired
 from rdv.client_export import export_client
+from rdv.erasure import KEY_NAME as CERTIFICATE_KEY
+from rdv.erasure import erase_client
 
 
 def retention(
@@ -77,3 +79,29 @@ def export(
     console.print(table)
     console.print(_("Export written to {folder}; its checksum (manifest SHA-256): {checksum}").format(
         folder=out, checksum=result.checksum), markup=False)
+
+
+def erase(
+    name: str = typer.Argument(..., help="Name of the client firm."),
+    export_checksum: str = typer.Option(..., "--export-checksum",
+                                        help="Checksum printed by rdv client export: proof the data was given back."),
+    out: Path | None = typer.Option(None, "--out", help="Folder for the certificate (default: DATA/certificates)."),
+) -> None:
+    """Erase the client's personal data everywhere after its export, and issue a signed deletion certificate."""
+    with wired() as application:
+        folder = out or application.settings.data_dir / "certificates"
+        key = application.secret(CERTIFICATE_KEY)
+        with application.sessions.begin() as session:
+            now = application.clock.now()
+            client = campaigns.get_client(session, name)
+            done = erase_client(session, client, export_checksum, application.settings.data_dir, folder, now,
+                                getpass.getuser(), key)
+            rows = sum(done.certificate["rows_erased"].values())
+            note(session, "erase", f"client {client.name}", f"{rows} rows, "
+                 f"{done.certificate['files_erased']['outbox_emails']} e-mail files; export "
+                 f"{done.certificate['export_checksum'][:16]}…; certificate {done.document.name}", now)
+    console.print(_("Personal data of {client} erased: {rows} rows and {files} files.").format(
+        client=name, rows=fmt_number(rows), files=fmt_number(sum(done.certificate["files_erased"].values()))))
+    console.print(_("Deletion certificate: {pdf} (signed {algorithm}: {signature})").format(
+        pdf=done.pdf, algorithm=done.certificate["signature_algorithm"], signature=done.certificate["signature"]),
+        markup=False)
