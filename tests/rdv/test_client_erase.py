@@ -24,12 +24,12 @@ from config.secrets import secret
 from leads.models import DoNotCall, Lead
 from rdv import db
 from rdv.cli import app
-from rdv.cli.common import console
 from rdv.erasure import verify_certificate
 from rdv.jobs import MailContext, monthly_export_job
 from reports.mailer import FolderTransport, deliver_pending
 from reports.outbox import store_message
 from tests.leads.conftest import write_csv
+from tests.rdv.privacy_harness import command_line
 
 MARTIN = [("JEANNOT", "Ferdinande", "0612345601", "12 rue des Glycines"),
           ("PAPAZIAN", "Ludovine", "0612345602", "7 impasse Berlioz")]
@@ -47,20 +47,14 @@ def needles(people: list[tuple[str, str, str, str]]) -> list[str]:
 
 @pytest.fixture
 def rdv(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(console, "width", 250)
-    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
-    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
     header = ["Nom", "Prénom", "Portable", "Adresse", "Code postal", "Ville"]
+    setup: list[list[str]] = []
     for client, campaign, people in (("Martin", "Toitures", MARTIN), ("Durand", "Fenêtres", DURAND)):
-        file = write_csv(tmp_path / f"{client}.csv", [header, *[[a, b, c, d, "35000", "Rennes"] for a, b, c, d in
-                                                                people]])
-        for args in (["client", "add", client], ["campaign", "create", campaign, "--client", client],
-                     ["leads", "import", str(file), "--campaign", campaign]):
-            done = runner.invoke(app, args)
-            assert done.exit_code == 0, done.output
-    return runner
+        rows = [[a, b, c, d, "35000", "Rennes"] for a, b, c, d in people]
+        file = write_csv(tmp_path / f"{client}.csv", [header, *rows])
+        setup += [["client", "add", client], ["campaign", "create", campaign, "--client", client],
+                  ["leads", "import", str(file), "--campaign", campaign]]
+    return command_line(database_url, tmp_path, monkeypatch, *setup)
 
 
 @pytest.fixture

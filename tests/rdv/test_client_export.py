@@ -18,32 +18,25 @@ from typer.testing import CliRunner
 from config.clock import ManualClock
 from rdv import db
 from rdv.cli import app
-from rdv.cli.common import console
 from rdv.client_export import ClientExport
 from rdv.jobs import MailContext, monthly_export_job
 from reports.mailer import FolderTransport
 from tests.leads.conftest import write_csv
+from tests.rdv.privacy_harness import command_line
 
 
 @pytest.fixture
 def rdv(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
-    monkeypatch.setattr(console, "width", 250)
-    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
-    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
+    """Two clients, Martin's leads with a formula for a name."""
     header = ["Nom", "Portable", "Code postal"]
     mine = write_csv(tmp_path / "m.csv", [header, ["=HYPERLINK(\"x\")", "0612345601", "35000"],
                                           ["DUPONT", "0612345602", "69003"]])
-    theirs = write_csv(tmp_path / "d.csv", [["Nom", "Portable", "Code postal"], ["AUTRECLIENT", "0699887766", "75001"]])
-    for args in (["client", "add", "Martin"], ["client", "add", "Durand"],
-                 ["campaign", "create", "Toitures", "--client", "Martin"],
-                 ["campaign", "create", "Fenêtres", "--client", "Durand"],
-                 ["leads", "import", str(mine), "--campaign", "Toitures"],
-                 ["leads", "import", str(theirs), "--campaign", "Fenêtres"]):
-        done = runner.invoke(app, args)
-        assert done.exit_code == 0, done.output
-    return runner
+    theirs = write_csv(tmp_path / "d.csv", [header, ["AUTRECLIENT", "0699887766", "75001"]])
+    return command_line(database_url, tmp_path, monkeypatch, ["client", "add", "Martin"], ["client", "add", "Durand"],
+                        ["campaign", "create", "Toitures", "--client", "Martin"],
+                        ["campaign", "create", "Fenêtres", "--client", "Durand"],
+                        ["leads", "import", str(mine), "--campaign", "Toitures"],
+                        ["leads", "import", str(theirs), "--campaign", "Fenêtres"])
 
 
 @pytest.fixture
