@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field, fields, replace
 from pathlib import Path
@@ -38,7 +39,7 @@ class Settings:
     ami_host: str = ""
     ami_port: int = 5038
     ami_username: str = "rdv"
-    ami_secret: str = "rdv"
+    ami_secret: str = field(default="rdv", repr=False)
     smtp_host: str = ""
     smtp_port: int = 587
     smtp_username: str = ""
@@ -127,6 +128,7 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     config_path = Path(env["RDV_CONFIG"]) if env.get("RDV_CONFIG") else cwd / "rdv.toml"
     if config_path.exists():
         values.update(_read_file(config_path, known))
+        _refuse_exposed_credentials(config_path, [name for name in CREDENTIALS if name in values])
         values["config_file"] = ("RDV_CONFIG", config_path)
     elif env.get("RDV_CONFIG"):
         raise SettingsError(_("RDV_CONFIG: the settings file {file} does not exist.").format(file=config_path))
@@ -139,6 +141,18 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     if not settings.data_dir.is_absolute():
         settings = replace(settings, data_dir=(cwd / settings.data_dir))
     return settings
+
+
+CREDENTIALS = ("ami_secret", "smtp_password")
+
+
+def _refuse_exposed_credentials(path: Path, found: list[str]) -> None:
+    """Credentials live in the environment or in a file only its owner can read (see config.secrets)."""
+    mode = stat.S_IMODE(path.stat().st_mode)
+    if found and mode & 0o077:
+        raise SettingsError(_("{file}: holds {names} but other users can read it (mode {mode}): run chmod 600 "
+                              "{file}, or give them as environment variables").format(
+            file=path, names=", ".join(found), mode=f"{mode:04o}"))
 
 
 def _sender(settings: Settings) -> str:

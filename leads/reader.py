@@ -13,6 +13,7 @@ import csv
 import hashlib
 import io
 import zipfile
+import zlib
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -99,6 +100,11 @@ def _scan(path: Path) -> tuple[str, str, int]:
                     utf8.decode(chunk)
                 except UnicodeDecodeError:
                     utf8 = None
+    if not encoding and utf8 is not None:
+        try:
+            utf8.decode(b"", final=True)  # a sequence cut off at the very end
+        except UnicodeDecodeError:
+            utf8 = None
     if not encoding:
         encoding = "utf-8" if utf8 is not None else "cp1252"
     if encoding == "cp1252" and _undefined_in_cp1252(path):
@@ -150,10 +156,20 @@ def _open_csv(path: Path, finder: _HeaderFinder) -> Source:
     # Excel understands (and some tools write) a first line `sep=;` naming the delimiter.
     declared = sample[4] if sample.startswith("sep=") and len(sample) > 4 else ""
     delimiter = declared if declared in DELIMITERS else _sniff(sample)
-    rows = csv_records(path, encoding, delimiter, skip_first=bool(declared))
+    rows = _decoded(name, encoding, csv_records(path, encoding, delimiter, skip_first=bool(declared)))
     header_row, headers, rest = finder.find(rows)
     return Source(path, "csv", headers, sha256, encoding=encoding.replace("-sig", ""), delimiter=delimiter,
                   header_row=header_row, rows_hint=max(lines - header_row, 0), _rows=_data(rest, len(headers)))
+
+
+def _decoded(name: str, encoding: str, rows: Iterator[tuple[int, list[str]]]) -> Iterator[tuple[int, list[str]]]:
+    """The rows, with bytes that are not text in the file's encoding (after a BOM saying otherwise, or a cut
+    UTF-16 file) turned into one clear refusal; the import's transaction then stores nothing."""
+    try:
+        yield from rows
+    except UnicodeDecodeError:
+        raise UnreadableFile(name, _("bytes that are not {encoding} text: save the file again as UTF-8 CSV")
+                             .format(encoding=encoding.replace("-sig", "").upper())) from None
 
 
 class _HeaderFinder:
@@ -211,6 +227,11 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+# What a damaged workbook raises from the zip, deflate and XML layers under openpyxl.
+_BROKEN_WORKBOOK: tuple[type[Exception], ...] = (zipfile.BadZipFile, zlib.error, EOFError, KeyError, OSError,
+                                                 ValueError, TypeError, IndexError, AttributeError, SyntaxError)
+
+
 def _open_xlsx(path: Path, sheet: str | None, finder: _HeaderFinder) -> Source:
     from openpyxl import load_workbook  # only XLSX imports pay for it
     from openpyxl.utils.exceptions import InvalidFileException
@@ -221,7 +242,7 @@ def _open_xlsx(path: Path, sheet: str | None, finder: _HeaderFinder) -> Source:
     handle = path.open("rb")
     try:
         book = load_workbook(handle, read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, InvalidFileException) as exc:
+    except (*_BROKEN_WORKBOOK, InvalidFileException) as exc:
         handle.close()
         raise UnreadableFile(name, _("not a readable XLSX workbook ({reason})").format(reason=exc)) from None
     names = book.sheetnames
@@ -239,6 +260,10 @@ def _open_xlsx(path: Path, sheet: str | None, finder: _HeaderFinder) -> Source:
         try:
             for number, values in enumerate(worksheet.iter_rows(values_only=True), start=1):
                 yield number, [_cell(v) for v in values]
+        except _BROKEN_WORKBOOK as exc:
+            # The sheet is read lazily: a damaged part shows only now (found by tests/leads/test_importer_fuzz.py).
+            raise UnreadableFile(name, _("not a readable XLSX workbook ({reason})").format(
+                reason=type(exc).__name__)) from None
         finally:
             book.close()
             handle.close()

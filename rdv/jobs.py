@@ -8,6 +8,8 @@ scheduler leader only, the daily RDV e-mail after the daily close. For everythin
 from __future__ import annotations
 
 import logging
+import re
+import unicodedata
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +21,7 @@ from apscheduler.triggers.base import BaseTrigger
 from apscheduler.triggers.combining import OrTrigger
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from billing.reminders import send_reminders
@@ -28,10 +31,13 @@ from campaigns.appointment_services import day_bounds
 from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
 from campaigns.hopper import release_stale_claims
-from campaigns.models import Campaign
+from campaigns.models import Campaign, Client
+from campaigns.retention import apply_retention
 from campaigns.store import load_rules
+from config import audit
 from config.clock import Clock
 from dialer.recordings import purge_expired
+from rdv.client_export import export_client
 from rdv.scheduler import JobSpec, fire_times
 from reports.daily_appointments import queue_daily_mail
 from reports.mailer import Transport, deliver_pending
@@ -126,6 +132,8 @@ class MailContext:
     mail_from: str
     transport: Transport
     centre_timezone: str
+    # Where the monthly standard export of each client goes (seed 002); None: no such job.
+    exports_dir: Path | None = None
 
 
 def daily_mail_job(day: CampaignDay, ctx: MailContext) -> JobSpec:
@@ -172,6 +180,8 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
         weekly_billing_job(ctx),
         payment_reminders_job(ctx),
         monthly_billing_job(ctx),
+        retention_job(ctx),
+        *([monthly_export_job(ctx, ctx.exports_dir)] if ctx.exports_dir is not None else []),
     ]  # fmt: skip
 
 
@@ -237,3 +247,49 @@ def recordings_retention_job(sessions: sessionmaker[Session], clock: Clock, data
 
     return JobSpec("recordings_retention", CronTrigger(timezone=centre_timezone, **RECORDINGS_PURGE_AT), purge,
                    coalesce=True)
+
+
+def retention_job(ctx: MailContext) -> JobSpec:
+    """Every night at 02:30, anonymise what each client's retention says is due, and say how much."""
+
+    def anonymise(_fire: datetime) -> None:
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            reports = apply_retention(session, now)
+            for report in reports:
+                if report.leads or report.calls or report.appointments:
+                    audit.record(session, "rdv", "system", "anonymise", f"client {report.client}",
+                                 detail=f"{report.leads} leads, {report.calls} calls, {report.appointments} RDV "
+                                        "sheets", now=now)
+        log.info("retention: %d leads, %d calls, %d RDV sheets anonymised", sum(r.leads for r in reports),
+                 sum(r.calls for r in reports), sum(r.appointments for r in reports))
+
+    return JobSpec("retention", CronTrigger(hour=2, minute=30, timezone=ctx.centre_timezone), anonymise,
+                   coalesce=True)
+
+
+def monthly_export_job(ctx: MailContext, folder: Path) -> JobSpec:
+    """On the 1st at 05:00, the standard export of every client with a campaign, into `folder/<client>/<month>`."""
+
+    def export(fire: datetime) -> None:
+        month = (fire.astimezone(ZoneInfo(ctx.centre_timezone)).date() - timedelta(days=1)).strftime("%Y-%m")
+        now = ctx.clock.now()
+        with ctx.sessions.begin() as session:
+            clients = session.scalars(select(Client).where(Client.id.in_(select(Campaign.client_id)))).all()
+            for client in clients:
+                out = folder / f"{client.id}-{slug(client.name)}" / month
+                if out.exists() and any(out.iterdir()):
+                    continue  # already made (a restart re-running a missed job)
+                result = export_client(session, client, out, now, "rdv")
+                audit.record(session, "rdv", "system", "export", f"client {client.name}",
+                             detail=f"monthly export {month} {result.checksum[:16]}…", now=now)
+                log.info("monthly export of client %d for %s: %d rows", client.id, month, sum(result.counts.values()))
+
+    return JobSpec("monthly_export", CronTrigger(day=1, hour=5, minute=0, timezone=ctx.centre_timezone), export,
+                   coalesce=True)
+
+
+def slug(name: str) -> str:
+    """A folder name from a client's name: ASCII letters, digits and dashes."""
+    plain = unicodedata.normalize("NFKD", name).encode("ascii", "ignore").decode().lower()
+    return re.sub(r"[^a-z0-9]+", "-", plain).strip("-") or "client"

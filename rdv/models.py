@@ -3,6 +3,7 @@
 import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
+import campaigns.retention  # noqa: F401
 import config.audit  # noqa: F401
 import dialer.call_models  # noqa: F401
 import dialer.desk_models  # noqa: F401
@@ -10,6 +11,7 @@ import dialer.models  # noqa: F401
 import leads.consent_models  # noqa: F401
 import leads.dnc  # noqa: F401
 import leads.models  # noqa: F401
+import rdv.client_export  # noqa: F401
 import rdv.live_models  # noqa: F401
 import rdv.models_service  # noqa: F401
 import rdv.wakeup_poll  # noqa: F401

@@ -171,7 +171,8 @@ class Runtime:
         self.staffing = Staffing(self.engine, logins)
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))
-        ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre)
+        ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre,
+                          app.settings.data_dir / "exports")
         self.local = JobRunner(app.sessions, [s for d in self.days.values()
                                               for s in day_jobs(d, self.staffing.set_open, options.dialer_id)])
         with app.sessions() as session:

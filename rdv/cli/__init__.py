@@ -9,6 +9,7 @@ from rdv.cli import (
     billing,
     campaign_script,
     campaigns,
+    client_privacy,
     clients,
     consent,
     database,
@@ -30,6 +31,9 @@ from rdv.cli import (
 )
 from rdv.cli.common import app, run_app
 
+clients.app.command("retention")(client_privacy.retention)
+clients.app.command("export")(client_privacy.export)
+clients.app.command("erase")(client_privacy.erase)
 app.add_typer(clients.app, name="client")
 app.add_typer(campaigns.app, name="campaign")
 app.add_typer(database.app, name="db")
@@ -53,6 +57,7 @@ app.add_typer(report.report_app, name="report")
 app.add_typer(audit.app, name="audit")
 app.add_typer(consent.app, name="consent")
 app.add_typer(dnc.app, name="dnc")
+app.command("retention")(client_privacy.run_retention)
 
 
 def main() -> None:

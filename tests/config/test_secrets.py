@@ -51,3 +51,22 @@ def test_the_service_refuses_to_start_with_a_world_readable_secrets_file(
     assert done.exit_code == 2
     assert "le fichier de secrets est lisible par d'autres utilisateurs (mode 0644)" in done.output
     assert "abc" not in done.output
+
+
+def test_credentials_in_a_settings_file_others_can_read_are_refused(tmp_path: Path) -> None:
+    from config.settings import SettingsError, load_settings
+
+    config = tmp_path / "rdv.toml"
+    config.write_text('[ami]\nhost = "pbx.local"\nsecret = "Zq8"\n', encoding="utf-8")
+    os.chmod(config, 0o644)
+    with pytest.raises(SettingsError) as refused:
+        load_settings({}, cwd=tmp_path)
+    assert str(refused.value) == (f"{config} : contient ami_secret mais d'autres utilisateurs peuvent le lire "
+                                  f"(mode 0644) : lancez chmod 600 {config}, ou passez-les par des variables "
+                                  "d'environnement")
+    assert "Zq8" not in str(refused.value)
+    os.chmod(config, 0o600)
+    assert load_settings({}, cwd=tmp_path).ami_secret == "Zq8"
+    config.write_text('[ami]\nhost = "pbx.local"\n', encoding="utf-8")
+    os.chmod(config, 0o644)
+    assert load_settings({}, cwd=tmp_path).ami_host == "pbx.local"  # no credential: readable is fine

@@ -16,8 +16,8 @@ from leads.models import Lead
 from rdv import db
 from rdv.cli import app
 from rdv.cli.audit import id_ranges
-from rdv.cli.common import console
 from tests.leads.conftest import write_csv
+from tests.rdv.privacy_harness import command_line
 
 CAMPAIGN = "Prise de RDV Charpente"
 PHONES = ["06 12 34 56 01", "06 12 34 56 02", "06 12 34 56 03"]
@@ -26,18 +26,11 @@ PHONES = ["06 12 34 56 01", "06 12 34 56 02", "06 12 34 56 03"]
 @pytest.fixture
 def rdv(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """The command line with a client, a campaign and three imported leads."""
-    monkeypatch.setattr(console, "width", 250)
-    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
-    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
     rows = [["Nom", "Portable", "Code postal"], *[[f"NOM{i}", p, "35000"] for i, p in enumerate(PHONES)]]
-    for args in (["client", "add", "Charpentes Martin", "--email", "rdv@martin.fr"],
-                 ["campaign", "create", CAMPAIGN, "--client", "Charpentes Martin"],
-                 ["leads", "import", str(write_csv(tmp_path / "f.csv", rows)), "--campaign", CAMPAIGN]):
-        done = runner.invoke(app, args)
-        assert done.exit_code == 0, done.output
-    return runner
+    return command_line(database_url, tmp_path, monkeypatch,
+                        ["client", "add", "Charpentes Martin", "--email", "rdv@martin.fr"],
+                        ["campaign", "create", CAMPAIGN, "--client", "Charpentes Martin"],
+                        ["leads", "import", str(write_csv(tmp_path / "f.csv", rows)), "--campaign", CAMPAIGN])
 
 
 @pytest.fixture

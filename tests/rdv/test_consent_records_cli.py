@@ -19,8 +19,8 @@ from leads.consent_models import ConsentGrant
 from leads.models import Lead
 from rdv import db
 from rdv.cli import app
-from rdv.cli.common import console
 from tests.leads.conftest import write_csv
+from tests.rdv.privacy_harness import command_line
 
 CAMPAIGN = "Prise de RDV Isolation"
 MONDAY = datetime(2026, 12, 7, 14, 0, tzinfo=UTC)
@@ -32,19 +32,12 @@ HEADERS = ["Téléphone", "Date de consentement", "Source", "Preuve", "Texte aff
 @pytest.fixture
 def rdv(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """A started fr-consumer campaign with three leads and no consent at all."""
-    monkeypatch.setattr(console, "width", 250)
-    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
-    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
     rows = [["Nom", "Portable", "Code postal"], *[[f"NOM{i}", p, "35000"] for i, p in enumerate(PHONES)]]
-    for args in (["client", "add", "Isolation Durand", "--email", "rdv@durand.fr"],
-                 ["campaign", "create", CAMPAIGN, "--client", "Isolation Durand"],
-                 ["campaign", "start", CAMPAIGN, "--at", "2026-11-30T09:00+01:00"],
-                 ["leads", "import", str(write_csv(tmp_path / "f.csv", rows)), "--campaign", CAMPAIGN]):
-        done = runner.invoke(app, args)
-        assert done.exit_code == 0, done.output
-    return runner
+    return command_line(database_url, tmp_path, monkeypatch,
+                        ["client", "add", "Isolation Durand", "--email", "rdv@durand.fr"],
+                        ["campaign", "create", CAMPAIGN, "--client", "Isolation Durand"],
+                        ["campaign", "start", CAMPAIGN, "--at", "2026-11-30T09:00+01:00"],
+                        ["leads", "import", str(write_csv(tmp_path / "f.csv", rows)), "--campaign", CAMPAIGN])
 
 
 @pytest.fixture

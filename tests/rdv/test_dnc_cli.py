@@ -15,8 +15,8 @@ from leads.dnc import HashedOptOut
 from leads.models import DoNotCall, Lead
 from rdv import db
 from rdv.cli import app
-from rdv.cli.common import console
 from tests.leads.conftest import write_csv
+from tests.rdv.privacy_harness import command_line
 
 PHONES = ["06 12 34 56 01", "06 12 34 56 02", "06 12 34 56 03"]
 
@@ -24,21 +24,13 @@ PHONES = ["06 12 34 56 01", "06 12 34 56 02", "06 12 34 56 03"]
 @pytest.fixture
 def rdv(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> CliRunner:
     """Two clients with a campaign each; the same three numbers imported into both."""
-    monkeypatch.setattr(console, "width", 250)
-    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
-    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
-    monkeypatch.chdir(tmp_path)
-    runner = CliRunner()
     rows = [["Nom", "Portable", "Code postal"], *[[f"NOM{i}", p, "35000"] for i, p in enumerate(PHONES)]]
-    file = write_csv(tmp_path / "f.csv", rows)
-    for args in (["client", "add", "Martin"], ["client", "add", "Durand"],
-                 ["campaign", "create", "Toitures", "--client", "Martin"],
-                 ["campaign", "create", "Fenêtres", "--client", "Durand"],
-                 ["leads", "import", str(file), "--campaign", "Toitures"],
-                 ["leads", "import", str(file), "--campaign", "Fenêtres"]):
-        done = runner.invoke(app, args)
-        assert done.exit_code == 0, done.output
-    return runner
+    file = str(write_csv(tmp_path / "f.csv", rows))
+    return command_line(database_url, tmp_path, monkeypatch, ["client", "add", "Martin"], ["client", "add", "Durand"],
+                        ["campaign", "create", "Toitures", "--client", "Martin"],
+                        ["campaign", "create", "Fenêtres", "--client", "Durand"],
+                        ["leads", "import", file, "--campaign", "Toitures"],
+                        ["leads", "import", file, "--campaign", "Fenêtres"])
 
 
 @pytest.fixture
