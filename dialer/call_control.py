@@ -172,8 +172,8 @@ class CallControl:
         live, legs = await self._legs(login)
         held = self.held.get(live.call_id)
         if on:
-            if held is not None:
-                return self._store(live, "hold", login, "already")
+            if held is not None:  # nothing sent, nothing stored: the screen already shows the hold
+                return ControlEvent(live.attempt_id, live.call_id, self.engine.clock.now(), "hold", login, "already")
             if not legs.agent_far:
                 raise CallControlRefused(_("put the call on hold"), _("the agent's leg is gone"))
             if legs.phone:  # each one knows the other: back bridges them, the phone ends if the far half does
@@ -184,7 +184,7 @@ class CallControl:
             self.held[live.call_id] = legs
             return self._store(live, "hold", login)
         if held is None:
-            return self._store(live, "unhold", login, "not held")
+            return ControlEvent(live.attempt_id, live.call_id, self.engine.clock.now(), "unhold", login, "not held")
         far = legs.agent_far or held.agent_far
         await self._do(_("take the call back"), self.pbx.redirect(far, HOLD_CONTEXT, "back"))
         del self.held[live.call_id]

@@ -112,6 +112,10 @@ class Recorder:
             log.exception("recording policy of campaign %s unreadable; call not recorded", live.campaign_id)
             return {}
         path = recording_path(self.data_dir, live.campaign_id, live.call_id, self.clock.now())
+        if any(c in str(path) for c in ",;|\r\n\t ()"):  # would end the variable or MixMonitor's argument
+            log.error("recordings folder %s has a character Asterisk cannot take in a file name; "
+                      "call not recorded", self.data_dir)
+            return {}
         path.parent.mkdir(parents=True, exist_ok=True)
         self._asked[live.call_id] = path
         return {"RDV_RECORD": str(path)}

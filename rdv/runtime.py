@@ -15,7 +15,6 @@ from pathlib import Path
 
 from campaigns.models import Campaign
 from dialer import agents as presence
-from dialer.call_control import CallControl
 from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from dialer.recordings import Recorder
@@ -143,8 +142,6 @@ class Runtime:
         self.days: dict[int, CampaignDay] = {}
         self.qualification: SimulatedQualification | None = None
         self.recorder: Recorder | None = None
-        # What the agent bus dispatches hang up / hold / transfer / listen to.
-        self.control: CallControl | None = None
         self._leader_cm: AbstractContextManager[bool] | None = None
         self._wake_lock = asyncio.Lock()
 
@@ -160,7 +157,6 @@ class Runtime:
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip
         self.recorder = Recorder(app.sessions, self.clock, app.settings.data_dir).attach(self.engine)
-        self.control = CallControl(self.engine)
         logins = agent_logins(self.campaign_ids, options.sim_agents)
         if options.sim_agents:
             self.qualification = SimulatedQualification(app.sessions, options.seed, centre,

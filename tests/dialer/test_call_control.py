@@ -58,6 +58,7 @@ async def test_hold_listen_whisper_then_hangup_each_act_on_the_pbx_and_are_store
     await control.hold(AGENT, True)
     await dialer.until(lambda: bool(events_named(dialer, "MusicOnHoldStart")), clock_s=30)
     assert events_named(dialer, "MusicOnHoldStart")[-1]["Channel"].startswith(f"Local/{AGENT}@agents-")
+    assert (await control.hold(AGENT, True)).detail == "already"  # asked twice: sent and stored once
     await control.hold(AGENT, False)
     await control.listen(AGENT, "PJSIP/chef1", by="chef")
     await control.listen(AGENT, "PJSIP/chef1", whisper=True, by="chef")
