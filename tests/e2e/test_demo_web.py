@@ -71,7 +71,7 @@ def test_the_web_demo_serves_its_screens_prints_the_accounts_and_hands_calls_to_
         assert result().ok, result().result
         with web() as session:
             record = session.scalars(select(AgentRecord).where(AgentRecord.login == "tele1")).one()
-        assert record.interface == "PJSIP/1001" and record.display_name == "Camille Durand"
+        assert record.interface == "Local/tele1@agents/n" and record.display_name == "Camille Durand"
 
         def popped() -> bool:
             with web() as session:
