@@ -280,3 +280,18 @@ async def test_hangup_from_the_screen_ends_the_call_through_call_control(databas
             kinds = list(session.scalars(select(CallControlEvent.kind).where(
                 CallControlEvent.attempt_id == pop.attempt_id).order_by(CallControlEvent.id)))
         assert kinds == ["hold", "hangup"]
+
+
+async def test_a_failing_presence_hook_is_undone_alone_and_the_calls_go_on(database_url: str) -> None:
+    async with floor(database_url, wrap_up_s=600) as f:
+        def broken(session: Session, *_args: object) -> None:
+            session.execute(select(Attempt.id).where(Attempt.id == 1))
+            raise RuntimeError("a hook's bug")
+
+        f.engine.state.presence_hooks.insert(0, broken)
+        await log_in(f)
+        await f.until(lambda: (p := f.pop()) is not None and not p.live)
+        pop = f.pop()
+        assert pop is not None and attempt(f, pop.attempt_id).outcome == "connected"
+        assert f.engine.counters["presence_hook_errors"] >= 3  # login, connect, end
+        assert events(f)[:3] == ["available", "on_call", "wrap_up"]
