@@ -17,6 +17,7 @@ from campaigns.script import (
     Objection,
     Question,
     answer_text,
+    default_recording_notice,
 )
 from config.i18n import _
 
@@ -83,6 +84,8 @@ class Parser:
             pitch=_paragraphs(self.text(data, "pitch", "script.")),
             objections=tuple(Objection(o.objection, _paragraphs(o.answer)) for o in objections),
             closing=_paragraphs(self.text(data, "closing", "script.")),
+            recording_notice=_paragraphs(self.text(data, "recording_notice", "script.", required=False))
+            or default_recording_notice(),
         )
 
     def question(self, data: Mapping[str, Any], index: int) -> Question:

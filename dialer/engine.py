@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +81,8 @@ class Engine:
                                                               self.state.views, self.state.counters)
         self.sink = OutcomeSink(self.state)
         self._listeners: list[CallListener] = []
+        # Extra Originate variables per call (the recorder's RDV_RECORD), asked just before each Originate.
+        self.variable_hooks: list[Callable[[LiveCall], Mapping[str, str]]] = []
         self.dialing = True
         # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
         self.held: set[int] = set()
@@ -188,6 +190,12 @@ class Engine:
         self.sink.wrap_up_ended(before, change[0])
         await self._change(login, change)
 
+    async def leave_call(self, login: str) -> None:
+        """The agent left a call that goes on without them (handed to a supervisor): their wrap-up starts now."""
+        agent = self.agents[login]
+        wrap_s = self.views[agent.campaign_id].wrap_up_s
+        await self._change(login, presence.call_ended(agent, agent.call_id, self.clock.now(), wrap_s))
+
     async def _change(self, login: str, change: presence.Change) -> None:
         agent, commands = change
         previous = self.agents.get(login)
@@ -279,18 +287,21 @@ class Engine:
             # Storing the dial outlasted the room left before the window closes (a stalled database).
             self._withdraw(live, target)
             return
+        variables = {
+            "RDV_ATTEMPT": live.call_id,
+            "RDV_ATTEMPT_ID": str(live.attempt_id),
+            "RDV_CAMPAIGN": str(live.campaign_id),
+            "RDV_QUEUE": view.queue,
+        }
+        for hook in self.variable_hooks:
+            variables.update(hook(live))
         request = ports.OriginateRequest(
             call_id=live.call_id,
             e164=target.phone_e164,
             queue=view.queue,
             caller_id=self.settings.caller_id,
             ring_timeout_s=self.settings.ring_timeout_s,
-            variables={
-                "RDV_ATTEMPT": live.call_id,
-                "RDV_ATTEMPT_ID": str(live.attempt_id),
-                "RDV_CAMPAIGN": str(live.campaign_id),
-                "RDV_QUEUE": view.queue,
-            },
+            variables=variables,
         )
         # The call starts when its Originate is sent: folded first, so that the PBX's first event about it (which
         # may be handled before the Originate's response) cannot date its start later.

@@ -37,6 +37,7 @@ STATIC = Path(__file__).with_name("static")
 
 ROUTER_MODULES = [
     "rdv.web.pages_auth",
+    "rdv.web.calls",
 ]
 
 

@@ -223,9 +223,13 @@ def make_user(request: pytest.FixtureRequest) -> Callable[..., tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's package) driven by Playwright."""
+    """Headless Chromium (Debian's package) driven by Playwright's sync API.
+
+    Per module, not per session: while it runs, Playwright holds an asyncio loop on the main thread, and
+    pytest-asyncio cannot run an async test then. Keep async tests out of the modules that use a browser.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

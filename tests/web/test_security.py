@@ -319,3 +319,35 @@ def test_create_app_needs_no_running_service(tmp_path: Path) -> None:
     with TestClient(create_app(app)) as client:
         assert client.get("/health").text == "ok"
     app.close()
+
+
+def test_a_refused_page_says_so_in_french_and_a_record_out_of_reach_is_not_found(web_app: FastAPI,  # type: ignore[no-untyped-def]
+                                                                                 make_user) -> None:
+    from fastapi import APIRouter
+
+    from rdv.web.roles import Role, allow
+
+    extra = APIRouter()
+    extra.add_api_route("/reserved", lambda: "ok", dependencies=[allow(Role.supervisor)])
+    extra.add_api_route("/reserved/{item_id}", lambda item_id: item_id, dependencies=[allow(Role.supervisor)])
+    web_app.include_router(extra)
+    login, password = make_user("teleoperator")
+    with TestClient(web_app, follow_redirects=False) as client:
+        client_login(client, login, password)
+        refused = client.get("/reserved")
+        hidden = client.get("/reserved/12")
+    assert refused.status_code == 403 and "Accès refusé" in refused.text and "téléacteur" in refused.text
+    assert hidden.status_code == 404 and "Page introuvable" in hidden.text
+
+
+def test_logging_in_again_from_a_browser_ends_its_previous_session(asgi_client: TestClient, make_user,  # type: ignore[no-untyped-def]
+                                                                   sessions: sessionmaker[Session]) -> None:
+    first = make_user("teleoperator")
+    second_login, second_password = make_user("teleoperator")
+    token = client_login(asgi_client, *first)  # then a login form left open in another tab is sent
+    answer = asgi_client.post("/login", data={"login": second_login, "password": second_password,
+                                              "csrf_token": token})  # fmt: skip
+    assert answer.status_code == 303
+    with sessions() as session:
+        rows = session.scalars(select(WebSession)).all()
+    assert [r.token_hash for r in rows] == [auth.token_hash(asgi_client.cookies["rdv_session"])]
