@@ -11,13 +11,14 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Client
 from config.i18n import _
-from rdv.web import auth, throttle
+from rdv.web import auth, pages_password, throttle
 from rdv.web.auth import SESSION_COOKIE, current_user, db, session_user, wall_now
 from rdv.web.models import User, WebSession, user_by_login, visible_campaigns
 from rdv.web.roles import Role, allow, app_routes, public
 from rdv.web.templating import render
 
 router = APIRouter()
+router.include_router(pages_password.router)
 EVERYONE = (Role.supervisor, Role.teleoperator, Role.client)
 # Where each role works, once the page module that serves it is in ROUTER_MODULES.
 PLACES = {Role.teleoperator: "/agent", Role.supervisor: "/console", Role.client: "/portal"}
