@@ -165,13 +165,13 @@ class Engine:
         return self.state.stopped
 
     # -- agents (the agent screen and the demo call these) --
-    async def log_in(self, login: str, campaign_id: int, display_name: str = "", phone: str = "") -> None:
-        """Log an agent in to a campaign: member of its queue (through `phone`, else the convention), available."""
+    async def log_in(self, login: str, campaign_id: int, display_name: str = "") -> None:
+        """Log an agent in to a campaign: member of its queue, available."""
         current = self.agents.get(login)
-        if current is None or current.campaign_id != campaign_id or (phone and current.phone != phone):
+        if current is None or current.campaign_id != campaign_id:
             if current is not None and current.logged_in:
                 await self.log_out(login)
-            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name, phone=phone)
+            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name)
         await self._change(login, presence.log_in(current, self.clock.now()))
 
     async def log_out(self, login: str) -> None:

@@ -51,8 +51,8 @@ class Refused(Exception):
 class AgentBus:
     """Consumes agent commands for `engine`'s campaigns and keeps the agent screens' tables up to date."""
 
-    def __init__(self, engine: Engine, notifier: Notifier, *, phones: PhoneBook = users_phone_book,
-                 call_control: CallControlPort | None = None, centre_timezone: str = "Europe/Paris",
+    def __init__(self, engine: Engine, notifier: Notifier, call_control: CallControlPort, *,
+                 phones: PhoneBook = users_phone_book, centre_timezone: str = "Europe/Paris",
                  seat_timeout_s: float | None = None, idle_s: float = 2.0,
                  on_human_phone: Callable[[str], None] | None = None) -> None:  # fmt: skip
         from rdv.agent_desk import SEAT_TIMEOUT_S
@@ -82,8 +82,7 @@ class AgentBus:
             if self.on_human_phone is not None:
                 self.on_human_phone(engine.agents[login].interface)
         self._subs = [self.notifier.subscribe(dialer_topic(cid)) for cid in engine.campaign_ids]
-        if self.call_control is not None:
-            self.call_control.on_event(self._call_controlled)
+        self.call_control.on_event(self._call_controlled)
         self._task = asyncio.create_task(self._run(), name=f"agent-bus-{engine.dialer_id}")
 
     def _call_controlled(self, event: Any) -> None:
@@ -199,16 +198,16 @@ class AgentBus:
         return await self._call_control(login, kind, args, by)
 
     async def _log_in(self, login: str, campaign_id: int, args: dict[str, Any]) -> str:
+        """Queue member `Local/<login>@agents/n`, as every agent: the `agents` context rings the user's phone
+        (bound by `rdv asterisk config` from `users.phone`), so hold, transfer and recording see the same legs."""
         if campaign_id not in self.engine.campaign_ids:
             raise Refused(_("This campaign is not dialled by this dialer"))
         with self.engine.sessions() as session:
-            phone, name = self.phones(session, login, args)
-        if not phone:
-            raise Refused(_("No phone is set for {login}: rdv user … --phone PJSIP/…").format(login=login))
+            _phone, name = self.phones(session, login, args)
         self.humans.add(login)
         if self.on_human_phone is not None:
-            self.on_human_phone(phone)
-        await self.engine.log_in(login, campaign_id, name, phone=phone)
+            self.on_human_phone(presence.interface_of(login))
+        await self.engine.log_in(login, campaign_id, name)
         return _("Logged in: ready for calls")
 
     async def _ready(self, agent: presence.Agent) -> str:
@@ -228,8 +227,6 @@ class AgentBus:
 
     async def _call_control(self, login: str, kind: str, args: dict[str, Any], by: str) -> str:
         control = self.call_control
-        if control is None:
-            raise Refused(_("Call control is not available on this dialer"))
         if kind == "hangup":
             await control.hangup(login)
             return _("Call hung up")

@@ -210,7 +210,7 @@ class Runtime:
         # With the simulator, a person's phone answers like a softphone with auto-answer, and their simulated
         # callee hangs up after a while if the person does not.
         on_phone = (lambda phone: simulator.declare_real_agent(phone, callee_ends=True)) if simulator else None
-        self.bus = AgentBus(self.engine, self.notifier, call_control=CallControl(self.engine),
+        self.bus = AgentBus(self.engine, self.notifier, CallControl(self.engine),
                             centre_timezone=centre, on_human_phone=on_phone)  # fmt: skip
         await self.bus.start()
 
