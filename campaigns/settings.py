@@ -181,7 +181,8 @@ SPECS: tuple[Spec, ...] = (
         "wrap_up_seconds",
         "30",
         (int_between(0, 3600), as_text),
-        lambda: _("Wrap-up time after each call, in seconds"),
+        lambda: _("Wrap-up time after each call, in seconds: the agent gets no new call until the disposition "
+                  "is saved or this time runs out (the call is then 'unqualified')"),
         "dialer",
     ),
     _spec(

@@ -66,6 +66,22 @@ class AmiPbx(AmiSession):
         action = Action("Hangup", {"Channel": acts.clean("Hangup", channel), "Cause": str(cause)})
         await self._act("Hangup", action, about=f" of {channel}")
 
+    # -- call control (dialer.call_control) --
+    async def redirect(self, channel: str, context: str, exten: str, extra_channel: str = "",
+                       extra_exten: str = "") -> None:
+        """Move a channel (and its peer with `extra_channel`) to `context,exten,1`."""
+        await self._act("Redirect", acts.redirect_action(channel, context, exten, extra_channel, extra_exten),
+                        about=f" of {channel}")
+
+    async def set_var(self, channel: str, name: str, value: str) -> None:
+        await self._act("Setvar", acts.setvar_action(channel, name, value), about=f" of {name} on {channel}")
+
+    async def originate_into(self, channel: str, context: str, exten: str, channel_id: str,
+                             variables: dict[str, str], timeout_s: float = 30.0) -> None:
+        """Ring a phone and, once it answers, run `context,exten` on it (listen, whisper, take a transfer)."""
+        action = acts.originate_into_action(channel, context, exten, channel_id, variables, timeout_s)
+        await self._act("Originate", action, about=f" of {channel} into {context}")
+
     async def queue_add(self, queue: str, interface: str, member_name: str, paused: bool = False) -> None:
         """Add a member (idempotent: "Already there" is success); kept and retried until the PBX takes it."""
         await self._apply(self.members.want(queue, interface, member_name, paused))

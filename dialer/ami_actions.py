@@ -145,3 +145,33 @@ _NUMBER = re.compile(r"\+\d{6,15}")
 def masked(text: str) -> str:
     """`text` with every E.164 number masked (a channel name is `Local/<number>@rdv-outbound…`)."""
     return _NUMBER.sub(lambda found: mask(found.group()), text)
+
+
+# -- call control (dialer.call_control): the actions that act on a connected call's channels --
+def redirect_action(channel: str, context: str, exten: str, extra_channel: str = "",
+                    extra_exten: str = "") -> Action:
+    """Redirect a channel (and, with ExtraChannel, its bridged peer at the same time) to a dialplan place."""
+    keys = {"Channel": clean("Redirect", channel), "Context": clean("Redirect", context),
+            "Exten": clean("Redirect", exten), "Priority": "1"}
+    if extra_channel:
+        keys.update({"ExtraChannel": clean("Redirect", extra_channel), "ExtraContext": keys["Context"],
+                     "ExtraExten": clean("Redirect", extra_exten or exten), "ExtraPriority": "1"})
+    return Action("Redirect", keys)
+
+
+def setvar_action(channel: str, name: str, value: str) -> Action:
+    return Action("Setvar", {"Channel": clean("Setvar", channel), "Variable": clean("Setvar", name),
+                             "Value": clean("Setvar", value)})
+
+
+def originate_into_action(channel: str, context: str, exten: str, channel_id: str,
+                          variables: dict[str, str], timeout_s: float) -> Action:
+    """An asynchronous Originate of a phone (a supervisor's) into one of rdv's dialplan contexts."""
+    for name, value in variables.items():
+        if "," in value or "," in name:
+            raise PbxError(f"Originate of {channel}: variable {name} must not contain a comma")
+        clean("Originate", f"{name}={value}")
+    keys = {"Channel": clean("Originate", channel), "Context": clean("Originate", context),
+            "Exten": clean("Originate", exten), "Priority": "1", "Async": "true",
+            "Timeout": str(int(timeout_s * 1000)), "ChannelId": clean("Originate", channel_id)}
+    return Action("Originate", keys, variables)

@@ -198,6 +198,7 @@ def live_channel_from(message: Message) -> LiveChannel:
         linkedid=message.get("Linkedid"),
         state=message.get("ChannelStateDesc"),
         duration_s=_duration(message.get("Duration")),
+        bridge=message.get("BridgeId"),
     )
 
 

@@ -163,13 +163,13 @@ class Engine:
         return self.state.stopped
 
     # -- agents (the agent screen and the demo call these) --
-    async def log_in(self, login: str, campaign_id: int, display_name: str = "") -> None:
-        """Log an agent in to a campaign: member of its queue, available."""
+    async def log_in(self, login: str, campaign_id: int, display_name: str = "", phone: str = "") -> None:
+        """Log an agent in to a campaign: member of its queue (through `phone`, else the convention), available."""
         current = self.agents.get(login)
-        if current is None or current.campaign_id != campaign_id:
+        if current is None or current.campaign_id != campaign_id or (phone and current.phone != phone):
             if current is not None and current.logged_in:
                 await self.log_out(login)
-            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name)
+            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name, phone=phone)
         await self._change(login, presence.log_in(current, self.clock.now()))
 
     async def log_out(self, login: str) -> None:
@@ -195,6 +195,7 @@ class Engine:
         if previous != agent:
             with transaction(self.sessions) as session:
                 store.save_agent(session, agent, self.clock.now())
+                self.state.agent_saved(session, previous, agent)
         await self.send(commands)
 
     async def send(self, commands: Iterable[presence.QueueCommand]) -> None:

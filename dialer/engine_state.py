@@ -7,6 +7,7 @@ with the PBX) get this and nothing else of the engine, so each reads alone: ever
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -15,6 +16,10 @@ from config.clock import Clock
 from dialer import agents as presence
 from dialer.campaign_view import CampaignView
 from dialer.live import LiveCall
+
+# Told of every stored presence change, in its transaction: (session, before, after, the call if one caused it).
+# Whoever wires the engine writes what the agent screens need (the bus's pops and presence history) with it.
+PresenceHook = Callable[[Session, "presence.Agent | None", presence.Agent, LiveCall | None], None]
 
 
 @dataclass
@@ -32,3 +37,10 @@ class EngineState:
     counters: Counter[str] = field(default_factory=Counter)
     # Campaigns stopped for good in this run (their queue is missing), with the supervisor's message.
     stopped: dict[int, str] = field(default_factory=dict)
+    presence_hooks: list[PresenceHook] = field(default_factory=list)
+
+    def agent_saved(self, session: Session, before: presence.Agent | None, after: presence.Agent,
+                    live: LiveCall | None = None) -> None:
+        """Tell the presence hooks of a change just stored in `session`'s transaction."""
+        for hook in self.presence_hooks:
+            hook(session, before, after, live)

@@ -89,6 +89,7 @@ class OutcomeSink:
             return
         state.agents[agent.login] = connected
         store.save_agent(session, connected, event.at)
+        state.agent_saved(session, agent, connected, live)
 
     def _release_agent(self, session: Session, live: LiveCall, ended: de.CallEnded) -> list[presence.QueueCommand]:
         state = self.state
@@ -100,6 +101,7 @@ class OutcomeSink:
         if released != agent:
             state.agents[agent.login] = released
             store.save_agent(session, released, ended.at)
+            state.agent_saved(session, agent, released, live)
             if released.status is not presence.Status.WRAP_UP:
                 store.record_wrap_up(session, live.call_id, 0.0)
         return commands

@@ -149,6 +149,9 @@ class LiveChannel:
     linkedid: str
     state: str
     duration_s: float
+    # The bridge it is in (CoreShowChannel BridgeId), empty when it is in none: call control finds the
+    # agent's phone as the other channel of the agent leg's bridge.
+    bridge: str = ""
 
 
 DialerEvent = (

@@ -187,7 +187,7 @@ def current_call(session: Session, login: str) -> Pop | None:
     if row is None:
         return None
     pop, disposition = row
-    if pop.ended_at is not None and pop.qualified_at is not None:
+    if pop.ended_at is not None and (pop.qualified_at is not None or disposition):
         return None
     return _pop(pop, disposition)
 
@@ -254,6 +254,6 @@ def heartbeat(session: Session, login: str, now: datetime) -> None:
         seat.seen_at = now
 
 
-def seat_present(seen_at: datetime | None, now: datetime) -> bool:
+def seat_present(seen_at: datetime | None, now: datetime, timeout_s: float = SEAT_TIMEOUT_S) -> bool:
     """Whether a screen last seen at `seen_at` still counts as there at `now`. Pure."""
-    return seen_at is not None and (now - seen_at).total_seconds() <= SEAT_TIMEOUT_S
+    return seen_at is not None and (now - seen_at).total_seconds() <= timeout_s

@@ -182,10 +182,6 @@ class SnapshotWriter:
         changed = await asyncio.to_thread(self._store, due, midnights, now)
         for campaign_id in changed:
             self.written_at[campaign_id] = wall
-            if self.notifier is not None:
-                self.notifier.notify(campaign_topic(campaign_id), "live")
-        if changed and self.notifier is not None:
-            self.notifier.notify(FLOOR, "live")
         self.writes += len(changed)
         return changed
 
@@ -206,5 +202,9 @@ class SnapshotWriter:
             with transaction(self.sessions) as session:
                 for campaign_id, figures in changed.items():
                     store_figures(session, campaign_id, self.dialer_id, figures, now)
+                    if self.notifier is not None:  # sent at the commit, with it on PostgreSQL and SQLite
+                        self.notifier.notify(campaign_topic(campaign_id), "live", session=session)
+                if self.notifier is not None:
+                    self.notifier.notify(FLOOR, "live", session=session)
             self.written.update(changed)
         return list(changed)

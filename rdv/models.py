@@ -3,6 +3,7 @@
 import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
+import dialer.call_models  # noqa: F401
 import dialer.desk_models  # noqa: F401
 import dialer.models  # noqa: F401
 import leads.models  # noqa: F401

@@ -17,13 +17,14 @@ from campaigns.models import Campaign
 from dialer import agents as presence
 from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
+from rdv.agent_bus import AgentBus
 from rdv.bootstrap import App, PbxLink
 from rdv.campaign_control import ControlWatcher
 from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
 from rdv.live_snapshot import SnapshotWriter
 from rdv.scheduler import JobRunner, JobSpec, leadership
 from rdv.sim_agents import SimulatedQualification
-from rdv.wakeup import Notifier
+from rdv.wakeup import Notifier, notifier_for
 
 log = logging.getLogger(__name__)
 
@@ -43,6 +44,9 @@ class RuntimeOptions:
     tick_s: float = 1.0
     ring_timeout_s: float = 30.0
     outbox_dir: Path | None = None  # where .eml files go without SMTP (default: the settings' outbox folder)
+    # Teleoperators' screens: the agent bus takes their commands and writes their pops (off for the accelerated
+    # demo, where nobody is at a screen).
+    screens: bool = True
 
 
 class Staffing:
@@ -118,6 +122,8 @@ class Runtime:
         # How this process wakes the web and is woken by it (rdv.wakeup); None: nobody listens (the demo's).
         self.notifier = notifier
         self.console_tasks: list[asyncio.Task[None]] = []
+        self._own_notifier = False
+        self.bus: AgentBus | None = None
         self.clock = app.clock
         self.link: PbxLink | None = None
         self.engine: Engine | None = None
@@ -144,6 +150,7 @@ class Runtime:
                                                         [login for group in logins.values() for login in group])
             self.engine.on_call_finished(self.qualification)
         await self.engine.start()
+        await self._start_bus(centre)
         self.staffing = Staffing(self.engine, logins)
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))
@@ -171,6 +178,22 @@ class Runtime:
         watcher = ControlWatcher(engine.views, staffing, self.app.sessions, self.clock)
         self.console_tasks += [asyncio.create_task(writer.run(), name="live-figures"),
                                asyncio.create_task(watcher.run(notifier), name="campaign-orders")]
+
+    async def _start_bus(self, centre: str) -> None:
+        """Teleoperators' commands from the web, and their pops, through the database and a wake-up."""
+        if self.engine is None or not self.options.screens:
+            return
+        if self.notifier is None:
+            self.notifier, self._own_notifier = notifier_for(self.app), True
+        from dialer.call_control import CallControl
+
+        simulator = self.link.simulator if self.link is not None else None
+        # With the simulator, a person's phone answers like a softphone with auto-answer, and their simulated
+        # callee hangs up after a while if the person does not.
+        on_phone = (lambda phone: simulator.declare_real_agent(phone, callee_ends=True)) if simulator else None
+        self.bus = AgentBus(self.engine, self.notifier, call_control=CallControl(self.engine),
+                            centre_timezone=centre, on_human_phone=on_phone)  # fmt: skip
+        await self.bus.start()
 
     @property
     def specs(self) -> list[JobSpec]:
@@ -203,13 +226,17 @@ class Runtime:
 
     async def stop(self, drain_s: float) -> None:
         """Stop originating, let live calls finish for up to `drain_s` clock seconds, end the rest, disconnect."""
-        for task in self.console_tasks:
-            task.cancel()
-        await asyncio.gather(*self.console_tasks, return_exceptions=True)
         if self.engine is not None:
             await self.engine.stop(drain_timeout=drain_s)
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
+        for task in self.console_tasks:  # after the drain: the console follows it to the end
+            task.cancel()
+        await asyncio.gather(*self.console_tasks, return_exceptions=True)
+        if self.bus is not None:  # after the drain: the pops of calls that ended during it are written
+            await self.bus.stop()
+        if self.notifier is not None and self._own_notifier:
+            await self.notifier.close()
         if self.link is not None:
             await self.link.close()
         if self._leader_cm is not None:

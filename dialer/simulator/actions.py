@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from dialer.amiwire import Message
+from dialer.simulator import control
 from dialer.simulator import messages as m
 from dialer.simulator.core import Responses, SimulatedPbx, _state_interface, _truthy
 from dialer.simulator.members import NoSuchQueue
@@ -151,4 +152,6 @@ ACTIONS: dict[str, Action] = {
     "coreshowchannels": core_show_channels,
     "status": status,
     "ping": ping,
+    "redirect": control.redirect,
+    "setvar": control.setvar,
 }

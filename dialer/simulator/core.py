@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from config.clock import Clock
 from dialer.amiwire import Message
+from dialer.simulator import control
 from dialer.simulator import messages as m
 from dialer.simulator.dialplan import OriginateSpec, SimCall
 from dialer.simulator.members import AgentProfile, Queues
@@ -70,7 +71,8 @@ class SimulatedPbx:
         self.channels: dict[str, tuple[Chan, SimCall | None]] = {}
         self._local = itertools.count(0)
         self._uid = itertools.count(1)
-        self.queues = Queues(real_interfaces=self.queues.real_interfaces, configured=self.queues.configured)
+        self.queues = Queues(real_interfaces=self.queues.real_interfaces, callee_ends=self.queues.callee_ends,
+                             configured=self.queues.configured)
         for queue, view in self.static_members:
             self.queues.add(queue, MemberView(**vars(view)), self.now_s())
 
@@ -115,6 +117,8 @@ class SimulatedPbx:
         action_id, channel = action.get("ActionID"), action.get("Channel")
         if not _truthy(action.get("Async", "false")):
             return [m.response(False, action_id, "The simulator only takes Async originates")]
+        if action.get("Context") in control.CONTROL_CONTEXTS:  # a supervisor's phone, any technology
+            return control.originate_into(self, action, self._variables(action))
         tech, _, resource = channel.partition("/")
         exten, _, context = resource.split("/")[0].partition("@")
         if tech != "Local" or not exten or not context:
@@ -132,12 +136,17 @@ class SimulatedPbx:
         task.add_done_callback(self.tasks.discard)
         return [m.response(True, action_id, "Originate successfully queued")]
 
-    def _spec(self, action: Message, call_id: str, exten: str, context: str) -> OriginateSpec:
+    @staticmethod
+    def _variables(action: Message) -> dict[str, str]:
         variables: dict[str, str] = {}
         for line in action.get_all("Variable"):
             for pair in line.split(","):
                 name, _, value = pair.partition("=")
                 variables[name.strip()] = value
+        return variables
+
+    def _spec(self, action: Message, call_id: str, exten: str, context: str) -> OriginateSpec:
+        variables = self._variables(action)
         number, name = _caller_id(action.get("CallerID", "Dialer <5551000>"))
         try:
             timeout_s = float(action.get("Timeout", "30000")) / 1000
@@ -162,13 +171,11 @@ class SimulatedPbx:
             self.calls.pop(call.spec.call_id, None)
 
     def hangup(self, action: Message) -> Responses:
-        action_id, name = action.get("ActionID"), action.get("Channel")
-        found = self.channels.get(name)
-        call = found[1] if found else None
-        if call is None and found is not None:
-            call = self.calls.get(found[0].linkedid)
-        if call is None:
+        action_id = action.get("ActionID")
+        found = control.find_call(self, action.get("Channel"))  # by name or Uniqueid, as Asterisk
+        if found is None:
             return [m.response(False, action_id, "No such channel")]
+        name, call = found[0].name, found[1]
         try:
             cause = int(action.get("Cause", "16"))
         except ValueError:

@@ -16,8 +16,8 @@ from typing import Protocol
 
 from config.clock import Clock
 from dialer.amiwire import Message
+from dialer.simulator import control, queueing
 from dialer.simulator import messages as m
-from dialer.simulator import queueing
 from dialer.simulator.members import AgentProfile, Member, Queues
 from dialer.simulator.messages import Chan
 from dialer.simulator.outcomes import CallPlan, Outcome
@@ -95,11 +95,17 @@ class SimCall:
         self.outer_bridge = ""
         self.gone: set[str] = set()
         self._wake = asyncio.Event()
+        # Call control (dialer.simulator.control): hold, supervisors' legs, a transfer, the recording.
+        self.on_hold = False
+        self.extra_legs: list[Chan] = []
+        self.spies: list[tuple[Chan, Chan]] = []
+        self.transferred = False
+        self.connected_s = 0.0
 
     @property
     def channels(self) -> list[Chan]:
         legs = list(self.agent_legs) if self.agent_legs else []
-        return [c for c in (self.one, self.two, self.t1, self.t2, *legs) if c.name not in self.gone]
+        return [c for c in (self.one, self.two, self.t1, self.t2, *legs, *self.extra_legs) if c.name not in self.gone]
 
     def request_hangup(self, channel: str, cause: int) -> None:
         """A Hangup action on one of this call's channels."""
@@ -151,6 +157,10 @@ class SimCall:
         except HungUpByAction:
             self._hung_up_by_action()
         finally:
+            control.end_extra_legs(self)
+            record = self.spec.variables.get("RDV_RECORD", "")
+            if record and self.connected_s:
+                control.write_recording(record, self.core.now_s() - self.connected_s)
             for chan in self.channels:
                 self.core.drop_channel(chan)
             if self.member is not None:

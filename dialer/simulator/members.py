@@ -58,6 +58,9 @@ class Queues:
 
     members: dict[str, dict[str, Member]] = field(default_factory=dict)
     real_interfaces: set[str] = field(default_factory=set)
+    # People's phones whose simulated callee ends the conversation after a drawn talk time (the demo's seats):
+    # without it, such a call lasts until a Hangup action.
+    callee_ends: set[str] = field(default_factory=set)
     waiting: dict[str, list[str]] = field(default_factory=dict)
     freed: asyncio.Event = field(default_factory=asyncio.Event)
     configured: set[str] | None = None

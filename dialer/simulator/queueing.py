@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from dialer.simulator import control
 from dialer.simulator import messages as m
 from dialer.simulator.members import Member
 from dialer.simulator.messages import Chan
@@ -43,13 +44,30 @@ async def queue_caller(call: SimCall) -> None:
         return
     call.member = member
     bridge_id = _connect(call, member, hold)
-    started = call.core.now_s()
+    started = call.connected_s = call.core.now_s()
     if call.spec.optimise:
         _optimise_away(call, member, bridge_id, hold)
-    await call.wait(float("inf") if member.real else call.core.draw_talk())
+    await call.wait(_talk_s(call, member))
     talk = int(call.core.now_s() - started)
+    if call.transferred:
+        control.transferred_call_ends(call)
+        return
     (_callee_hangs_up_after_optimisation if call.spec.optimise else _caller_hangs_up)(call, member, bridge_id, hold,
                                                                                         talk)
+
+
+# A person's conversation lasts at least this long before the simulated callee may hang up.
+PERSON_MIN_TALK_S = 60.0
+
+
+def _talk_s(call: SimCall, member: Member) -> float:
+    """How long the callee talks: drawn for simulated agents; for a person until they hang up, or drawn with a
+    floor when their simulated callee may end it."""
+    if not member.real:
+        return call.core.draw_talk()
+    if member.interface in call.core.queues.callee_ends:
+        return max(PERSON_MIN_TALK_S, call.core.draw_talk())
+    return float("inf")
 
 
 async def _wait_for_member(call: SimCall, queue: str, limit_s: float) -> Member | None:

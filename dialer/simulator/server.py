@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
 from config.clock import Clock
@@ -90,6 +90,8 @@ class PbxSimulator:
         self._sessions: set[_Session] = set()
         self.record = record
         self.transcripts: list[list[bytes]] = []
+        # Told of every event the PBX broadcasts (tests look at what call control made it do).
+        self.observers: list[Callable[[Message], None]] = []
         self.logins = 0
         if queues is not None:
             self.pbx.queues.configured = set(queues)
@@ -163,9 +165,12 @@ class PbxSimulator:
             if session.authenticated:
                 session.write(data)
 
-    def declare_real_agent(self, interface: str) -> None:
-        """Calls to this member wait for a Hangup action instead of a simulated talk time."""
+    def declare_real_agent(self, interface: str, callee_ends: bool = False) -> None:
+        """Calls to this member wait for a Hangup action instead of a simulated talk time (with `callee_ends`,
+        the simulated callee hangs up after a drawn one, at least `PERSON_MIN_TALK_S`, if nobody did)."""
         self.pbx.queues.real_interfaces.add(interface)
+        if callee_ends:
+            self.pbx.queues.callee_ends.add(interface)
         for members in self.pbx.queues.members.values():
             if interface in members:
                 members[interface].real = True
@@ -243,6 +248,8 @@ class PbxSimulator:
         self._write(session, serialize(message))
 
     def _broadcast(self, message: Message) -> None:
+        for observer in self.observers:
+            observer(message)
         data = serialize(message)
         for session in list(self._sessions):
             if session.authenticated:

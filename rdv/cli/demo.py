@@ -106,7 +106,8 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
     # The AMI adapter hands every message across threads: shorter GIL turns cut that latency under load.
     sys.setswitchinterval(0.001)
     loop_factory = partial(asyncio.SelectorEventLoop, clock.selector())  # simulated time runs while it waits
-    options = RuntimeOptions(dialer_id="demo", simulate=True, sim_agents=agents, seed=seed, tick_s=DemoPace.tick_s)
+    options = RuntimeOptions(dialer_id="demo", simulate=True, sim_agents=agents, seed=seed, tick_s=DemoPace.tick_s,
+                             screens=False)
     def day_done(finished: date) -> None:
         _day_done(application, campaign_id, day.zone, schedule, finished)
 

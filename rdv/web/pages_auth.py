@@ -14,7 +14,7 @@ from config.i18n import _
 from rdv.web import auth, throttle
 from rdv.web.auth import SESSION_COOKIE, current_user, db, session_user, wall_now
 from rdv.web.models import User, WebSession, campaigns_of, user_by_login
-from rdv.web.roles import Role, allow, public
+from rdv.web.roles import Role, allow, app_routes, public
 from rdv.web.templating import render
 
 router = APIRouter()
@@ -98,7 +98,7 @@ def logout_everywhere(request: Request, user: Annotated[User, Depends(current_us
 
 
 def _has_page(request: Request, path: str) -> bool:
-    return any(getattr(r, "path", None) == path and "GET" in getattr(r, "methods", ()) for r in request.app.routes)
+    return any(r.path == path and "GET" in (r.methods or ()) for r in app_routes(request.app))
 
 
 @router.get("/", dependencies=[allow(*EVERYONE)])

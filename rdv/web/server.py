@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import Iterator
@@ -35,7 +36,17 @@ class InvalidListen(ValueError):
 class ListenFailed(OSError):
     def __init__(self, host: str, port: int, reason: OSError) -> None:
         super().__init__(_("Cannot serve the web screens on {host}:{port}: {reason}").format(
-            host=host, port=port, reason=fmt_os_error(reason)))
+            host=host, port=port, reason=_why(reason)))
+
+
+def _why(reason: OSError) -> str:
+    if reason.errno == errno.EADDRINUSE:
+        return _("another program already listens there (another rdv?); choose another port")
+    if reason.errno == errno.EADDRNOTAVAIL:
+        return _("this machine has no such address")
+    if reason.errno == errno.EACCES:
+        return _("ports below 1024 need administrator rights; choose a port above 1024")
+    return fmt_os_error(reason)
 
 
 @dataclass(frozen=True)

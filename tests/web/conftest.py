@@ -9,12 +9,15 @@ Use `start_live_server(...)` for another database, scale or number of simulated 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,6 +32,7 @@ from rdv import db
 from rdv.bootstrap import App
 from rdv.web import accounts
 from rdv.web.app import create_app
+from rdv.web.server import Listen, bind, serve_web, url_of
 from tests.rdv.service_harness import MONDAY_3PM, PYTHON, RDV, ROOT, prepare
 
 SCREENS = ROOT / "var" / "test-artifacts" / "screens"
@@ -69,6 +73,34 @@ def asgi_client(web_app: FastAPI) -> Iterator[TestClient]:
     """Requests to the app in process; redirects are not followed, so tests see them."""
     with TestClient(web_app, follow_redirects=False) as client:
         yield client
+
+
+@contextmanager
+def serve_in_thread(web: FastAPI, trusted_proxies: str = "") -> Iterator[str]:
+    """Serve `web` with uvicorn on a free loopback port from a thread; yields its base URL.
+
+    For what an in-process client cannot do: live streams (it waits for the whole body), proxy headers.
+    """
+    sock = bind(Listen("127.0.0.1", 0))
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve_web(web, sock, stop, trusted_proxies),),
+                              daemon=True)  # fmt: skip
+    url = url_of(sock)
+    thread.start()
+    try:
+        yield url
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+        loop.close()
+
+
+@pytest.fixture
+def served_app(web_app: FastAPI) -> Iterator[str]:
+    """`web_app` served over real HTTP from a thread; its base URL."""
+    with serve_in_thread(web_app) as url:
+        yield url
 
 
 def csrf_of(html: str) -> str:
