@@ -48,7 +48,7 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], channels: list[int],
+async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], channels: list[tuple[float, int]],
                  stop: asyncio.Event) -> None:
     """Note when each agent's (state, since) first appears in the engine, and sample the simulator's channels."""
     last_sample = 0.0
@@ -59,7 +59,7 @@ async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], channels
                 key = (agent.login, str(agent.status), int(agent.since.timestamp() * 1000))
                 seen.setdefault(key, now)
         if now - last_sample >= 1.0 and runtime.link.simulator is not None:
-            channels.append(len(runtime.link.simulator.live_channels))
+            channels.append((now, len(runtime.link.simulator.live_channels)))
             last_sample = now
         await asyncio.sleep(WATCH_EVERY_S)
 
@@ -108,7 +108,7 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     stop = asyncio.Event()
     seen: dict[tuple[str, str, int], float] = {}
-    channels: list[int] = []
+    channels: list[tuple[float, int]] = []
     watchers: list[asyncio.Task[None]] = []
 
     def started(runtime: Any) -> None:
@@ -131,7 +131,8 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     return _report(args, app, seen, channels, payloads, measured_from)
 
 
-def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float], channels: list[int],
+def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float],
+            sampled: list[tuple[float, int]],
             payloads: list[dict[str, Any]], measured_from: float) -> dict[str, Any]:
     first_shown: dict[tuple[str, str, int], float] = {}
     for payload in payloads:
@@ -148,14 +149,15 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 3) if latencies else -1.0
 
     window = max(1e-9, end - start)
+    channels = [n for at, n in sampled if start <= at <= end]
     return {
         "backend": app.settings.database_url.split(":")[0] if app.settings.database_url else "sqlite",
         "agents": args.agents, "clock_scale": args.scale, "seconds": round(window, 1),
         "changes_seen": len(latencies), "changes_missed": missed,
         "latency_s": {"p50": pct(0.5), "p95": pct(0.95), "max": round(latencies[-1], 3) if latencies else -1,
                       "mean": round(statistics.fmean(latencies), 3) if latencies else -1},
-        "live_channels": {"mean": round(statistics.fmean(channels), 0) if channels else 0,
-                          "max": max(channels, default=0)},
+        "live_channels": {"mean": round(statistics.fmean(channels)) if channels else 0,
+                          "min": min(channels, default=0), "max": max(channels, default=0)},
         "payloads_per_s": round(len(payloads) / window, 2),
         "payload_kb": round(statistics.fmean(p["bytes"] for p in payloads) / 1024, 1) if payloads else 0,
     }  # fmt: skip
