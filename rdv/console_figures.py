@@ -40,7 +40,9 @@ class Live:
     abandon_target: float = 0.0
     dialing: str = ""
     dials_today: int = 0
+    resolved_today: int = 0
     answered_today: int = 0
+    humans_today: int = 0
     dropped_today: int = 0
     humans_30d: int = 0
     dropped_30d: int = 0
@@ -49,11 +51,12 @@ class Live:
 
     @property
     def answer_rate(self) -> float | None:
-        return self.answered_today / self.dials_today if self.dials_today else None
+        """Answered by a person ÷ dials that ended today (the live ones have no outcome yet)."""
+        return self.answered_today / self.resolved_today if self.resolved_today else None
 
     @property
     def abandon_today(self) -> float:
-        return self.dropped_today / self.answered_today if self.answered_today else 0.0
+        return self.dropped_today / self.humans_today if self.humans_today else 0.0
 
     @property
     def abandon_30d(self) -> float:
@@ -138,7 +141,8 @@ def live_of(session: Session, campaign_id: int) -> Live:
         queued=sum(r.queued for r in rows), talking=sum(r.talking for r in rows),
         dial_level=newest.dial_level,
         pacing_mode=newest.pacing_mode, abandon_target=newest.abandon_target, dialing=newest.dialing,
-        dials_today=newest.dials_today, answered_today=newest.answered_today, dropped_today=newest.dropped_today,
+        dials_today=newest.dials_today, resolved_today=newest.resolved_today, answered_today=newest.answered_today,
+        humans_today=newest.humans_today, dropped_today=newest.dropped_today,
         humans_30d=newest.humans_30d, dropped_30d=newest.dropped_30d, updated_at=newest.updated_at,
         dialers=len(rows),
     )  # fmt: skip

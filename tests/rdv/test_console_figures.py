@@ -91,7 +91,8 @@ def test_the_floor_gives_each_agent_s_day_and_the_campaign_s_totals(sessions: se
                          for e in _alice()])  # fmt: skip
         session.add(CampaignLive(campaign_id=cid, dialer_id="d1", ringing=3, queued=1, talking=1, dial_level=4.0,
                                  pacing_mode="predictive", abandon_target=0.03, dialing="running", dials_today=6,
-                                 answered_today=5, dropped_today=0, humans_30d=40, dropped_30d=1,
+                                 resolved_today=6, answered_today=5, humans_today=5, dropped_today=0,
+                                 humans_30d=40, dropped_30d=1,
                                  updated_at=_at(109)))  # fmt: skip
     with sessions() as session:
         board = floor(session, cid, _at(110))

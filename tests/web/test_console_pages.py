@@ -44,7 +44,8 @@ def floor_data(sessions: sessionmaker[Session]) -> tuple[int, int]:
                     phone_e164=lead.phone_e164, connected_at=NOW),
             CampaignLive(campaign_id=made.id, dialer_id="main", ringing=7, queued=2, talking=1, dial_level=3.5,
                          pacing_mode="predictive", abandon_target=0.02, dialing="running", dials_today=1234,
-                         answered_today=300, dropped_today=9, humans_30d=4000, dropped_30d=80, updated_at=NOW),
+                         resolved_today=1200, answered_today=290, humans_today=300, dropped_today=9,
+                         humans_30d=4000, dropped_30d=80, updated_at=NOW),
         ])  # fmt: skip
         return made.id, attempt.id
 
