@@ -85,14 +85,32 @@ def _client(base_url: str, login: str, password: str, campaign_id: int, seconds:
                     break
 
 
+def _timed(owner: Any, name: str, into: list[float]) -> None:
+    """Note the wall duration of every call of `owner.name` (a stage of the path from the event to the client)."""
+    original = getattr(owner, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            into.append(time.perf_counter() - began)
+
+    setattr(owner, name, timed)
+
+
 async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     from rdv.bootstrap import App
     from rdv.demo import demo_settings, setup_sample, start_sample_campaign
+    from rdv.live_snapshot import SnapshotWriter
     from rdv.runtime import RuntimeOptions
     from rdv.service import serve
-    from rdv.web import accounts
+    from rdv.web import accounts, console
     from tests.rdv.service_process import clock_waker, shared_clock
 
+    stages: dict[str, list[float]] = {"render": [], "figures write": []}
+    _timed(console, "live_payload", stages["render"])
+    _timed(SnapshotWriter, "_store", stages["figures write"])
     settings = demo_settings(folder)
     if url:
         settings = replace(settings, database_url=url)
@@ -128,7 +146,16 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     await asyncio.gather(service, *watchers, return_exceptions=True)
     app.close()
     payloads = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-    return _report(args, app, seen, channels, payloads, measured_from)
+    report = _report(args, app, seen, channels, payloads, measured_from)
+    report["stages_s"] = {name: _quantiles(sorted(values)) for name, values in stages.items()}
+    return report
+
+
+def _quantiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {"p50": round(values[len(values) // 2], 3), "p95": round(values[int(0.95 * len(values))], 3),
+            "max": round(values[-1], 3), "count": len(values)}
 
 
 def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float],
