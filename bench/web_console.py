@@ -6,8 +6,9 @@ Run by hand (never from the tests):
     .venv/bin/python -m bench.web_console --backend postgresql    # throwaway PostgreSQL server
     .venv/bin/python -m bench.web_console --agents 50 --seconds 60
 
-What runs is `rdv run --simulate --sim-agents N` with its web screens, in this process (`rdv.service.serve`):
-the embedded PBX simulator over loopback TCP, the engine, the live-figures writer, the web app on a free port.
+What runs is `rdv run --sim-agents N` with its web screens, in this process (`rdv.service.serve`): the engine,
+the live-figures writer, the web app on a free port; the PBX simulator runs in a process of its own over
+loopback TCP, where an Asterisk would be.
 A second process logs in as a supervisor and reads `/console/{id}/live` (server-sent events) with httpx,
 noting when each payload arrives and, for every agent row, its state and the moment it entered it. This
 process watches the engine's agents every few milliseconds and notes when each (agent, state, since) first
@@ -48,20 +49,38 @@ def _free_socket() -> socket.socket:
     return sock
 
 
-async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], channels: list[int],
-                 stop: asyncio.Event) -> None:
-    """Note when each agent's (state, since) first appears in the engine, and sample the simulator's channels."""
-    last_sample = 0.0
+async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], stop: asyncio.Event) -> None:
+    """Note when each agent's (state, since) first appears in the engine."""
     while not stop.is_set():
         now = time.time()
         for agent in list(runtime.engine.agents.values()):
             if agent.since is not None:
                 key = (agent.login, str(agent.status), int(agent.since.timestamp() * 1000))
                 seen.setdefault(key, now)
-        if now - last_sample >= 1.0 and runtime.link.simulator is not None:
-            channels.append(len(runtime.link.simulator.live_channels))
-            last_sample = now
         await asyncio.sleep(WATCH_EVERY_S)
+
+
+def _pbx(queue: str, scale: float, seed: int) -> None:
+    """The PBX in a process of its own, as an Asterisk would be: its port first, then its channels every second."""
+    from config.clock import ScaledClock
+    from dialer.simulator import PbxSimulator
+
+    async def serve() -> None:
+        simulator = PbxSimulator(ScaledClock(START, scale=scale), seed=seed, queues=[queue])
+        await simulator.start()
+        print(f"port {simulator.port}", flush=True)
+        while True:
+            await asyncio.sleep(1.0)
+            print(f"channels {time.time()} {len(simulator.live_channels)}", flush=True)
+
+    asyncio.run(serve())
+
+
+async def _read_channels(stream: asyncio.StreamReader, channels: list[tuple[float, int]]) -> None:
+    while line := await stream.readline():
+        parts = line.decode().split()
+        if parts[:1] == ["channels"]:
+            channels.append((float(parts[1]), int(parts[2])))
 
 
 def _client(base_url: str, login: str, password: str, campaign_id: int, seconds: float) -> None:
@@ -85,13 +104,33 @@ def _client(base_url: str, login: str, password: str, campaign_id: int, seconds:
                     break
 
 
+def _timed(owner: Any, name: str, into: list[float]) -> None:
+    """Note the wall duration of every call of `owner.name` (a stage of the path from the event to the client)."""
+    original = getattr(owner, name)
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        began = time.perf_counter()
+        try:
+            return original(*args, **kwargs)
+        finally:
+            into.append(time.perf_counter() - began)
+
+    setattr(owner, name, timed)
+
+
 async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     from rdv.bootstrap import App
     from rdv.demo import demo_settings, setup_sample, start_sample_campaign
+    from rdv.live_snapshot import SnapshotWriter
     from rdv.runtime import RuntimeOptions
     from rdv.service import serve
-    from rdv.web import accounts
+    from rdv.web import accounts, console
     from tests.rdv.service_process import clock_waker, shared_clock
+
+    stages: dict[str, list[float]] = {"render": [], "figures write": []}
+    _timed(console, "live_payload", stages["render"])
+    _timed(SnapshotWriter, "_store", stages["figures write"])
+    from dialer.campaign_view import queue_name
 
     settings = demo_settings(folder)
     if url:
@@ -100,6 +139,14 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     app.clock = shared_clock(START, time.time(), args.scale)
     sample = setup_sample(app, folder, seed=11, count=args.leads)
     campaign_id = sample.campaign.id
+    pbx = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.web_console", "--pbx", queue_name(campaign_id), str(args.scale), str(args.seed),
+        stdout=subprocess.PIPE)  # fmt: skip
+    assert pbx.stdout is not None
+    port = int((await pbx.stdout.readline()).decode().split()[1])
+    app.settings = replace(settings, ami_host="127.0.0.1", ami_port=port)
+    channels: list[tuple[float, int]] = []
+    reader = asyncio.create_task(_read_channels(pbx.stdout, channels))
     start_sample_campaign(app, campaign_id, app.clock.now())
     with app.sessions.begin() as session:
         made = accounts.add_user(session, "bench_chef", "supervisor", app.clock.now(), name="Bench")
@@ -108,13 +155,12 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
     stop = asyncio.Event()
     seen: dict[tuple[str, str, int], float] = {}
-    channels: list[int] = []
     watchers: list[asyncio.Task[None]] = []
 
     def started(runtime: Any) -> None:
-        watchers.append(asyncio.create_task(_watch(runtime, seen, channels, stop)))
+        watchers.append(asyncio.create_task(_watch(runtime, seen, stop)))
 
-    options = RuntimeOptions(dialer_id="bench", simulate=True, sim_agents=args.agents, seed=args.seed,
+    options = RuntimeOptions(dialer_id="bench", simulate=False, sim_agents=args.agents, seed=args.seed,
                              tick_s=max(1.0, args.scale * 0.02))  # fmt: skip
     service = asyncio.create_task(serve(app, [campaign_id], options, 5.0, stop, started, clock_waker,
                                         web_socket=sock))  # fmt: skip
@@ -126,12 +172,25 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     out, _err = await client.communicate()
     stop.set()
     await asyncio.gather(service, *watchers, return_exceptions=True)
+    pbx.terminate()
+    await pbx.wait()
+    reader.cancel()
     app.close()
     payloads = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-    return _report(args, app, seen, channels, payloads, measured_from)
+    report = _report(args, app, seen, channels, payloads, measured_from)
+    report["stages_s"] = {name: _quantiles(sorted(values)) for name, values in stages.items()}
+    return report
 
 
-def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float], channels: list[int],
+def _quantiles(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {}
+    return {"p50": round(values[len(values) // 2], 3), "p95": round(values[int(0.95 * len(values))], 3),
+            "max": round(values[-1], 3), "count": len(values)}
+
+
+def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float],
+            sampled: list[tuple[float, int]],
             payloads: list[dict[str, Any]], measured_from: float) -> dict[str, Any]:
     first_shown: dict[tuple[str, str, int], float] = {}
     for payload in payloads:
@@ -148,14 +207,15 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 3) if latencies else -1.0
 
     window = max(1e-9, end - start)
+    channels = [n for at, n in sampled if start <= at <= end]
     return {
         "backend": app.settings.database_url.split(":")[0] if app.settings.database_url else "sqlite",
         "agents": args.agents, "clock_scale": args.scale, "seconds": round(window, 1),
         "changes_seen": len(latencies), "changes_missed": missed,
         "latency_s": {"p50": pct(0.5), "p95": pct(0.95), "max": round(latencies[-1], 3) if latencies else -1,
                       "mean": round(statistics.fmean(latencies), 3) if latencies else -1},
-        "live_channels": {"mean": round(statistics.fmean(channels), 0) if channels else 0,
-                          "max": max(channels, default=0)},
+        "live_channels": {"mean": round(statistics.fmean(channels)) if channels else 0,
+                          "min": min(channels, default=0), "max": max(channels, default=0)},
         "payloads_per_s": round(len(payloads) / window, 2),
         "payload_kb": round(statistics.fmean(p["bytes"] for p in payloads) / 1024, 1) if payloads else 0,
     }  # fmt: skip
@@ -163,6 +223,9 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
 
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["--pbx"]:
+        _pbx(argv[1], float(argv[2]), int(argv[3]))
+        return
     if argv[:1] == ["--client"]:
         _client(argv[1], argv[2], argv[3], int(argv[4]), float(argv[5]))
         return

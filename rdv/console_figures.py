@@ -7,9 +7,10 @@ logged-in time, occupancy, pauses by reason against `pause_reasons`). No query i
 
 from __future__ import annotations
 
+import threading
 from collections import Counter
 from dataclasses import dataclass, field, replace
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import case, func, select
@@ -20,7 +21,7 @@ from campaigns.errors import CampaignNotFound
 from campaigns.models import Attempt, Campaign
 from dialer.desk_models import AgentEvent, PauseReason
 from dialer.models import AgentRecord
-from rdv.console_presence import PauseTotal, PresenceEvent, PresenceTotals, occupancy, presence_totals
+from rdv.console_presence import PauseTotal, PresenceEvent, PresenceLedger, PresenceTotals, occupancy
 from rdv.live_models import CampaignLive
 
 STATES = ("available", "on_call", "wrap_up", "paused", "logged_out")
@@ -39,7 +40,9 @@ class Live:
     abandon_target: float = 0.0
     dialing: str = ""
     dials_today: int = 0
+    resolved_today: int = 0
     answered_today: int = 0
+    humans_today: int = 0
     dropped_today: int = 0
     humans_30d: int = 0
     dropped_30d: int = 0
@@ -48,11 +51,12 @@ class Live:
 
     @property
     def answer_rate(self) -> float | None:
-        return self.answered_today / self.dials_today if self.dials_today else None
+        """Answered by a person ÷ dials that ended today (the live ones have no outcome yet)."""
+        return self.answered_today / self.resolved_today if self.resolved_today else None
 
     @property
     def abandon_today(self) -> float:
-        return self.dropped_today / self.answered_today if self.answered_today else 0.0
+        return self.dropped_today / self.humans_today if self.humans_today else 0.0
 
     @property
     def abandon_30d(self) -> float:
@@ -137,7 +141,8 @@ def live_of(session: Session, campaign_id: int) -> Live:
         queued=sum(r.queued for r in rows), talking=sum(r.talking for r in rows),
         dial_level=newest.dial_level,
         pacing_mode=newest.pacing_mode, abandon_target=newest.abandon_target, dialing=newest.dialing,
-        dials_today=newest.dials_today, answered_today=newest.answered_today, dropped_today=newest.dropped_today,
+        dials_today=newest.dials_today, resolved_today=newest.resolved_today, answered_today=newest.answered_today,
+        humans_today=newest.humans_today, dropped_today=newest.dropped_today,
         humans_30d=newest.humans_30d, dropped_30d=newest.dropped_30d, updated_at=newest.updated_at,
         dialers=len(rows),
     )  # fmt: skip
@@ -159,11 +164,48 @@ def _work(session: Session, campaign: Campaign, since: datetime) -> dict[str, tu
             for agent, n, talk, wrap, argued, rdvs in rows}  # fmt: skip
 
 
+# Presence events older than this (clock seconds) are settled into the ledger for good: commits arrive within
+# milliseconds of their event, so none of that age can still be on its way.
+SETTLE_AFTER_S = 60.0
+
+
+@dataclass
+class _Feed:
+    """One campaign day's presence ledger in this process, and the moment up to which it is settled."""
+
+    ledger: PresenceLedger
+    limits: dict[str, int]
+    settled_until: datetime
+
+
+# By database and campaign: (the day's start, its feed).
+_feeds: dict[tuple[str, int], tuple[datetime, _Feed]] = {}
+_feeds_lock = threading.Lock()
+
+
+def _events(session: Session, campaign_id: int, start: datetime, end: datetime | None = None) -> list[PresenceEvent]:
+    query = select(AgentEvent.login, AgentEvent.state, AgentEvent.reason, AgentEvent.at).where(
+        AgentEvent.campaign_id == campaign_id, AgentEvent.at >= start)
+    if end is not None:
+        query = query.where(AgentEvent.at < end)
+    return [PresenceEvent(*row) for row in session.execute(query)]
+
+
 def _presence(session: Session, campaign_id: int, since: datetime, now: datetime,
               limits: dict[str, int]) -> dict[str, PresenceTotals]:
-    rows = session.execute(select(AgentEvent.login, AgentEvent.state, AgentEvent.reason, AgentEvent.at)
-                           .where(AgentEvent.campaign_id == campaign_id, AgentEvent.at >= since))  # fmt: skip
-    return presence_totals((PresenceEvent(*row) for row in rows), now, limits)
+    """The day's presence totals, reading only the events not yet settled in this process's ledger."""
+    bind = session.get_bind()
+    key = (str(bind.engine.url), campaign_id)
+    with _feeds_lock:
+        day, feed = _feeds.get(key, (None, None))
+        if feed is None or day != since or feed.limits != limits:
+            feed = _Feed(PresenceLedger(), dict(limits), since)
+            _feeds[key] = (since, feed)
+        settle_to = now - timedelta(seconds=SETTLE_AFTER_S)
+        if settle_to > feed.settled_until:
+            feed.ledger.settle(_events(session, campaign_id, feed.settled_until, settle_to), limits)
+            feed.settled_until = settle_to
+        return feed.ledger.totals(_events(session, campaign_id, feed.settled_until), now, limits)
 
 
 def floor(session: Session, campaign_id: int, now: datetime) -> Floor:

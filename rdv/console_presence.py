@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 
 WORKING = ("available", "on_call", "wrap_up")
@@ -58,20 +58,61 @@ class PresenceTotals:
 def presence_totals(events: Iterable[PresenceEvent], now: datetime,
                     limits_min: Mapping[str, int]) -> dict[str, PresenceTotals]:
     """Totals per login; `limits_min` gives each pause reason's longest allowed length in minutes."""
-    by_login: dict[str, list[PresenceEvent]] = defaultdict(list)
-    for event in events:
-        by_login[event.login].append(event)
-    totals: dict[str, PresenceTotals] = {}
-    for login, mine in by_login.items():
-        mine.sort(key=lambda e: e.at)
-        result = totals[login] = PresenceTotals()
-        for event, following in zip(mine, [*mine[1:], None], strict=True):
-            end = following.at if following is not None else now
-            lasted = max(0.0, (end - event.at).total_seconds())
-            result.seconds[event.state] += lasted
-            if event.state == "paused":
-                _add_pause(result, event.reason, lasted, limits_min.get(event.reason), ongoing=following is None)
-    return totals
+    return PresenceLedger().totals(events, now, limits_min)
+
+
+class PresenceLedger:
+    """Presence totals kept up to date cheaply: intervals that are over are added once (`settle`), and only the
+    recent events are read again at each `totals`, so a screen refreshed every second does not re-read the day.
+
+    A login's last settled event stays open (its interval ends with the next event, or now).
+    """
+
+    def __init__(self) -> None:
+        self.settled: dict[str, PresenceTotals] = {}
+        self.open: dict[str, PresenceEvent] = {}
+
+    def totals(self, recent: Iterable[PresenceEvent], now: datetime,
+               limits_min: Mapping[str, int]) -> dict[str, PresenceTotals]:
+        """The totals at `now`: the settled ones plus the open event and the `recent` ones not settled yet."""
+        result = {login: _copy(t) for login, t in self.settled.items()}
+        for login, mine in self._tails(recent).items():
+            totals = result.setdefault(login, PresenceTotals())
+            for event, following in zip(mine, [*mine[1:], None], strict=True):
+                end = following.at if following is not None else now
+                _fold(totals, event, end, limits_min, ongoing=following is None)
+        return result
+
+    def settle(self, events: Iterable[PresenceEvent], limits_min: Mapping[str, int]) -> None:
+        """Add for good the intervals the given events close: each event but every login's last becomes history."""
+        for login, mine in self._tails(events).items():
+            totals = self.settled.setdefault(login, PresenceTotals())
+            for event, following in zip(mine, mine[1:], strict=False):
+                _fold(totals, event, following.at, limits_min, ongoing=False)
+            self.open[login] = mine[-1]
+
+    def _tails(self, events: Iterable[PresenceEvent]) -> dict[str, list[PresenceEvent]]:
+        by_login: dict[str, list[PresenceEvent]] = defaultdict(list)
+        for event in events:
+            by_login[event.login].append(event)
+        for login, event in self.open.items():
+            by_login[login].append(event)
+        for mine in by_login.values():
+            mine.sort(key=lambda e: e.at)
+        return by_login
+
+
+def _fold(totals: PresenceTotals, event: PresenceEvent, end: datetime, limits_min: Mapping[str, int],
+          ongoing: bool) -> None:
+    lasted = max(0.0, (end - event.at).total_seconds())
+    totals.seconds[event.state] += lasted
+    if event.state == "paused":
+        _add_pause(totals, event.reason, lasted, limits_min.get(event.reason), ongoing)
+
+
+def _copy(totals: PresenceTotals) -> PresenceTotals:
+    seconds: dict[str, float] = defaultdict(float, totals.seconds)
+    return PresenceTotals(seconds, {r: replace(p) for r, p in totals.pauses.items()})
 
 
 def _add_pause(result: PresenceTotals, reason: str, lasted: float, limit_min: int | None, ongoing: bool) -> None:

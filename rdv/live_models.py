@@ -39,9 +39,12 @@ class CampaignLive(Base):
     dialing: Mapped[str] = mapped_column(String(20), default="")
     # The campaign's local day, from the attempts table (every dialer's calls).
     dials_today: Mapped[int] = mapped_column(Integer, default=0)
-    answered_today: Mapped[int] = mapped_column(Integer, default=0)  # a person answered (connected or dropped)
+    resolved_today: Mapped[int] = mapped_column(Integer, default=0)  # ended with an outcome
+    answered_today: Mapped[int] = mapped_column(Integer, default=0)  # of those, a person answered
+    # Abandonment as pacing counts it (dialer.pacing_stats: at the answer, calls still live included):
+    # dropped ÷ human-answered, today and over the rolling 30 days.
+    humans_today: Mapped[int] = mapped_column(Integer, default=0)
     dropped_today: Mapped[int] = mapped_column(Integer, default=0)
-    # Abandonment as pacing counts it (dialer.pacing_stats): dropped ÷ human-answered.
     abandon_today: Mapped[float] = mapped_column(Float, default=0.0)
     humans_30d: Mapped[int] = mapped_column(Integer, default=0)
     dropped_30d: Mapped[int] = mapped_column(Integer, default=0)

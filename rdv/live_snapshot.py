@@ -52,13 +52,15 @@ class LiveFigures:
     pacing_mode: str
     abandon_target: float
     dialing: str
+    humans_today: int
+    dropped_today: int
     abandon_today: float
     humans_30d: int
     dropped_30d: int
     abandon_30d: float
     dials_today: int = 0
+    resolved_today: int = 0
     answered_today: int = 0
-    dropped_today: int = 0
 
 
 def live_figures(calls: Iterable[LiveCall], agents: Iterable[presence.Agent], view: CampaignView, dialing: str,
@@ -85,7 +87,7 @@ def live_figures(calls: Iterable[LiveCall], agents: Iterable[presence.Agent], vi
         agents_wrap_up=states[presence.Status.WRAP_UP], agents_paused=states[presence.Status.PAUSED],
         dial_level=round(waiting / in_service, 2) if in_service else 0.0,
         pacing_mode=str(view.policy.mode), abandon_target=view.policy.abandon_target, dialing=dialing,
-        abandon_today=stats.abandon_rate_today,
+        humans_today=stats.humans_today, dropped_today=stats.dropped_today, abandon_today=stats.abandon_rate_today,
         humans_30d=stats.humans_30d, dropped_30d=stats.dropped_30d,
         abandon_30d=stats.dropped_30d / stats.humans_30d if stats.humans_30d else 0.0,
     )  # fmt: skip
@@ -97,12 +99,13 @@ def local_midnight(view: CampaignView, now: datetime) -> datetime:
 
 
 def day_counts(session: Session, campaign_id: int, since: datetime) -> tuple[int, int, int]:
-    """(dials, answered by a person, dropped) of a campaign since `since`, from every dialer's attempts."""
+    """(dials, ended with an outcome, of which answered by a person) of a campaign since `since`, from every
+    dialer's attempts."""
     a = Attempt
     row = session.execute(
         select(func.count(a.id),
-               func.coalesce(func.sum(case((a.outcome.in_(HUMAN_OUTCOMES), 1), else_=0)), 0),
-               func.coalesce(func.sum(case((a.outcome == "dropped", 1), else_=0)), 0))
+               func.coalesce(func.sum(case((a.outcome != "", 1), else_=0)), 0),
+               func.coalesce(func.sum(case((a.outcome.in_(HUMAN_OUTCOMES), 1), else_=0)), 0))
         .where(a.campaign_id == campaign_id, a.created_at >= since)
     ).one()  # fmt: skip
     return int(row[0]), int(row[1]), int(row[2])
@@ -182,10 +185,6 @@ class SnapshotWriter:
         changed = await asyncio.to_thread(self._store, due, midnights, now)
         for campaign_id in changed:
             self.written_at[campaign_id] = wall
-            if self.notifier is not None:
-                self.notifier.notify(campaign_topic(campaign_id), "live")
-        if changed and self.notifier is not None:
-            self.notifier.notify(FLOOR, "live")
         self.writes += len(changed)
         return changed
 
@@ -198,13 +197,17 @@ class SnapshotWriter:
                 if seen is not None:
                     self.days[campaign_id] = day_counts(session, campaign_id, midnights[campaign_id])
                     self.calls_seen[campaign_id] = seen
-                dials, answered, dropped = self.days[campaign_id]
-                full = replace(figures, dials_today=dials, answered_today=answered, dropped_today=dropped)
+                dials, resolved, answered = self.days[campaign_id]
+                full = replace(figures, dials_today=dials, resolved_today=resolved, answered_today=answered)
                 if self.written.get(campaign_id) != full:
                     changed[campaign_id] = full
         if changed:
             with transaction(self.sessions) as session:
                 for campaign_id, figures in changed.items():
                     store_figures(session, campaign_id, self.dialer_id, figures, now)
+                    if self.notifier is not None:  # sent at the commit, with it on PostgreSQL and SQLite
+                        self.notifier.notify(campaign_topic(campaign_id), "live", session=session)
+                if self.notifier is not None:
+                    self.notifier.notify(FLOOR, "live", session=session)
             self.written.update(changed)
         return list(changed)

@@ -245,15 +245,15 @@ class Runtime:
 
     async def stop(self, drain_s: float) -> None:
         """Stop originating, let live calls finish for up to `drain_s` clock seconds, end the rest, disconnect."""
-        for task in self.console_tasks:
-            task.cancel()
-        await asyncio.gather(*self.console_tasks, return_exceptions=True)
         if self.engine is not None:
             await self.engine.stop(drain_timeout=drain_s)
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
         if self.recorder is not None and self.recorder.tasks:  # the last calls' files, as the PBX closes them
             await asyncio.wait(set(self.recorder.tasks), timeout=self.recorder.write_grace_s)
+        for task in self.console_tasks:  # after the drain: the console follows it to the end
+            task.cancel()
+        await asyncio.gather(*self.console_tasks, return_exceptions=True)
         if self.bus is not None:  # after the drain: the pops of calls that ended during it are written
             await self.bus.stop()
         if self.notifier is not None and self._own_notifier:

@@ -22,7 +22,6 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from config.clock import Clock
 from rdv.bootstrap import App
 from rdv.runtime import Runtime, RuntimeOptions
-from rdv.wakeup import notifier_for
 
 log = logging.getLogger(__name__)
 # How often (clock seconds) agents are brought in line with the day between job wake-ups: after a close,
@@ -101,9 +100,7 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
     can still save the disposition of a call that ends during the drain.
     """
     clock = app.clock
-    # One notifier for the dialer and the web it serves: in memory when both share this process on SQLite.
-    notifier = notifier_for(app, same_process=web_socket is not None)
-    runtime = Runtime(app, campaign_ids, options, notifier=notifier)
+    runtime = Runtime(app, campaign_ids, options)
     await runtime.start()
     web_stop = asyncio.Event()
     web_task = _start_web(app, runtime, web_socket, web_stop)
@@ -124,7 +121,6 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
         web_stop.set()
         if web_task is not None:
             await asyncio.gather(web_task, return_exceptions=True)
-        await notifier.close()
     engine = runtime.engine
     if engine is not None:
         log.info("stopped: %d dialled, %d ended at stop; counters %s", engine.counters["dialled"],

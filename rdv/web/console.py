@@ -148,11 +148,14 @@ async def _stream(request: Request, campaign_id: int) -> AsyncIterator[dict[str,
     topics = (campaign_topic(campaign_id), FLOOR, control.control_topic(campaign_id))
     # Subscribed before the first read: nothing that happens while it renders is missed.
     subs: list[Subscription] = [notifier.subscribe(t) for t in topics] if notifier is not None else []
+    loop = asyncio.get_running_loop()
     try:
         while True:
+            began = loop.time()
             payload = await asyncio.to_thread(live_payload, request, campaign_id)
             yield {"event": "board", "data": json.dumps(payload)}
-            await asyncio.sleep(MIN_INTERVAL_S)
+            # At most one render per MIN_INTERVAL_S: what happens meanwhile waits in the subscriptions.
+            await asyncio.sleep(max(0.0, began + MIN_INTERVAL_S - loop.time()))
             if subs:
                 await next_wake(subs, timeout=REFRESH_S)
             else:

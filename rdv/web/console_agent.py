@@ -98,8 +98,8 @@ def spy(request: Request, campaign_id: int, login: str, kind: str,
     if error:
         return render(request, "console/agent.html", {**context, "sent": "", "error": error}, status_code=409)
     try:
-        agent_desk.send(session, request.app.state.notifier, user.login, kind, sent_by=user.login,
-                        agent_login=login, supervisor_phone=user.phone)  # fmt: skip
+        # The dialer rings the phone of the sender's account (`sent_by`).
+        agent_desk.send(session, request.app.state.notifier, user.login, kind, sent_by=user.login, agent_login=login)
     except agent_desk.DeskError as refused:
         session.rollback()
         return render(request, "console/agent.html", {**context, "sent": "", "error": str(refused)},

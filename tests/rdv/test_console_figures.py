@@ -12,7 +12,7 @@ from config.orm import transaction
 from dialer.desk_models import AgentEvent
 from dialer.models import AgentRecord
 from rdv.console_figures import floor
-from rdv.console_presence import PresenceEvent, occupancy, presence_totals
+from rdv.console_presence import PresenceEvent, PresenceLedger, occupancy, presence_totals
 from rdv.live_models import CampaignLive
 from tests.campaigns.factories import campaign, leads
 
@@ -49,6 +49,19 @@ def test_a_pause_within_its_length_or_without_a_known_length_is_never_over() -> 
     assert totals.logged_in_s == 200 * 60 and occupancy([totals]) is None
 
 
+def test_settling_the_history_step_by_step_gives_the_totals_of_one_full_reading() -> None:
+    events = sorted([*_alice(), PresenceEvent("bob", "available", "", _at(3)),
+                     PresenceEvent("bob", "paused", "break", _at(20)), PresenceEvent("bob", "available", "", _at(50))],
+                    key=lambda e: e.at)  # fmt: skip
+    whole = presence_totals(events, _at(110), LIMITS)
+    for first in range(len(events) + 1):
+        for second in range(first, len(events) + 1):
+            ledger = PresenceLedger()
+            ledger.settle(events[:first], LIMITS)
+            ledger.settle(events[first:second], LIMITS)
+            assert ledger.totals(events[second:], _at(110), LIMITS) == whole, (first, second)
+
+
 def _attempt(session: Session, cid: int, lead_id: int, n: int, agent: str, disposition: str,
              outcome: str = "connected") -> None:
     session.add(Attempt(campaign_id=cid, lead_id=lead_id, attempt_no=1, phone_e164=f"+3361000{n:04d}",
@@ -78,7 +91,8 @@ def test_the_floor_gives_each_agent_s_day_and_the_campaign_s_totals(sessions: se
                          for e in _alice()])  # fmt: skip
         session.add(CampaignLive(campaign_id=cid, dialer_id="d1", ringing=3, queued=1, talking=1, dial_level=4.0,
                                  pacing_mode="predictive", abandon_target=0.03, dialing="running", dials_today=6,
-                                 answered_today=5, dropped_today=0, humans_30d=40, dropped_30d=1,
+                                 resolved_today=6, answered_today=5, humans_today=5, dropped_today=0,
+                                 humans_30d=40, dropped_30d=1,
                                  updated_at=_at(109)))  # fmt: skip
     with sessions() as session:
         board = floor(session, cid, _at(110))
@@ -94,3 +108,8 @@ def test_the_floor_gives_each_agent_s_day_and_the_campaign_s_totals(sessions: se
     assert (live.ringing, live.queued, live.dial_level, live.dialers) == (3, 1, 4.0, 1)
     assert live.answer_rate == pytest.approx(5 / 6) and live.abandon_30d == pytest.approx(1 / 40)
     assert board.occupancy == pytest.approx(6 / 21)
+    # Later, with the older events settled in this process's ledger: the same day, two minutes on.
+    with sessions() as session:
+        later = floor(session, cid, _at(112))
+    lunch = next(p for p in later.agents[0].pauses if p.reason == "lunch")
+    assert lunch.seconds == 72 * 60 and lunch.over_s == 12 * 60

@@ -15,18 +15,9 @@ from dialer.pacing import DialOutcome, PacingMode, PacingPolicy
 from dialer.ports import AgentConnected, CallerQueued, CallRinging
 from rdv.live_models import CampaignLive
 from rdv.live_snapshot import SnapshotWriter, live_figures
+from rdv.wakeup import FLOOR, LocalNotifier, campaign_topic
 from tests.dialer.call_scenarios import T0
 from tests.dialer.engine_harness import running_dialer
-
-
-class Topics:
-    """Records what the writer announces (the protocol of rdv.wakeup.Notifier it needs)."""
-
-    def __init__(self) -> None:
-        self.sent: list[str] = []
-
-    def notify(self, topic: str, payload: str = "") -> None:
-        self.sent.append(topic)
 
 
 def _view() -> CampaignView:
@@ -71,24 +62,24 @@ async def test_a_running_engine_s_calls_reach_the_table_on_change_at_most_four_t
         database_url: str) -> None:
     async with running_dialer(database_url, 300) as harness:
         engine = await harness.start_engine(agents=4)
-        topics = Topics()
-        writer = SnapshotWriter(engine, harness.sessions, harness.clock, "d1", topics, lambda _cid: "running")
+        notifier = LocalNotifier()
+        campaign_sub, floor_sub = notifier.subscribe(campaign_topic(harness.campaign_id)), notifier.subscribe(FLOOR)
+        writer = SnapshotWriter(engine, harness.sessions, harness.clock, "d1", notifier, lambda _cid: "running")
         await harness.until(lambda: len(engine.calls) >= 2, clock_s=120)
         assert await writer.check(wall=100.0) == [harness.campaign_id]
-        assert topics.sent == [f"campaign:{harness.campaign_id}", "floor"]
+        assert (campaign_sub.drain(), floor_sub.drain()) == (1, 1), "announced once the row is committed"
         # Within a quarter of a second of the last write nothing is written, whatever changed.
         await harness.until(lambda: engine.counters["dialled"] >= 8, clock_s=300)
         assert await writer.check(wall=100.2) == []
         assert await writer.check(wall=100.25) == [harness.campaign_id]
         with harness.sessions() as session:
             row = session.scalars(select(CampaignLive)).one()
-            stored_dials = session.scalar(select(CampaignLive.dials_today))
         assert row.dialer_id == "d1" and row.pacing_mode == "predictive" and row.abandon_target == 0.03
-        assert stored_dials is not None and stored_dials >= 8
-        assert row.ringing + row.answering + row.queued + row.talking >= 1
-        # Nothing changed since: no write, no notification.
-        written = len(topics.sent)
+        assert row.dials_today >= 8 and row.ringing + row.answering + row.queued + row.talking >= 1
+        # Nothing changed since the last write: no write, no notification.
         engine.dialing = False
-        await harness.until(lambda: not engine.calls, clock_s=600)
+        await harness.until(lambda: not engine.calls and all(
+            a.status is not presence.Status.WRAP_UP for a in engine.agents.values()), clock_s=900)
         await writer.check(wall=200.0)
-        assert await writer.check(wall=300.0) == [] and len(topics.sent) == written + 2
+        campaign_sub.drain()
+        assert await writer.check(wall=300.0) == [] and campaign_sub.drain() == 0

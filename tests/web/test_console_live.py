@@ -97,5 +97,9 @@ def test_a_supervisor_watches_the_floor_live_and_steers_the_campaign(
         page.click("#call button:has-text('Écouter')")
         page.wait_for_selector(".success:has-text('Écoute demandée')", timeout=WAIT_MS)
         page.wait_for_selector("#call li:has-text('écoute')", timeout=WAIT_MS)
+        # The dialer applies it (call control rings the supervisor's phone into a silent listen) and says so.
+        done = page.wait_for_selector("#call li .badge", timeout=WAIT_MS)
+        assert "Votre poste sonne" in done.inner_text(), done.inner_text()
+        shot(page, "console-agent-listening")
     finally:
         context.close()

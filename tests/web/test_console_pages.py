@@ -44,7 +44,8 @@ def floor_data(sessions: sessionmaker[Session]) -> tuple[int, int]:
                     phone_e164=lead.phone_e164, connected_at=NOW),
             CampaignLive(campaign_id=made.id, dialer_id="main", ringing=7, queued=2, talking=1, dial_level=3.5,
                          pacing_mode="predictive", abandon_target=0.02, dialing="running", dials_today=1234,
-                         answered_today=300, dropped_today=9, humans_30d=4000, dropped_30d=80, updated_at=NOW),
+                         resolved_today=1200, answered_today=290, humans_today=300, dropped_today=9,
+                         humans_30d=4000, dropped_30d=80, updated_at=NOW),
         ])  # fmt: skip
         return made.id, attempt.id
 
@@ -118,7 +119,8 @@ def test_a_supervisor_listens_to_an_agent_s_call_from_their_own_phone(
         asgi_client: TestClient, make_user: Callable[..., tuple[str, str]], floor_data: tuple[int, int],
         sessions: sessionmaker[Session]) -> None:
     cid, _attempt = floor_data
-    token = _as(asgi_client, make_user, "supervisor", phone="PJSIP/2001")
+    login, password = make_user("supervisor", phone="PJSIP/2001")
+    token = client_login(asgi_client, login, password)
     page = asgi_client.get(f"/console/{cid}/agents/alice")
     assert page.status_code == 200 and "Jeanne" in page.text and "Écouter" in page.text
     assert "+33610000000" not in page.text, "the number called is masked"
@@ -128,6 +130,6 @@ def test_a_supervisor_listens_to_an_agent_s_call_from_their_own_phone(
     with sessions() as session:
         command = session.scalars(select(AgentCommand)).one()
     assert (command.login, command.kind, command.args["agent_login"]) == ("alice", "listen", "alice")
-    assert command.args["supervisor_phone"] == "PJSIP/2001" and command.campaign_id == cid
+    assert command.sent_by == login and command.campaign_id == cid
     not_on_call = asgi_client.post(f"/console/{cid}/agents/bob/whisper", data={"csrf_token": token})
     assert not_on_call.status_code == 409 and "n'est pas en appel" in unescape(not_on_call.text)

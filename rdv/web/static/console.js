@@ -1,9 +1,8 @@
-// The supervisor's console: live wallboard and agent table over server-sent events, the time each agent has
-// spent in their state counted up every second, and the campaign's controls sent without leaving the page.
+// The supervisor's console: the wallboard and agent table (or one agent's call) live over server-sent events,
+// the time in state counted up every second, and the campaign's controls sent without leaving the page.
 (function () {
   "use strict";
-  var root = document.querySelector("[data-live]");
-  if (!root || !window.rdv) return;
+  if (!window.rdv) return;
   var offset = 0; // the server's clock minus this browser's, from the last fragment received
 
   function duration(ms) {
@@ -13,41 +12,47 @@
     return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
   }
 
-  function syncClock() {
-    var board = document.getElementById("board");
-    var now = board && Number(board.getAttribute("data-now"));
+  // Fragments carry the server's clock (data-now): durations count from it, not from this PC's clock.
+  function syncClock(id) {
+    var el = document.getElementById(id);
+    var now = el && Number(el.getAttribute("data-now"));
     if (now) offset = now - Date.now();
   }
 
-  function tick() {
+  function tick(scope) {
     var now = Date.now() + offset;
-    document.querySelectorAll("#agents [data-since]").forEach(function (cell) {
+    document.querySelectorAll(scope + " [data-since]").forEach(function (cell) {
       var since = Number(cell.getAttribute("data-since"));
       if (since) cell.textContent = duration(now - since);
     });
   }
 
-  var texts = document.getElementById("live-texts");
-  var state = document.getElementById("live-state");
-  function showState(up) {
-    if (!state || !texts) return;
-    state.textContent = texts.getAttribute(up ? "data-on" : "data-off");
-    state.classList.toggle("off", !up);
-    root.classList.toggle("live-off", !up);
+  // Follow `url`, swapping each fragment of an event of `type` into the element of the same id.
+  function follow(root, url, type, ids, scope) {
+    var texts = document.getElementById("live-texts");
+    var state = document.getElementById("live-state");
+    function showState(up) {
+      if (state && texts) {
+        state.textContent = texts.getAttribute(up ? "data-on" : "data-off");
+        state.classList.toggle("off", !up);
+      }
+      root.classList.toggle("live-off", !up);
+    }
+    window.rdv.live(url, function (eventType, data) {
+      if (eventType !== type || !data) return;
+      ids.forEach(function (id) { if (data[id]) window.rdv.swap("#" + id, data[id]); });
+      syncClock(ids[0]);
+      tick(scope);
+      root.setAttribute("data-updated", String(Date.now()));
+    }, { types: [type], onState: showState });
+    syncClock(ids[0]);
+    setInterval(function () { tick(scope); }, 1000);
   }
 
-  window.rdv.live(root.getAttribute("data-live"), function (type, data) {
-    if (type !== "board" || !data) return;
-    window.rdv.swap("#board", data.board);
-    window.rdv.swap("#agents", data.agents);
-    syncClock();
-    tick();
-    root.setAttribute("data-updated", String(Date.now()));
-    document.dispatchEvent(new CustomEvent("rdv:board", { detail: data }));
-  }, { types: ["board"], onState: showState });
-
-  syncClock();
-  setInterval(tick, 1000);
+  var board = document.querySelector("[data-live]");
+  if (board) follow(board, board.getAttribute("data-live"), "board", ["board", "agents"], "#agents");
+  var call = document.querySelector("[data-live-call]");
+  if (call) follow(call, call.getAttribute("data-live-call"), "call", ["call"], "#call");
 
   // Controls: the server answers with the controls again (a message, or the refusal next to the field).
   document.addEventListener("submit", function (event) {
@@ -73,38 +78,4 @@
         form.querySelectorAll("button").forEach(function (b) { b.disabled = false; });
       });
   });
-})();
-
-// An agent's page: the current call follows the agent live.
-(function () {
-  "use strict";
-  var root = document.querySelector("[data-live-call]");
-  if (!root || !window.rdv) return;
-  var offset = 0;
-  function duration(ms) {
-    var s = Math.max(0, Math.floor(ms / 1000));
-    var h = Math.floor(s / 3600), m = Math.floor((s % 3600) / 60), sec = s % 60;
-    var mm = (h && m < 10 ? "0" : "") + m, ss = (sec < 10 ? "0" : "") + sec;
-    return h ? h + ":" + mm + ":" + ss : mm + ":" + ss;
-  }
-  function sync() {
-    var call = document.getElementById("call");
-    var now = call && Number(call.getAttribute("data-now"));
-    if (now) offset = now - Date.now();
-  }
-  function tick() {
-    var now = Date.now() + offset;
-    document.querySelectorAll("#call [data-since]").forEach(function (cell) {
-      var since = Number(cell.getAttribute("data-since"));
-      if (since) cell.textContent = duration(now - since);
-    });
-  }
-  window.rdv.live(root.getAttribute("data-live-call"), function (type, data) {
-    if (type !== "call" || !data) return;
-    window.rdv.swap("#call", data.call);
-    sync();
-    tick();
-  }, { types: ["call"] });
-  sync();
-  setInterval(tick, 1000);
 })();
