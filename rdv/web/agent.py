@@ -81,9 +81,14 @@ def my_callbacks(session: Session, login: str, campaign_ids: list[int]) -> list[
 
 
 def when_text(moment: datetime, zone: str) -> str:
-    """A stored moment (naive means UTC, as SQLite gives it back) in the callee's zone, short."""
+    """A stored moment in the callee's zone, short."""
+    return fmt_datetime(local_time(moment, zone), "short")
+
+
+def local_time(moment: datetime, zone: str) -> datetime:
+    """A stored moment (naive means UTC, as SQLite gives it back) in `zone`."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return fmt_datetime(aware.astimezone(zone_info(zone or "Europe/Paris")), "short")
+    return aware.astimezone(zone_info(zone or "Europe/Paris"))
 
 
 def screen_values(request: Request, session: Session, user: User) -> dict[str, Any]:
@@ -104,6 +109,7 @@ def screen_values(request: Request, session: Session, user: User) -> dict[str, A
         "holding": bool(view and holding(view)),
         "initial_verdict": live_verdict({}, view.criteria if view else ()),
         "grace": _grace(session, view, centre_zone(request)),
+        "local": lambda moment: local_time(moment, centre_zone(request)),
     }
 
 

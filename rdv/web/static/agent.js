@@ -4,7 +4,7 @@
   "use strict";
   var root = document.getElementById("agent");
   if (!root || !window.rdv) return;
-  var checkTimer = null, tickTimer = null, shownAt = Date.now();
+  var checkTimer = null, stateAt = Date.now(), callAt = Date.now();
 
   function toast(message, ok) {
     var box = document.getElementById("agent-toast");
@@ -129,17 +129,18 @@
 
   // Timers: time in the current state, and the wrap-up countdown, ticking between fragments.
   function tick() {
-    var gone = Math.floor((Date.now() - shownAt) / 1000);
+    var now = Date.now();
     var bar = document.getElementById("agent-state");
     var ticker = document.querySelector("[data-ticker]");
     if (bar && ticker && bar.getAttribute("data-elapsed") !== "") {
-      var s = Math.max(0, parseInt(bar.getAttribute("data-elapsed"), 10) + gone);
+      var s = Math.max(0, parseInt(bar.getAttribute("data-elapsed"), 10) + Math.floor((now - stateAt) / 1000));
       ticker.textContent = Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
     }
     var status = document.getElementById("agent-callstatus");
     var countdown = document.querySelector("[data-countdown]");
     if (status && countdown && status.getAttribute("data-remaining") !== "") {
-      countdown.textContent = Math.max(0, parseInt(status.getAttribute("data-remaining"), 10) - gone);
+      countdown.textContent = Math.max(0, parseInt(status.getAttribute("data-remaining"), 10) -
+                                       Math.floor((now - callAt) / 1000));
     }
   }
 
@@ -170,11 +171,10 @@
 
   root.setAttribute("data-title", document.title);
   window.rdv.live(root.getAttribute("data-events"), function (type, data) {
-    shownAt = Date.now();
-    if (type === "state") window.rdv.swap("#agent-state", data);
-    else if (type === "call") onCall(data);
+    if (type === "state") { stateAt = Date.now(); window.rdv.swap("#agent-state", data); }
+    else if (type === "call") { callAt = Date.now(); onCall(data); }
     tick();
   }, { types: ["state", "call"], onState: function (up) { document.getElementById("agent-live").hidden = up; } });
-  tickTimer = setInterval(tick, 1000);
+  setInterval(tick, 1000);
   tick();
 })();
