@@ -18,10 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from campaigns.models import Attempt, Callback, Campaign
 from dialer.desk_models import CallPop
+from dialer.simulator.outcomes import Outcome, OutcomeModel
 from leads.models import Lead
 from rdv import db
 from tests.rdv.service_harness import MONDAY_3PM, PARIS, PYTHON, ROOT, prepare
@@ -116,12 +117,13 @@ def _fill_the_sheet(page: Any) -> None:
     page.keyboard.press("ArrowDown")
 
 
-def _launch(data_dir: Path, url: str, campaign_id: int, start: datetime, env: dict[str, str]) -> LiveServer:
+def _launch(data_dir: Path, url: str, campaign_id: int, start: datetime, env: dict[str, str],
+            seed: int = 4) -> LiveServer:
     """`rdv run --simulate --web` over `url` on a clock started at `start`, SCALE times faster than the wall.
 
     A person's simulated callee hangs up after a minute on that clock (20 s here), time enough to fill the sheet.
     """
-    args = [str(PYTHON), "-m", "tests.rdv.service_process", "--simulate", "--sim-agents", "0", "--seed", "4",
+    args = [str(PYTHON), "-m", "tests.rdv.service_process", "--simulate", "--sim-agents", "0", "--seed", str(seed),
             "--drain-seconds", "5", "--clock-scale", str(SCALE), "--clock-start", start.isoformat(),
             "--clock-epoch", str(time.time()), "--web", "127.0.0.1:0"]  # fmt: skip
     log = (data_dir / "service.log").open("ab")
@@ -150,12 +152,24 @@ def desk_server(tmp_path: Path) -> Iterator[LiveServer]:
         server.stop()
 
 
-def _restart_at(server: LiveServer, moment: datetime) -> LiveServer:
+def _restart_at(server: LiveServer, moment: datetime, seed: int) -> LiveServer:
     """The same service over the same database, its clock started at `moment` (the next day, say)."""
     assert server.stop() == 0, server.log()[-3000:]
     log = server.data_dir / "service.log"
     log.rename(server.data_dir / "service-before.log")  # the new one prints its own address
-    return _launch(server.data_dir, server.db_url, server.campaign_id, moment, server.env)
+    return _launch(server.data_dir, server.db_url, server.campaign_id, moment, server.env, seed)
+
+
+def _only_the_callback_left(url: str, lead_id: int, moment: datetime) -> int:
+    """The day's other leads are done, and a simulator seed whose first call is answered by a person: the
+    callback is then the one call of the morning, and it reaches an agent."""
+    engine = db.make_engine(url)
+    with db.session_factory(engine).begin() as session:
+        session.execute(update(Lead).where(Lead.id != lead_id).values(status="final", next_attempt_at=None))
+        phone = session.get_one(Lead, lead_id).phone_e164
+    engine.dispose()
+    return next(seed for seed in range(1000)
+                if OutcomeModel().draw(phone, moment, random.Random(seed)).outcome is Outcome.HUMAN)
 
 
 @pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")
@@ -223,7 +237,8 @@ def test_a_teleoperator_takes_calls_with_the_keyboard_only(desk_server: LiveServ
             callback_lead = session.get_one(Attempt, int(second)).lead_id
         assert booked.lead_id == callback_lead
 
-        server = _restart_at(server, datetime(2026, 11, 24, 11, 0, 5, tzinfo=PARIS))
+        morning = datetime(2026, 11, 24, 11, 0, 5, tzinfo=PARIS)
+        server = _restart_at(server, morning, _only_the_callback_left(server.db_url, callback_lead, morning))
         page.goto(f"{server.base_url}/agent")
         page.wait_for_selector("#agent-state")
         if page.query_selector("#agent-login"):
