@@ -78,6 +78,7 @@ def _pop(page: Any, other_than: str = "") -> str:
     page.wait_for_function("(before) => { const c = document.getElementById('agent-call');"
                            " return c && c.dataset.attempt && c.dataset.attempt !== before; }",
                            arg=other_than, timeout=TIMEOUT_MS)
+    page.wait_for_selector("#agent-call[data-offers-loaded]", state="attached")  # the pickers' options
     return str(page.get_attribute("#agent-call", "data-attempt"))
 
 

@@ -144,6 +144,24 @@
     }
   }
 
+  // The slot and callback pickers are filled once the pop shows, so that the pop itself stays quick.
+  function loadOffers(panel) {
+    var url = panel.getAttribute("data-offers");
+    if (!url) return;
+    fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); })
+      .then(function (offers) {
+        if (document.getElementById("agent-call") !== panel) return;
+        [["sheet-slot", offers.slots], ["callback-at", offers.callbacks]].forEach(function (pair) {
+          var select = document.getElementById(pair[0]);
+          if (!select) return;
+          while (select.options.length > 1) select.remove(1);
+          select.querySelectorAll("optgroup").forEach(function (g) { g.remove(); });
+          select.insertAdjacentHTML("beforeend", pair[1]);
+        });
+        panel.setAttribute("data-offers-loaded", "1");
+      });
+  }
+
   // A new call replaces the call panel; the same call keeps it (what the agent typed stays), and only its
   // status line is replaced.
   function onCall(html) {
@@ -160,6 +178,7 @@
       current.replaceWith(fresh);
       if (fresh.getAttribute("data-attempt")) {
         toast("", true);
+        loadOffers(fresh);
         var title = document.getElementById("lead-name");
         if (title) { title.setAttribute("tabindex", "-1"); title.focus(); }
         document.title = title ? title.textContent.trim() + " · rdv" : document.title;
@@ -170,6 +189,8 @@
   }
 
   root.setAttribute("data-title", document.title);
+  var first = document.getElementById("agent-call");
+  if (first && first.getAttribute("data-attempt")) loadOffers(first);
   window.rdv.live(root.getAttribute("data-events"), function (type, data) {
     if (type === "state") { stateAt = Date.now(); window.rdv.swap("#agent-state", data); }
     else if (type === "call") { callAt = Date.now(); onCall(data); }
