@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from campaigns.calendar import RING, Calendar, may_ring, open_intervals
+from campaigns.calendar import RING, Calendar, open_intervals
 
 STEP = timedelta(minutes=15)
 # A callback this close to now is a call the agent should keep going, not book.
@@ -33,14 +33,14 @@ def callback_moments(calendar: Calendar, now: datetime, *, days: int = 7, step: 
     start = max(now + MARGIN, earliest or now)
     horizon = start + timedelta(days=days * 3 + 14)  # enough calendar to find `days` open days
     offered: dict[date, list[datetime]] = {}
+    # The spans are merged: a moment whose whole ring fits in one of them is one `may_ring` accepts.
     for lo, hi in open_intervals(start, horizon, calendar):
-        moment = _align(lo.astimezone(tz), step)
+        moment = _align(max(lo, start).astimezone(tz), step)
         while moment + ring <= hi:
-            if moment >= start and may_ring(moment, calendar, ring):
-                day = moment.date()
-                if day not in offered and len(offered) == days:
-                    return _days(offered)
-                offered.setdefault(day, []).append(moment)
+            day = moment.date()
+            if day not in offered and len(offered) == days:
+                return _days(offered)
+            offered.setdefault(day, []).append(moment)
             moment = _align((moment + step).astimezone(tz), step)
     return _days(offered)
 

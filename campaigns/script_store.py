@@ -48,7 +48,21 @@ def current_script(session: Session, campaign_id: int) -> tuple[int, CampaignScr
     )
     if row is None:
         return None
-    return row.version, parse_script(row.content, f"{row.source_name} (v{row.version})")
+    return row.version, _parsed(row)
+
+
+def _parsed(row: CampaignScriptVersion) -> CampaignScript:
+    """A stored version, parsed once per process: versions are never changed, a new load is a new row."""
+    found = _PARSED.get(row.id)
+    if found is None:
+        found = parse_script(row.content, f"{row.source_name} (v{row.version})")
+        if len(_PARSED) > 256:
+            _PARSED.clear()
+        _PARSED[row.id] = found
+    return found
+
+
+_PARSED: dict[int, CampaignScript] = {}
 
 
 def script_version(session: Session, campaign_id: int, version: int) -> CampaignScript | None:

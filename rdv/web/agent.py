@@ -81,29 +81,35 @@ def my_callbacks(session: Session, login: str, campaign_ids: list[int]) -> list[
 
 
 def when_text(moment: datetime, zone: str) -> str:
-    """A stored moment (naive means UTC, as SQLite gives it back) in the callee's zone, short."""
+    """A stored moment in the callee's zone, short."""
+    return fmt_datetime(local_time(moment, zone), "short")
+
+
+def local_time(moment: datetime, zone: str) -> datetime:
+    """A stored moment (naive means UTC, as SQLite gives it back) in `zone`."""
     aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return fmt_datetime(aware.astimezone(zone_info(zone or "Europe/Paris")), "short")
+    return aware.astimezone(zone_info(zone or "Europe/Paris"))
 
 
-def screen_values(request: Request, session: Session, user: User) -> dict[str, Any]:
-    """Everything the page and its live fragments show, read in one session."""
+def screen_values(request: Request, session: Session, user: User, with_call: bool = True) -> dict[str, Any]:
+    """Everything the page and its live fragments show, read in one session (the state bar needs no call)."""
     now = desk_now(request)
     campaigns = assigned(session, user)
     presence = agent_desk.presence(session, user.login)
-    pop = agent_desk.current_call(session, user.login)
+    pop = agent_desk.current_call(session, user.login) if with_call else None
     view = call_view(session, pop, user.name, now, centre_zone(request)) if pop else None
     campaign = next((c for c in campaigns if c.id == presence.campaign_id), None)
     return {
         "campaigns": campaigns, "presence": presence, "campaign": campaign, "view": view, "now": now,
         "state_text": state_label(presence.state, presence.reason),
         "reasons": agent_desk.pause_reasons(session),
-        "callbacks": my_callbacks(session, user.login, [c.id for c in campaigns]),
-        "supervisors": supervisors(session),
+        "callbacks": my_callbacks(session, user.login, [c.id for c in campaigns]) if with_call else [],
+        "supervisors": supervisors(session) if view else [],
         "control_labels": control_labels(),
         "holding": bool(view and holding(view)),
         "initial_verdict": live_verdict({}, view.criteria if view else ()),
         "grace": _grace(session, view, centre_zone(request)),
+        "local": lambda moment: local_time(moment, centre_zone(request)),
     }
 
 
@@ -199,13 +205,12 @@ def _refused(request: Request, message: str) -> Response:
     return RedirectResponse("/agent", status_code=303)
 
 
-def fragments(request: Request, user: User) -> dict[str, str]:
-    """The live parts of the screen as HTML, from a fresh read of the database."""
+def fragment(request: Request, user: User, name: str) -> str:
+    """One live part of the screen (`call` or `state`) as HTML, from a fresh read of the database."""
     with transaction(request.app.state.sessions) as session:
-        values = screen_values(request, session, user)
-    env = environment()
+        values = screen_values(request, session, user, with_call=name == "call")
     base = {"request": request, "user": user, "csrf_field": csrf_field(request), **values}
-    return {name: env.get_template(f"agent/_{name}.html").render(base) for name in ("state", "call")}
+    return environment().get_template(f"agent/_{name}.html").render(base)
 
 
 @router.get("/events", dependencies=TELEOPERATOR)
@@ -225,13 +230,14 @@ async def events(request: Request, user: Annotated[User, Depends(current_user)])
         beat_at = 0.0
         with notifier.subscribe(agent_topic(login)) as subscription:
             while not await request.is_disconnected():
-                if loop.time() >= beat_at:
-                    await run_in_threadpool(_beat, request, login)
-                    beat_at = loop.time() + every
-                for name, html in (await run_in_threadpool(fragments, request, user)).items():
+                for name in ("call", "state"):  # the pop first: it is what the agent waits for
+                    html = await run_in_threadpool(fragment, request, user, name)
                     if sent.get(name) != html:
                         sent[name] = html
                         yield {"event": name, "data": html}
+                if loop.time() >= beat_at:  # after the fragments: a pop never waits for this write
+                    await run_in_threadpool(_beat, request, login)
+                    beat_at = loop.time() + every
                 payload = await subscription.get(timeout=max(0.0, beat_at - loop.time()))
                 if payload == RESYNC:
                     sent.clear()

@@ -8,7 +8,9 @@ the callee's calendar allows. An objection (L. 221-16) hangs up first, then list
 
 from __future__ import annotations
 
-from datetime import datetime
+from collections.abc import Callable
+from datetime import date, datetime
+from functools import cache
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -25,10 +27,11 @@ from campaigns.script import CampaignScript, InvalidAnswer
 from campaigns.script_store import current_script
 from campaigns.store import load_rules
 from campaigns.visit_slots import check_visit, parse_slot_value
-from config.i18n import _
+from config.i18n import _, current_lang, fmt_date, fmt_time
 from leads.models import Lead
 from rdv import agent_desk
 from rdv.agent_desk import DeskError, NotYourCall, Pop
+from rdv.web import agent_view
 from rdv.web.agent import centre_zone, desk_now
 from rdv.web.auth import current_user, db
 from rdv.web.models import User
@@ -63,6 +66,29 @@ def _script(session: Session, campaign_id: int) -> CampaignScript:
 
 def _lists(form: FormData) -> dict[str, list[str]]:
     return {key: [v for v in form.getlist(key) if isinstance(v, str)] for key in form}
+
+
+@router.get("/{attempt_id}/offers", dependencies=TELEOPERATOR)
+def offers(request: Request, attempt_id: int, user: Annotated[User, Depends(current_user)],
+           session: Annotated[Session, Depends(db)]) -> Response:
+    """The options of the visit-slot and callback pickers, fetched once the pop shows."""
+    pop = _own_pop(session, user, attempt_id)
+    found = agent_view.offers(session, pop, desk_now(request), centre_zone(request))
+    env = environment()
+    values = {"offers": found, "day_label": _cached(fmt_date), "short_day": _cached(lambda d: fmt_date(d, "EEE d MMM")),
+              "clock": lambda moment: _clock(moment.hour, moment.minute, current_lang())}
+    return JSONResponse({"slots": env.get_template("agent/_slot_options.html").render(values),
+                         "callbacks": env.get_template("agent/_callback_options.html").render(values)})
+
+
+def _cached(formatter: Callable[[date], str]) -> Callable[[date], str]:
+    """A date formatter that formats each day once per response (Babel is slow, and days repeat)."""
+    return cache(formatter)
+
+
+@cache
+def _clock(hour: int, minute: int, lang: str = "") -> str:
+    return fmt_time(datetime(2000, 1, 3, hour, minute))
 
 
 @router.post("/{attempt_id}/check", dependencies=TELEOPERATOR)

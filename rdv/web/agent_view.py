@@ -91,8 +91,6 @@ class CallView:
     steps: tuple[Step, ...]
     fields: tuple[FormField, ...]
     criteria: tuple[Criterion, ...]
-    slots: tuple[DaySlots, ...]
-    callbacks: tuple[CallbackDay, ...]
     dispositions: tuple[DispositionButton, ...]
     controls: tuple[ControlLine, ...]
 
@@ -118,11 +116,28 @@ def call_view(session: Session, pop: Pop, agent_name: str, now: datetime, centre
         steps=render_script(script.script, lead_fields(lead, agent=agent_name, client=client.name)) if script else (),
         fields=form_fields(script.questions) if script else (),
         criteria=script.criteria if script else (),
-        slots=offer_slots(script.visit_rules(), zone, now, lead.country, lead.subdivision) if script else (),
-        callbacks=callback_offer(session, lead, rules, now),
         dispositions=disposition_buttons(rules),
         controls=_controls(session, pop),
     )
+
+
+@dataclass(frozen=True)
+class Offers:
+    """The visit slots the client accepts and the callback moments the calendar allows, for one call."""
+
+    slots: tuple[DaySlots, ...]
+    callbacks: tuple[CallbackDay, ...]
+
+
+def offers(session: Session, pop: Pop, now: datetime, centre_timezone: str) -> Offers:
+    """Fetched by the screen once the pop shows: the pop itself stays small and quick."""
+    lead = session.get_one(Lead, pop.lead_id)
+    campaign = session.get_one(Campaign, pop.campaign_id)
+    zone = lead.timezone or campaign.timezone
+    loaded = current_script(session, campaign.id)
+    rules = load_rules(session, campaign.id, centre_timezone)
+    slots = offer_slots(loaded[1].visit_rules(), zone, now, lead.country, lead.subdivision) if loaded else ()
+    return Offers(slots, callback_offer(session, lead, rules, now))
 
 
 def disposition_buttons(rules: CampaignRules) -> tuple[DispositionButton, ...]:

@@ -15,7 +15,7 @@ from campaigns.models import Attempt, Callback
 from campaigns.visit_slots import offer_slots
 from dialer.desk_models import AgentCommand, CallPop
 from leads.models import DoNotCall, Lead
-from tests.web.agent_helpers import CALLED, NOW, Desk, open_desk
+from tests.web.agent_helpers import CALLED, NOW, Desk, login_as, open_desk
 
 
 @pytest.fixture
@@ -116,3 +116,15 @@ def test_do_not_call_is_one_action(desk: Desk) -> None:
     with desk.sessions() as session:
         assert session.get_one(Lead, desk.lead_id).status == "dnc"
         assert session.get_one(Attempt, desk.attempt_id).disposition == "do_not_call"
+
+
+def test_the_pickers_offer_only_slots_the_client_accepts_and_lawful_callback_moments(desk: Desk) -> None:
+    offers: Any = desk.client.get(f"/agent/call/{desk.attempt_id}/offers").json()
+    assert 'label="mercredi 25 novembre 2026"' in offers["slots"]  # Tuesday 11:00 + a day's notice
+    assert "mer. 25 nov. · 14:00–16:00" in offers["slots"] and "· 12:00–14:00" not in offers["slots"]
+    assert 'label="dimanche' not in offers["slots"]
+    assert 'value="2026-11-24T11:15:00+01:00"' in offers["callbacks"]  # a quarter of an hour from now
+    assert "T13:00:00+01:00" not in offers["callbacks"] and "T19:00:00+01:00" not in offers["callbacks"]
+    assert 'label="samedi' not in offers["callbacks"]  # fr-consumer: weekdays only
+    login_as(desk, "paul")
+    assert desk.client.get(f"/agent/call/{desk.attempt_id}/offers").status_code == 404

@@ -4,7 +4,7 @@
   "use strict";
   var root = document.getElementById("agent");
   if (!root || !window.rdv) return;
-  var checkTimer = null, tickTimer = null, shownAt = Date.now();
+  var checkTimer = null, stateAt = Date.now(), callAt = Date.now();
 
   function toast(message, ok) {
     var box = document.getElementById("agent-toast");
@@ -129,18 +129,37 @@
 
   // Timers: time in the current state, and the wrap-up countdown, ticking between fragments.
   function tick() {
-    var gone = Math.floor((Date.now() - shownAt) / 1000);
+    var now = Date.now();
     var bar = document.getElementById("agent-state");
     var ticker = document.querySelector("[data-ticker]");
     if (bar && ticker && bar.getAttribute("data-elapsed") !== "") {
-      var s = Math.max(0, parseInt(bar.getAttribute("data-elapsed"), 10) + gone);
+      var s = Math.max(0, parseInt(bar.getAttribute("data-elapsed"), 10) + Math.floor((now - stateAt) / 1000));
       ticker.textContent = Math.floor(s / 60) + ":" + ("0" + (s % 60)).slice(-2);
     }
     var status = document.getElementById("agent-callstatus");
     var countdown = document.querySelector("[data-countdown]");
     if (status && countdown && status.getAttribute("data-remaining") !== "") {
-      countdown.textContent = Math.max(0, parseInt(status.getAttribute("data-remaining"), 10) - gone);
+      countdown.textContent = Math.max(0, parseInt(status.getAttribute("data-remaining"), 10) -
+                                       Math.floor((now - callAt) / 1000));
     }
+  }
+
+  // The slot and callback pickers are filled once the pop shows, so that the pop itself stays quick.
+  function loadOffers(panel) {
+    var url = panel.getAttribute("data-offers");
+    if (!url) return;
+    fetch(url, { headers: { Accept: "application/json" } }).then(function (r) { return r.json(); })
+      .then(function (offers) {
+        if (document.getElementById("agent-call") !== panel) return;
+        [["sheet-slot", offers.slots], ["callback-at", offers.callbacks]].forEach(function (pair) {
+          var select = document.getElementById(pair[0]);
+          if (!select) return;
+          while (select.options.length > 1) select.remove(1);
+          select.querySelectorAll("optgroup").forEach(function (g) { g.remove(); });
+          select.insertAdjacentHTML("beforeend", pair[1]);
+        });
+        panel.setAttribute("data-offers-loaded", "1");
+      });
   }
 
   // A new call replaces the call panel; the same call keeps it (what the agent typed stays), and only its
@@ -159,6 +178,7 @@
       current.replaceWith(fresh);
       if (fresh.getAttribute("data-attempt")) {
         toast("", true);
+        loadOffers(fresh);
         var title = document.getElementById("lead-name");
         if (title) { title.setAttribute("tabindex", "-1"); title.focus(); }
         document.title = title ? title.textContent.trim() + " · rdv" : document.title;
@@ -169,12 +189,13 @@
   }
 
   root.setAttribute("data-title", document.title);
+  var first = document.getElementById("agent-call");
+  if (first && first.getAttribute("data-attempt")) loadOffers(first);
   window.rdv.live(root.getAttribute("data-events"), function (type, data) {
-    shownAt = Date.now();
-    if (type === "state") window.rdv.swap("#agent-state", data);
-    else if (type === "call") onCall(data);
+    if (type === "state") { stateAt = Date.now(); window.rdv.swap("#agent-state", data); }
+    else if (type === "call") { callAt = Date.now(); onCall(data); }
     tick();
   }, { types: ["state", "call"], onState: function (up) { document.getElementById("agent-live").hidden = up; } });
-  tickTimer = setInterval(tick, 1000);
+  setInterval(tick, 1000);
   tick();
 })();
