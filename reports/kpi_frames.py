@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Select, String, case, cast, func, select, type_coerce
+from sqlalchemy import Float, Select, String, and_, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.appointments import Appointment
@@ -122,19 +122,24 @@ def _codes(values: Sequence[Any]) -> pd.Categorical:
 CODED = ("callee_tz", "outcome", "agent", "disposition")
 
 
-def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime, until: datetime) -> pd.DataFrame:
+def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime, until: datetime,
+                  humans_since: datetime | None = None) -> pd.DataFrame:
     """The campaign's attempts created in [since, until), in the shape of `reports.kpis` (plus `created_at`,
-    `answered_at` (human answers) and `ended_at` (connected calls) aware UTC, for the agent-state estimate).
+    `answered_at` (human answers) and `ended_at` (connected calls) aware UTC, for the agent-state estimate);
+    with `humans_since`, also the human answers from then on (what the rolling abandonment reads, a third of
+    the calls).
 
     Times come back as epoch seconds, and only where they are used (NULL is free to read); codes become categories.
     """
     a = Attempt
     dialect = session.get_bind().dialect.name
     human, connected = a.outcome.in_(("connected", "dropped")), a.outcome == "connected"
+    in_period = a.created_at >= since
+    wanted = or_(in_period, and_(a.created_at >= humans_since, human)) if humans_since else in_period
     query = select(a.lead_id, *(getattr(a, name) for name in CODED), a.talk_s, a.wrap_s,
                    _epoch(a.created_at, dialect), case((human, _epoch(a.answered_at, dialect)), else_=None),
                    case((connected, _epoch(a.ended_at, dialect)), else_=None)).where(
-        a.campaign_id == campaign_id, a.created_at >= since, a.created_at < until)  # fmt: skip
+        a.campaign_id == campaign_id, a.created_at < until, wanted)  # fmt: skip
     names = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
     raw = _raw_columns(session, query, names)
     frame = pd.DataFrame({
@@ -235,9 +240,10 @@ def estimate_agent_states(attempts: pd.DataFrame) -> pd.DataFrame:
 
 def load_frames(session: Session, facts: CampaignFacts, since: datetime, until: datetime,
                 centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> KpiFrames:
-    """Every frame for the period [since, until), attempts from 30 days earlier (rolling abandonment)."""
-    attempts = load_attempts(session, facts.campaign_id, facts.timezone, since - timedelta(days=ROLLING_DAYS + 1),
-                             until)  # fmt: skip
+    """Every frame for the period [since, until), and the human answers of the 30 days before (rolling
+    abandonment); leads as they stand now."""
+    attempts = load_attempts(session, facts.campaign_id, facts.timezone, since, until,
+                             humans_since=since - timedelta(days=ROLLING_DAYS + 1))  # fmt: skip
     return KpiFrames(attempts, load_leads(session, facts.campaign_id),
                      load_appointments(session, facts, since, until, centre_timezone),
                      estimate_agent_states(attempts))  # fmt: skip

@@ -41,6 +41,8 @@ def _seed(session: Session) -> Campaign:
     _call(session, antilles, MONDAY + timedelta(days=1, hours=6), "connected", talk=100.0, disposition="refused",
           agent="ana")  # fmt: skip
     _call(session, antilles, MONDAY - timedelta(days=40), "dropped")  # too old for the rolling window
+    _call(session, antilles, MONDAY - timedelta(days=10), "dropped")  # inside it
+    _call(session, paris, MONDAY - timedelta(days=10), "no_answer")  # not read: abandonment needs answers only
     book_appointment(session, attempt_id=booked, slot=slot(26, 10), answers=CONFORM_ANSWERS, agent="ana",
                      now=MONDAY + timedelta(hours=5, minutes=6))  # fmt: skip
     return campaign
@@ -53,7 +55,9 @@ def test_stored_calls_become_the_frames_and_figures(sessions: sessionmaker[Sessi
         facts = campaign_facts(session, campaign_id)
         frames = load_frames(session, facts, datetime(2026, 11, 22, 23, tzinfo=UTC),
                              datetime(2026, 11, 29, 23, tzinfo=UTC))  # fmt: skip
-    attempts = frames.attempts.sort_values("created_at").reset_index(drop=True).astype({"outcome": str})
+    assert len(frames.attempts) == 5  # the week's four and the answer of 13 November
+    attempts = kpis.in_period(frames.attempts, date(2026, 11, 23), date(2026, 11, 29))
+    attempts = attempts.sort_values("created_at").reset_index(drop=True).astype({"outcome": str})
     expected = pd.DataFrame({
         "outcome": ["no_answer", "connected", "dropped", "connected"],
         "day": pd.to_datetime(["2026-11-23", "2026-11-23", "2026-11-23", "2026-11-24"]),
@@ -79,5 +83,5 @@ def test_stored_calls_become_the_frames_and_figures(sessions: sessionmaker[Sessi
     week = kpis.figures(frames, date(2026, 11, 23), date(2026, 11, 29), facts.argued)
     assert (week.dials, week.answered, week.rdvs, week.argued_contacts) == (4, 3, 1, 2)
     assert week.list_penetration == 1 / 3
-    assert week.abandonment_rolling == 1 / 3  # the call 40 days before is out of the window
+    assert week.abandonment_rolling == 2 / 4  # the drop 10 days before counts, the one 40 days before not
     assert week.handling_time_s == (330 + 100) / 2
