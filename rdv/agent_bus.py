@@ -31,6 +31,9 @@ from rdv.wakeup import Notifier, Subscription, agent_topic, dialer_topic, next_w
 
 log = logging.getLogger(__name__)
 Status = presence.Status
+# A command older than this (clock seconds) when the dialer first sees it is refused: sent while no dialer ran
+# the campaign, it no longer says what the agent wants (a login from this morning, a pause long over).
+COMMAND_TTL_S = 120.0
 
 
 class CallControlPort(Protocol):
@@ -53,13 +56,13 @@ class AgentBus:
 
     def __init__(self, engine: Engine, notifier: Notifier, call_control: CallControlPort, *,
                  phones: PhoneBook = users_phone_book, centre_timezone: str = "Europe/Paris",
-                 seat_timeout_s: float | None = None, idle_s: float = 2.0,
+                 seat_timeout_s: float | None = None, idle_s: float = 2.0, command_ttl_s: float = COMMAND_TTL_S,
                  on_human_phone: Callable[[str], None] | None = None) -> None:  # fmt: skip
         from rdv.agent_desk import SEAT_TIMEOUT_S
 
         self.engine, self.notifier, self.phones, self.call_control = engine, notifier, phones, call_control
         self.seat_timeout_s = SEAT_TIMEOUT_S if seat_timeout_s is None else seat_timeout_s
-        self.idle_s = idle_s
+        self.idle_s, self.command_ttl_s = idle_s, command_ttl_s
         # The simulator is told a teleoperator's phone is a person's (its calls wait for a hangup).
         self.on_human_phone = on_human_phone
         self.humans: set[str] = set()
@@ -155,7 +158,10 @@ class AgentBus:
                 return 0  # another dialer took it
             command = session.get_one(AgentCommand, command_id)
             login, kind, args, by = command.login, command.kind, dict(command.args or {}), command.sent_by
+            age = (engine.clock.now() - command.created_at).total_seconds()
         try:
+            if age > self.command_ttl_s:
+                raise Refused(_("Too late: the dialer was not running when this was asked; ask again"))
             message = await self._do(login, kind, args, by)
             ok = True
         except Refused as refusal:

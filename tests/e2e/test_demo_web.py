@@ -14,7 +14,8 @@ from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import Campaign
 from config.orm import transaction
@@ -36,6 +37,12 @@ def wait_for(condition, what: str, proc: subprocess.Popen[str], out: Path) -> No
         time.sleep(0.2)
 
 
+def demo_now(web: sessionmaker[Session]) -> datetime | None:
+    """The demo's clock as its dialer last wrote it (the screens read it from the same process)."""
+    with web() as session:
+        return session.scalar(select(func.max(AgentRecord.updated_at)))
+
+
 def test_the_web_demo_serves_its_screens_prints_the_accounts_and_hands_calls_to_a_person(tmp_path: Path) -> None:
     printed = tmp_path / "demo.out"
     env = {**os.environ, "RDV_DATA_DIR": str(tmp_path), "RDV_LANG": "fr", "COLUMNS": "160"}
@@ -55,13 +62,14 @@ def test_the_web_demo_serves_its_screens_prints_the_accounts_and_hands_calls_to_
         engine = db.make_engine(f"sqlite:///{tmp_path / 'demo' / 'rdv.sqlite3'}")
         web = db.session_factory(engine)
         notifier = PollNotifier(engine)
+        wait_for(lambda: demo_now(web) is not None, "the simulated agents logged in", proc, printed)
         with web() as session:
             campaign_id = session.scalars(select(Campaign.id)).one()
         with transaction(web) as session:
             # The screen stays open for the whole test, whatever the demo's clock says (it may start days ahead
             # at the campaign's next opening).
             agent_desk.heartbeat(session, "tele1", datetime.now(UTC) + timedelta(days=30))
-            login = agent_desk.send(session, notifier, "tele1", "login", campaign_id=campaign_id)
+            login = agent_desk.send(session, notifier, "tele1", "login", campaign_id=campaign_id, now=demo_now(web))
 
         def result() -> agent_desk.CommandResult:
             with web() as session:

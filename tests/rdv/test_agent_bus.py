@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine as DbEngine
@@ -109,7 +109,7 @@ async def floor(database_url: str, wrap_up_s: int, leads_count: int = 20) -> Asy
     engine = Engine(clock, adapter, sessions, [campaign_id], "d1",
                     settings=EngineSettings(ring_timeout_s=25.0, policies={campaign_id: policy}))
     dialer_notifier, web_notifier = notifier_on(dialer_db), notifier_on(web_db)
-    bus = AgentBus(engine, dialer_notifier, CallControl(engine), seat_timeout_s=10.0, idle_s=30.0,
+    bus = AgentBus(engine, dialer_notifier, CallControl(engine), seat_timeout_s=10.0, idle_s=30.0, command_ttl_s=900,
                    on_human_phone=lambda phone: sim.declare_real_agent(phone, callee_ends=True))
     await engine.start()
     await bus.start()
@@ -238,6 +238,12 @@ async def test_commands_the_bus_cannot_apply_end_with_a_french_reason(database_u
         assert f.result(unknown).ok is False and "sieste" in f.result(unknown).result
         assert f.result(hangup).ok is False and "pas d'appel en cours" in f.result(hangup).result
         assert f.result(transfer).ok is False and "Aucun poste téléphonique pour chef" in f.result(transfer).result
+        with transaction(f.web) as session:  # asked an hour ago, while no dialer ran the campaign
+            stale = agent_desk.send(session, f.web_notifier, "alice", "pause", reason="lunch",
+                                    now=f.clock.now() - timedelta(hours=1))
+        await f.until(lambda: f.result(stale).done_at is not None, clock_s=600)
+        assert f.result(stale).ok is False and "Trop tard" in f.result(stale).result
+        assert f.presence().state != "paused"
         with pytest.raises(agent_desk.NoCampaign):
             f.send("bob", "ready")
         with pytest.raises(agent_desk.MissingArgument):
