@@ -220,7 +220,7 @@ def test_logs_hold_no_phone_password_or_session_token(asgi_client: TestClient, m
     asgi_client.get("/login?next=/search%3Fphone%3D0612345678")
     post_login(asgi_client, login, "wrong-secret-7")
     client_login(asgi_client, login, password)
-    asgi_client.get("/calls/0612345678")
+    asgi_client.get("/no-such-page/0612345678")  # unmatched: /calls/{attempt_id} is a real route
     token = asgi_client.cookies["rdv_session"]
     # The server's records (the test's own HTTP client logs the URLs it asks for: not the server's doing).
     text = "\n".join(f"{r.name} {r.getMessage()} {r.exc_text or ''}" for r in caplog.records
