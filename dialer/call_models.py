@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from config.orm import Base, utcnow
@@ -45,7 +45,7 @@ class Recording(Base):
     campaign_id: Mapped[int] = mapped_column(ForeignKey("campaigns.id"), index=True)
     # Relative to the data folder, so that the folder can move with its database.
     path: Mapped[str] = mapped_column(String(500))
-    duration_s: Mapped[float] = mapped_column()
+    duration_s: Mapped[float] = mapped_column(Float)
     size_bytes: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"))
     sha256: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column()
