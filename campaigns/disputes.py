@@ -36,9 +36,10 @@ GROUNDS: dict[str, Callable[[], str]] = {
     "other": lambda: _("other"),
 }
 STATUS: dict[str, Callable[[], str]] = {
-    OPEN: lambda: _("open"),
-    ACCEPTED: lambda: _("accepted"),
-    REFUSED: lambda: _("refused"),
+    # Whole phrases, not bare words: "refused" already means a prospect's refusal elsewhere in the catalogue.
+    OPEN: lambda: _("dispute open"),
+    ACCEPTED: lambda: _("dispute accepted"),
+    REFUSED: lambda: _("dispute refused"),
     FALSE_CANCELLATION: lambda: _("false cancellation (fausse chute)"),
 }
 # What a file's first bytes must be for each type a dispute accepts.
@@ -63,7 +64,10 @@ class InvalidDispute(ValueError):
     """A dispute, message or decision with a field missing or not in the list."""
 
     def __init__(self, field: str, value: str = "") -> None:
-        super().__init__(_("Dispute: invalid {field}: {value}").format(field=field, value=value or "—"))
+        what = {"ground": _("the ground"), "message": _("the message"), "decision": _("the decision"),
+                "reason": _("the reason")}.get(field, field)
+        super().__init__(_("Dispute: {what} is missing or not in the list ({value}).").format(
+            what=what, value=value or "—"))
         self.field = field
 
 

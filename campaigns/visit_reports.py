@@ -54,7 +54,10 @@ class InvalidReport(ValueError):
     """A visit report whose outcome or reason is not in the lists, or whose "other" reason has no comment."""
 
     def __init__(self, field: str, value: str) -> None:
-        super().__init__(_("Visit report: invalid {field}: {value}").format(field=field, value=value or "—"))
+        what = {"outcome": _("the outcome"), "reason": _("the reason"),
+                "comment": _("the comment (needed with the reason “other”)")}.get(field, field)
+        super().__init__(_("Visit report: {what} is missing or not in the list ({value}).").format(
+            what=what, value=value or "—"))
         self.field = field
 
 

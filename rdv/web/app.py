@@ -42,6 +42,8 @@ ROUTER_MODULES = [
     "rdv.web.console_agent",
     "rdv.web.agent",
     "rdv.web.agent_forms",
+    "rdv.web.portal",
+    "rdv.web.portal_disputes",
 ]
 
 
