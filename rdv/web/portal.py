@@ -16,7 +16,7 @@ from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import RedirectResponse, Response
 from sqlalchemy.orm import Session
 
-from campaigns.appointment_rules import STATES, IllegalTransition, UnknownState, state_label
+from campaigns.appointment_rules import FINAL_STATES, STATES, IllegalTransition, UnknownState, state_label
 from campaigns.disputes import GROUNDS, MAX_BYTES, status_label
 from campaigns.visit_reports import OTHER, OUTCOMES, REASONS, InvalidReport, report_visit
 from config.i18n import _
@@ -38,7 +38,7 @@ def labels() -> dict[str, Any]:
             "outcomes": {k: v() for k, v in OUTCOMES.items()},
             "reasons": {o: {k: v() for k, v in r.items()} for o, r in REASONS.items()}, "other": OTHER,
             "grounds": {k: v() for k, v in GROUNDS.items()}, "max_mb": MAX_BYTES // (1024 * 1024),
-            "local": local}  # fmt: skip
+            "local": local, "final_states": FINAL_STATES}  # fmt: skip
 
 
 def local(moment: datetime | None, zone: str) -> datetime | None:
