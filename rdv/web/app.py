@@ -44,6 +44,7 @@ ROUTER_MODULES = [
     "rdv.web.agent_forms",
     "rdv.web.portal",
     "rdv.web.portal_disputes",
+    "rdv.web.portal_files",
 ]
 
 

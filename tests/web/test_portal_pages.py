@@ -8,11 +8,13 @@ from collections.abc import Callable
 
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.appointment_services import get_appointment
 from campaigns.portal_models import DisputeAttachment
 from rdv.web.roles import Role, app_routes, rules_of
+from reports.outbox import OutboxMessage
 from tests.campaigns.portal_helpers import PDF
 from tests.web.conftest import client_login
 from tests.web.portal_helpers import two_firms
@@ -91,7 +93,9 @@ def test_every_client_route_answers_404_for_another_clients_ids(
                      "body": "Doublon"}, files={"files": ("a.pdf", PDF, "application/pdf")})  # fmt: skip
     with sessions() as session:
         attachment = session.query(DisputeAttachment).one()
-        ids = {"appointment_id": other.rdv_id, "dispute_id": attachment.message_id, "attachment_id": attachment.id}
+        mail = session.scalars(select(OutboxMessage).where(OutboxMessage.campaign_id == other.campaign_id)).one()
+        ids = {"appointment_id": other.rdv_id, "dispute_id": attachment.message_id, "attachment_id": attachment.id,
+               "message_id": mail.id, "index": 0, "campaign_id": other.campaign_id}
     asgi_client.cookies.clear()
     token = client_login(asgi_client, *make_user("client", client=mine.client))
     checked = []
@@ -105,4 +109,19 @@ def test_every_client_route_answers_404_for_another_clients_ids(
             checked.append((method, route.path, answer.status_code))
     assert checked and all(status == 404 for *_, status in checked), checked
     assert {p for _m, p, _s in checked} >= {"/portal/rdv/{appointment_id}", "/portal/files/{attachment_id}",
-                                             "/portal/disputes/{dispute_id}/messages"}  # fmt: skip
+                                             "/portal/disputes/{dispute_id}/messages",
+                                             "/portal/downloads/{message_id}/{index}",
+                                             "/portal/calls/{campaign_id}"}  # fmt: skip
+
+
+def test_the_client_downloads_its_own_mails_files_and_call_log(
+        asgi_client: TestClient, sessions: sessionmaker[Session], make_user: Callable[..., tuple[str, str]]) -> None:
+    mine, other = two_firms(sessions)
+    client_login(asgi_client, *make_user("client", client=mine.client))
+    page = asgi_client.get("/portal/downloads").text
+    assert f"RDV_{mine.campaign_id}.pdf" in page and f"RDV_{other.campaign_id}.pdf" not in page
+    link = re.search(r'href="(/portal/downloads/\d+/0)"', page).group(1)  # type: ignore[union-attr]
+    assert asgi_client.get(link).content == f"RDV de {mine.client}".encode()
+    log = asgi_client.get(f"/portal/calls/{mine.campaign_id}")
+    assert log.status_code == 200 and log.content.startswith(b"PK")
+    assert "attachment" in log.headers["content-disposition"]
