@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from campaigns.appointment_rules import IllegalTransition, ProofRequired
 from campaigns.appointments import Appointment
+from campaigns.models import Campaign
 from campaigns.disputes import (
     FALSE_CANCELLATION,
     MAX_BYTES,
@@ -118,9 +119,10 @@ def client_file(request: Request, attachment_id: int, user: Annotated[User, Depe
 @router.get("/disputes", dependencies=SUPERVISOR)
 def dispute_list(request: Request, session: Annotated[Session, Depends(db)]) -> Response:
     """Every dispute, the open ones first, oldest first among them."""
-    query = (select(Dispute, Appointment).join(Appointment, Appointment.id == Dispute.appointment_id)
+    query = (select(Dispute, Appointment, Campaign).join(Appointment, Appointment.id == Dispute.appointment_id)
+             .join(Campaign, Campaign.id == Appointment.campaign_id)
              .order_by(case((Dispute.status == OPEN, 0), else_=1), Dispute.opened_at, Dispute.id))  # fmt: skip
-    rows = [(dispute, appointment) for dispute, appointment in session.execute(query)]
+    rows = [(dispute, appointment, campaign) for dispute, appointment, campaign in session.execute(query)]
     return render(request, "portal/disputes.html", {**labels(), "rows": rows})
 
 

@@ -81,6 +81,9 @@ def test_a_chute_disputed_then_settled_as_fausse_chute_with_its_proof(
                  "Contestation n° 1 tranchée : fausse chute", "État : fausse chute"):
         assert step in history, step
     shot(client, "portal-sheet-history")
+    client.click("text=Téléchargements")
+    assert f"RDV_{mine.campaign_id}.pdf" in client.content() and f"RDV_{other.campaign_id}.pdf" not in client.content()
+    shot(client, "portal-downloads")
     with sessions() as session:
         settled = get_appointment(session, mine.rdv_id)
         assert (settled.state, settled.proof_reference) == ("false_cancellation", "TP-2026-0042")
