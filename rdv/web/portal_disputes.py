@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from campaigns.appointment_rules import IllegalTransition, ProofRequired
 from campaigns.appointments import Appointment
-from campaigns.models import Campaign
 from campaigns.disputes import (
     FALSE_CANCELLATION,
     MAX_BYTES,
@@ -32,6 +31,7 @@ from campaigns.disputes import (
     settle,
     store_file,
 )
+from campaigns.models import Campaign
 from campaigns.portal_models import Dispute
 from config.i18n import _
 from rdv.web.auth import current_user, db
