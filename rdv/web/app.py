@@ -42,6 +42,9 @@ ROUTER_MODULES = [
     "rdv.web.console_agent",
     "rdv.web.agent",
     "rdv.web.agent_forms",
+    "rdv.web.portal",
+    "rdv.web.portal_disputes",
+    "rdv.web.portal_files",
 ]
 
 
