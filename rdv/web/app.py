@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 import logging
+import traceback
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -20,10 +21,10 @@ from fastapi.staticfiles import StaticFiles
 from sse_starlette import EventSourceResponse
 from starlette.concurrency import run_in_threadpool
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from config.clock import Clock, SystemClock
 from config.i18n import _
-from dialer.redact import redact_phones
 from rdv.bootstrap import App
 from rdv.web.auth import NotAuthenticated, session_user
 from rdv.web.csrf import CsrfFailed, csrf_protect
@@ -60,9 +61,39 @@ def create_app(app: App, *, notifier: Any = None, wall_clock: Clock | None = Non
     for name in ROUTER_MODULES:
         web.include_router(importlib.import_module(name).router)
     _add_error_pages(web)
+    web.add_middleware(CrashGuard)  # innermost: its 500 page still gets the headers and the access log line
     web.add_middleware(SecurityHeaders)
     web.add_middleware(AccessLog)
     return web
+
+
+class CrashGuard:
+    """A route's unexpected exception becomes the French 500 page here, logged with its type and frames but
+    not its message (which may quote a lead's name or number), so that it never reaches uvicorn's own log."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def noting_start(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except Exception as exc:
+            log.error("error in %s %s: %s\n%s", scope.get("method"), route_template(scope), type(exc).__name__,
+                      "".join(traceback.format_tb(exc.__traceback__)).rstrip())  # fmt: skip
+            if started:  # part of the answer is gone: nothing better than ending the connection
+                raise
+            response = await _error_page(Request(scope, receive), 500, *error_text(500))
+            await response(scope, receive, send)
 
 
 def _wants_page(request: Request) -> bool:
@@ -101,7 +132,8 @@ def _add_error_pages(web: FastAPI) -> None:
 
     async def csrf_failed(request: Request, _exc: Exception) -> Response:
         return await _error_page(request, 403, _("Form expired"),
-                           _("This form has expired or did not come from rdv: reload the page and try again."))
+                                 _("This form has expired or did not come from rdv: reload the page and try "
+                                   "again."))
 
     async def http_error(request: Request, exc: Exception) -> Response:
         status = getattr(exc, "status_code", 500)
@@ -110,10 +142,8 @@ def _add_error_pages(web: FastAPI) -> None:
     async def invalid(request: Request, _exc: Exception) -> Response:
         return await _error_page(request, 422, *error_text(422))
 
-    async def crashed(request: Request, exc: Exception) -> Response:
-        # The route and the exception's type, not its message: a message may quote a lead's data.
+    async def crashed(request: Request, exc: Exception) -> Response:  # in a middleware, past CrashGuard
         log.error("error in %s %s: %s", request.method, route_template(request.scope), type(exc).__name__)
-        log.debug("traceback: %s", redact_phones(repr(exc)))
         return await _error_page(request, 500, *error_text(500))
 
     web.add_exception_handler(NotAuthenticated, not_authenticated)

@@ -17,8 +17,10 @@ from fastapi.routing import APIRoute
 from starlette.routing import Mount
 
 from campaigns import store
+from config.clock import ManualClock
+from rdv.web import throttle
 from rdv.web.roles import Role, RouteRule, allow, app_routes, rules_of
-from tests.web.conftest import csrf_of
+from tests.web.conftest import csrf_of, manual_clock
 
 # Mounted apps cannot take a dependency; these are the only ones allowed, and they are public by nature.
 PUBLIC_MOUNTS = {"/static"}
@@ -83,11 +85,15 @@ SESSION_ENDING = {"/logout", "/logout-all"}
 class Caller:
     name: str
     client: httpx.Client
+    clock: ManualClock
     login: str = ""
     password: str = ""
     token: str = ""
 
     def log_in(self) -> None:
+        # Calling POST /login or /password without a valid password counts as failures from this address:
+        # let the throttle's minute pass, as the test is about rules, not throttling (test_security.py).
+        self.clock.advance(throttle.WINDOW.total_seconds() + 1)
         self.client.cookies.clear()
         self.token = csrf_of(self.client.get("/login").text)
         if self.name == "anonymous":
@@ -107,13 +113,14 @@ class Caller:
 
 
 @pytest.fixture
-def callers(served_app: str, sessions, make_user) -> Iterator[list[Caller]]:  # type: ignore[no-untyped-def]
+def callers(web_app: FastAPI, served_app: str, sessions, make_user) -> Iterator[list[Caller]]:  # type: ignore[no-untyped-def]
     """One HTTP client per kind of caller, each logged in through the form (anonymous: not)."""
+    clock = manual_clock(web_app)
     with sessions.begin() as session:
         store.add_client(session, "Charpentes Test", [])
     made = []
     for name in CALLERS:
-        caller = Caller(str(name), httpx.Client(base_url=served_app, follow_redirects=False, timeout=30))
+        caller = Caller(str(name), httpx.Client(base_url=served_app, follow_redirects=False, timeout=30), clock)
         if name != "anonymous":
             options = {"client": "Charpentes Test"} if name == Role.client else {}
             caller.login, caller.password = make_user(str(name), **options)

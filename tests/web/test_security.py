@@ -193,13 +193,18 @@ def test_no_page_has_inline_script_or_style() -> None:
                 assert 'src="' in line, f"{path}: inline script"
 
 
-def test_error_pages_are_french_in_the_layout(web_app: FastAPI, make_user) -> None:  # type: ignore[no-untyped-def]
+def test_error_pages_are_french_in_the_layout(web_app: FastAPI, make_user,  # type: ignore[no-untyped-def]
+                                             caplog: pytest.LogCaptureFixture) -> None:
+    lead = {"name": "Dupont", "phone": "+33612345678"}
+
     @web_app.get("/boom", dependencies=[])
     def boom() -> None:
-        raise RuntimeError("lead +33612345678 failed")
+        raise RuntimeError(f"lead {lead['name']} {lead['phone']} failed")  # as data reaches a message
 
     login, password = make_user("supervisor")
-    with TestClient(web_app, follow_redirects=False, raise_server_exceptions=False) as client:
+    caplog.set_level(logging.INFO)
+    # raise_server_exceptions stays on: a crash must end in our page, never reach the server as an exception.
+    with TestClient(web_app, follow_redirects=False) as client:
         client_login(client, login, password)
         missing = client.get("/nowhere")
         crashed = client.get("/boom")
@@ -208,6 +213,10 @@ def test_error_pages_are_french_in_the_layout(web_app: FastAPI, make_user) -> No
     assert crashed.status_code == 500 and "Une erreur s'est produite" in html.unescape(crashed.text)
     assert crashed.headers["x-frame-options"] == "DENY", "even a crash answer carries the headers"
     assert "+33612345678" not in crashed.text
+    logged = caplog.text
+    assert "error in GET /boom: RuntimeError" in logged and "in boom" in logged, "type and frames are logged"
+    assert "Dupont" not in logged and "33612345678" not in logged, "not the message, which may quote a lead"
+    assert "GET /boom 500" in logged
 
 
 # ------------------------------------------------------------------------------------------------------ logs
