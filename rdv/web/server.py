@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
+from sse_starlette.sse import AppStatus
 
 from config.i18n import _, fmt_os_error
 from rdv.web.security import RedactingFilter
@@ -91,10 +92,18 @@ class _Server(uvicorn.Server):
         yield
 
 
+class _StreamsEndedAtStop(logging.Filter):
+    """Live streams cut by a stop end without a last empty body: expected then, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (AppStatus.should_exit and record.getMessage().startswith("ASGI callable returned without"))
+
+
 def quiet_uvicorn() -> None:
     """uvicorn's own access log is off (ours names routes only); its error log gets phones masked."""
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, RedactingFilter) for f in error_log.filters):
+        error_log.addFilter(_StreamsEndedAtStop())
         error_log.addFilter(RedactingFilter())
     logging.getLogger("uvicorn.access").disabled = True
 
@@ -112,7 +121,13 @@ async def serve_web(web: FastAPI, sock: socket.socket, stop: asyncio.Event, trus
         await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         server.should_exit = True
+        # sse-starlette ends its streams when it sees uvicorn stop, which it learns from uvicorn's signal
+        # handlers; ours are rdv's, so tell it directly (and take it back once stopped: tests serve again).
+        AppStatus.should_exit = True
         stopper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        sock.close()
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            AppStatus.should_exit = False
+            sock.close()

@@ -19,6 +19,7 @@ import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,6 +28,7 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from config.clock import ManualClock
 from config.settings import load_settings
 from rdv import db
 from rdv.bootstrap import App
@@ -116,6 +118,19 @@ def client_login(client: TestClient, login: str, password: str) -> str:
     answer = client.post("/login", data={"login": login, "password": password, "csrf_token": token})
     assert answer.status_code == 303, answer.text[-500:]
     return csrf_of(client.get("/", follow_redirects=True).text)
+
+
+def post_login(client: TestClient, login: str, password: str) -> httpx.Response:
+    """POST the login form (with the pre-login token of a fresh GET /login); the answer, not followed."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+
+
+def manual_clock(web: FastAPI) -> ManualClock:
+    """Sessions and throttling of `web` on a clock the test moves."""
+    clock = ManualClock(datetime.now(UTC))
+    web.state.wall_clock = clock
+    return clock
 
 
 # ---------------------------------------------------------------------------------------------------- live server
@@ -223,9 +238,13 @@ def make_user(request: pytest.FixtureRequest) -> Callable[..., tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's package) driven by Playwright."""
+    """Headless Chromium (Debian's package) driven by Playwright's sync API.
+
+    Per module, not per session: while it runs, Playwright holds an asyncio loop on the main thread, and
+    pytest-asyncio cannot run an async test then. Keep async tests out of the modules that use a browser.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:

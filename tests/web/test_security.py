@@ -4,32 +4,23 @@ from __future__ import annotations
 
 import html
 import logging
-from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import store
-from config.clock import ManualClock
 from config.settings import load_settings
 from rdv.bootstrap import App
-from rdv.web import accounts, auth
+from rdv.web import accounts
 from rdv.web.app import create_app
-from rdv.web.models import LoginFailure, WebSession
-from tests.web.conftest import client_login, csrf_of, serve_in_thread
+from tests.web.conftest import client_login, csrf_of, manual_clock, post_login, serve_in_thread
 
 WRONG = "Identifiant ou mot de passe incorrect."
 TOO_MANY = "Trop de tentatives échouées : attendez une minute avant de réessayer."
-
-
-def _post_login(client: TestClient, login: str, password: str) -> httpx.Response:
-    token = csrf_of(client.get("/login").text)
-    return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
 
 
 # ------------------------------------------------------------------------------------------------------ CSRF
@@ -76,11 +67,11 @@ def test_a_token_of_another_session_is_refused(web_app: FastAPI, make_user) -> N
 def test_the_session_cookie_is_httponly_and_strict_and_secure_over_https(web_app: FastAPI, make_user) -> None:  # type: ignore[no-untyped-def]
     login, password = make_user("supervisor")
     with TestClient(web_app, base_url="http://testserver", follow_redirects=False) as plain:
-        cookie = _post_login(plain, login, password).headers["set-cookie"]
+        cookie = post_login(plain, login, password).headers["set-cookie"]
     assert "rdv_session=" in cookie and "HttpOnly" in cookie and "SameSite=strict" in cookie
     assert "Secure" not in cookie
     with TestClient(web_app, base_url="https://testserver", follow_redirects=False) as tls:
-        cookie = _post_login(tls, login, password).headers["set-cookie"]
+        cookie = post_login(tls, login, password).headers["set-cookie"]
         page = tls.get("/")
     assert "Secure" in cookie and "HttpOnly" in cookie
     assert page.headers["strict-transport-security"].startswith("max-age=")
@@ -102,36 +93,37 @@ def test_x_forwarded_proto_counts_only_from_a_configured_proxy(web_app: FastAPI,
 # ------------------------------------------------------------------------------------------------------ login
 
 
+
 def test_unknown_login_and_wrong_password_get_the_same_answer(asgi_client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
     login, _password = make_user("teleoperator")
-    unknown = _post_login(asgi_client, "nobody", "whatever")
-    wrong = _post_login(asgi_client, login, "whatever")
+    unknown = post_login(asgi_client, "nobody", "whatever")
+    wrong = post_login(asgi_client, login, "whatever")
     assert unknown.status_code == wrong.status_code == 401
     assert WRONG in unknown.text and WRONG in wrong.text
     assert "rdv_session" not in wrong.headers.get("set-cookie", "")
 
 
 def test_five_failures_a_minute_for_one_login_hold_even_the_right_password(web_app: FastAPI, make_user) -> None:  # type: ignore[no-untyped-def]
-    clock = _manual_clock(web_app)
+    clock = manual_clock(web_app)
     login, password = make_user("teleoperator")
     with TestClient(web_app, follow_redirects=False) as client:
         for _ in range(5):
-            assert WRONG in _post_login(client, login, "guess").text
-        held = _post_login(client, login, password)
+            assert WRONG in post_login(client, login, "guess").text
+        held = post_login(client, login, password)
         assert held.status_code == 429 and TOO_MANY in held.text
         clock.advance(61)
-        assert _post_login(client, login, password).status_code == 303
+        assert post_login(client, login, password).status_code == 303
 
 
 def test_five_failures_a_minute_from_one_address_hold_every_login(web_app: FastAPI, make_user) -> None:  # type: ignore[no-untyped-def]
-    _manual_clock(web_app)
+    manual_clock(web_app)
     login, password = make_user("teleoperator")
     with TestClient(web_app, follow_redirects=False) as client:
         for n in range(5):
-            _post_login(client, f"guess{n}", "x")
-        assert TOO_MANY in _post_login(client, login, password).text
+            post_login(client, f"guess{n}", "x")
+        assert TOO_MANY in post_login(client, login, password).text
     with TestClient(web_app, follow_redirects=False, client=("10.0.0.9", 5000)) as elsewhere:
-        assert _post_login(elsewhere, login, password).status_code == 303, "another address is not held"
+        assert post_login(elsewhere, login, password).status_code == 303, "another address is not held"
 
 
 def test_a_disabled_account_cannot_log_in_and_loses_its_sessions(web_app: FastAPI, make_user,  # type: ignore[no-untyped-def]
@@ -142,7 +134,7 @@ def test_a_disabled_account_cannot_log_in_and_loses_its_sessions(web_app: FastAP
         with sessions.begin() as session:
             accounts.set_active(session, login, False)
         assert client.get("/", headers={"accept": "text/html"}).status_code == 303
-        assert WRONG in _post_login(client, login, password).text
+        assert WRONG in post_login(client, login, password).text
 
 
 def test_after_login_only_a_local_page_is_a_destination(asgi_client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
@@ -153,71 +145,6 @@ def test_after_login_only_a_local_page_is_a_destination(asgi_client: TestClient,
         answer = asgi_client.post("/login", data={"login": login, "password": password, "csrf_token": token,
                                                   "next": target})  # fmt: skip
         assert answer.headers["location"] == lands
-
-
-# ------------------------------------------------------------------------------------------------------ sessions
-
-
-def _manual_clock(web: FastAPI) -> ManualClock:
-    clock = ManualClock(datetime.now(UTC))
-    web.state.wall_clock = clock
-    return clock
-
-
-def test_a_session_ends_after_idling_and_after_its_lifetime(web_app: FastAPI, make_user) -> None:  # type: ignore[no-untyped-def]
-    clock = _manual_clock(web_app)
-    login, password = make_user("teleoperator")
-    page = {"accept": "text/html"}
-    with TestClient(web_app, follow_redirects=False) as client:
-        client_login(client, login, password)
-        clock.advance((auth.IDLE_TIMEOUT - timedelta(minutes=5)).total_seconds())
-        assert client.get("/", headers=page).status_code == 200, "used before the idle timeout"
-        clock.advance(auth.IDLE_TIMEOUT.total_seconds() + 1)
-        assert client.get("/", headers=page).headers["location"] == "/login?next=%2F"
-
-        client_login(client, login, password)
-        for _ in range(int(auth.SESSION_LIFETIME / timedelta(hours=1))):
-            clock.advance(3600)
-            client.get("/", headers=page)
-        assert client.get("/", headers=page).status_code == 303, "past its lifetime even though in use"
-
-
-def test_logging_out_everywhere_ends_every_session_of_the_user_only(web_app: FastAPI, make_user,  # type: ignore[no-untyped-def]
-                                                                    sessions: sessionmaker[Session]) -> None:
-    login, password = make_user("supervisor")
-    other, other_password = make_user("teleoperator")
-    with (TestClient(web_app, follow_redirects=False) as desk, TestClient(web_app, follow_redirects=False) as laptop,
-          TestClient(web_app, follow_redirects=False) as colleague):  # fmt: skip
-        token = client_login(desk, login, password)
-        client_login(laptop, login, password)
-        client_login(colleague, other, other_password)
-        assert desk.post("/logout-all", data={"csrf_token": token}).headers["location"] == "/login"
-        assert laptop.get("/").status_code == 401
-        assert colleague.get("/").status_code == 200
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(WebSession)) == 1
-
-
-def test_the_cookie_token_is_stored_only_as_its_hash(asgi_client: TestClient, make_user,  # type: ignore[no-untyped-def]
-                                                     sessions: sessionmaker[Session]) -> None:
-    login, password = make_user("teleoperator")
-    client_login(asgi_client, login, password)
-    token = asgi_client.cookies["rdv_session"]
-    with sessions() as session:
-        stored = session.scalars(select(WebSession)).one()
-    assert stored.token_hash == auth.token_hash(token) and token not in stored.token_hash
-
-
-def test_a_new_password_ends_the_open_sessions(web_app: FastAPI, make_user,  # type: ignore[no-untyped-def]
-                                               sessions: sessionmaker[Session]) -> None:
-    login, password = make_user("supervisor")
-    with TestClient(web_app, follow_redirects=False) as client:
-        client_login(client, login, password)
-        with sessions.begin() as session:
-            fresh = accounts.reset_password(session, login, datetime.now(UTC))
-        assert client.get("/").status_code == 401
-        assert WRONG in _post_login(client, login, password).text
-        assert _post_login(client, login, fresh).status_code == 303
 
 
 # ------------------------------------------------------------------------------------------------------ visibility
@@ -291,7 +218,7 @@ def test_logs_hold_no_phone_password_or_session_token(asgi_client: TestClient, m
     login, password = make_user("teleoperator")
     caplog.set_level(logging.DEBUG)
     asgi_client.get("/login?next=/search%3Fphone%3D0612345678")
-    _post_login(asgi_client, login, "wrong-secret-7")
+    post_login(asgi_client, login, "wrong-secret-7")
     client_login(asgi_client, login, password)
     asgi_client.get("/calls/0612345678")
     token = asgi_client.cookies["rdv_session"]
@@ -304,18 +231,27 @@ def test_logs_hold_no_phone_password_or_session_token(asgi_client: TestClient, m
     assert "GET (unmatched) 404" in text
 
 
-def test_old_login_failures_are_forgotten(web_app: FastAPI, make_user, sessions: sessionmaker[Session]) -> None:  # type: ignore[no-untyped-def]
-    clock = _manual_clock(web_app)
-    with TestClient(web_app, follow_redirects=False) as client:
-        _post_login(client, "someone", "x")
-        clock.advance(120)
-        _post_login(client, "someone", "y")
-    with sessions() as session:
-        assert session.scalar(select(func.count()).select_from(LoginFailure)) == 1
-
-
 def test_create_app_needs_no_running_service(tmp_path: Path) -> None:
     app = App(settings=load_settings(env={"RDV_DATA_DIR": str(tmp_path)}))
     with TestClient(create_app(app)) as client:
         assert client.get("/health").text == "ok"
     app.close()
+
+
+def test_a_refused_page_says_so_in_french_and_a_record_out_of_reach_is_not_found(web_app: FastAPI,  # type: ignore[no-untyped-def]
+                                                                                 make_user) -> None:
+    from fastapi import APIRouter
+
+    from rdv.web.roles import Role, allow
+
+    extra = APIRouter()
+    extra.add_api_route("/reserved", lambda: "ok", dependencies=[allow(Role.supervisor)])
+    extra.add_api_route("/reserved/{item_id}", lambda item_id: item_id, dependencies=[allow(Role.supervisor)])
+    web_app.include_router(extra)
+    login, password = make_user("teleoperator")
+    with TestClient(web_app, follow_redirects=False) as client:
+        client_login(client, login, password)
+        refused = client.get("/reserved")
+        hidden = client.get("/reserved/12")
+    assert refused.status_code == 403 and "Accès refusé" in refused.text and "téléacteur" in refused.text
+    assert hidden.status_code == 404 and "Page introuvable" in hidden.text

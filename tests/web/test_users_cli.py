@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import shlex
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -110,3 +111,19 @@ def test_bad_input_is_one_french_line_and_stores_nothing(cli: CliRunner, session
 def test_a_login_is_taken_once(cli: CliRunner) -> None:
     _ok(cli, "user", "add", "julie", "--role", "supervisor")
     assert "L'identifiant julie est déjà pris" in _refused(cli, "user", "add", "Julie", "--role", "teleoperator")
+
+
+def test_the_readme_account_examples_run_as_written(database_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
+    lines = [line.strip() for line in readme.splitlines()]
+    setup = [line for line in lines if line.startswith(("rdv client add ", "rdv campaign create "))]
+    accounts_ = [line for line in lines if line.startswith("rdv user add ")]
+    assert len(accounts_) >= 3, "the README lost its account examples"
+    cli = CliRunner()
+    for line in setup + accounts_:
+        done = cli.invoke(app, shlex.split(line, comments=True)[1:])
+        assert done.exit_code == 0, (line, done.output)
+    assert "julie" in _ok(cli, "user", "list")
