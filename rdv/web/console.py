@@ -43,6 +43,11 @@ def _clock_now(request: Request) -> Any:
     return request.app.state.rdv.clock.now()
 
 
+def _exists(session: Session, campaign_id: int) -> None:
+    if session.get(Campaign, campaign_id) is None:
+        raise HTTPException(status_code=404)
+
+
 def _floor(request: Request, session: Session, campaign_id: int) -> Floor:
     if session.get(Campaign, campaign_id) is None:
         raise HTTPException(status_code=404)
@@ -90,6 +95,7 @@ def _controls_answer(request: Request, session: Session, campaign_id: int, statu
 def change_status(request: Request, campaign_id: int, session: Annotated[Session, Depends(db)],
                   action: Annotated[str, Form()] = "") -> Response:
     """Start, pause or stop, as `rdv campaign start|pause|stop` would."""
+    _exists(session, campaign_id)
     notifier = request.app.state.notifier
     conflicts: list[str] = []
     try:
@@ -117,6 +123,7 @@ def change_status(request: Request, campaign_id: int, session: Annotated[Session
 def change_setting(request: Request, campaign_id: int, session: Annotated[Session, Depends(db)],
                    key: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "") -> Response:
     """Change the pacing mode or the abandonment target, validated by the settings registry."""
+    _exists(session, campaign_id)
     try:
         control.change_setting(session, campaign_id, key, value, request.app.state.notifier)
     except (InvalidSetting, UnknownSetting) as refused:
