@@ -34,7 +34,8 @@ def test_a_post_without_the_csrf_token_is_refused_in_french(asgi_client: TestCli
     assert "Formulaire expiré" in answer.text and "rechargez la page" in answer.text
     wrong = asgi_client.post("/logout-all", data={"csrf_token": "forged"})
     assert wrong.status_code == 403
-    assert asgi_client.get("/", follow_redirects=True).status_code == 200, "the refused requests changed nothing: still logged in"
+    home = asgi_client.get("/", follow_redirects=True)
+    assert home.status_code == 200, "the refused requests changed nothing: still logged in"
 
 
 def test_the_csrf_token_is_accepted_as_form_field_or_header(asgi_client: TestClient, make_user) -> None:  # type: ignore[no-untyped-def]
