@@ -22,6 +22,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import re
 import socket
 import statistics
@@ -104,6 +105,20 @@ def _client(base_url: str, login: str, password: str, campaign_id: int, seconds:
                     break
 
 
+async def _until_up(base_url: str) -> None:
+    import httpx
+
+    async with httpx.AsyncClient() as client:
+        for _attempt in range(600):
+            try:
+                if (await client.get(f"{base_url}/health")).status_code == 200:
+                    return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(0.1)
+    raise RuntimeError("rdv web did not come up")
+
+
 def _timed(owner: Any, name: str, into: list[float]) -> None:
     """Note the wall duration of every call of `owner.name` (a stage of the path from the event to the client)."""
     original = getattr(owner, name)
@@ -153,6 +168,16 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
         password = made.password
     sock = _free_socket()
     base_url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+    web = None
+    if args.web_apart:  # `rdv web` on its own, as a large floor would run it, woken across processes
+        port = sock.getsockname()[1]
+        sock.close()
+        env = {**os.environ, "RDV_DATABASE_URL": app.settings.effective_database_url,
+               "RDV_DATA_DIR": str(folder), "RDV_LANG": "fr"}  # fmt: skip
+        rdv = str(Path(sys.executable).with_name("rdv"))
+        web = await asyncio.create_subprocess_exec(rdv, "web", "--listen", f"127.0.0.1:{port}", env=env,
+                                                   stdout=subprocess.DEVNULL)  # fmt: skip
+        await _until_up(base_url)
     stop = asyncio.Event()
     seen: dict[tuple[str, str, int], float] = {}
     watchers: list[asyncio.Task[None]] = []
@@ -163,7 +188,7 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     options = RuntimeOptions(dialer_id="bench", simulate=False, sim_agents=args.agents, seed=args.seed,
                              tick_s=max(1.0, args.scale * 0.02))  # fmt: skip
     service = asyncio.create_task(serve(app, [campaign_id], options, 5.0, stop, started, clock_waker,
-                                        web_socket=sock))  # fmt: skip
+                                        web_socket=None if web else sock))  # fmt: skip
     await asyncio.sleep(args.warmup)
     client = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.web_console", "--client", base_url, "bench_chef", password, str(campaign_id),
@@ -172,8 +197,10 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     out, _err = await client.communicate()
     stop.set()
     await asyncio.gather(service, *watchers, return_exceptions=True)
-    pbx.terminate()
-    await pbx.wait()
+    for child in (pbx, web):
+        if child is not None:
+            child.terminate()
+            await child.wait()
     reader.cancel()
     app.close()
     payloads = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
@@ -237,6 +264,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seconds", type=float, default=90.0, help="wall seconds measured")
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--web-apart", action="store_true", help="serve the screens from `rdv web` in a process "
+                        "of its own (render times are then not measured)")
     args = parser.parse_args(argv)
     stop_server = None
     url = ""

@@ -30,8 +30,15 @@ def web(
 
 
 async def _serve(application: App, sock: socket.socket) -> None:
+    from rdv.wakeup import notifier_for
     from rdv.web.app import create_app
 
     stop = asyncio.Event()
     install_stop_signals(stop)
-    await serve_web(create_app(application), sock, stop, application.settings.web_trusted_proxies)
+    # Woken by the dialers in other processes: PostgreSQL LISTEN/NOTIFY, or SQLite's short poll.
+    notifier = notifier_for(application)
+    try:
+        await serve_web(create_app(application, notifier=notifier), sock, stop,
+                        application.settings.web_trusted_proxies)  # fmt: skip
+    finally:
+        await notifier.close()

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable, Iterable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -41,6 +41,11 @@ POLL_S = 2.0  # without a notifier (a web started alone, without wake-ups): how 
 
 def _clock_now(request: Request) -> Any:
     return request.app.state.rdv.clock.now()
+
+
+def _exists(session: Session, campaign_id: int) -> None:
+    if session.get(Campaign, campaign_id) is None:
+        raise HTTPException(status_code=404)
 
 
 def _floor(request: Request, session: Session, campaign_id: int) -> Floor:
@@ -90,6 +95,7 @@ def _controls_answer(request: Request, session: Session, campaign_id: int, statu
 def change_status(request: Request, campaign_id: int, session: Annotated[Session, Depends(db)],
                   action: Annotated[str, Form()] = "") -> Response:
     """Start, pause or stop, as `rdv campaign start|pause|stop` would."""
+    _exists(session, campaign_id)
     notifier = request.app.state.notifier
     conflicts: list[str] = []
     try:
@@ -117,6 +123,7 @@ def change_status(request: Request, campaign_id: int, session: Annotated[Session
 def change_setting(request: Request, campaign_id: int, session: Annotated[Session, Depends(db)],
                    key: Annotated[str, Form()] = "", value: Annotated[str, Form()] = "") -> Response:
     """Change the pacing mode or the abandonment target, validated by the settings registry."""
+    _exists(session, campaign_id)
     try:
         control.change_setting(session, campaign_id, key, value, request.app.state.notifier)
     except (InvalidSetting, UnknownSetting) as refused:
@@ -144,18 +151,27 @@ async def live(request: Request, campaign_id: int) -> EventSourceResponse:
 
 
 async def _stream(request: Request, campaign_id: int) -> AsyncIterator[dict[str, str]]:
-    notifier = request.app.state.notifier
     topics = (campaign_topic(campaign_id), FLOOR, control.control_topic(campaign_id))
-    # Subscribed before the first read: nothing that happens while it renders is missed.
+    async for event in live_events(request.app.state.notifier, topics, "board",
+                                   lambda: live_payload(request, campaign_id)):  # fmt: skip
+        yield event
+
+
+async def live_events(notifier: Any, topics: Iterable[str], name: str, render: Callable[[], dict[str, str]],
+                      min_interval_s: float = MIN_INTERVAL_S) -> AsyncIterator[dict[str, str]]:
+    """Server-sent events `name`, rendered (in a thread) now and at each notification of `topics`.
+
+    At most one render per `min_interval_s`: what happens meanwhile waits in the subscriptions, taken before
+    the first render so that nothing is missed. Every REFRESH_S anyway; without a notifier, every POLL_S.
+    """
     subs: list[Subscription] = [notifier.subscribe(t) for t in topics] if notifier is not None else []
     loop = asyncio.get_running_loop()
     try:
         while True:
             began = loop.time()
-            payload = await asyncio.to_thread(live_payload, request, campaign_id)
-            yield {"event": "board", "data": json.dumps(payload)}
-            # At most one render per MIN_INTERVAL_S: what happens meanwhile waits in the subscriptions.
-            await asyncio.sleep(max(0.0, began + MIN_INTERVAL_S - loop.time()))
+            payload = await asyncio.to_thread(render)
+            yield {"event": name, "data": json.dumps(payload)}
+            await asyncio.sleep(max(0.0, began + min_interval_s - loop.time()))
             if subs:
                 await next_wake(subs, timeout=REFRESH_S)
             else:

@@ -8,7 +8,6 @@ dialer that runs it (`rdv.agent_desk.send`). The page follows the agent live (`a
 from __future__ import annotations
 
 import asyncio
-import json
 from collections.abc import AsyncIterator
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
@@ -26,8 +25,9 @@ from dialer.models import AgentRecord
 from leads.models import Lead
 from leads.phone import mask
 from rdv import agent_desk
-from rdv.wakeup import Subscription, agent_topic, next_wake
+from rdv.wakeup import agent_topic
 from rdv.web.auth import current_user, db
+from rdv.web.console import live_events
 from rdv.web.console_view import HELPERS, fragment
 from rdv.web.models import User
 from rdv.web.roles import Role, allow
@@ -36,7 +36,6 @@ from rdv.web.templating import render
 router = APIRouter(prefix="/console")
 SUPERVISOR = [allow(Role.supervisor)]
 SPY_KINDS = ("listen", "whisper")
-REFRESH_S = 5.0
 
 
 def _call_page_exists(request: Request) -> bool:
@@ -121,16 +120,6 @@ async def agent_live(request: Request, campaign_id: int, login: str) -> EventSou
 
 
 async def _stream(request: Request, campaign_id: int, login: str) -> AsyncIterator[dict[str, str]]:
-    notifier = request.app.state.notifier
-    subs: list[Subscription] = [notifier.subscribe(agent_topic(login))] if notifier is not None else []
-    try:
-        while True:
-            payload = await asyncio.to_thread(call_payload, request, campaign_id, login)
-            yield {"event": "call", "data": json.dumps(payload)}
-            if subs:
-                await next_wake(subs, timeout=REFRESH_S)
-            else:
-                await asyncio.sleep(REFRESH_S)
-    finally:
-        for sub in subs:
-            sub.close()
+    async for event in live_events(request.app.state.notifier, [agent_topic(login)], "call",
+                                   lambda: call_payload(request, campaign_id, login)):  # fmt: skip
+        yield event
