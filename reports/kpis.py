@@ -12,8 +12,8 @@ frames in tests); their columns:
 - appointments: `lead_id`, `day`, `local_at`, `agent`, `conform` (bool), `complete` (bool: every required field of
   the sheet filled), `departement`, `state`, `transmission_s` (taken → delivered to the client, seconds or NaN),
   `business_hours` (bool: taken while the centre is open).
-- agent_states: `agent`, `day` (campaign day of `start`), `state`, `start`, `end` (naive UTC); every state but
-  `logged_out` is time at work.
+- agent_states: `agent`, `day` (campaign day of `start`), `state` (available, on_call, wrap_up, paused,
+  logged_out), `start`, `end` (naive UTC); every state but `logged_out` is time at work (`reports.agent_time`).
 
 Days are `datetime64` at midnight (naive); a period is the days `first` … `last`, both included. Code columns may be
 plain text or categories (the loader's, for speed): every function reads them the same way.
@@ -35,6 +35,7 @@ NOT_RIGHT_PARTY = frozenset({"wrong_number", "no_answer", "machine", "unqualifie
 WORKED_STATUSES = ("final", "exhausted", "dnc")
 ROLLING_DAYS = 30  # the abandonment rule's window, as dialer.campaign_view.ROLLING_DAYS
 RDV = "rdv"
+BUSY_STATES = ("on_call", "wrap_up")  # an agent's time spent on calls, for occupancy
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -118,6 +119,13 @@ def agent_hours(agent_states: pd.DataFrame) -> float:
     """Agent-hours: time agents spent logged in (every state but logged_out), in hours."""
     working = agent_states[agent_states["state"] != "logged_out"]
     return float((working["end"] - working["start"]).dt.total_seconds().clip(lower=0).sum()) / 3600
+
+
+def occupancy(agent_states: pd.DataFrame) -> float:
+    """Occupancy = time on a call or in its wrap-up ÷ time logged in (every state but logged_out)."""
+    working = agent_states[agent_states["state"] != "logged_out"]
+    seconds = (working["end"] - working["start"]).dt.total_seconds().clip(lower=0)
+    return ratio(float(seconds[working["state"].isin(BUSY_STATES)].sum()), float(seconds.sum()))
 
 
 def rdvs_per_agent_hour(appointments: pd.DataFrame, agent_states: pd.DataFrame) -> float:
@@ -293,6 +301,7 @@ class Figures:
     conformity_rate: float
     conversion: float
     agent_hours: float
+    occupancy: float
     rdvs_per_agent_hour: float
     handling_time_s: float
     abandonment_day: float  # on the last day of the period
@@ -317,7 +326,8 @@ def figures(frames: KpiFrames, first: date, last: date, argued: Collection[str])
         answered=humans, answer_rate=answer_rate(attempts), right_party_contacts=right_party_contacts(attempts),
         argued_contacts=argued_contacts(attempts, argued), rdvs=rdvs(appointments),
         conformity_rate=conformity_rate(appointments), conversion=conversion(appointments, attempts, argued),
-        agent_hours=agent_hours(states), rdvs_per_agent_hour=rdvs_per_agent_hour(appointments, states),
+        agent_hours=agent_hours(states), occupancy=occupancy(states),
+        rdvs_per_agent_hour=rdvs_per_agent_hour(appointments, states),
         handling_time_s=handling_time(attempts), abandonment_day=abandon.day, abandonment_rolling=abandon.rolling,
         abandonment_period=ratio(int((attempts["outcome"] == "dropped").sum()), humans),
     )  # fmt: skip

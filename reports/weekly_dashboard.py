@@ -15,6 +15,7 @@ from campaigns.appointment_services import day_bounds
 from campaigns.models import Campaign
 from config.i18n import _, fmt_date
 from reports import kpis
+from reports.agent_time import ESTIMATE
 from reports.kpi_frames import DEFAULT_CENTRE_TIMEZONE, CampaignFacts, campaign_facts, load_frames
 from reports.service_levels import service_levels
 
@@ -139,6 +140,7 @@ HEADLINE: tuple[tuple[str, Any, str], ...] = (
     ("conversion", lambda: _("Conversion (appointments ÷ argued contacts)"), PERCENT),
     ("conformity_rate", lambda: _("Appointments meeting every criterion"), PERCENT),
     ("agent_hours", lambda: _("Teleoperator hours"), HOURS),
+    ("occupancy", lambda: _("Teleoperator occupancy (calls and wrap-up ÷ hours logged in)"), PERCENT),
     ("rdvs_per_agent_hour", lambda: _("Appointments per teleoperator hour"), DECIMAL),
     ("handling_time_s", lambda: _("Average handling time (talk + wrap-up)"), SECONDS),
     ("abandonment_period", lambda: _("Abandoned calls over the week"), PERCENT),
@@ -158,9 +160,17 @@ def headline_table(board: WeeklyDashboard) -> ReportTable:
     rows = [[label(), getattr(board.week, key),
              None if key in AS_OF_NOW or not board.previous.dials else getattr(board.previous, key)]
             for key, label, _kind in HEADLINE]  # fmt: skip
-    note = _("Teleoperator hours run from each one's first call of the day to the end of their last.")
-    return ReportTable("headline", _("Key figures"), columns, rows, note,
+    return ReportTable("headline", _("Key figures"), columns, rows, hours_note(board),
                        row_kinds=tuple(k for _k, _l, k in HEADLINE))  # fmt: skip
+
+
+def hours_note(board: WeeklyDashboard) -> str:
+    """Where the week's teleoperator hours come from: the presence history, or the calls where it is missing."""
+    states = kpis.in_period(board.frames.agent_states, board.first, board.last)
+    if "source" in states and (states["source"] == ESTIMATE).any():
+        return _("Teleoperator hours are the time logged in; where no presence was recorded, from each one's "
+                 "first call of the day to the end of their last.")
+    return _("Teleoperator hours are the time logged in, from the presence history.")
 
 
 def _result_columns(first: Column) -> tuple[Column, ...]:
