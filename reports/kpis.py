@@ -179,8 +179,11 @@ def attempts_per_lead(attempts: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _breakdown(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str],
-               attempt_key: pd.Series, appointment_key: pd.Series, order: Sequence[object] | None) -> pd.DataFrame:
+def breakdown(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str], attempt_key: pd.Series,
+              appointment_key: pd.Series, order: Sequence[object] | None = None) -> pd.DataFrame:
+    """Dials, answered, argued contacts, RDVs, answer rate and conversion per segment: each attempt in the segment
+    of its `attempt_key`, each RDV in that of its `appointment_key` (index: the keys, in `order` when given).
+    Every breakdown of every report goes through here, so a segment means the same in each."""
     done = finished(attempts)
     keys = attempt_key.loc[done.index]
     frame = pd.DataFrame({
@@ -221,7 +224,7 @@ def by_hour_band(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Col
     """Dials, answers, argued contacts, RDVs, answer rate and conversion per hour band of the callee's local time:
     one band per hour (index: the hour, 10 for 10:00-10:59) or the bands cut by `boundaries`."""
     order = hour_band_labels(boundaries) if boundaries else None
-    frame = _breakdown(attempts, appointments, argued, _band_of(attempts["local_at"], boundaries),
+    frame = breakdown(attempts, appointments, argued, _band_of(attempts["local_at"], boundaries),
                        _band_of(appointments["local_at"], boundaries), order)  # fmt: skip
     frame.index.name = "band"
     return frame.sort_index() if order is None else frame
@@ -229,7 +232,7 @@ def by_hour_band(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Col
 
 def by_weekday(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str]) -> pd.DataFrame:
     """The same figures per weekday of the callee's local time (index 0 = Monday … 6 = Sunday, days called only)."""
-    frame = _breakdown(attempts, appointments, argued, attempts["local_at"].dt.day_of_week,
+    frame = breakdown(attempts, appointments, argued, attempts["local_at"].dt.day_of_week,
                        appointments["local_at"].dt.day_of_week, None)  # fmt: skip
     frame.index.name = "weekday"
     return frame.sort_index()
@@ -237,7 +240,7 @@ def by_weekday(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Colle
 
 def by_day(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str]) -> pd.DataFrame:
     """The same figures per campaign day (index: the day)."""
-    frame = _breakdown(attempts, appointments, argued, attempts["day"], appointments["day"], None)
+    frame = breakdown(attempts, appointments, argued, attempts["day"], appointments["day"], None)
     frame.index.name = "day"
     return frame.sort_index()
 
@@ -252,7 +255,7 @@ def by_departement(attempts: pd.DataFrame, appointments: pd.DataFrame, leads: pd
     attempt_codes = attempts["lead_id"].map(by_lead).fillna(-1).astype("int64")
     sheet_codes = pd.Series(pd.Categorical(appointments["departement"].astype(str), categories=codes.categories)
                             .codes, index=appointments.index).astype("int64")  # fmt: skip
-    frame = _breakdown(attempts, appointments, argued, attempt_codes, sheet_codes, None)
+    frame = breakdown(attempts, appointments, argued, attempt_codes, sheet_codes, None)
     names = dict(enumerate(str(c) for c in codes.categories))
     frame.index = pd.Index([names.get(int(c), "") for c in frame.index], name="departement")
     frame = frame.groupby(level=0).sum()  # an unknown code and an empty département are the same ""
