@@ -46,7 +46,9 @@ def moments(values: Sequence[Any]) -> pd.Series:
 
 
 def floats(values: Sequence[Any]) -> np.ndarray:
-    return np.fromiter((np.nan if v is None else v for v in values), dtype="float64", count=len(values))
+    """Numbers as float64, None as NaN: numpy converts a sequence in C (a generator would cost a Python step
+    per value, 5 M of them for a week of a million attempts)."""
+    return np.array(values, dtype="float64") if len(values) else np.empty(0, dtype="float64")
 
 
 def codes(values: Sequence[Any]) -> pd.Categorical:
