@@ -1,11 +1,11 @@
-"""The demo's weekly dashboards: each week it called in gets its dashboard e-mail at the weekly job's time (the job
-may have sent it already: it is stored once per week) and its workbook and results file in the demo's folder."""
+"""The demo's weekly dashboards: each week it called in gets its dashboard e-mail at the weekly job's time, after
+the close of the week's last calling day (the job may have sent it already: it is stored once per week), and its
+workbook and results file in the demo's folder."""
 
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from config.i18n import _
 from rdv.bootstrap import App
@@ -20,12 +20,12 @@ def write_demo_dashboards(app: App, clock: IdleClock, campaign_id: int, days: li
     """Each week's dashboard mailed and written at the end of its calling week; one line per file written."""
     settings = app.settings
     with app.sessions() as session:
-        trigger, zone = weekly_trigger(session, campaign_id, settings.centre_timezone)
+        week_end = weekly_trigger(session, campaign_id, settings.centre_timezone)
     lines = []
     for monday in sorted({week_of(day)[0] for day in days}):
         first, last = monday, monday + timedelta(days=6)
-        fire = trigger.get_next_fire_time(None, datetime.combine(first, datetime.min.time(), ZoneInfo(zone)))
-        if fire is not None:
+        fire = week_end.fire_of(monday)
+        if fire is not None and fire > clock.now():
             clock.jump_to(fire)
         now = clock.now()
         with app.sessions.begin() as session:

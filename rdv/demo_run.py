@@ -141,7 +141,10 @@ async def run_campaign(app: App, campaign_id: int, days: list[date], options: Ru
             elif now - idle_since >= IDLE_FOR and not jobs.busy():
                 # No call live for a while: the day is closed or the hopper has nothing to give now.
                 # Outbox and stale-claim jobs do not stop a jump: they catch up when the clock lands.
-                milestones = (runtime.local.next_fire(now), day.mail.get_next_fire_time(None, now), end)
+                # The weekly dashboard too: it goes the evening its week ends, not when the clock next lands.
+                weekly = runtime.shared.specs[f"weekly_dashboard:{campaign_id}"].trigger
+                milestones = (runtime.local.next_fire(now), day.mail.get_next_fire_time(None, now),
+                              weekly.get_next_fire_time(None, now), end)  # fmt: skip
                 target = min(t for t in milestones if t is not None)
                 if runtime.staffing.any_open():
                     soonest = next_dial_time(app, campaign_id, now)

@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Select, String, and_, case, cast, func, or_, select, type_coerce
+from sqlalchemy import Select, String, and_, case, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.appointments import Appointment
@@ -24,6 +24,8 @@ from campaigns.models import Attempt, Campaign
 from campaigns.script_store import script_version
 from campaigns.settings import CampaignSettings, campaign_settings
 from leads.models import Lead
+from reports.agent_time import agent_states, load_presence
+from reports.frame_io import codes, epoch, floats, local_day, moments, raw_columns
 from reports.kpis import ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
 
@@ -59,10 +61,6 @@ def _utc(values: pd.Series) -> pd.Series:
     return pd.to_datetime(values, utc=True, format="ISO8601")
 
 
-def _local_day(moments: pd.Series, zone: str) -> pd.Series:
-    return moments.dt.tz_convert(zone).dt.tz_localize(None).dt.normalize()
-
-
 def _wall_clock(moments: pd.Series, zones: pd.Series) -> pd.Series:
     """Each aware moment as the naive wall-clock time of its own zone (a handful of zones: one pass each)."""
     result = pd.Series(pd.NaT, index=moments.index, dtype="datetime64[ns]")
@@ -79,44 +77,6 @@ def _frame(session: Session, query: Select[Any] | Any, columns: Sequence[str]) -
 def _text(column: Any) -> Any:
     # No result conversion: the column comes back as the driver gives it, pandas converts it in bulk.
     return type_coerce(column, String)
-
-
-def _raw_columns(session: Session, query: Select[Any] | Any, names: Sequence[str]) -> dict[str, Sequence[Any]]:
-    """The query's columns as the driver returns them, one sequence per column.
-
-    Only for queries whose columns need no conversion by SQLAlchemy (text, integers, floats, `_text` times):
-    the rows are fetched straight from the DB-API cursor, without building a Row each, and transposed in C.
-    """
-    result = session.connection().execute(query)
-    try:
-        rows = result.cursor.fetchall()
-    finally:
-        result.close()
-    columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
-    return dict(zip(names, columns, strict=True))
-
-
-def _epoch(column: Any, dialect: str) -> Any:
-    """Seconds since 1970 (UTC) as a float, computed by the database: far cheaper to read than a time."""
-    if dialect == "sqlite":  # times are stored as UTC text, which julianday() reads
-        return type_coerce((func.julianday(column) - 2440587.5) * 86400.0, Float)
-    return type_coerce(cast(func.extract("epoch", column), Float), Float)
-
-
-def _moments(values: Sequence[Any]) -> pd.Series:
-    """Aware UTC timestamps from epoch seconds (NaT where empty), to the millisecond: SQLite's julianday() is a
-    double, good to some tens of microseconds."""
-    milliseconds = np.round(_floats(values) * 1e3)
-    return pd.Series(pd.to_datetime(milliseconds, unit="ms", utc=True)).astype("datetime64[ns, UTC]")
-
-
-def _floats(values: Sequence[Any]) -> np.ndarray:
-    return np.fromiter((np.nan if v is None else v for v in values), dtype="float64", count=len(values))
-
-
-def _codes(values: Sequence[Any]) -> pd.Categorical:
-    # A few distinct codes over many rows: categories make every comparison and grouping work on small integers.
-    return pd.Categorical(values)
 
 
 CODED = ("callee_tz", "outcome", "agent", "disposition")
@@ -137,19 +97,19 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     in_period = a.created_at >= since
     wanted = or_(in_period, and_(a.created_at >= humans_since, human)) if humans_since else in_period
     query = select(a.lead_id, *(getattr(a, name) for name in CODED), a.talk_s, a.wrap_s,
-                   _epoch(a.created_at, dialect), case((human, _epoch(a.answered_at, dialect)), else_=None),
-                   case((connected, _epoch(a.ended_at, dialect)), else_=None)).where(
+                   epoch(a.created_at, dialect), case((human, epoch(a.answered_at, dialect)), else_=None),
+                   case((connected, epoch(a.ended_at, dialect)), else_=None)).where(
         a.campaign_id == campaign_id, a.created_at < until, wanted)  # fmt: skip
     names = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
-    raw = _raw_columns(session, query, names)
+    raw = raw_columns(session, query, names)
     frame = pd.DataFrame({
         "lead_id": np.fromiter(raw["lead_id"], dtype="int64", count=len(raw["lead_id"])),
-        **{name: _codes(raw[name]) for name in CODED},
-        **{name: _floats(raw[name]) for name in ("talk_s", "wrap_s")},
-        **{name: _moments(raw[name]) for name in ("created_at", "answered_at", "ended_at")},
+        **{name: codes(raw[name]) for name in CODED},
+        **{name: floats(raw[name]) for name in ("talk_s", "wrap_s")},
+        **{name: moments(raw[name]) for name in ("created_at", "answered_at", "ended_at")},
     })  # fmt: skip
     # The day pacing counts a call on: its answer's, else its dial's (the same day: no call rings at midnight).
-    frame["day"] = _local_day(frame["answered_at"].fillna(frame["created_at"]), zone)
+    frame["day"] = local_day(frame["answered_at"].fillna(frame["created_at"]), zone)
     frame["local_at"] = _wall_clock(frame["created_at"], frame["callee_tz"])
     return frame
 
@@ -157,12 +117,12 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
 def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
     """Every lead of the campaign: `lead_id`, `status`, `attempts`, `departement` (the stored subdivision)."""
     query = select(Lead.id, Lead.status, Lead.attempts, Lead.subdivision).where(Lead.campaign_id == campaign_id)
-    raw = _raw_columns(session, query, ["lead_id", "status", "attempts", "departement"])
+    raw = raw_columns(session, query, ["lead_id", "status", "attempts", "departement"])
     return pd.DataFrame({
         "lead_id": np.fromiter(raw["lead_id"], dtype="int64", count=len(raw["lead_id"])),
-        "status": _codes(raw["status"]),
+        "status": codes(raw["status"]),
         "attempts": np.fromiter(raw["attempts"], dtype="int64", count=len(raw["attempts"])),
-        "departement": _codes(raw["departement"]),
+        "departement": codes(raw["departement"]),
     })
 
 
@@ -208,7 +168,7 @@ def load_appointments(session: Session, facts: CampaignFacts, since: datetime, u
     frame["taken_at"] = _utc(frame["taken_at"])
     frame["delivered_at"] = _utc(frame["delivered_at"])
     frame["conform"] = frame["conform"].astype(bool)
-    frame["day"] = _local_day(frame["taken_at"], facts.timezone)
+    frame["day"] = local_day(frame["taken_at"], facts.timezone)
     frame["local_at"] = _wall_clock(frame["taken_at"], frame["timezone"])
     frame["complete"] = _complete(session, facts.campaign_id, frame)
     frame["transmission_s"] = (frame["delivered_at"] - frame["taken_at"]).dt.total_seconds()
@@ -218,32 +178,13 @@ def load_appointments(session: Session, facts: CampaignFacts, since: datetime, u
     return frame.drop(columns=["address", "postcode", "city", "answers"])
 
 
-def estimate_agent_states(attempts: pd.DataFrame) -> pd.DataFrame:
-    """Agents' time at work estimated from their calls: per agent and campaign day, one `on_shift` span from
-    the answer of the first call they took to the end of the wrap-up of their last.
-
-    The dialer keeps only each agent's current presence, not its history: this undercounts the wait before the
-    first call and after the last, so RDVs per agent-hour read slightly high.
-    """
-    calls = attempts[(attempts["outcome"] == "connected") & (attempts["agent"] != "")]
-    start = calls["answered_at"].fillna(calls["created_at"])
-    end = calls["ended_at"] + pd.to_timedelta(calls["wrap_s"].fillna(0.0), unit="s")
-    spans = pd.DataFrame({"agent": calls["agent"], "day": calls["day"], "start": start, "end": end})
-    spans["agent"] = spans["agent"].astype(str)
-    grouped = spans.groupby(["agent", "day"], as_index=False, observed=True).agg(start=("start", "min"),
-                                                                                 end=("end", "max"))
-    grouped["state"] = "on_shift"
-    for name in ("start", "end"):
-        grouped[name] = grouped[name].dt.tz_convert("UTC").dt.tz_localize(None)
-    return grouped[["agent", "day", "state", "start", "end"]]
-
-
 def load_frames(session: Session, facts: CampaignFacts, since: datetime, until: datetime,
                 centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> KpiFrames:
     """Every frame for the period [since, until), and the human answers of the 30 days before (rolling
     abandonment); leads as they stand now."""
     attempts = load_attempts(session, facts.campaign_id, facts.timezone, since, until,
                              humans_since=since - timedelta(days=ROLLING_DAYS + 1))  # fmt: skip
+    presence = load_presence(session, facts.campaign_id, facts.timezone, since, until)
     return KpiFrames(attempts, load_leads(session, facts.campaign_id),
                      load_appointments(session, facts, since, until, centre_timezone),
-                     estimate_agent_states(attempts))  # fmt: skip
+                     agent_states(presence, attempts))  # fmt: skip

@@ -12,8 +12,8 @@ frames in tests); their columns:
 - appointments: `lead_id`, `day`, `local_at`, `agent`, `conform` (bool), `complete` (bool: every required field of
   the sheet filled), `departement`, `state`, `transmission_s` (taken → delivered to the client, seconds or NaN),
   `business_hours` (bool: taken while the centre is open).
-- agent_states: `agent`, `day` (campaign day of `start`), `state`, `start`, `end` (naive UTC); every state but
-  `logged_out` is time at work.
+- agent_states: `agent`, `day` (campaign day of `start`), `state` (available, on_call, wrap_up, paused,
+  logged_out), `start`, `end` (naive UTC); every state but `logged_out` is time at work (`reports.agent_time`).
 
 Days are `datetime64` at midnight (naive); a period is the days `first` … `last`, both included. Code columns may be
 plain text or categories (the loader's, for speed): every function reads them the same way.
@@ -35,6 +35,7 @@ NOT_RIGHT_PARTY = frozenset({"wrong_number", "no_answer", "machine", "unqualifie
 WORKED_STATUSES = ("final", "exhausted", "dnc")
 ROLLING_DAYS = 30  # the abandonment rule's window, as dialer.campaign_view.ROLLING_DAYS
 RDV = "rdv"
+BUSY_STATES = ("on_call", "wrap_up")  # an agent's time spent on calls, for occupancy
 
 
 def ratio(numerator: float, denominator: float) -> float:
@@ -120,6 +121,13 @@ def agent_hours(agent_states: pd.DataFrame) -> float:
     return float((working["end"] - working["start"]).dt.total_seconds().clip(lower=0).sum()) / 3600
 
 
+def occupancy(agent_states: pd.DataFrame) -> float:
+    """Occupancy = time on a call or in its wrap-up ÷ time logged in (every state but logged_out)."""
+    working = agent_states[agent_states["state"] != "logged_out"]
+    seconds = (working["end"] - working["start"]).dt.total_seconds().clip(lower=0)
+    return ratio(float(seconds[working["state"].isin(BUSY_STATES)].sum()), float(seconds.sum()))
+
+
 def rdvs_per_agent_hour(appointments: pd.DataFrame, agent_states: pd.DataFrame) -> float:
     """RDVs per agent-hour = RDVs ÷ agent-hours."""
     return ratio(rdvs(appointments), agent_hours(agent_states))
@@ -171,8 +179,11 @@ def attempts_per_lead(attempts: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
-def _breakdown(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str],
-               attempt_key: pd.Series, appointment_key: pd.Series, order: Sequence[object] | None) -> pd.DataFrame:
+def breakdown(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str], attempt_key: pd.Series,
+              appointment_key: pd.Series, order: Sequence[object] | None = None) -> pd.DataFrame:
+    """Dials, answered, argued contacts, RDVs, answer rate and conversion per segment: each attempt in the segment
+    of its `attempt_key`, each RDV in that of its `appointment_key` (index: the keys, in `order` when given).
+    Every breakdown of every report goes through here, so a segment means the same in each."""
     done = finished(attempts)
     keys = attempt_key.loc[done.index]
     frame = pd.DataFrame({
@@ -213,7 +224,7 @@ def by_hour_band(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Col
     """Dials, answers, argued contacts, RDVs, answer rate and conversion per hour band of the callee's local time:
     one band per hour (index: the hour, 10 for 10:00-10:59) or the bands cut by `boundaries`."""
     order = hour_band_labels(boundaries) if boundaries else None
-    frame = _breakdown(attempts, appointments, argued, _band_of(attempts["local_at"], boundaries),
+    frame = breakdown(attempts, appointments, argued, _band_of(attempts["local_at"], boundaries),
                        _band_of(appointments["local_at"], boundaries), order)  # fmt: skip
     frame.index.name = "band"
     return frame.sort_index() if order is None else frame
@@ -221,7 +232,7 @@ def by_hour_band(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Col
 
 def by_weekday(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str]) -> pd.DataFrame:
     """The same figures per weekday of the callee's local time (index 0 = Monday … 6 = Sunday, days called only)."""
-    frame = _breakdown(attempts, appointments, argued, attempts["local_at"].dt.day_of_week,
+    frame = breakdown(attempts, appointments, argued, attempts["local_at"].dt.day_of_week,
                        appointments["local_at"].dt.day_of_week, None)  # fmt: skip
     frame.index.name = "weekday"
     return frame.sort_index()
@@ -229,7 +240,7 @@ def by_weekday(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Colle
 
 def by_day(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str]) -> pd.DataFrame:
     """The same figures per campaign day (index: the day)."""
-    frame = _breakdown(attempts, appointments, argued, attempts["day"], appointments["day"], None)
+    frame = breakdown(attempts, appointments, argued, attempts["day"], appointments["day"], None)
     frame.index.name = "day"
     return frame.sort_index()
 
@@ -244,7 +255,7 @@ def by_departement(attempts: pd.DataFrame, appointments: pd.DataFrame, leads: pd
     attempt_codes = attempts["lead_id"].map(by_lead).fillna(-1).astype("int64")
     sheet_codes = pd.Series(pd.Categorical(appointments["departement"].astype(str), categories=codes.categories)
                             .codes, index=appointments.index).astype("int64")  # fmt: skip
-    frame = _breakdown(attempts, appointments, argued, attempt_codes, sheet_codes, None)
+    frame = breakdown(attempts, appointments, argued, attempt_codes, sheet_codes, None)
     names = dict(enumerate(str(c) for c in codes.categories))
     frame.index = pd.Index([names.get(int(c), "") for c in frame.index], name="departement")
     frame = frame.groupby(level=0).sum()  # an unknown code and an empty département are the same ""
@@ -293,6 +304,7 @@ class Figures:
     conformity_rate: float
     conversion: float
     agent_hours: float
+    occupancy: float
     rdvs_per_agent_hour: float
     handling_time_s: float
     abandonment_day: float  # on the last day of the period
@@ -317,7 +329,8 @@ def figures(frames: KpiFrames, first: date, last: date, argued: Collection[str])
         answered=humans, answer_rate=answer_rate(attempts), right_party_contacts=right_party_contacts(attempts),
         argued_contacts=argued_contacts(attempts, argued), rdvs=rdvs(appointments),
         conformity_rate=conformity_rate(appointments), conversion=conversion(appointments, attempts, argued),
-        agent_hours=agent_hours(states), rdvs_per_agent_hour=rdvs_per_agent_hour(appointments, states),
+        agent_hours=agent_hours(states), occupancy=occupancy(states),
+        rdvs_per_agent_hour=rdvs_per_agent_hour(appointments, states),
         handling_time_s=handling_time(attempts), abandonment_day=abandon.day, abandonment_rolling=abandon.rolling,
         abandonment_period=ratio(int((attempts["outcome"] == "dropped").sum()), humans),
     )  # fmt: skip

@@ -76,3 +76,22 @@ def _french_plan(e164: str) -> str | None:
         national = "0" + e164[4:]
         return f"{national[:4]} {national[4:6]} {national[6:8]} {national[8:]}"
     return None
+
+# The headline figures (`reports.kpis.Figures` fields) as the client reads them: one wording in the weekly
+# dashboard and the monthly review, the words of the design ("appel", "fiche", "décroché", "DMT").
+FIGURES: dict[str, Callable[[], str]] = {
+    "dials": lambda: _("Calls made"),
+    "leads_worked": lambda: _("Leads called"),
+    "answered": lambda: _("Calls answered"),
+    "answer_rate": lambda: _("Answer rate"),
+    "right_party_contacts": lambda: _("Right-party contacts"),
+    "argued_contacts": lambda: _("Argued contacts"),
+    "rdvs": lambda: _("Appointments set"),
+    "conversion": lambda: _("Conversion (appointments ÷ argued contacts)"),
+    "conformity_rate": lambda: _("Appointments meeting every criterion"),
+    "agent_hours": lambda: _("Teleoperator hours"),
+    "occupancy": lambda: _("Teleoperator occupancy (calls and wrap-up ÷ hours logged in)"),
+    "rdvs_per_agent_hour": lambda: _("Appointments per teleoperator hour"),
+    "handling_time_s": lambda: _("Average handling time (talk + wrap-up)"),
+    "list_penetration": lambda: _("List penetration (leads fully worked)"),
+}

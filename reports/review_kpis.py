@@ -34,18 +34,12 @@ UNUSABLE = ("invalid", "wrong_number")
 CALLBACK = "callback"
 
 
-def _breakdown_by(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str],
-                  attempt_key: pd.Series, appointment_key: pd.Series) -> pd.DataFrame:
-    # kpis computes every breakdown through one helper: a segment means the same in each report.
-    return kpis._breakdown(attempts, appointments, argued, attempt_key, appointment_key, None)
-
-
 def by_agent(attempts: pd.DataFrame, appointments: pd.DataFrame, argued: Collection[str]) -> pd.DataFrame:
     """Dials, answers, argued contacts, RDVs, answer rate and conversion per agent (index: login; calls that
     reached no agent are left out)."""
     worked = attempts[attempts["agent"] != ""]
-    frame = _breakdown_by(worked, appointments[appointments["agent"] != ""], argued, worked["agent"],
-                          appointments.loc[appointments["agent"] != "", "agent"])  # fmt: skip
+    frame = kpis.breakdown(worked, appointments[appointments["agent"] != ""], argued, worked["agent"],
+                           appointments.loc[appointments["agent"] != "", "agent"])  # fmt: skip
     frame.index.name = "agent"
     return frame.sort_index()
 
@@ -55,8 +49,8 @@ def by_list(attempts: pd.DataFrame, appointments: pd.DataFrame, leads: pd.DataFr
     """The breakdown per lead file, with `leads` (loaded), `unreached` (out of attempts without any human
     answer) and `unusable` (last outcome invalid number or wrong number); index: the list name."""
     names = lists.set_index("lead_id")["list"]
-    frame = _breakdown_by(attempts, appointments, argued, attempts["lead_id"].map(names).fillna(""),
-                          appointments["lead_id"].map(names).fillna(""))  # fmt: skip
+    frame = kpis.breakdown(attempts, appointments, argued, attempts["lead_id"].map(names).fillna(""),
+                           appointments["lead_id"].map(names).fillna(""))  # fmt: skip
     reached = set(attempts.loc[attempts["outcome"].isin(kpis.HUMAN_OUTCOMES), "lead_id"])
     facts = leads[["lead_id", "status"]].merge(lists, on="lead_id", how="left").fillna({"list": ""})
     facts["unreached"] = (facts["status"] == "exhausted") & ~facts["lead_id"].isin(reached)

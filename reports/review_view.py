@@ -16,6 +16,7 @@ import pandas as pd
 from config.i18n import _, fmt_date, fmt_number, fmt_percent, locale
 from reports import review_charts
 from reports.kpis import Figures
+from reports.labels import FIGURES
 from reports.review_content import ReviewContent
 from reports.service_level_table import service_level_table
 
@@ -79,18 +80,19 @@ def _figure_rows() -> list[tuple[str, str, Callable[[float], str], bool, bool]]:
     count: Callable[[float], str] = lambda v: fmt_number(int(v))  # noqa: E731
     rate: Callable[[float], str] = lambda v: fmt_percent(v)  # noqa: E731
     return [
-        (_("Dials"), "dials", count, False, True),
-        (_("Leads worked"), "leads_worked", count, False, True),
-        (_("Human answers"), "answered", count, False, True),
-        (_("Answer rate"), "answer_rate", rate, True, True),
-        (_("Argued contacts"), "argued_contacts", count, False, True),
-        (_("Appointments set"), "rdvs", count, False, True),
-        (_("Conversion (RDVs ÷ argued contacts)"), "conversion", rate, True, True),
-        (_("Appointments meeting every criterion"), "conformity_rate", rate, True, True),
-        (_("RDVs per production hour"), "rdvs_per_agent_hour", lambda v: fmt_number(v, 2), False, True),
-        (_("Average handling time"), "handling_time_s", duration, False, False),
+        (FIGURES["dials"](), "dials", count, False, True),
+        (FIGURES["leads_worked"](), "leads_worked", count, False, True),
+        (FIGURES["answered"](), "answered", count, False, True),
+        (FIGURES["answer_rate"](), "answer_rate", rate, True, True),
+        (FIGURES["argued_contacts"](), "argued_contacts", count, False, True),
+        (FIGURES["rdvs"](), "rdvs", count, False, True),
+        (FIGURES["conversion"](), "conversion", rate, True, True),
+        (FIGURES["conformity_rate"](), "conformity_rate", rate, True, True),
+        (FIGURES["rdvs_per_agent_hour"](), "rdvs_per_agent_hour", lambda v: fmt_number(v, 2), False, True),
+        (FIGURES["occupancy"](), "occupancy", rate, True, True),
+        (FIGURES["handling_time_s"](), "handling_time_s", duration, False, False),
         (_("Abandoned calls"), "abandonment_period", rate, True, False),
-        (_("List penetration"), "list_penetration", rate, True, True),
+        (FIGURES["list_penetration"](), "list_penetration", rate, True, True),
     ]
 
 

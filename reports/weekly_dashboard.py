@@ -15,7 +15,9 @@ from campaigns.appointment_services import day_bounds
 from campaigns.models import Campaign
 from config.i18n import _, fmt_date
 from reports import kpis
+from reports.agent_time import ESTIMATE
 from reports.kpi_frames import DEFAULT_CENTRE_TIMEZONE, CampaignFacts, campaign_facts, load_frames
+from reports.labels import FIGURES
 from reports.service_levels import service_levels
 
 # Column kinds: how a value is written in the e-mail (config.i18n) and formatted in the XLSX.
@@ -129,21 +131,22 @@ def sends_as_taken(facts: CampaignFacts) -> bool:
 
 
 HEADLINE: tuple[tuple[str, Any, str], ...] = (
-    ("dials", lambda: _("Calls made"), COUNT),
-    ("leads_worked", lambda: _("Leads called"), COUNT),
-    ("answered", lambda: _("Calls answered"), COUNT),
-    ("answer_rate", lambda: _("Answer rate"), PERCENT),
-    ("right_party_contacts", lambda: _("Right-party contacts"), COUNT),
-    ("argued_contacts", lambda: _("Argued contacts"), COUNT),
-    ("rdvs", lambda: _("Appointments set"), COUNT),
-    ("conversion", lambda: _("Conversion (appointments ÷ argued contacts)"), PERCENT),
-    ("conformity_rate", lambda: _("Appointments meeting every criterion"), PERCENT),
-    ("agent_hours", lambda: _("Teleoperator hours"), HOURS),
-    ("rdvs_per_agent_hour", lambda: _("Appointments per teleoperator hour"), DECIMAL),
-    ("handling_time_s", lambda: _("Average handling time (talk + wrap-up)"), SECONDS),
+    ("dials", FIGURES["dials"], COUNT),
+    ("leads_worked", FIGURES["leads_worked"], COUNT),
+    ("answered", FIGURES["answered"], COUNT),
+    ("answer_rate", FIGURES["answer_rate"], PERCENT),
+    ("right_party_contacts", FIGURES["right_party_contacts"], COUNT),
+    ("argued_contacts", FIGURES["argued_contacts"], COUNT),
+    ("rdvs", FIGURES["rdvs"], COUNT),
+    ("conversion", FIGURES["conversion"], PERCENT),
+    ("conformity_rate", FIGURES["conformity_rate"], PERCENT),
+    ("agent_hours", FIGURES["agent_hours"], HOURS),
+    ("occupancy", FIGURES["occupancy"], PERCENT),
+    ("rdvs_per_agent_hour", FIGURES["rdvs_per_agent_hour"], DECIMAL),
+    ("handling_time_s", FIGURES["handling_time_s"], SECONDS),
     ("abandonment_period", lambda: _("Abandoned calls over the week"), PERCENT),
     ("abandonment_rolling", lambda: _("Abandoned calls over 30 rolling days"), PERCENT),
-    ("list_penetration", lambda: _("List penetration (leads fully worked)"), PERCENT),
+    ("list_penetration", FIGURES["list_penetration"], PERCENT),
 )
 
 
@@ -158,9 +161,17 @@ def headline_table(board: WeeklyDashboard) -> ReportTable:
     rows = [[label(), getattr(board.week, key),
              None if key in AS_OF_NOW or not board.previous.dials else getattr(board.previous, key)]
             for key, label, _kind in HEADLINE]  # fmt: skip
-    note = _("Teleoperator hours run from each one's first call of the day to the end of their last.")
-    return ReportTable("headline", _("Key figures"), columns, rows, note,
+    return ReportTable("headline", _("Key figures"), columns, rows, hours_note(board),
                        row_kinds=tuple(k for _k, _l, k in HEADLINE))  # fmt: skip
+
+
+def hours_note(board: WeeklyDashboard) -> str:
+    """Where the week's teleoperator hours come from: the presence history, or the calls where it is missing."""
+    states = kpis.in_period(board.frames.agent_states, board.first, board.last)
+    if "source" in states and (states["source"] == ESTIMATE).any():
+        return _("Teleoperator hours are the time logged in; where no presence was recorded, from each one's "
+                 "first call of the day to the end of their last.")
+    return _("Teleoperator hours are the time logged in, from the presence history.")
 
 
 def _result_columns(first: Column) -> tuple[Column, ...]:

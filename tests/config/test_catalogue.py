@@ -61,3 +61,20 @@ def test_money_dates_and_percentages_are_formatted_for_french_readers() -> None:
     assert i18n.fmt_date(date(2026, 11, 23)) == "lundi 23 novembre 2026"
     assert i18n.fmt_percent(0.153) == "15,3\u00a0%"
 
+
+
+# Catalogues still holding a message twice (shared files other branches edit): cleaned when those merge.
+NOT_YET_DEDUPLICATED = ("campaigns", "rdv")
+
+
+def test_no_catalogue_translates_a_message_twice() -> None:
+    # Babel keeps the last of two entries: a second, forgotten translation would silently win.
+    twice = {}
+    for package in (p for p in i18n.PACKAGES if p not in NOT_YET_DEDUPLICATED):
+        po = ROOT / package / "locale" / "fr.po"
+        if po.exists():
+            ids = re.findall(r'^msgid "(.+)"$', po.read_text(encoding="utf-8"), re.MULTILINE)
+            repeated = sorted({i for i in ids if ids.count(i) > 1})
+            if repeated:
+                twice[package] = repeated
+    assert twice == {}

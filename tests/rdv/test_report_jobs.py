@@ -3,7 +3,8 @@ sent as they are taken, each within the service level, on SQLite and PostgreSQL.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from collections.abc import Callable
+from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -14,11 +15,18 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.appointment_rules import TimeSlot
 from campaigns.appointment_services import book_appointment
 from campaigns.appointments import Appointment
+from campaigns.calendar import Schedule, parse_windows
 from campaigns.models import Campaign
 from campaigns.settings import set_value
 from config.clock import ManualClock
 from rdv.jobs import MailContext
-from rdv.jobs_reports import report_jobs, taken_appointments_job, weekly_dashboard_job, weekly_trigger
+from rdv.jobs_reports import (
+    last_calling_day,
+    report_jobs,
+    taken_appointments_job,
+    weekly_dashboard_job,
+    weekly_trigger,
+)
 from rdv.scheduler import JobRunner
 from reports.daily_appointments import queue_daily_mail
 from reports.kpi_frames import campaign_facts, load_appointments
@@ -40,8 +48,8 @@ def _context(sessions: sessionmaker[Session], clock: ManualClock, folder: Path) 
 
 def _weekly_runner(sessions: sessionmaker[Session], ctx: MailContext, campaign_id: int) -> JobRunner:
     with sessions() as session:
-        trigger, zone = weekly_trigger(session, campaign_id, "Europe/Paris")
-    return JobRunner(sessions, [weekly_dashboard_job(campaign_id, trigger, zone, ctx)])
+        week_end = weekly_trigger(session, campaign_id, "Europe/Paris")
+    return JobRunner(sessions, [weekly_dashboard_job(campaign_id, week_end, ctx)])
 
 
 def _weekly_days(sessions: sessionmaker[Session]) -> list[str]:
@@ -62,20 +70,22 @@ def test_the_dashboard_goes_on_friday_after_the_daily_mail_once_per_week_across_
     runner.register(clock.now())
     thursday = datetime(2026, 12, 10, 23, 0, tzinfo=PARIS)
     clock.advance((thursday - clock.now()).total_seconds())
-    assert runner.run_due(clock.now()) == []
+    runner.run_due(clock.now())  # Monday to Thursday fire, and send nothing: Friday ends the week
+    assert _weekly_days(sessions) == []
     friday = datetime(2026, 12, 11, 19, 45, tzinfo=PARIS)
     clock.advance((friday - clock.now()).total_seconds())
     (ran,) = runner.run_due(clock.now())
     assert ran[1] == datetime(2026, 12, 11, 19, 30, tzinfo=PARIS)  # 15 minutes after the 19:15 daily e-mail
     restarted = _weekly_runner(sessions, ctx, campaign_id)
     restarted.register(clock.now())
-    assert restarted.run_due(clock.now() + timedelta(hours=30)) == []
+    restarted.run_due(clock.now() + timedelta(hours=30))
+    assert len(_weekly_days(sessions)) == 1
     # Even a job history lost (a new job id, a new database row) sends nothing twice: the outbox remembers.
     again = _weekly_runner(sessions, ctx, campaign_id)
     again.specs[next(iter(again.specs))].run(friday)
     next_friday = friday + timedelta(days=7)
     clock.advance((next_friday - clock.now()).total_seconds())
-    assert len(restarted.run_due(clock.now())) == 1
+    restarted.run_due(clock.now())
     assert _weekly_days(sessions) == ["2026-12-07 Fri 19:45", "2026-12-14 Fri 19:45"]
     names = sorted(p.name for p in tmp_path.glob("*.eml"))
     assert len(names) == 2
@@ -88,9 +98,10 @@ def test_a_campaign_that_calls_on_saturday_gets_its_dashboard_on_saturday(sessio
         campaign.settings = set_value(campaign.settings or {}, "saturday", "yes")
         campaign_id = campaign.id
     with sessions() as session:
-        trigger, _zone = weekly_trigger(session, campaign_id, "Europe/Paris")
-    fire = trigger.get_next_fire_time(None, MONDAY_MORNING)
-    assert fire is not None and fire.astimezone(PARIS).strftime("%a %H:%M") == "Sat 19:30"
+        week_end = weekly_trigger(session, campaign_id, "Europe/Paris")
+    fire = week_end.fire_of(MONDAY_MORNING.date())
+    assert fire is not None and fire.astimezone(PARIS).strftime("%a %d %H:%M") == "Sat 12 19:30"
+    assert week_end.ends_week(fire) and not week_end.ends_week(fire - timedelta(days=1))
 
 
 def test_rdvs_sent_as_taken_reach_the_outbox_within_the_service_level_and_skip_the_evening_note(
@@ -152,3 +163,48 @@ def test_every_campaign_gets_its_weekly_job_and_the_minute_job_only_when_one_sen
     with sessions() as session:
         specs = report_jobs(session, ids, ctx)
     assert [s.id for s in specs][-1] == "taken_appointments"
+
+
+def _schedule(subdivision: str = "", saturday: bool = False) -> Schedule:
+    hours = parse_windows("10:00-13:00,14:00-20:00")
+    return Schedule("Europe/Paris", (*(hours,) * 5, hours if saturday else (), ()), holidays_country="FR",
+                    holidays_subdivision=subdivision)  # fmt: skip
+
+
+def _calls_on(schedule: Schedule) -> Callable[[date], bool]:
+    return lambda day: bool(schedule.windows_on(day))
+
+
+def test_the_week_ends_on_its_last_calling_day_once_holidays_are_taken_out() -> None:
+    weekdays = _calls_on(_schedule())
+    assert last_calling_day(date(2026, 12, 21), weekdays) == date(2026, 12, 24)  # Friday 25 is Christmas
+    assert last_calling_day(date(2028, 7, 10), weekdays) == date(2028, 7, 13)  # Friday 14 July
+    assert last_calling_day(date(2033, 11, 7), weekdays) == date(2033, 11, 10)  # Friday 11 November
+    assert last_calling_day(date(2026, 7, 13), weekdays) == date(2026, 7, 17)  # a Tuesday holiday changes nothing
+    with_saturday = _calls_on(_schedule(saturday=True))
+    assert last_calling_day(date(2026, 12, 21), with_saturday) == date(2026, 12, 26)
+    # Moselle keeps the 26th of December as a holiday: a campaign that calls on Saturday ends on the Thursday.
+    moselle = _calls_on(_schedule("57", saturday=True))
+    assert last_calling_day(date(2026, 12, 21), moselle) == date(2026, 12, 24)
+    assert last_calling_day(date(2026, 12, 21), lambda _day: False) is None
+
+
+def test_christmas_week_dashboard_goes_on_thursday_and_a_closed_week_sends_nothing(
+    sessions: sessionmaker[Session], tmp_path: Path
+) -> None:
+    with sessions.begin() as session:
+        campaign = seed_campaign(session)
+        # The week of 28 December closed: no calling day at all, so no dashboard for it.
+        closed = ",".join(f"2026-12-{day}" for day in range(28, 32))
+        campaign.settings = set_value(campaign.settings or {}, "closures", closed)
+        campaign_id = campaign.id
+    clock = ManualClock(datetime(2026, 12, 20, 19, 45, tzinfo=PARIS))
+    ctx = _context(sessions, clock, tmp_path)
+    runner = _weekly_runner(sessions, ctx, campaign_id)
+    runner.register(clock.now())
+    for _day in range(15):  # each evening after the job's time, over Christmas and the closed week
+        clock.advance(timedelta(days=1).total_seconds())
+        runner.run_due(clock.now())
+    assert _weekly_days(sessions) == ["2026-12-21 Thu 19:45"]
+    with sessions() as session:
+        assert weekly_trigger(session, campaign_id, "Europe/Paris").fire_of(date(2026, 12, 28)) is None

@@ -10,7 +10,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.appointment_services import book_appointment
 from campaigns.models import Campaign
+from dialer.desk_models import AgentEvent
 from reports import kpis
+from reports.agent_time import load_presence
 from reports.kpi_frames import campaign_facts, load_frames
 from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, add_attempt, add_lead, seed_campaign, slot
 
@@ -76,12 +78,53 @@ def test_stored_calls_become_the_frames_and_figures(sessions: sessionmaker[Sessi
     assert sheet["local_at"] == pd.Timestamp("2026-11-23 15:06")
     assert bool(sheet["business_hours"])
     assert pd.isna(sheet["transmission_s"])  # not sent yet
-    # One span for ana each day, from the answer of her call to the end of its wrap-up.
-    assert frames.agent_states["agent"].tolist() == ["ana", "ana"]
-    assert kpis.agent_hours(frames.agent_states) == ((320 - 20 + 30) + (120 - 20)) / 3600
+    # No presence history stored: ana's days are estimated from her calls, answer to the end of the wrap-up.
+    states = frames.agent_states
+    assert states[["state", "source"]].values.tolist() == [["on_call", "estimate"], ["wrap_up", "estimate"],
+                                                           ["on_call", "estimate"]]  # fmt: skip
+    assert kpis.agent_hours(states) == ((320 - 20 + 30) + (120 - 20)) / 3600
+    assert kpis.occupancy(states) == 1.0  # the estimate knows no wait before the first call: the reason to log
 
     week = kpis.figures(frames, date(2026, 11, 23), date(2026, 11, 29), facts.argued)
     assert (week.dials, week.answered, week.rdvs, week.argued_contacts) == (4, 3, 1, 2)
     assert week.list_penetration == 1 / 3
     assert week.abandonment_rolling == 2 / 4  # the drop 10 days before counts, the one 40 days before not
     assert week.handling_time_s == (330 + 100) / 2
+
+
+def _presence(session: Session, campaign_id: int | None, login: str, changes: list[tuple[int, str]]) -> None:
+    for minutes, state in changes:
+        session.add(AgentEvent(login=login, campaign_id=campaign_id, state=state,
+                               at=MONDAY + timedelta(minutes=minutes)))  # fmt: skip
+
+
+def test_agent_time_comes_from_the_presence_history_and_from_calls_only_where_it_is_missing(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        campaign = _seed(session)
+        # Monday: ana logs in at 9:00 (Paris 10:00), takes calls, pauses, logs out at 17:00 UTC; the logout is
+        # written without a campaign, as the desk does once an agent has left it.
+        _presence(session, campaign.id, "ana", [(0, "available"), (300, "on_call"), (305, "wrap_up"),
+                                                (306, "available"), (400, "paused"), (420, "available")])  # fmt: skip
+        _presence(session, None, "ana", [(480, "logged_out")])
+        # bob was already available before the period began (21:20 UTC): his time counts from its start.
+        _presence(session, campaign.id, "bob", [(-700, "available"), (60, "logged_out")])
+        campaign_id = campaign.id
+    since, until = datetime(2026, 11, 22, 23, tzinfo=UTC), datetime(2026, 11, 29, 23, tzinfo=UTC)
+    with sessions() as session:
+        facts = campaign_facts(session, campaign_id)
+        presence = load_presence(session, campaign_id, facts.timezone, since, until)
+        frames = load_frames(session, facts, since, until)
+    ana = presence[presence["agent"] == "ana"]
+    assert ana["state"].tolist() == ["available", "on_call", "wrap_up", "available", "paused", "available"]
+    assert kpis.agent_hours(ana) == 8.0  # 9:00 to 17:00 UTC, the pause included: she was logged in
+    assert kpis.occupancy(ana) == 6 / 480
+    bob = presence[(presence["agent"] == "bob") & (presence["state"] != "logged_out")]
+    assert (bob["start"].min(), bob["end"].max()) == (pd.Timestamp("2026-11-22 23:00"), pd.Timestamp(MONDAY.replace(
+        tzinfo=None) + timedelta(minutes=60)))  # fmt: skip
+    states = frames.agent_states
+    # Monday from the history; Tuesday, without any event of ana's, from her call.
+    by_day = states.groupby(["day", "source"]).size().to_dict()
+    assert set(by_day) == {(pd.Timestamp("2026-11-23"), "presence"), (pd.Timestamp("2026-11-24"), "estimate")}
+    assert kpis.agent_hours(states) == 8.0 + 11.0 + 100 / 3600

@@ -171,6 +171,20 @@ def test_agent_hours_count_every_state_but_logged_out() -> None:
     assert kpis.rdvs_per_agent_hour(APPOINTMENTS, states) == 1 / 4.5
 
 
+def test_occupancy_is_time_on_calls_and_wrap_up_over_time_logged_in() -> None:
+    states = pd.DataFrame({
+        "agent": ["ana"] * 5,
+        "day": pd.to_datetime(["2026-12-07"] * 5),
+        "state": ["available", "on_call", "wrap_up", "paused", "logged_out"],
+        "start": pd.to_datetime(["2026-12-07 09:00", "2026-12-07 09:30", "2026-12-07 10:00", "2026-12-07 10:15",
+                                 "2026-12-07 11:00"]),
+        "end": pd.to_datetime(["2026-12-07 09:30", "2026-12-07 10:00", "2026-12-07 10:15", "2026-12-07 11:00",
+                               "2026-12-07 18:00"]),
+    })  # fmt: skip
+    assert kpis.occupancy(states) == 45 / 120  # the pause is time logged in, not time on calls
+    assert kpis.occupancy(states.iloc[:0]) == 0.0
+
+
 def test_figures_of_a_period_take_only_its_days() -> None:
     states = pd.DataFrame({"agent": ["ana"], "day": pd.to_datetime(["2026-12-08"]), "state": ["available"],
                            "start": pd.to_datetime(["2026-12-08 09:00"]),
