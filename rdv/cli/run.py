@@ -40,7 +40,7 @@ def run(
                                   "that the calls a crashed run left are found again."),
     seed: int = typer.Option(0, "--seed", help="Seed of the simulated callees and agents (with --simulate or "
                              "--sim-agents)."),
-    web: str = typer.Option(DEFAULT_LISTEN, "--web", metavar="HOST:PORT", help="Where to serve the web screens "
+    web: str = typer.Option(DEFAULT_LISTEN, "--web", help="Where to serve the web screens "
                             "(agent screen, console) from this process."),
     no_web: bool = typer.Option(False, "--no-web", help="Serve no web screens from this process (rdv web can "
                                 "serve them apart)."),

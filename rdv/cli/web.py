@@ -16,7 +16,7 @@ from rdv.web.server import DEFAULT_LISTEN, Listen, bind, serve_web, url_of
 
 
 def web(
-    listen: str = typer.Option(DEFAULT_LISTEN, "--listen", metavar="HOST:PORT", help="Address to serve on."),
+    listen: str = typer.Option(DEFAULT_LISTEN, "--listen", help="Address to serve on."),
 ) -> None:
     """Serve the web screens (agent screen, console) until SIGTERM or Ctrl-C."""
     configure_logging()

@@ -82,9 +82,9 @@ def check_interface(phone: str) -> str:
 def add_user(session: Session, login: str, role: str, now: datetime, *, client: str = "", phone: str = "",
              name: str = "", campaigns: Iterable[str] = ()) -> NewAccount:
     """A new active account with a generated first password; checks everything before writing anything."""
-    login = login.strip().lower()
+    typed, login = login, login.strip().lower()
     if not LOGIN.fullmatch(login):
-        raise InvalidLogin(login)
+        raise InvalidLogin(typed)
     kind = parse_role(role)
     if kind == Role.client and not client.strip():
         raise ClientRequired()

@@ -82,7 +82,7 @@ def find_session(session: Session, token: str, now: datetime) -> tuple[WebSessio
                           .where(WebSession.token_hash == token_hash(token))).first()  # fmt: skip
     if row is None:
         return None
-    web_session, user = row.tuple()
+    web_session, user = row[0], row[1]
     if not user.active or not is_live(web_session, now):
         return None
     if now - web_session.last_seen_at >= TOUCH_EVERY:

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import BigInteger, Boolean, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from campaigns.models import Campaign
 from config.orm import Base, utcnow
 
 # SQLite only autoincrements an INTEGER PRIMARY KEY.
@@ -74,6 +75,17 @@ class LoginFailure(Base):
 def user_by_login(session: Session, login: str) -> User | None:
     """The user with this login (any state), or None."""
     return session.scalar(select(User).where(User.login == login.strip().lower()))
+
+
+def visible_campaigns(session: Session, user: User) -> list[Campaign]:
+    """The campaigns a user may see, by name: every one (supervisor), their firm's (client), their own
+    (teleoperator)."""
+    query = select(Campaign).order_by(Campaign.name)
+    if user.role == "client":
+        query = query.where(Campaign.client_id == (user.client_id if user.client_id is not None else -1))
+    elif user.role != "supervisor":
+        query = query.where(Campaign.id.in_(campaigns_of(session, user.id)))
+    return list(session.scalars(query))
 
 
 def campaigns_of(session: Session, user_id: int) -> list[int]:

@@ -9,15 +9,16 @@ from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.models import Campaign, Client
+from campaigns.models import Client
 from config.i18n import _
-from rdv.web import auth, throttle
+from rdv.web import auth, pages_password, throttle
 from rdv.web.auth import SESSION_COOKIE, current_user, db, session_user, wall_now
-from rdv.web.models import User, WebSession, campaigns_of, user_by_login
-from rdv.web.roles import Role, allow, public
+from rdv.web.models import User, WebSession, user_by_login, visible_campaigns
+from rdv.web.roles import Role, allow, app_routes, public
 from rdv.web.templating import render
 
 router = APIRouter()
+router.include_router(pages_password.router)
 EVERYONE = (Role.supervisor, Role.teleoperator, Role.client)
 # Where each role works, once the page module that serves it is in ROUTER_MODULES.
 PLACES = {Role.teleoperator: "/agent", Role.supervisor: "/console", Role.client: "/portal"}
@@ -58,6 +59,8 @@ def login(request: Request, session: Annotated[Session, Depends(db)], login: Ann
     else:
         user = user_by_login(session, name) if name else None
         if auth.password_matches(user, password) and user is not None and user.active:
+            # A session this browser had before (another account, or a stale one) ends: one browser, one session.
+            auth.close_session(session, request.cookies.get(SESSION_COOKIE, ""))
             opened = auth.open_session(session, user, address, now)
             auth.purge_expired(session, now)
             session.commit()
@@ -98,7 +101,7 @@ def logout_everywhere(request: Request, user: Annotated[User, Depends(current_us
 
 
 def _has_page(request: Request, path: str) -> bool:
-    return any(getattr(r, "path", None) == path and "GET" in getattr(r, "methods", ()) for r in request.app.routes)
+    return any(r.path == path and "GET" in (r.methods or ()) for r in app_routes(request.app))
 
 
 @router.get("/", dependencies=[allow(*EVERYONE)])
@@ -107,19 +110,9 @@ def home(request: Request, user: Annotated[User, Depends(current_user)],
     place = PLACES[Role(user.role)]
     if _has_page(request, place):
         return RedirectResponse(place, status_code=303)
-    return render(request, "home.html", {"campaigns": _visible_campaigns(session, user),
+    return render(request, "home.html", {"campaigns": visible_campaigns(session, user),
                                          "client": session.get(Client, user.client_id) if user.client_id else None,
                                          "sessions": _session_count(session, user.id)})  # fmt: skip
-
-
-def _visible_campaigns(session: Session, user: User) -> list[Campaign]:
-    """The campaigns this user may see: all (supervisor), their client's (client), their own (teleoperator)."""
-    query = select(Campaign).order_by(Campaign.name)
-    if user.role == Role.client:
-        query = query.where(Campaign.client_id == (user.client_id or -1))
-    elif user.role != Role.supervisor:
-        query = query.where(Campaign.id.in_(campaigns_of(session, user.id)))
-    return list(session.scalars(query))
 
 
 def _session_count(session: Session, user_id: int) -> int:

@@ -63,6 +63,15 @@ def public() -> Any:
     return Depends(RouteRule(frozenset(Role), public=True))
 
 
+def app_routes(web: Any) -> list[Any]:
+    """Every route the app serves, included routers flattened, each with the dependencies it runs with."""
+    try:
+        from fastapi.routing import iter_route_contexts
+    except ImportError:  # FastAPI before 0.160 keeps included routes flat in app.routes
+        return list(web.routes)
+    return list(iter_route_contexts(web.routes))
+
+
 def rules_of(route: Any) -> list[RouteRule]:
     """The rules a route declares (the test wants exactly one)."""
     dependant = getattr(route, "dependant", None)

@@ -77,8 +77,11 @@ class AccessLog:
         try:
             await self.app(scope, receive, send_noting_status)
         finally:
-            access_log.info("%s %s %s %.0f ms", scope.get("method", "?"), route_template(scope), status["code"],
-                            (time.monotonic() - started) * 1000)  # fmt: skip
+            template = route_template(scope)
+            # Style sheets and scripts at every page load would drown the requests that tell a story.
+            level = logging.DEBUG if template.startswith("/static/") else logging.INFO
+            access_log.log(level, "%s %s %s %.0f ms", scope.get("method", "?"), template, status["code"],
+                           (time.monotonic() - started) * 1000)  # fmt: skip
 
 
 def route_template(scope: Scope) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import errno
 import logging
 import socket
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from dataclasses import dataclass
 
 import uvicorn
 from fastapi import FastAPI
+from sse_starlette.sse import AppStatus
 
 from config.i18n import _, fmt_os_error
 from rdv.web.security import RedactingFilter
@@ -35,7 +37,17 @@ class InvalidListen(ValueError):
 class ListenFailed(OSError):
     def __init__(self, host: str, port: int, reason: OSError) -> None:
         super().__init__(_("Cannot serve the web screens on {host}:{port}: {reason}").format(
-            host=host, port=port, reason=fmt_os_error(reason)))
+            host=host, port=port, reason=_why(reason)))
+
+
+def _why(reason: OSError) -> str:
+    if reason.errno == errno.EADDRINUSE:
+        return _("another program already listens there (another rdv?); choose another port")
+    if reason.errno == errno.EADDRNOTAVAIL:
+        return _("this machine has no such address")
+    if reason.errno == errno.EACCES:
+        return _("ports below 1024 need administrator rights; choose a port above 1024")
+    return fmt_os_error(reason)
 
 
 @dataclass(frozen=True)
@@ -80,10 +92,18 @@ class _Server(uvicorn.Server):
         yield
 
 
+class _StreamsEndedAtStop(logging.Filter):
+    """Live streams cut by a stop end without a last empty body: expected then, not an error."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (AppStatus.should_exit and record.getMessage().startswith("ASGI callable returned without"))
+
+
 def quiet_uvicorn() -> None:
     """uvicorn's own access log is off (ours names routes only); its error log gets phones masked."""
     error_log = logging.getLogger("uvicorn.error")
     if not any(isinstance(f, RedactingFilter) for f in error_log.filters):
+        error_log.addFilter(_StreamsEndedAtStop())
         error_log.addFilter(RedactingFilter())
     logging.getLogger("uvicorn.access").disabled = True
 
@@ -101,7 +121,13 @@ async def serve_web(web: FastAPI, sock: socket.socket, stop: asyncio.Event, trus
         await asyncio.wait({task, stopper}, return_when=asyncio.FIRST_COMPLETED)
     finally:
         server.should_exit = True
+        # sse-starlette ends its streams when it sees uvicorn stop, which it learns from uvicorn's signal
+        # handlers; ours are rdv's, so tell it directly (and take it back once stopped: tests serve again).
+        AppStatus.should_exit = True
         stopper.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
-        sock.close()
+        try:
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+        finally:
+            AppStatus.should_exit = False
+            sock.close()

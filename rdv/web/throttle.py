@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, or_, select
+from sqlalchemy import delete, or_, select
 from sqlalchemy.orm import Session
 
 from rdv.web.models import LoginFailure
@@ -36,6 +36,3 @@ def record_failure(session: Session, login: str, address: str, now: datetime) ->
     session.execute(delete(LoginFailure).where(LoginFailure.at <= now - WINDOW))
     session.add(LoginFailure(login=login[:64], address=address[:64], at=now))
 
-
-def failures_count(session: Session) -> int:
-    return int(session.scalar(select(func.count()).select_from(LoginFailure)) or 0)

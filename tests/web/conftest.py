@@ -9,13 +9,17 @@ Use `start_live_server(...)` for another database, scale or number of simulated 
 
 from __future__ import annotations
 
+import asyncio
 import os
 import re
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,11 +28,13 @@ import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
+from config.clock import ManualClock
 from config.settings import load_settings
 from rdv import db
 from rdv.bootstrap import App
 from rdv.web import accounts
 from rdv.web.app import create_app
+from rdv.web.server import Listen, bind, serve_web, url_of
 from tests.rdv.service_harness import MONDAY_3PM, PYTHON, RDV, ROOT, prepare
 
 SCREENS = ROOT / "var" / "test-artifacts" / "screens"
@@ -71,6 +77,34 @@ def asgi_client(web_app: FastAPI) -> Iterator[TestClient]:
         yield client
 
 
+@contextmanager
+def serve_in_thread(web: FastAPI, trusted_proxies: str = "") -> Iterator[str]:
+    """Serve `web` with uvicorn on a free loopback port from a thread; yields its base URL.
+
+    For what an in-process client cannot do: live streams (it waits for the whole body), proxy headers.
+    """
+    sock = bind(Listen("127.0.0.1", 0))
+    loop = asyncio.new_event_loop()
+    stop = asyncio.Event()
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve_web(web, sock, stop, trusted_proxies),),
+                              daemon=True)  # fmt: skip
+    url = url_of(sock)
+    thread.start()
+    try:
+        yield url
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(30)
+        loop.close()
+
+
+@pytest.fixture
+def served_app(web_app: FastAPI) -> Iterator[str]:
+    """`web_app` served over real HTTP from a thread; its base URL."""
+    with serve_in_thread(web_app) as url:
+        yield url
+
+
 def csrf_of(html: str) -> str:
     """The CSRF token a rendered page carries in its <meta name="csrf-token">."""
     found = re.search(r'<meta name="csrf-token" content="([^"]+)"', html)
@@ -84,6 +118,19 @@ def client_login(client: TestClient, login: str, password: str) -> str:
     answer = client.post("/login", data={"login": login, "password": password, "csrf_token": token})
     assert answer.status_code == 303, answer.text[-500:]
     return csrf_of(client.get("/", follow_redirects=True).text)
+
+
+def post_login(client: TestClient, login: str, password: str) -> httpx.Response:
+    """POST the login form (with the pre-login token of a fresh GET /login); the answer, not followed."""
+    token = csrf_of(client.get("/login").text)
+    return client.post("/login", data={"login": login, "password": password, "csrf_token": token})
+
+
+def manual_clock(web: FastAPI) -> ManualClock:
+    """Sessions and throttling of `web` on a clock the test moves."""
+    clock = ManualClock(datetime.now(UTC))
+    web.state.wall_clock = clock
+    return clock
 
 
 # ---------------------------------------------------------------------------------------------------- live server
@@ -191,9 +238,13 @@ def make_user(request: pytest.FixtureRequest) -> Callable[..., tuple[str, str]]:
 # ---------------------------------------------------------------------------------------------------- browser
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def browser() -> Iterator[Any]:
-    """Headless Chromium (Debian's package) driven by Playwright."""
+    """Headless Chromium (Debian's package) driven by Playwright's sync API.
+
+    Per module, not per session: while it runs, Playwright holds an asyncio loop on the main thread, and
+    pytest-asyncio cannot run an async test then. Keep async tests out of the modules that use a browser.
+    """
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as playwright:
