@@ -89,6 +89,13 @@ class CallScript:
     pitch: str
     objections: tuple[Objection, ...]
     closing: str
+    # Read to the prospect when the campaign records its calls (script key `recording_notice`).
+    recording_notice: str = ""
+
+
+def default_recording_notice() -> str:
+    """What the agent says when a recorded campaign's script names no notice of its own."""
+    return _("This call may be recorded for quality and training purposes; you may object to it.")
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from campaigns.script import (
     Objection,
     Question,
     answer_text,
+    default_recording_notice,
 )
 from campaigns.setting_values import parse_duration
 from campaigns.visit_slots import DEFAULT_VISITS, VisitRules, parse_weekdays
@@ -121,6 +122,8 @@ class Parser:
             pitch=_paragraphs(self.text(data, "pitch", "script.")),
             objections=tuple(Objection(o.objection, _paragraphs(o.answer)) for o in objections),
             closing=_paragraphs(self.text(data, "closing", "script.")),
+            recording_notice=_paragraphs(self.text(data, "recording_notice", "script.", required=False))
+            or default_recording_notice(),
         )
 
     def question(self, data: Mapping[str, Any], index: int) -> Question:

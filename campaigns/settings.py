@@ -62,6 +62,8 @@ class CampaignSettings:
     pacing_mode: str
     daily_mail_time: time
     send_empty_daily_mail: bool
+    record_calls: bool
+    recording_retention_days: int
 
 
 @dataclass(frozen=True)
@@ -181,7 +183,8 @@ SPECS: tuple[Spec, ...] = (
         "wrap_up_seconds",
         "30",
         (int_between(0, 3600), as_text),
-        lambda: _("Wrap-up time after each call, in seconds"),
+        lambda: _("Wrap-up time after each call, in seconds: the agent gets no new call until the disposition "
+                  "is saved or this time runs out (the call is then 'unqualified')"),
         "dialer",
     ),
     _spec(
@@ -206,6 +209,12 @@ SPECS: tuple[Spec, ...] = (
         "mail",
     ),
     _spec("send_empty_daily_mail", "yes", _yesno, lambda: _("Send the daily e-mail even without any RDV"), "mail"),
+    _spec("record_calls", "no", _yesno,
+          lambda: _("Record every connected call (the script's notice is read to the prospect)"), "recording"),
+    # The CNIL's guidance for recordings made for quality and training: six months at most.
+    _spec("recording_retention_days", "30", (int_between(1, 183), as_text),
+          lambda: _("Days a recording is kept before it is deleted (at most 183, the CNIL's six months)"),
+          "recording"),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"

@@ -100,12 +100,10 @@ class Agent:
     wrap_until: datetime | None = None
     # A pause asked for during a call starts when the call (and its wrap-up) is over.
     pause_after: str = ""
-    # A teleoperator's own phone (`PJSIP/1001`); empty for the convention `interface_of(login)`.
-    phone: str = ""
 
     @property
     def interface(self) -> str:
-        return self.phone or interface_of(self.login)
+        return interface_of(self.login)
 
     @property
     def logged_in(self) -> bool:

@@ -20,9 +20,11 @@ A connected call's channels, all with the call id as Linkedid (config/asterisk/e
   callee hears the music through it. Moving the callee or `;1` instead would end Dial() or Queue() and with
   them the call. A softphone's own hold button (a re-INVITE: Asterisk plays music to the peer) still works
   and needs nothing from rdv; the PBX's hold is there so that the screen's button works with every phone.
-- transfer to a supervisor (warm): Originate the supervisor's phone into `rdv-transfer,take`, which
-  bridges it with `;1` once the supervisor answers: the agent talks on until then; the queue's bridge then
-  dissolves and the agent's leg hangs up.
+- transfer to a supervisor (warm): Originate the supervisor's phone into `rdv-transfer,take`, whose
+  BridgeAdd() puts it into the queue's bridge once the supervisor answers: the three talk, and the agent's
+  next hang-up ends only the agent's leg (a bridge of three lets one leave), which frees the agent
+  (`Engine.leave_call`) while the callee talks on with the supervisor. Atxfer was the other way: it needs
+  the agent's phone to be the transferer and puts the callee on hold during the consultation.
 - listen / whisper: Originate the supervisor's phone into `rdv-spy,listen|whisper`, ChanSpy of the agent's
   phone channel (options q: no beep, E: end with it; w: the agent hears the supervisor, the callee not).
 """
@@ -142,14 +144,23 @@ class CallControl:
         self.pbx: ControlPbx = pbx or engine.pbx
         self._listeners: list[Callable[[ControlEvent], None]] = []
         self.held: dict[str, CallLegs] = {}
+        # Calls a supervisor was put through to: the agent's hang-up ends only the agent's leg.
+        self.transferred: set[str] = set()
 
     def on_event(self, listener: Callable[[ControlEvent], None]) -> None:
         """Tell `listener` of every action stored (after its commit)."""
         self._listeners.append(listener)
 
     async def hangup(self, login: str) -> ControlEvent:
-        """End the agent's call as if the callee had hung up."""
+        """End the agent's call as if the callee had hung up; after a transfer, leave it to the supervisor."""
         live, legs = await self._legs(login)
+        if live.call_id in self.transferred:
+            if not legs.agent_near:
+                raise CallControlRefused(_("hang up"), _("the agent's leg is gone"))
+            await self._do(_("hang up"), self.pbx.hangup(legs.agent_near, 16))
+            self.transferred.discard(live.call_id)
+            await self.engine.leave_call(login)
+            return self._store(live, "hangup", login, "agent")
         target = legs.callee or legs.one
         if not target:
             raise CallControlRefused(_("hang up"), _("the call's channels are gone"))
@@ -161,18 +172,19 @@ class CallControl:
         live, legs = await self._legs(login)
         held = self.held.get(live.call_id)
         if on:
-            if held is not None:
-                return self._store(live, "hold", login, "already")
+            if held is not None:  # nothing sent, nothing stored: the screen already shows the hold
+                return ControlEvent(live.attempt_id, live.call_id, self.engine.clock.now(), "hold", login, "already")
             if not legs.agent_far:
                 raise CallControlRefused(_("put the call on hold"), _("the agent's leg is gone"))
-            if legs.phone:
+            if legs.phone:  # each one knows the other: back bridges them, the phone ends if the far half does
                 await self._do(_("put the call on hold"), self.pbx.set_var(legs.agent_far, "RDV_PHONE", legs.phone))
+                await self._do(_("put the call on hold"), self.pbx.set_var(legs.phone, "RDV_HELD", legs.agent_far))
             await self._do(_("put the call on hold"), self.pbx.redirect(legs.agent_far, HOLD_CONTEXT, "hold",
                                                                          legs.phone, "wait"))
             self.held[live.call_id] = legs
             return self._store(live, "hold", login)
         if held is None:
-            return self._store(live, "unhold", login, "not held")
+            return ControlEvent(live.attempt_id, live.call_id, self.engine.clock.now(), "unhold", login, "not held")
         far = legs.agent_far or held.agent_far
         await self._do(_("take the call back"), self.pbx.redirect(far, HOLD_CONTEXT, "back"))
         del self.held[live.call_id]
@@ -185,9 +197,11 @@ class CallControl:
         if not legs.one:
             raise CallControlRefused(_("transfer the call"), _("the call's channels are gone"))
         self.held.pop(live.call_id, None)
-        variables = {"RDV_TAKE": live.call_id, "RDV_ATTEMPT": live.call_id}
+        # The exact name, not the call id: BridgeAdd() also matches by prefix, and `<id>-2` is the callee's side.
+        variables = {"RDV_TAKE": legs.one, "RDV_ATTEMPT": live.call_id}
         await self._do(_("transfer the call"), self.pbx.originate_into(
             to_interface, TRANSFER_CONTEXT, "take", _control_id("xfer"), variables, SUPERVISOR_RING_S))
+        self.transferred.add(live.call_id)
         return self._store(live, "transfer", by or login, to_interface)
 
     async def listen(self, agent_login: str, supervisor_interface: str, whisper: bool = False,

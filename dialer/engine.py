@@ -18,7 +18,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import uuid
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from contextlib import nullcontext
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -81,6 +81,8 @@ class Engine:
                                                               self.state.views, self.state.counters)
         self.sink = OutcomeSink(self.state)
         self._listeners: list[CallListener] = []
+        # Extra Originate variables per call (the recorder's RDV_RECORD), asked just before each Originate.
+        self.variable_hooks: list[Callable[[LiveCall], Mapping[str, str]]] = []
         self.dialing = True
         # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
         self.held: set[int] = set()
@@ -163,13 +165,13 @@ class Engine:
         return self.state.stopped
 
     # -- agents (the agent screen and the demo call these) --
-    async def log_in(self, login: str, campaign_id: int, display_name: str = "", phone: str = "") -> None:
-        """Log an agent in to a campaign: member of its queue (through `phone`, else the convention), available."""
+    async def log_in(self, login: str, campaign_id: int, display_name: str = "") -> None:
+        """Log an agent in to a campaign: member of its queue, available."""
         current = self.agents.get(login)
-        if current is None or current.campaign_id != campaign_id or (phone and current.phone != phone):
+        if current is None or current.campaign_id != campaign_id:
             if current is not None and current.logged_in:
                 await self.log_out(login)
-            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name, phone=phone)
+            current = presence.Agent(login, campaign_id, self.views[campaign_id].queue, display_name)
         await self._change(login, presence.log_in(current, self.clock.now()))
 
     async def log_out(self, login: str) -> None:
@@ -187,6 +189,12 @@ class Engine:
         change = presence.end_wrap_up(before, self.clock.now())
         self.sink.wrap_up_ended(before, change[0])
         await self._change(login, change)
+
+    async def leave_call(self, login: str) -> None:
+        """The agent left a call that goes on without them (handed to a supervisor): their wrap-up starts now."""
+        agent = self.agents[login]
+        wrap_s = self.views[agent.campaign_id].wrap_up_s
+        await self._change(login, presence.call_ended(agent, agent.call_id, self.clock.now(), wrap_s))
 
     async def _change(self, login: str, change: presence.Change) -> None:
         agent, commands = change
@@ -279,18 +287,21 @@ class Engine:
             # Storing the dial outlasted the room left before the window closes (a stalled database).
             self._withdraw(live, target)
             return
+        variables = {
+            "RDV_ATTEMPT": live.call_id,
+            "RDV_ATTEMPT_ID": str(live.attempt_id),
+            "RDV_CAMPAIGN": str(live.campaign_id),
+            "RDV_QUEUE": view.queue,
+        }
+        for hook in self.variable_hooks:
+            variables.update(hook(live))
         request = ports.OriginateRequest(
             call_id=live.call_id,
             e164=target.phone_e164,
             queue=view.queue,
             caller_id=self.settings.caller_id,
             ring_timeout_s=self.settings.ring_timeout_s,
-            variables={
-                "RDV_ATTEMPT": live.call_id,
-                "RDV_ATTEMPT_ID": str(live.attempt_id),
-                "RDV_CAMPAIGN": str(live.campaign_id),
-                "RDV_QUEUE": view.queue,
-            },
+            variables=variables,
         )
         # The call starts when its Originate is sent: folded first, so that the PBX's first event about it (which
         # may be handled before the Originate's response) cannot date its start later.

@@ -6,6 +6,7 @@ with the PBX) get this and nothing else of the engine, so each reads alone: ever
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from dialer import agents as presence
 from dialer.campaign_view import CampaignView
 from dialer.live import LiveCall
 
+log = logging.getLogger(__name__)
 # Told of every stored presence change, in its transaction: (session, before, after, the call if one caused it).
 # Whoever wires the engine writes what the agent screens need (the bus's pops and presence history) with it.
 PresenceHook = Callable[[Session, "presence.Agent | None", presence.Agent, LiveCall | None], None]
@@ -41,6 +43,15 @@ class EngineState:
 
     def agent_saved(self, session: Session, before: presence.Agent | None, after: presence.Agent,
                     live: LiveCall | None = None) -> None:
-        """Tell the presence hooks of a change just stored in `session`'s transaction."""
+        """Tell the presence hooks of a change just stored in `session`'s transaction.
+
+        Each in its own savepoint: a hook's failure is logged and undone alone, never the call's end or the
+        presence change it was told of.
+        """
         for hook in self.presence_hooks:
-            hook(session, before, after, live)
+            try:
+                with session.begin_nested():
+                    hook(session, before, after, live)
+            except Exception:
+                self.counters["presence_hook_errors"] += 1
+                log.exception("presence hook failed for agent %s", after.login)

@@ -132,8 +132,6 @@ def _restore_agents(state: EngineState, records: list[AgentRecord]) -> None:
             since=record.since,
             pause_reason=record.pause_reason if status is presence.Status.PAUSED else "",
             call_id=call_id,
-            # A teleoperator's own phone stays their queue interface across the restart.
-            phone=record.interface if record.interface != presence.interface_of(record.login) else "",
         )
 
 

@@ -31,6 +31,9 @@ from rdv.wakeup import Notifier, Subscription, agent_topic, dialer_topic, next_w
 
 log = logging.getLogger(__name__)
 Status = presence.Status
+# A command older than this (clock seconds) when the dialer first sees it is refused: sent while no dialer ran
+# the campaign, it no longer says what the agent wants (a login from this morning, a pause long over).
+COMMAND_TTL_S = 120.0
 
 
 class CallControlPort(Protocol):
@@ -51,15 +54,15 @@ class Refused(Exception):
 class AgentBus:
     """Consumes agent commands for `engine`'s campaigns and keeps the agent screens' tables up to date."""
 
-    def __init__(self, engine: Engine, notifier: Notifier, *, phones: PhoneBook = users_phone_book,
-                 call_control: CallControlPort | None = None, centre_timezone: str = "Europe/Paris",
-                 seat_timeout_s: float | None = None, idle_s: float = 2.0,
+    def __init__(self, engine: Engine, notifier: Notifier, call_control: CallControlPort, *,
+                 phones: PhoneBook = users_phone_book, centre_timezone: str = "Europe/Paris",
+                 seat_timeout_s: float | None = None, idle_s: float = 2.0, command_ttl_s: float = COMMAND_TTL_S,
                  on_human_phone: Callable[[str], None] | None = None) -> None:  # fmt: skip
         from rdv.agent_desk import SEAT_TIMEOUT_S
 
         self.engine, self.notifier, self.phones, self.call_control = engine, notifier, phones, call_control
         self.seat_timeout_s = SEAT_TIMEOUT_S if seat_timeout_s is None else seat_timeout_s
-        self.idle_s = idle_s
+        self.idle_s, self.command_ttl_s = idle_s, command_ttl_s
         # The simulator is told a teleoperator's phone is a person's (its calls wait for a hangup).
         self.on_human_phone = on_human_phone
         self.humans: set[str] = set()
@@ -82,8 +85,7 @@ class AgentBus:
             if self.on_human_phone is not None:
                 self.on_human_phone(engine.agents[login].interface)
         self._subs = [self.notifier.subscribe(dialer_topic(cid)) for cid in engine.campaign_ids]
-        if self.call_control is not None:
-            self.call_control.on_event(self._call_controlled)
+        self.call_control.on_event(self._call_controlled)
         self._task = asyncio.create_task(self._run(), name=f"agent-bus-{engine.dialer_id}")
 
     def _call_controlled(self, event: Any) -> None:
@@ -156,7 +158,10 @@ class AgentBus:
                 return 0  # another dialer took it
             command = session.get_one(AgentCommand, command_id)
             login, kind, args, by = command.login, command.kind, dict(command.args or {}), command.sent_by
+            age = (engine.clock.now() - command.created_at).total_seconds()
         try:
+            if age > self.command_ttl_s:
+                raise Refused(_("Too late: the dialer was not running when this was asked; ask again"))
             message = await self._do(login, kind, args, by)
             ok = True
         except Refused as refusal:
@@ -199,16 +204,16 @@ class AgentBus:
         return await self._call_control(login, kind, args, by)
 
     async def _log_in(self, login: str, campaign_id: int, args: dict[str, Any]) -> str:
+        """Queue member `Local/<login>@agents/n`, as every agent: the `agents` context rings the user's phone
+        (bound by `rdv asterisk config` from `users.phone`), so hold, transfer and recording see the same legs."""
         if campaign_id not in self.engine.campaign_ids:
             raise Refused(_("This campaign is not dialled by this dialer"))
         with self.engine.sessions() as session:
-            phone, name = self.phones(session, login, args)
-        if not phone:
-            raise Refused(_("No phone is set for {login}: rdv user … --phone PJSIP/…").format(login=login))
+            _phone, name = self.phones(session, login, args)
         self.humans.add(login)
         if self.on_human_phone is not None:
-            self.on_human_phone(phone)
-        await self.engine.log_in(login, campaign_id, name, phone=phone)
+            self.on_human_phone(presence.interface_of(login))
+        await self.engine.log_in(login, campaign_id, name)
         return _("Logged in: ready for calls")
 
     async def _ready(self, agent: presence.Agent) -> str:
@@ -228,8 +233,6 @@ class AgentBus:
 
     async def _call_control(self, login: str, kind: str, args: dict[str, Any], by: str) -> str:
         control = self.call_control
-        if control is None:
-            raise Refused(_("Call control is not available on this dialer"))
         if kind == "hangup":
             await control.hangup(login)
             return _("Call hung up")

@@ -250,7 +250,7 @@ def heartbeat(session: Session, login: str, now: datetime) -> None:
     seat = session.get(AgentSeat, login)
     if seat is None:
         session.add(AgentSeat(login=login, seen_at=now))
-    else:
+    elif seat.seen_at < now:  # never back: a command stamped by a slower clock says nothing new
         seat.seen_at = now
 
 

@@ -47,7 +47,7 @@ class ConfigRequest:
     out: Path
     sounds: Path | None = None
     trunk: str = DEFAULT_TRUNK
-    phones_file: Path | None = None
+    phones_file: Path | None = None  # `login;phone` rows, in place of the accounts' phones for those logins
     drop_message: Path | None = None
     sim_agents: int = 0
     sim_campaigns: tuple[str, ...] = ()
@@ -100,6 +100,21 @@ def read_phones(path: Path) -> tuple[PhoneBinding, ...]:
     return tuple(bindings)
 
 
+def users_phones(session: Session) -> tuple[PhoneBinding, ...]:
+    """The phones of the active accounts that have one (`rdv user add … --phone`), in login order."""
+    from rdv.web.models import User
+
+    rows = session.execute(select(User.login, User.phone).where(User.active.is_(True), User.phone != "")
+                           .order_by(User.login))
+    return tuple(PhoneBinding(login, phone) for login, phone in rows)
+
+
+def merged_phones(accounts: tuple[PhoneBinding, ...], listed: tuple[PhoneBinding, ...]) -> tuple[PhoneBinding, ...]:
+    """The accounts' phones, with the phones file's rows in place of theirs for the logins it names."""
+    named = {b.login for b in listed}
+    return tuple(b for b in accounts if b.login not in named) + listed
+
+
 def campaigns_for_queues(session: Session) -> tuple[tuple[int, str], ...]:
     """Every campaign gets its queue, so that one exists before the campaign is ever started."""
     return tuple((c.id, c.name) for c in session.scalars(select(Campaign).order_by(Campaign.id)))
@@ -126,7 +141,8 @@ def write_config(session: Session, request: ConfigRequest) -> Written:
     sounds = (request.sounds or out / "rdv-sounds").resolve()
     source = request.drop_message or shipped_drop_message()
     check_recording(source)
-    phones = (read_phones(request.phones_file) if request.phones_file else ()) + sim_phones(
+    listed = read_phones(request.phones_file) if request.phones_file else ()
+    phones = merged_phones(users_phones(session), listed) + sim_phones(
         sim_agent_logins(session, request.sim_campaigns, request.sim_agents))
     campaigns = campaigns_for_queues(session)
     inputs = IncludeInputs(campaigns, phones, str(sounds / DROP_MESSAGE_NAME), str(sounds / SILENCE_NAME),

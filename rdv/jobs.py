@@ -12,6 +12,7 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.base import BaseTrigger
@@ -30,6 +31,7 @@ from campaigns.hopper import release_stale_claims
 from campaigns.models import Campaign
 from campaigns.store import load_rules
 from config.clock import Clock
+from dialer.recordings import purge_expired
 from rdv.scheduler import JobSpec, fire_times
 from reports.daily_appointments import queue_daily_mail
 from reports.mailer import Transport, deliver_pending
@@ -217,3 +219,21 @@ def monthly_billing_job(ctx: MailContext) -> JobSpec:
             deliver_pending(ctx.sessions, ctx.transport, now)
 
     return JobSpec("monthly_billing", CronTrigger(day=1, hour=6, minute=0, timezone=ctx.centre_timezone), bill)
+
+
+# Every night, in the centre's zone, when nobody calls: recordings past their campaign's retention go.
+RECORDINGS_PURGE_AT = {"hour": 3, "minute": 30}
+
+
+def recordings_retention_job(sessions: sessionmaker[Session], clock: Clock, data_dir: Path,
+                             centre_timezone: str) -> JobSpec:
+    """Delete the recordings (file and row) whose campaign's retention has run out, and say how many."""
+
+    def purge(_fire: datetime) -> None:
+        report = purge_expired(sessions, data_dir, clock.now())
+        if report.rows_deleted:
+            log.info("recordings retention: %d files and %d records deleted (%d files were already gone)",
+                     report.files_deleted, report.rows_deleted, report.files_missing)
+
+    return JobSpec("recordings_retention", CronTrigger(timezone=centre_timezone, **RECORDINGS_PURGE_AT), purge,
+                   coalesce=True)

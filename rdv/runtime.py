@@ -17,9 +17,18 @@ from campaigns.models import Campaign
 from dialer import agents as presence
 from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
+from dialer.recordings import Recorder
 from rdv.agent_bus import AgentBus
 from rdv.bootstrap import App, PbxLink
-from rdv.jobs import CampaignDay, MailContext, campaign_day, daily_mail_job, day_jobs, maintenance_jobs
+from rdv.jobs import (
+    CampaignDay,
+    MailContext,
+    campaign_day,
+    daily_mail_job,
+    day_jobs,
+    maintenance_jobs,
+    recordings_retention_job,
+)
 from rdv.scheduler import JobRunner, JobSpec, leadership
 from rdv.sim_agents import SimulatedQualification
 from rdv.wakeup import Notifier, notifier_for
@@ -123,6 +132,7 @@ class Runtime:
         self.task: asyncio.Task[None] | None = None
         self.days: dict[int, CampaignDay] = {}
         self.qualification: SimulatedQualification | None = None
+        self.recorder: Recorder | None = None
         self._leader_cm: AbstractContextManager[bool] | None = None
         self._wake_lock = asyncio.Lock()
 
@@ -137,6 +147,7 @@ class Runtime:
         settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip
+        self.recorder = Recorder(app.sessions, self.clock, app.settings.data_dir).attach(self.engine)
         logins = agent_logins(self.campaign_ids, options.sim_agents)
         if options.sim_agents:
             self.qualification = SimulatedQualification(app.sessions, options.seed, centre,
@@ -151,7 +162,9 @@ class Runtime:
         self.local = JobRunner(app.sessions, [s for d in self.days.values()
                                               for s in day_jobs(d, self.staffing.set_open, options.dialer_id)])
         self.shared = JobRunner(app.sessions, [daily_mail_job(d, ctx) for d in self.days.values()]
-                                + maintenance_jobs(ctx))  # fmt: skip
+                                + maintenance_jobs(ctx)
+                                + [recordings_retention_job(app.sessions, self.clock, app.settings.data_dir,
+                                                            centre)])  # fmt: skip
         self.local.register(now)
         self.shared.register(now)
         await self.staffing.apply(now)
@@ -169,7 +182,7 @@ class Runtime:
         # With the simulator, a person's phone answers like a softphone with auto-answer, and their simulated
         # callee hangs up after a while if the person does not.
         on_phone = (lambda phone: simulator.declare_real_agent(phone, callee_ends=True)) if simulator else None
-        self.bus = AgentBus(self.engine, self.notifier, call_control=CallControl(self.engine),
+        self.bus = AgentBus(self.engine, self.notifier, CallControl(self.engine),
                             centre_timezone=centre, on_human_phone=on_phone)  # fmt: skip
         await self.bus.start()
 
@@ -208,6 +221,8 @@ class Runtime:
             await self.engine.stop(drain_timeout=drain_s)
         if self.task is not None:
             await asyncio.gather(self.task, return_exceptions=True)
+        if self.recorder is not None and self.recorder.tasks:  # the last calls' files, as the PBX closes them
+            await asyncio.wait(set(self.recorder.tasks), timeout=self.recorder.write_grace_s)
         if self.bus is not None:  # after the drain: the pops of calls that ended during it are written
             await self.bus.stop()
         if self.notifier is not None and self._own_notifier:

@@ -76,6 +76,21 @@ async def apscheduler_waker(runtime: Runtime, stop: asyncio.Event) -> None:
         scheduler.shutdown(wait=False)
 
 
+async def clock_waker(runtime: Runtime, stop: asyncio.Event) -> None:
+    """Wake the runtime at each trigger's fire time on its own clock, for clocks APScheduler does not know (the
+    web demo's, which may start at the next opening; tests' scaled ones), until `stop`."""
+    clock = runtime.clock
+    scale = float(getattr(clock, "scale", 1.0))
+    while not stop.is_set():
+        now = clock.now()
+        following = runtime.next_fire(now)
+        delay = (following - now).total_seconds() if following else 3600.0
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), max(0.0, delay) / scale + 0.001)
+        if not stop.is_set():
+            await runtime.wake(clock.now())
+
+
 async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drain_s: float,
                 stop: asyncio.Event, started: Callable[[Runtime], None] | None = None,
                 waker: Waker = apscheduler_waker, web_socket: socket.socket | None = None) -> Runtime:

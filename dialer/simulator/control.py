@@ -104,25 +104,28 @@ def originate_into(pbx: SimulatedPbx, action: Message, variables: dict[str, str]
 
 
 def take(call: SimCall, sup: Chan) -> None:
-    """The supervisor's leg enters the queue's bridge; the agent's leg leaves and hangs up, its member free."""
-    one, emit = call.one, call.emit
-    if call.agent_legs is None or call.member is None:
-        return
-    a1, a2 = call.agent_legs
-    bridge_id = one.bridge
-    sup.linkedid = one.linkedid
-    emit(m.bridge("BridgeEnter", bridge_id, 3, sup))
-    emit(m.bridge("BridgeLeave", bridge_id, 2, a1))
-    member = call.member
+    """BridgeAdd: the supervisor's leg joins the queue's bridge; the agent stays until their leg hangs up."""
+    sup.linkedid = call.one.linkedid
+    call.emit(m.bridge("BridgeEnter", call.one.bridge, 3, sup))
+    call.transferred = True
+
+
+def leave(call: SimCall, chan: Chan) -> bool:
+    """A Hangup of the agent's leg once a supervisor is in the bridge: only that leg goes (a multi-party
+    bridge lets a channel leave), the member is free; False if it is not such a hangup."""
+    if not call.transferred or call.agent_legs is None or chan not in call.agent_legs or call.member is None:
+        return False
+    one, emit, (a1, a2), member = call.one, call.emit, call.agent_legs, call.member
+    emit(m.bridge("BridgeLeave", one.bridge, 2, a1))
     emit(m.event("AgentComplete", "agent", one.snap(), a1.snap("Dest"), [
         ("Queue", call.spec.queue), ("Interface", member.view.interface), ("MemberName", member.view.name),
-        ("HoldTime", "0"), ("TalkTime", str(int(call.core.now_s() - call.connected_s))), ("Reason", "transfer")]))
+        ("HoldTime", "0"), ("TalkTime", str(int(call.core.now_s() - call.connected_s))), ("Reason", "agent")]))
     call.hang(a1, 16)
     call.hang(a2, 16)
     member.view.status, member.view.calls_taken = 1, member.view.calls_taken + 1
     call.core.queues.release(member, call.core.now_s())
     call.member = None
-    call.transferred = True
+    return True
 
 
 def end_extra_legs(call: SimCall) -> None:

@@ -176,6 +176,8 @@ class SimulatedPbx:
         if found is None:
             return [m.response(False, action_id, "No such channel")]
         name, call = found[0].name, found[1]
+        if control.leave(call, found[0]):
+            return [m.response(True, action_id, "Channel Hungup")]
         try:
             cause = int(action.get("Cause", "16"))
         except ValueError:

@@ -49,7 +49,7 @@ async def queue_caller(call: SimCall) -> None:
         _optimise_away(call, member, bridge_id, hold)
     await call.wait(_talk_s(call, member))
     talk = int(call.core.now_s() - started)
-    if call.transferred:
+    if call.member is None:  # transferred, and the agent has left: the callee talks with the supervisor
         control.transferred_call_ends(call)
         return
     (_callee_hangs_up_after_optimisation if call.spec.optimise else _caller_hangs_up)(call, member, bridge_id, hold,

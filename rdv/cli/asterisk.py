@@ -20,9 +20,10 @@ def config(
                              "e.g. /etc/asterisk, beside the shipped extensions.conf and queues.conf)."),
     trunk: str = typer.Option(DEFAULT_TRUNK, "--trunk", help="How the callee leg dials a number; `{number}` is "
                               "replaced by the E.164 number."),
-    phones: Path | None = typer.Option(None, "--phones", help="CSV file login;phone binding each agent to "
-                                       "their phone (e.g. alice;PJSIP/poste-12). Without a row, an agent's "
-                                       "phone is the PJSIP endpoint named like their login."),
+    phones: Path | None = typer.Option(None, "--phones", help="CSV file login;phone binding agents to their "
+                                       "phone (e.g. alice;PJSIP/poste-12), in place of the phone of their "
+                                       "account (rdv user add --phone). Without either, an agent's phone is the "
+                                       "PJSIP endpoint named like their login."),
     sounds: Path | None = typer.Option(None, "--sounds", help="Folder for the drop message and the silence "
                                        "Asterisk plays (default: OUT/rdv-sounds)."),
     drop_message: Path | None = typer.Option(None, "--drop-message", help="Your own drop message: WAV, "

@@ -40,6 +40,8 @@ from reports.calls_export import call_rows, write_calls
 # The bundled file: five agents call it through in a week (the fr-consumer cap of four calls in 30 days
 # ends most leads by the fourth day) in under two minutes on two cores, about 5,600 calls.
 DEMO_LEADS = SAMPLE_COUNT
+# With --web: how long calls may go on after Ctrl-C (clock seconds, real ones there).
+WEB_DRAIN_S = 120.0
 # The clock starts a little before the first opening, so that the day opens through its job.
 BEFORE_OPENING = timedelta(minutes=10)
 
@@ -56,6 +58,10 @@ def demo(
                                     "(default: <data dir>/demo); an earlier demo there is removed first."),
     as_json: bool = typer.Option(False, "--json", help="Also print the summary as one JSON object at the end."),
     scale: float = typer.Option(DemoPace.scale, "--scale", hidden=True, min=1.0),
+    web: bool = typer.Option(False, "--web", help="Run at real speed with the web screens, simulated agents "
+                             "and accounts for people to take calls, until Ctrl-C."),
+    web_address: str = typer.Option("127.0.0.1:8000", "--web-address", metavar="HOST:PORT",
+                                    help="With --web: where to serve the screens."),
 ) -> None:
     """Run a sample campaign over a few calling days in accelerated time and print what it achieved."""
     began = time.monotonic()
@@ -70,6 +76,12 @@ def demo(
             console.print(_("An earlier demo's database, e-mails and exports in {folder} were removed: this run "
                             "starts clean.").format(folder=folder))
         application = App(settings=demo_settings(folder), durable=False)
+        if web:
+            try:
+                _run_web(application, folder, agents, seed, web_address)
+            finally:
+                application.close()
+            return
         try:
             summary = _run(application, folder, agents, leads, days, first, seed, scale, began, cleaned)
         finally:
@@ -123,6 +135,22 @@ def _run(application: App, folder: Path, agents: int, leads: int, days: int, fir
             write_calls(call_rows(session, campaign_id), paths[key])
         return summarise(session, campaign_id, day, schedule, agents, sample.report.leads_created, paths,
                          cleaned, time.monotonic() - began)
+
+
+def _run_web(application: App, folder: Path, agents: int, seed: int, address: str) -> None:
+    """The web demo: sample campaign, people's accounts printed once, `rdv run --simulate --web` until Ctrl-C."""
+    from rdv.cli.run import configure_logging, run_service
+    from rdv.demo_web import people_table, prepare_web_demo
+    from rdv.service import clock_waker
+    from rdv.web.server import Listen
+
+    listen = Listen.parse(address)
+    _campaign_id, passwords = prepare_web_demo(application, folder, seed, console)
+    console.print(people_table(passwords))
+    configure_logging(logging.WARNING)
+    options = RuntimeOptions(dialer_id="demo", simulate=True, sim_agents=agents, seed=seed)
+    # The demo's clock may start at the next opening: woken on it, not on APScheduler's wall clock.
+    run_service(application, [], options, WEB_DRAIN_S, waker=clock_waker, web=listen)
 
 
 def _day_done(application: App, campaign_id: int, zone: str, schedule: list[date], day: date) -> None:

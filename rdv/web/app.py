@@ -39,6 +39,7 @@ ROUTER_MODULES = [
     "rdv.web.pages_auth",
     "rdv.web.agent",
     "rdv.web.agent_forms",
+    "rdv.web.calls",
 ]
 
 

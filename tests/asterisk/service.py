@@ -18,7 +18,8 @@ import typer
 from rdv.cli.common import wired
 from rdv.cli.run import configure_logging, run_service
 from rdv.runtime import RuntimeOptions
-from tests.rdv.service_process import clock_waker, shared_clock
+from rdv.service import clock_waker
+from tests.rdv.service_process import shared_clock
 
 
 def main(argv: list[str] | None = None) -> None:

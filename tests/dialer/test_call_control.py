@@ -58,6 +58,7 @@ async def test_hold_listen_whisper_then_hangup_each_act_on_the_pbx_and_are_store
     await control.hold(AGENT, True)
     await dialer.until(lambda: bool(events_named(dialer, "MusicOnHoldStart")), clock_s=30)
     assert events_named(dialer, "MusicOnHoldStart")[-1]["Channel"].startswith(f"Local/{AGENT}@agents-")
+    assert (await control.hold(AGENT, True)).detail == "already"  # asked twice: sent and stored once
     await control.hold(AGENT, False)
     await control.listen(AGENT, "PJSIP/chef1", by="chef")
     await control.listen(AGENT, "PJSIP/chef1", whisper=True, by="chef")
@@ -78,17 +79,26 @@ async def test_hold_listen_whisper_then_hangup_each_act_on_the_pbx_and_are_store
     assert heard == ["hold", "unhold", "listen", "whisper", "hangup"]
 
 
-async def test_a_transfer_hands_the_callee_to_the_supervisor_and_frees_the_agents_leg(dialer: Dialer) -> None:
+async def test_a_transfer_brings_the_supervisor_in_and_the_agents_hangup_leaves_them_the_callee(
+        dialer: Dialer) -> None:
     engine, call_id = await connected(dialer)
     control = CallControl(engine)
     await control.transfer(AGENT, "PJSIP/chef1", by=AGENT)
-    completes = lambda: [e for e in events_named(dialer, "AgentComplete") if e.get("Reason") == "transfer"]  # noqa: E731
-    await dialer.until(lambda: bool(completes()), clock_s=30)
+    await dialer.until(lambda: any(e.get("Channel", "").startswith("PJSIP/chef1-")
+                                   for e in events_named(dialer, "BridgeEnter")), clock_s=30)
+    assert engine.agents[AGENT].status is Status.ON_CALL  # warm: the agent stays until they leave
+    await control.hangup(AGENT)
+    await dialer.until(lambda: any(e.get("Reason") == "agent" for e in events_named(dialer, "AgentComplete")),
+                       clock_s=30)
     assert not [c for c in dialer.sim.live_channels if c.startswith(f"Local/{AGENT}@agents-")]
     assert engine.calls[call_id].call.live  # the callee talks on, with the supervisor
-    await control.hangup(AGENT)
+    assert engine.agents[AGENT].status is Status.WRAP_UP  # free for the next call after the wrap-up
+    await engine.pbx.hangup(call_id)  # the callee hangs up
     await dialer.until(lambda: call_id not in engine.calls, clock_s=60)
-    assert [k for k, _l, _d in kinds(dialer)] == ["transfer", "hangup"]
+    with dialer.sessions() as session:
+        attempt = session.scalars(select(Attempt).where(Attempt.action_id == call_id)).one()
+    assert attempt.outcome == "connected"
+    assert kinds(dialer) == [("transfer", AGENT, "PJSIP/chef1"), ("hangup", AGENT, "agent")]
 
 
 async def test_no_call_bad_phone_and_a_refusal_are_clear_errors_and_store_nothing(dialer: Dialer) -> None:

@@ -8,8 +8,6 @@ several processes sharing one simulated time. This runs the same `run_service` a
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
 import time
 from datetime import datetime, timedelta
@@ -19,7 +17,8 @@ import typer
 from config.clock import ScaledClock
 from rdv.cli.common import wired
 from rdv.cli.run import configure_logging, run_service
-from rdv.runtime import Runtime, RuntimeOptions
+from rdv.runtime import RuntimeOptions
+from rdv.service import clock_waker
 from rdv.web.server import Listen
 
 # Engine ticks below this many wall seconds only burn CPU on a fast scaled clock.
@@ -29,20 +28,6 @@ MIN_TICK_WALL_S = 0.02
 def shared_clock(start: datetime, epoch: float, scale: float) -> ScaledClock:
     """The clock every process of a test shares: at `start` when the wall clock read `epoch`."""
     return ScaledClock(start + timedelta(seconds=(time.time() - epoch) * scale), scale)
-
-
-async def clock_waker(runtime: Runtime, stop: asyncio.Event) -> None:
-    """Wake the runtime at each trigger's fire time on the scaled clock (APScheduler knows only real time)."""
-    clock = runtime.clock
-    scale = float(getattr(clock, "scale", 1.0))
-    while not stop.is_set():
-        now = clock.now()
-        following = runtime.next_fire(now)
-        delay = (following - now).total_seconds() if following else 3600.0
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(0.0, delay) / scale + 0.001)
-        if not stop.is_set():
-            await runtime.wake(clock.now())
 
 
 def main(argv: list[str] | None = None) -> None:

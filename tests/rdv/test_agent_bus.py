@@ -10,7 +10,7 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import Engine as DbEngine
@@ -21,6 +21,8 @@ from campaigns.models import Attempt
 from config.clock import ScaledClock
 from config.orm import transaction
 from dialer.ami import AmiPbx
+from dialer.call_control import CallControl
+from dialer.call_models import CallControlEvent
 from dialer.campaign_view import queue_name
 from dialer.desk_models import AgentEvent
 from dialer.engine import Engine, EngineSettings
@@ -36,7 +38,6 @@ from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 from tests.dialer.engine_harness import FAST
 
 SCALE = 20.0
-PHONE = "PJSIP/1001"
 
 
 def notifier_on(engine: DbEngine) -> BaseNotifier:
@@ -108,7 +109,7 @@ async def floor(database_url: str, wrap_up_s: int, leads_count: int = 20) -> Asy
     engine = Engine(clock, adapter, sessions, [campaign_id], "d1",
                     settings=EngineSettings(ring_timeout_s=25.0, policies={campaign_id: policy}))
     dialer_notifier, web_notifier = notifier_on(dialer_db), notifier_on(web_db)
-    bus = AgentBus(engine, dialer_notifier, seat_timeout_s=10.0, idle_s=30.0,
+    bus = AgentBus(engine, dialer_notifier, CallControl(engine), seat_timeout_s=10.0, idle_s=30.0, command_ttl_s=900,
                    on_human_phone=lambda phone: sim.declare_real_agent(phone, callee_ends=True))
     await engine.start()
     await bus.start()
@@ -134,7 +135,7 @@ async def floor(database_url: str, wrap_up_s: int, leads_count: int = 20) -> Asy
 
 async def log_in(f: Floor, login: str = "alice") -> None:
     f.seated.add(login)
-    sent = f.send(login, "login", campaign_id=f.campaign_id, phone=PHONE, name="Alice Martin")
+    sent = f.send(login, "login", campaign_id=f.campaign_id, name="Alice Martin")
     await f.until(lambda: f.result(sent).done_at is not None, clock_s=600)
     assert f.result(sent).ok, f.result(sent).result
 
@@ -160,8 +161,9 @@ async def test_a_login_sent_by_the_web_joins_the_queue_with_the_phone_and_a_call
     async with floor(database_url, wrap_up_s=600) as f:
         await log_in(f)
         agent = f.engine.agents["alice"]
-        assert agent.interface == PHONE and agent.display_name == "Alice Martin"
-        assert PHONE in f.sim.pbx.queues.members[queue_name(f.campaign_id)]
+        # The queue rings the agents context, which rings the user's phone: one shape of legs for call control.
+        assert agent.interface == "Local/alice@agents/n" and agent.display_name == "Alice Martin"
+        assert f.sim.pbx.queues.members[queue_name(f.campaign_id)][agent.interface].real
         await f.until(lambda: f.pop() is not None)
         pop = f.pop()
         assert pop is not None and pop.live and pop.campaign_id == f.campaign_id
@@ -231,10 +233,71 @@ async def test_commands_the_bus_cannot_apply_end_with_a_french_reason(database_u
         await log_in(f)
         unknown = f.send("alice", "pause", reason="sieste")
         hangup = f.send("alice", "hangup")
-        await f.until(lambda: f.result(hangup).done_at is not None, clock_s=600)
+        transfer = f.send("alice", "transfer", to_login="chef")
+        await f.until(lambda: f.result(transfer).done_at is not None, clock_s=600)
         assert f.result(unknown).ok is False and "sieste" in f.result(unknown).result
-        assert f.result(hangup).ok is False and "indisponible" in f.result(hangup).result
+        assert f.result(hangup).ok is False and "pas d'appel en cours" in f.result(hangup).result
+        assert f.result(transfer).ok is False and "Aucun poste téléphonique pour chef" in f.result(transfer).result
+        with transaction(f.web) as session:  # asked an hour ago, while no dialer ran the campaign
+            stale = agent_desk.send(session, f.web_notifier, "alice", "pause", reason="lunch",
+                                    now=f.clock.now() - timedelta(hours=1))
+        await f.until(lambda: f.result(stale).done_at is not None, clock_s=600)
+        assert f.result(stale).ok is False and "Trop tard" in f.result(stale).result
+        assert f.presence().state != "paused"
         with pytest.raises(agent_desk.NoCampaign):
             f.send("bob", "ready")
         with pytest.raises(agent_desk.MissingArgument):
             f.send("alice", "pause")
+
+
+async def test_an_agents_commands_apply_in_the_order_they_were_sent(database_url: str) -> None:
+    async with floor(database_url, wrap_up_s=600, leads_count=0) as f:
+        await log_in(f)
+        with transaction(f.web) as session:  # three clicks in a row, committed together
+            sent = [agent_desk.send(session, f.web_notifier, "alice", kind, now=f.clock.now(), **args)
+                    for kind, args in (("pause", {"reason": "break"}), ("ready", {}), ("pause", {"reason": "lunch"}))]
+        await f.until(lambda: f.result(sent[-1]).done_at is not None, clock_s=600)
+        done = [f.result(c) for c in sent]
+        assert [r.ok for r in done] == [True, True, True], [r.result for r in done]
+        assert [r.done_at for r in done] == sorted(r.done_at for r in done if r.done_at is not None)
+        assert f.presence().state == "paused" and f.presence().reason == "lunch"
+        with f.web() as session:
+            reasons = list(session.scalars(select(AgentEvent.reason).where(AgentEvent.login == "alice",
+                                                                          AgentEvent.state == "paused")
+                                           .order_by(AgentEvent.id)))
+        assert reasons == ["break", "lunch"]
+
+
+async def test_hangup_from_the_screen_ends_the_call_through_call_control(database_url: str) -> None:
+    async with floor(database_url, wrap_up_s=600) as f:
+        await log_in(f)
+        await f.until(lambda: (p := f.pop()) is not None and p.live)
+        pop = f.pop()
+        assert pop is not None
+        hold = f.send("alice", "hold")
+        await f.until(lambda: f.result(hold).done_at is not None, clock_s=600)
+        assert f.result(hold).ok, f.result(hold).result
+        hangup = f.send("alice", "hangup")
+        await f.until(lambda: f.result(hangup).done_at is not None, clock_s=600)
+        assert f.result(hangup).ok, f.result(hangup).result
+        await f.until(lambda: (p := f.pop()) is not None and not p.live, clock_s=30)  # before the callee would
+        assert attempt(f, pop.attempt_id).outcome == "connected"
+        with f.web() as session:
+            kinds = list(session.scalars(select(CallControlEvent.kind).where(
+                CallControlEvent.attempt_id == pop.attempt_id).order_by(CallControlEvent.id)))
+        assert kinds == ["hold", "hangup"]
+
+
+async def test_a_failing_presence_hook_is_undone_alone_and_the_calls_go_on(database_url: str) -> None:
+    async with floor(database_url, wrap_up_s=600) as f:
+        def broken(session: Session, *_args: object) -> None:
+            session.execute(select(Attempt.id).where(Attempt.id == 1))
+            raise RuntimeError("a hook's bug")
+
+        f.engine.state.presence_hooks.insert(0, broken)
+        await log_in(f)
+        await f.until(lambda: (p := f.pop()) is not None and not p.live)
+        pop = f.pop()
+        assert pop is not None and attempt(f, pop.attempt_id).outcome == "connected"
+        assert f.engine.counters["presence_hook_errors"] >= 3  # login, connect, end
+        assert events(f)[:3] == ["available", "on_call", "wrap_up"]

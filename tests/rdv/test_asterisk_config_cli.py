@@ -62,6 +62,27 @@ def test_every_campaign_gets_its_queue_and_the_shipped_message_is_copied(rdv: Cl
                                                      "rdv-musiconhold.conf", "rdv-queues.conf", "rdv-sounds"]
 
 
+def test_the_accounts_phones_are_bound_and_the_phones_file_overrides_them(rdv: CliRunner, database_url: str,
+                                                                        tmp_path: Path) -> None:
+    from rdv.web import accounts
+
+    engine = db.make_engine(database_url)
+    with db.session_factory(engine).begin() as session:
+        accounts.add_user(session, "camille", "teleoperator", MONDAY_3PM, phone="PJSIP/1001")
+        accounts.add_user(session, "yanis", "teleoperator", MONDAY_3PM, phone="PJSIP/1002")
+        accounts.add_user(session, "nophone", "teleoperator", MONDAY_3PM)
+    engine.dispose()
+    phones = tmp_path / "phones.csv"
+    phones.write_text("yanis;PJSIP/poste-9\n", encoding="utf-8")
+    out = tmp_path / "etc"
+    result = rdv.invoke(app, ["asterisk", "config", "--out", str(out), "--phones", str(phones)])
+    assert result.exit_code == 0, result.output
+    extensions = (out / "rdv-extensions.conf").read_text()
+    assert "exten => camille,1,Dial(PJSIP/1001,,b(rdv-auto-answer^s^1))" in extensions
+    assert "exten => yanis,1,Dial(PJSIP/poste-9,,b(rdv-auto-answer^s^1))" in extensions
+    assert "PJSIP/1002" not in extensions and "nophone" not in extensions
+
+
 def test_phones_file_and_simulated_agents_bind_logins_to_phones(rdv: CliRunner, tmp_path: Path) -> None:
     phones = tmp_path / "phones.csv"
     phones.write_text("login;phone\nalice;PJSIP/poste-12\n\nbruno ; PJSIP/poste-13\n", encoding="utf-8")
