@@ -61,7 +61,9 @@ def test_an_unknown_setting_lists_the_known_ones() -> None:
 
 def test_dispositions_default_to_appointment_setting_and_can_be_changed() -> None:
     defaults = dispositions_for({})
-    assert {code for code, d in defaults.items() if not d.final} == {"callback", "no_answer", "machine"}
+    assert {code for code, d in defaults.items() if not d.final} == {"callback", "no_answer", "machine",
+                                                                      "unqualified"}
+    assert defaults["unqualified"].label() == "Non qualifié" and not defaults["unqualified"].argued
     assert defaults["rdv"].argued and not defaults["wrong_number"].argued
     assert defaults["rdv"].label() == "RDV pris"
     changed = dispositions_for(set_disposition({}, "refused", "final=no, retry=90d"))
