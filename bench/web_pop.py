@@ -128,7 +128,7 @@ def run(calls: int, agents: int, scale: float, backend: str) -> dict[str, float]
 
     folder = Path(tempfile.mkdtemp(prefix="web_pop-"))
     url, pg = _database(backend, folder)
-    _campaign_id, accounts = _prepare(url, agents, leads=max(400, calls * 4))
+    _campaign_id, accounts = _prepare(url, agents, leads=max(1000, calls * 15))
     epoch = time.time()
     proc = _serve(url, folder, MONDAY_3PM, epoch, scale)
     try:

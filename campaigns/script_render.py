@@ -136,10 +136,13 @@ def missing_marker(name: str) -> str:
     return _("[{field}?]").format(field=shown)
 
 
-def render_script(script: CallScript, fields: Mapping[str, str]) -> tuple[Step, ...]:
-    """The script's steps in the order of the call, each with the lead's fields put in."""
-    steps = [Step("greeting", _("Greeting"), fill(script.greeting, fields)),
-             Step("pitch", _("Pitch"), fill(script.pitch, fields))]
+def render_script(script: CallScript, fields: Mapping[str, str], recorded: bool = False) -> tuple[Step, ...]:
+    """The script's steps in the order of the call, each with the lead's fields put in; a recorded campaign's
+    notice to the prospect comes right after the greeting."""
+    steps = [Step("greeting", _("Greeting"), fill(script.greeting, fields))]
+    if recorded and script.recording_notice:
+        steps.append(Step("notice", _("Recording notice"), fill(script.recording_notice, fields)))
+    steps.append(Step("pitch", _("Pitch"), fill(script.pitch, fields)))
     for objection in script.objections:
         steps.append(Step("objection", _("Objection"), fill(objection.answer, fields),
                           prompt=fill(objection.objection, fields)))

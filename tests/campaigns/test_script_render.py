@@ -78,3 +78,11 @@ def test_any_script_text_renders_without_a_placeholder_left(text: str) -> None:
                 assert piece.text or not piece.field
                 if piece.field or piece.missing:
                     assert "{" not in piece.text
+
+
+def test_a_recorded_campaign_reads_its_notice_right_after_the_greeting() -> None:
+    script = load_script(SAMPLE).script
+    steps = render_script(script, lead_fields(Prospect()), recorded=True)
+    assert [s.kind for s in steps[:3]] == ["greeting", "notice", "pitch"]
+    assert plain_text(steps[1].paragraphs).startswith("Je vous informe que cet appel peut être enregistré")
+    assert "notice" not in [s.kind for s in render_script(script, lead_fields(Prospect()))]
