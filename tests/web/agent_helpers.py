@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
+from sqlalchemy import literal
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import Attempt
@@ -17,6 +18,7 @@ from config.clock import ManualClock
 from config.settings import load_settings
 from dialer.desk_models import CallPop
 from dialer.models import AgentRecord
+from leads.consent_store import records_from_columns
 from leads.models import Lead, LeadPhone
 from rdv.bootstrap import App
 from rdv.wakeup import LocalNotifier
@@ -63,6 +65,8 @@ def seed(session: Session) -> tuple[int, int, int, int]:
                 custom={"Année de construction": "1914", "Projet": "isolation des combles"}, **CONSENT)
     session.add(lead)
     session.flush()
+    # The consent gate reads consent records: the import makes them of a file's columns, and so does this.
+    records_from_columns(session, Lead.id == lead.id, literal(toitures.client_id), "test", NOW - timedelta(days=3))
     session.add_all([
         LeadPhone(lead_id=lead.id, campaign_id=toitures.id, e164=OTHER, rank=0, source_column="Téléphone"),
         LeadPhone(lead_id=lead.id, campaign_id=toitures.id, e164=CALLED, rank=1, source_column="Portable")])

@@ -17,6 +17,9 @@ from tests.web.conftest import client_login, manual_clock, post_login
 
 WRONG = "Identifiant ou mot de passe incorrect."
 
+# A page every signed-in person gets as such (the home redirects each role to its own screen).
+SIGNED_IN_PAGE = "/password"
+
 
 def test_a_session_ends_after_idling_and_after_its_lifetime(web_app: FastAPI, make_user) -> None:  # type: ignore[no-untyped-def]
     clock = manual_clock(web_app)
@@ -25,15 +28,15 @@ def test_a_session_ends_after_idling_and_after_its_lifetime(web_app: FastAPI, ma
     with TestClient(web_app, follow_redirects=False) as client:
         client_login(client, login, password)
         clock.advance((auth.IDLE_TIMEOUT - timedelta(minutes=5)).total_seconds())
-        assert client.get("/", headers=page).status_code == 200, "used before the idle timeout"
+        assert client.get(SIGNED_IN_PAGE, headers=page).status_code == 200, "used before the idle timeout"
         clock.advance(auth.IDLE_TIMEOUT.total_seconds() + 1)
-        assert client.get("/", headers=page).headers["location"] == "/login?next=%2F"
+        assert client.get(SIGNED_IN_PAGE, headers=page).headers["location"] == "/login?next=%2Fpassword"
 
         client_login(client, login, password)
         for _ in range(int(auth.SESSION_LIFETIME / timedelta(hours=1))):
             clock.advance(3600)
-            client.get("/", headers=page)
-        assert client.get("/", headers=page).status_code == 303, "past its lifetime even though in use"
+            client.get(SIGNED_IN_PAGE, headers=page)
+        assert client.get(SIGNED_IN_PAGE, headers=page).status_code == 303, "past its lifetime even though in use"
 
 
 def test_logging_out_everywhere_ends_every_session_of_the_user_only(web_app: FastAPI, make_user,  # type: ignore[no-untyped-def]
@@ -46,8 +49,8 @@ def test_logging_out_everywhere_ends_every_session_of_the_user_only(web_app: Fas
         client_login(laptop, login, password)
         client_login(colleague, other, other_password)
         assert desk.post("/logout-all", data={"csrf_token": token}).headers["location"] == "/login"
-        assert laptop.get("/").status_code == 401
-        assert colleague.get("/").status_code == 200
+        assert laptop.get(SIGNED_IN_PAGE).status_code == 401
+        assert colleague.get(SIGNED_IN_PAGE).status_code == 200
     with sessions() as session:
         assert session.scalar(select(func.count()).select_from(WebSession)) == 1
 
@@ -69,7 +72,7 @@ def test_a_new_password_ends_the_open_sessions(web_app: FastAPI, make_user,  # t
         client_login(client, login, password)
         with sessions.begin() as session:
             fresh = accounts.reset_password(session, login, datetime.now(UTC))
-        assert client.get("/").status_code == 401
+        assert client.get(SIGNED_IN_PAGE).status_code == 401
         assert WRONG in post_login(client, login, password).text
         assert post_login(client, login, fresh).status_code == 303
 
@@ -112,8 +115,8 @@ def test_a_person_changes_their_own_password_and_their_other_sessions_end(web_ap
         assert "doit compter au moins 10 caractères" in change(password, "court")
         assert "Les deux nouveaux mots de passe diffèrent." in change(password, "une phrase assez longue", "autre")
         assert "Votre mot de passe est changé." in change(password, "une phrase assez longue")
-        assert here.get("/").status_code == 200, "this browser stays logged in"
-        assert there.get("/").status_code == 401, "the other one is logged out"
+        assert here.get(SIGNED_IN_PAGE).status_code == 200, "this browser stays logged in"
+        assert there.get(SIGNED_IN_PAGE).status_code == 401, "the other one is logged out"
         assert WRONG in post_login(there, login, password).text
         assert post_login(there, login, "une phrase assez longue").status_code == 303
 
