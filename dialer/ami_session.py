@@ -184,7 +184,8 @@ class AmiSession:
     async def _supervise(self) -> None:
         while not self._closed:
             try:
-                await asyncio.wait_for(self._lost.wait(), self.options.ping_interval_s)
+                async with asyncio.timeout(self.options.ping_interval_s):
+                    await self._lost.wait()
             except TimeoutError:
                 try:
                     await self._action("Ping", Action("Ping"), timeout_s=self.options.ping_timeout_s)
@@ -251,7 +252,8 @@ class AmiSession:
         resolve = self._from_thread(self._resolve)
         try:
             await self._loop.run_in_executor(None, client.send_action, action, lambda r: resolve(action_id, r))
-            return await asyncio.wait_for(asyncio.shield(future), timeout_s or self.options.action_timeout_s)
+            async with asyncio.timeout(timeout_s or self.options.action_timeout_s):
+                return await asyncio.shield(future)
         except _Refusal as exc:
             text = exc.args[0]
             raise PbxRefused(f"{name}{about}: the PBX said {masked(text)!r}", pbx_message=text) from None
@@ -284,7 +286,8 @@ class AmiSession:
 
         try:
             await self._act(name, action, about=about, on_id=collect)
-            await asyncio.wait_for(done, self.options.action_timeout_s)
+            async with asyncio.timeout(self.options.action_timeout_s):
+                await done
         except TimeoutError:
             raise PbxTimeout(f"{name}{about}: the list from {self.where} did not end "
                              f"within {self.options.action_timeout_s:.1f} s") from None

@@ -133,7 +133,8 @@ class Engine:
         while self.calls and self.clock.now().timestamp() < deadline:
             self._call_ended.clear()
             try:
-                await asyncio.wait_for(self._call_ended.wait(), timeout=self._wall(self.settings.tick_s))
+                async with asyncio.timeout(self._wall(self.settings.tick_s)):
+                    await self._call_ended.wait()
             except TimeoutError:
                 pass
         if self.calls:
@@ -144,7 +145,8 @@ class Engine:
             await asyncio.gather(self._consumer, return_exceptions=True)
         if self._sender is not None and self._commands is not None:
             try:  # what the last calls' ends asked of the queues, if the PBX takes it soon
-                await asyncio.wait_for(self._commands.join(), timeout=self._wall(self.settings.tick_s * 5))
+                async with asyncio.timeout(self._wall(self.settings.tick_s * 5)):
+                    await self._commands.join()
             except TimeoutError:
                 log.warning("stopping with %d queue commands unsent", self._commands.qsize())
             self._sender.cancel()

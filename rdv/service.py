@@ -48,7 +48,8 @@ async def _every(clock: Clock, seconds: float, stop: asyncio.Event, action: Call
     wall = seconds / float(getattr(clock, "scale", 1.0))
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), wall)
+            async with asyncio.timeout(wall):
+                await stop.wait()
         if not stop.is_set():
             await action()
 
@@ -86,7 +87,8 @@ async def clock_waker(runtime: Runtime, stop: asyncio.Event) -> None:
         following = runtime.next_fire(now)
         delay = (following - now).total_seconds() if following else 3600.0
         with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), max(0.0, delay) / scale + 0.001)
+            async with asyncio.timeout(max(0.0, delay) / scale + 0.001):
+                await stop.wait()
         if not stop.is_set():
             await runtime.wake(clock.now())
 

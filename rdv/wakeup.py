@@ -66,7 +66,8 @@ class Subscription:
     async def get(self, timeout: float | None = None) -> str | None:
         """The next payload, or None after `timeout` seconds without one."""
         try:
-            return await asyncio.wait_for(self.queue.get(), timeout)
+            async with asyncio.timeout(timeout):
+                return await self.queue.get()
         except TimeoutError:
             return None
 

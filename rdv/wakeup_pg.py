@@ -67,7 +67,8 @@ class PgNotifier(BaseNotifier):
         """Wait until the listener's LISTEN is in place (a NOTIFY before it would not reach this process)."""
         self.start()
         assert self.listening is not None
-        await asyncio.wait_for(self.listening.wait(), timeout)
+        async with asyncio.timeout(timeout):
+            await self.listening.wait()
 
     async def _listen(self) -> None:
         backoff = 0.05
