@@ -19,6 +19,7 @@ NOT_IMPORTED = {
     "psycopg": "SQLAlchemy loads it for postgresql:// URLs",
     "factur-x": "billing (invoices with Factur-X) is being built on it",
     "pytest-asyncio": "a pytest plugin, loaded by pytest",
+    "pytest-timeout": "a pytest plugin, loaded by pytest (the timeout in pyproject.toml)",
     "ruff": "a tool run by make lint",
     "mypy": "a tool run by make typecheck",
     "python-multipart": "FastAPI parses the web forms with it",
