@@ -4,9 +4,11 @@ registry, errors in place with nothing stored, the check before the start, scrip
 from __future__ import annotations
 
 import re
+import tomllib
 from collections.abc import Callable
 from html import unescape
 
+import httpx
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -28,7 +30,7 @@ def _supervisor(client: TestClient, make_user: MakeUser) -> str:
     return client_login(client, *make_user("supervisor"))
 
 
-def _post(client: TestClient, url: str, data: dict[str, str]) -> object:
+def _post(client: TestClient, url: str, data: dict[str, str]) -> httpx.Response:
     token = csrf_of(client.get(url if "/status" not in url else url.rsplit("/", 1)[0]).text)
     return client.post(url, data={**data, "csrf_token": token})
 
@@ -67,14 +69,14 @@ def test_a_bad_value_is_shown_in_place_and_no_campaign_is_created(
     form = {"name": "Toitures Sud", "client": client_name, "profile": "fr-consumer", "timezone": "Europe/Paris",
             "max_attempts": "0", "retry_busy": "20m"}
     refused = _post(asgi_client, "/admin/campaigns/new", form)
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    html = refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422
+    html = refused.text
     assert "max_attempts" in _error(html, "max_attempts") and "0" in _error(html, "max_attempts")
     assert not _error(html, "retry_busy")
     assert 'name="max_attempts" value="0"' in html and 'name="retry_busy" value="20m"' in html, "kept as typed"
     assert _count(sessions, Campaign) == 0
     made = _post(asgi_client, "/admin/campaigns/new", {**form, "max_attempts": "4"})
-    assert made.status_code == 303  # type: ignore[attr-defined]
+    assert made.status_code == 303
     with sessions() as session:
         campaign = store.get_campaign(session, "Toitures Sud")
         assert campaign.settings == {"weekday_windows": "10:00–13:00, 14:00–19:00", "max_attempts": "4",
@@ -88,15 +90,15 @@ def test_editing_refuses_the_whole_form_on_one_bad_value(
     _supervisor(asgi_client, make_user)
     url = f"/admin/campaigns/{cid}"
     refused = _post(asgi_client, url, {"max_attempts": "3", "abandonment_target": "banane", "timezone": "Mars/Base"})
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    html = refused.text  # type: ignore[attr-defined]
+    assert refused.status_code == 422
+    html = refused.text
     assert "banane" in _error(html, "abandonment_target") and 'id="timezone-error"' in html
     assert "Rien n'a été enregistré" in unescape(html)
     with sessions() as session:
         campaign = session.get_one(Campaign, cid)
         assert "max_attempts" not in (campaign.settings or {}) and campaign.timezone == "Europe/Paris"
     saved = _post(asgi_client, url, {"max_attempts": "3", "abandonment_target": "2%"})
-    assert saved.status_code == 303  # type: ignore[attr-defined]
+    assert saved.status_code == 303
     with sessions() as session:
         stored = session.get_one(Campaign, cid).settings or {}
         assert stored["max_attempts"] == "3" and stored["abandonment_target"] == "2%"
@@ -112,7 +114,7 @@ def test_the_check_is_shown_and_a_blocking_conflict_refuses_the_start(
     html = unescape(asgi_client.get(f"/admin/campaigns/{cid}").text)
     assert "Empêche le démarrage : Il ne reste aucun moment pour appeler Europe/Paris" in html
     refused = _post(asgi_client, f"/admin/campaigns/{cid}/status", {"action": "start"})
-    assert refused.status_code == 409  # type: ignore[attr-defined]
+    assert refused.status_code == 409
     with sessions() as session:
         assert session.get_one(Campaign, cid).status == "draft"
     _post(asgi_client, f"/admin/campaigns/{cid}", {"weekday_windows": "10:00–13:00, 14:00–19:00"})
@@ -120,10 +122,10 @@ def test_the_check_is_shown_and_a_blocking_conflict_refuses_the_start(
     assert "Empêche le démarrage" not in html
     assert "<li class=\"notice\" data-warning>20 tentatives ne tiennent pas" in html, "a warning, in plain words"
     started = _post(asgi_client, f"/admin/campaigns/{cid}/status", {"action": "start"})
-    assert started.status_code == 303  # type: ignore[attr-defined]
+    assert started.status_code == 303
     with sessions() as session:
         assert session.get_one(Campaign, cid).status == "running"
-    assert _post(asgi_client, f"/admin/campaigns/{cid}/status", {"action": "pause"}).status_code == 303  # type: ignore[attr-defined]
+    assert _post(asgi_client, f"/admin/campaigns/{cid}/status", {"action": "pause"}).status_code == 303
     with sessions() as session:
         assert session.get_one(Campaign, cid).status == "paused"
 
@@ -141,15 +143,15 @@ def test_a_new_script_version_leaves_an_old_rdv_on_its_own(
     text = asgi_client.get(url).text
     assert "Prise de RDV Charpente" in text and "version 1" in text
     broken_toml = _post(asgi_client, url, {"text": '[campaign]\nname = "X\n'})
-    assert broken_toml.status_code == 422 and "web.toml, ligne 2, colonne 10" in unescape(broken_toml.text)  # type: ignore[attr-defined]
-    good = script_toml(__import__("tomllib").loads(SAMPLE.read_text(encoding="utf-8")))
+    assert broken_toml.status_code == 422 and "web.toml, ligne 2, colonne 10" in unescape(broken_toml.text)
+    good = script_toml(tomllib.loads(SAMPLE.read_text(encoding="utf-8")))
     broken_question = good.replace('type = "yes_no"', 'type = "peut-être"', 1)
     refused = _post(asgi_client, url, {"text": broken_question})
-    assert refused.status_code == 422  # type: ignore[attr-defined]
-    assert "web.toml : questions[0].type : type peut-être inconnu" in unescape(refused.text) and "peut-être" in unescape(refused.text)  # type: ignore[attr-defined]
+    assert refused.status_code == 422
+    assert "web.toml : questions[0].type : type peut-être inconnu" in unescape(refused.text)
     assert _count(sessions, CampaignScriptVersion) == 1, "nothing stored"
     saved = _post(asgi_client, url, {"text": good.replace("Prise de RDV Charpente", "Charpente v2", 1)})
-    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=2")  # type: ignore[attr-defined]
+    assert saved.status_code == 303 and saved.headers["location"].endswith("saved=2")
     with sessions() as session:
         assert session.get_one(Appointment, rdv).script_version == 1
         assert session.scalar(select(func.max(CampaignScriptVersion.version))) == 2
