@@ -84,9 +84,11 @@ def form_groups(profile: str, stored: Mapping[str, Any], submitted: Mapping[str,
     for spec in SPECS:
         base = str(stored.get(spec.key, spec.default))  # as campaign_settings() reads it
         value = submitted[spec.key] if submitted and spec.key in submitted else _as_input(spec, base)
+        choices = _choices(spec)
         default = display(spec.key, spec.parse(defaults[spec.key]))
+        default = dict(choices).get(default, default)  # a closed list's default as the list words it
         groups.setdefault(spec.group, []).append(Field(
-            spec.key, spec.help(), value, default, _choices(spec), (errors or {}).get(spec.key, "")))
+            spec.key, spec.help(), value, default, choices, (errors or {}).get(spec.key, "")))
     return [Group(GROUP_TITLES[name](), tuple(fields)) for name, fields in groups.items()]
 
 

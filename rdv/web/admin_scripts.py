@@ -5,6 +5,8 @@ taken with (`appointments.script_version`, stamped by the booking service).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Form, HTTPException, Request
@@ -16,6 +18,7 @@ from campaigns.models import Campaign
 from campaigns.script import InvalidScript, InvalidTomlFile, parse_script
 from campaigns.script_versions import save_script_text, script_toml, version_row, versions
 from config.i18n import _
+from rdv.web.agent import when_text
 from rdv.web.auth import current_user, db
 from rdv.web.models import User
 from rdv.web.roles import Role, allow
@@ -23,6 +26,12 @@ from rdv.web.templating import render
 
 router = APIRouter(prefix="/admin/campaigns")
 SUPERVISOR = [allow(Role.supervisor)]
+
+
+def _when(request: Request) -> Callable[[datetime], str]:
+    """Saving times in the centre's zone (stored in UTC)."""
+    zone = str(request.app.state.rdv.settings.centre_timezone)
+    return lambda moment: when_text(moment, zone)
 
 
 def _campaign(session: Session, campaign_id: int) -> Campaign:
@@ -40,7 +49,8 @@ def _page(request: Request, session: Session, campaign: Campaign, text: str | No
     saved = request.query_params.get("saved", "")
     message = _("Saved as version {version}.").format(version=saved) if saved.isdigit() and not error else ""
     return render(request, "admin/campaigns/script.html", {
-        "campaign": campaign, "text": text, "error": error, "versions": rows, "message": message},
+        "campaign": campaign, "text": text, "error": error, "versions": rows, "message": message,
+        "when": _when(request)},
         status_code=status)
 
 
@@ -79,4 +89,4 @@ def script_version_page(request: Request, campaign_id: int, version: int,
     return render(request, "admin/campaigns/script_version.html", {
         "campaign": campaign, "row": row, "text": script_toml(row.content),
         "parsed": parse_script(row.content, f"{row.source_name} (v{row.version})"),
-        "latest": versions(session, campaign_id)[0].version})
+        "latest": versions(session, campaign_id)[0].version, "when": _when(request)})
