@@ -14,10 +14,10 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from campaigns.appointments import CampaignScriptVersion
+from campaigns.appointments import Appointment, CampaignScriptVersion
 from campaigns.script import InvalidTomlFile
 from campaigns.script_store import store_script
 from config.toml_errors import toml_error_text
@@ -97,3 +97,11 @@ def versions(session: Session, campaign_id: int) -> list[CampaignScriptVersion]:
 def version_row(session: Session, campaign_id: int, version: int) -> CampaignScriptVersion | None:
     return session.scalar(select(CampaignScriptVersion).where(
         CampaignScriptVersion.campaign_id == campaign_id, CampaignScriptVersion.version == version))
+
+
+def appointments_by_version(session: Session, campaign_id: int) -> dict[int, int]:
+    """How many RDVs were taken with each version of the campaign's script (they keep it for good)."""
+    rows = session.execute(select(Appointment.script_version, func.count(Appointment.id)).where(
+        Appointment.campaign_id == campaign_id, Appointment.script_version.is_not(None),
+    ).group_by(Appointment.script_version))
+    return {int(version or 0): int(count) for version, count in rows}

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from campaigns.appointments import CampaignScriptVersion
 from campaigns.models import Campaign
 from campaigns.script import InvalidScript, InvalidTomlFile, parse_script
-from campaigns.script_versions import save_script_text, script_toml, version_row, versions
+from campaigns.script_versions import appointments_by_version, save_script_text, script_toml, version_row, versions
 from config.i18n import _
 from rdv.web.agent import when_text
 from rdv.web.auth import current_user, db
@@ -50,6 +50,7 @@ def _page(request: Request, session: Session, campaign: Campaign, text: str | No
     message = _("Saved as version {version}.").format(version=saved) if saved.isdigit() and not error else ""
     return render(request, "admin/campaigns/script.html", {
         "campaign": campaign, "text": text, "error": error, "versions": rows, "message": message,
+        "taken": appointments_by_version(session, campaign.id),
         "when": _when(request)},
         status_code=status)
 

@@ -155,6 +155,8 @@ def test_a_new_script_version_leaves_an_old_rdv_on_its_own(
     with sessions() as session:
         assert session.get_one(Appointment, rdv).script_version == 1
         assert session.scalar(select(func.max(CampaignScriptVersion.version))) == 2
+    listed = asgi_client.get(url).text
+    assert re.findall(r"<td data-taken>(\d+)</td>", listed) == ["0", "1"], "v2 none yet, v1 the old RDV"
     old = unescape(asgi_client.get(f"{url}/1").text)
     assert "Prise de RDV Charpente · version 1" in old and "la version en service est la version 2" in old
     assert asgi_client.get(f"{url}/3").status_code == 404
