@@ -1,0 +1,68 @@
+"""The back office in Debian's Chromium over real HTTP: a supervisor creates a campaign from the settings form
+(a bad value shows its error), writes its script (a broken question shows its error, then a good one saves
+version 2), reads the check's warnings and starts it. Screenshots under var/test-artifacts/screens/admin-*.png."""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy.orm import Session, sessionmaker
+
+from campaigns import store
+from campaigns.script_versions import script_toml
+from config.orm import transaction
+from tests.campaigns.appointment_helpers import SAMPLE
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_a_supervisor_creates_scripts_checks_and_starts_a_campaign(
+        browser: Any, served_app: str, sessions: sessionmaker[Session], make_user: Callable[..., tuple[str, str]],
+        login: Callable[[Any, str, str], None], shot: Callable[[Any, str], Path]) -> None:
+    with transaction(sessions) as session:
+        store.add_client(session, "Charpentes Martin", ["rdv@charpentes-martin.fr"])
+    context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 768}, base_url=served_app)
+    page = context.new_page()
+    try:
+        login(page, *make_user("supervisor"))
+        page.goto("/admin/campaigns")
+        page.click("text=Nouvelle campagne")
+        page.fill("#name", "Charpente Sud-Ouest")
+        page.fill("#s-max_attempts", "0")
+        page.click("text=Créer la campagne")
+        error = page.locator("#s-max_attempts-error")
+        assert error.is_visible() and "max_attempts" in error.inner_text()
+        assert page.locator("#s-max_attempts").get_attribute("aria-invalid") == "true"
+        shot(page, "admin-campaign-new-error")
+        page.fill("#s-max_attempts", "6")
+        page.click("text=Créer la campagne")
+        assert "Campagne créée en brouillon" in page.content()
+
+        page.click("text=Script et questions")
+        good = script_toml(tomllib.loads(SAMPLE.read_text(encoding="utf-8")))
+        page.fill("#text", good)
+        page.click("text=Enregistrer comme nouvelle version")
+        assert "Enregistré comme version 1." in page.content()
+        page.fill("#text", good.replace('type = "yes_no"', 'type = "peut-être"', 1))
+        page.click("text=Enregistrer comme nouvelle version")
+        assert "questions[0].type" in page.locator("#text-error").inner_text()
+        shot(page, "admin-script-error")
+        page.fill("#text", good.replace("Êtes-vous propriétaire", "Vous êtes propriétaire", 1))
+        page.click("text=Enregistrer comme nouvelle version")
+        assert "Enregistré comme version 2." in page.content()
+        assert page.locator("section table tbody tr").count() == 2
+        shot(page, "admin-script-saved")
+
+        page.click("text=Charpente Sud-Ouest")
+        warning = page.locator("#check [data-warning]")
+        assert warning.count() == 1 and "6 tentatives ne tiennent pas" in warning.inner_text()
+        shot(page, "admin-campaign-check")
+        page.get_by_role("button", name="Démarrer", exact=True).click()
+        assert "Campagne démarrée." in page.content()
+        assert page.get_by_role("button", name="Démarrer", exact=True).is_disabled()
+        shot(page, "admin-campaign-started")
+    finally:
+        context.close()
