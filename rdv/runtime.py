@@ -118,11 +118,13 @@ class Staffing:
         return any(self.wanted.values())
 
 
-def agent_logins(campaign_ids: list[int], per_campaign: int) -> dict[int, list[str]]:
-    """Simulated agents' logins: agent1… for one campaign, agent<campaign>-1… when there are several."""
+def agent_logins(campaign_ids: list[int], per_campaign: int, dialer_id: str = "main") -> dict[int, list[str]]:
+    """Simulated agents' logins: agent1… for one campaign, agent<campaign>-1… when there are several; another
+    dialer than "main" prefixes its own (`b-agent1`), as two dialers' agents are different people."""
+    prefix = "" if dialer_id == "main" else f"{dialer_id}-"
     if len(campaign_ids) == 1:
-        return {campaign_ids[0]: [f"agent{n}" for n in range(1, per_campaign + 1)]}
-    return {cid: [f"agent{cid}-{n}" for n in range(1, per_campaign + 1)] for cid in campaign_ids}
+        return {campaign_ids[0]: [f"{prefix}agent{n}" for n in range(1, per_campaign + 1)]}
+    return {cid: [f"{prefix}agent{cid}-{n}" for n in range(1, per_campaign + 1)] for cid in campaign_ids}
 
 
 class Runtime:
@@ -159,7 +161,7 @@ class Runtime:
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip
         self.recorder = Recorder(app.sessions, self.clock, app.settings.data_dir).attach(self.engine)
-        logins = agent_logins(self.campaign_ids, options.sim_agents)
+        logins = agent_logins(self.campaign_ids, options.sim_agents, options.dialer_id)
         if options.sim_agents:
             self.qualification = SimulatedQualification(app.sessions, options.seed, centre,
                                                         [login for group in logins.values() for login in group])
