@@ -8,6 +8,7 @@ SQLite is a single-host embedded set-up: one `rdv run` per file (a second one is
 
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import logging
 from collections.abc import Iterator
@@ -22,6 +23,7 @@ from config.i18n import _
 log = logging.getLogger(__name__)
 
 LEADER_LOCK_KEY = 0x7264765F7363  # "rdv_sc": one scheduler leader per PostgreSQL database
+DIALER_LOCK_SPACE = 0x72647664  # "rdvd": one lock per dialer id (with hashtext of the id)
 # Wall seconds between checks: a standby takes over within about this long after the leader's lock is freed
 # (the server frees it as soon as it sees the leader's connection closed).
 CHECK_EVERY_S = 2.0
@@ -110,12 +112,26 @@ class AnotherServiceRuns(RuntimeError):
                            "dialers").format(path=path))
 
 
-@contextmanager
-def single_service(engine: Engine) -> Iterator[None]:
-    """Hold, for the block, the SQLite file's service lock (nothing on PostgreSQL); refuse if it is taken.
+class DialerIdInUse(RuntimeError):
+    """Two `rdv run` with one dialer id on one PostgreSQL: each would take the other's claims for its own."""
 
-    An OS file lock: the kernel frees it when the process dies, even by `kill -9`, so a restart is never refused.
+    def __init__(self, dialer_id: str) -> None:
+        super().__init__(_("Another rdv run already runs as dialer {dialer} on this database: give each process its "
+                           "own --dialer-id").format(dialer=dialer_id))
+
+
+@contextmanager
+def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
+    """Hold, for the block, the service lock: the SQLite file's, or on PostgreSQL this dialer id's; refuse if
+    it is taken.
+
+    Both locks die with the process, even by `kill -9` (an OS file lock; a lock of the server session), so a
+    restart is never refused.
     """
+    if engine.dialect.name == "postgresql":
+        with _dialer_lock(engine, dialer_id):
+            yield
+        return
     database = engine.url.database
     if engine.dialect.name != "sqlite" or not database or database == ":memory:":
         yield
@@ -130,3 +146,20 @@ def single_service(engine: Engine) -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+@contextmanager
+def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
+    with engine.connect() as connection:
+        won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:id))"),
+                                      {"ns": DIALER_LOCK_SPACE, "id": dialer_id}).scalar())  # fmt: skip
+        connection.commit()
+        if not won:
+            raise DialerIdInUse(dialer_id)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # the server frees it with the session anyway
+                connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
+                                   {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
+                connection.commit()

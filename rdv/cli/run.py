@@ -14,7 +14,7 @@ from config.i18n import _
 from config.secrets import check_secrets_file
 from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
-from rdv.leader import AnotherServiceRuns, single_service
+from rdv.leader import AnotherServiceRuns, DialerIdInUse, single_service
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
 from rdv.web.server import DEFAULT_LISTEN, Listen, bind, url_of
@@ -94,10 +94,10 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
             console.print(_("Web screens: {url}").format(url=url_of(web_socket)), soft_wrap=True)
 
     try:
-        with single_service(application.engine):
+        with single_service(application.engine, options.dialer_id):
             asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
                               web_socket))
-    except AnotherServiceRuns as exc:
+    except (AnotherServiceRuns, DialerIdInUse) as exc:
         raise UserError(str(exc)) from None
     if refused:
         raise UserError(_("No campaign can be dialled: the PBX lacks their queues (see above)"))

@@ -16,7 +16,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rdv import db
-from rdv.leader import AnotherServiceRuns, Leadership, single_service
+from rdv.leader import AnotherServiceRuns, DialerIdInUse, Leadership, single_service
 from rdv.models_scale import JobFire
 from rdv.scheduler import JobRunner, JobSpec
 from tests.rdv.service_harness import RDV, ROOT, prepare
@@ -146,3 +146,21 @@ def test_a_second_rdv_run_on_one_sqlite_file_is_refused_in_one_french_line(
     assert done.returncode == 2, done.stderr
     assert "Un autre rdv run utilise déjà la base SQLite" in done.stderr
     assert "PostgreSQL" in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_second_rdv_run_with_the_same_dialer_id_on_postgresql_is_refused(
+        pg_engine: Engine, tmp_path: Path) -> None:
+    url = pg_engine.url.render_as_string(hide_password=False)
+    prepare(url, lead_count=5)
+    env = {**os.environ, "RDV_DATA_DIR": str(tmp_path), "RDV_DATABASE_URL": url, "RDV_LANG": "fr"}
+    with single_service(pg_engine, "d1"):
+        with single_service(pg_engine, "d2"):  # another dialer id: welcome
+            pass
+        with pytest.raises(DialerIdInUse):
+            with single_service(pg_engine, "d1"):
+                pass
+        done = subprocess.run([str(RDV), "run", "--simulate", "--no-web", "--dialer-id", "d1"], env=env, cwd=ROOT,
+                              capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "Un autre rdv run tourne déjà comme numéroteur d1" in done.stderr
