@@ -14,6 +14,7 @@ import leads.dnc  # noqa: F401
 import leads.models  # noqa: F401
 import rdv.client_export  # noqa: F401
 import rdv.live_models  # noqa: F401
+import rdv.models_scale  # noqa: F401
 import rdv.models_service  # noqa: F401
 import rdv.wakeup_poll  # noqa: F401
 import rdv.web.models  # noqa: F401

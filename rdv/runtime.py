@@ -7,8 +7,8 @@ its scaled clock in tests), the demo from its accelerated loop that jumps over c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -32,8 +32,9 @@ from rdv.jobs import (
 )
 from rdv.jobs_monthly import monthly_review_job
 from rdv.jobs_reports import report_jobs
+from rdv.leader import CHECK_EVERY_S, Leadership
 from rdv.live_snapshot import SnapshotWriter
-from rdv.scheduler import JobRunner, JobSpec, leadership
+from rdv.scheduler import JobRunner, JobSpec
 from rdv.sim_agents import SimulatedQualification
 from rdv.wakeup import Notifier, notifier_for
 
@@ -117,11 +118,13 @@ class Staffing:
         return any(self.wanted.values())
 
 
-def agent_logins(campaign_ids: list[int], per_campaign: int) -> dict[int, list[str]]:
-    """Simulated agents' logins: agent1… for one campaign, agent<campaign>-1… when there are several."""
+def agent_logins(campaign_ids: list[int], per_campaign: int, dialer_id: str = "main") -> dict[int, list[str]]:
+    """Simulated agents' logins: agent1… for one campaign, agent<campaign>-1… when there are several; another
+    dialer than "main" prefixes its own (`b-agent1`), as two dialers' agents are different people."""
+    prefix = "" if dialer_id == "main" else f"{dialer_id}-"
     if len(campaign_ids) == 1:
-        return {campaign_ids[0]: [f"agent{n}" for n in range(1, per_campaign + 1)]}
-    return {cid: [f"agent{cid}-{n}" for n in range(1, per_campaign + 1)] for cid in campaign_ids}
+        return {campaign_ids[0]: [f"{prefix}agent{n}" for n in range(1, per_campaign + 1)]}
+    return {cid: [f"{prefix}agent{cid}-{n}" for n in range(1, per_campaign + 1)] for cid in campaign_ids}
 
 
 class Runtime:
@@ -142,7 +145,8 @@ class Runtime:
         self.days: dict[int, CampaignDay] = {}
         self.qualification: SimulatedQualification | None = None
         self.recorder: Recorder | None = None
-        self._leader_cm: AbstractContextManager[bool] | None = None
+        self.leadership = Leadership(app.engine, options.dialer_id)
+        self._polled = False
         self._wake_lock = asyncio.Lock()
 
     async def start(self) -> None:
@@ -157,7 +161,7 @@ class Runtime:
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip
         self.recorder = Recorder(app.sessions, self.clock, app.settings.data_dir).attach(self.engine)
-        logins = agent_logins(self.campaign_ids, options.sim_agents)
+        logins = agent_logins(self.campaign_ids, options.sim_agents, options.dialer_id)
         if options.sim_agents:
             self.qualification = SimulatedQualification(app.sessions, options.seed, centre,
                                                         [login for group in logins.values() for login in group])
@@ -170,14 +174,16 @@ class Runtime:
         ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre,
                           app.settings.data_dir / "exports")
         self.local = JobRunner(app.sessions, [s for d in self.days.values()
-                                              for s in day_jobs(d, self.staffing.set_open, options.dialer_id)])
+                                              for s in day_jobs(d, self.staffing.set_open, options.dialer_id)],
+                               holder=options.dialer_id)  # fmt: skip
         with app.sessions() as session:
             reports = report_jobs(session, self.campaign_ids, ctx)
         self.shared = JobRunner(app.sessions, [daily_mail_job(d, ctx) for d in self.days.values()]
                                 + maintenance_jobs(ctx) + reports
                                 + [monthly_review_job(d, ctx) for d in self.days.values()]
                                 + [recordings_retention_job(app.sessions, self.clock, app.settings.data_dir,
-                                                            centre)])  # fmt: skip
+                                                            centre)],
+                                 holder=options.dialer_id, may_run=lambda: self.leadership.held)  # fmt: skip
         self.local.register(now)
         self.shared.register(now)
         await self.staffing.apply(now)
@@ -220,15 +226,30 @@ class Runtime:
         return [*self.local.specs.values(), *self.shared.specs.values()]
 
     def is_leader(self) -> bool:
-        """Whether this process runs the shared jobs: PostgreSQL advisory lock, kept once won."""
-        if self._leader_cm is None:
-            candidate = leadership(self.app.engine)
-            if candidate.__enter__():
-                self._leader_cm = candidate
-                log.info("dialer %s is the scheduler leader", self.options.dialer_id)
-            else:
-                candidate.__exit__(None, None, None)
-        return self._leader_cm is not None
+        """Whether this process runs the shared jobs (the first call tries the leadership; `watch_leadership`
+        keeps it checked in service)."""
+        if not self._polled:
+            self._polled = True
+            self.leadership.poll()
+        return self.leadership.held
+
+    async def watch_leadership(self, stop: asyncio.Event, every_s: float = CHECK_EVERY_S) -> None:
+        """Every `every_s` wall seconds until `stop`: check the leadership or try to win it; a winner catches up
+        at once on the shared jobs the previous leader left due."""
+        while not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every_s):
+                    await stop.wait()
+            if stop.is_set():
+                return
+            was = self.leadership.held
+            try:
+                async with asyncio.timeout(max(every_s, 5.0)):  # a check that hangs is a lost connection
+                    await asyncio.to_thread(self.leadership.poll)
+            except TimeoutError:
+                self.leadership.lost("the database did not answer the check in time")
+            if self.leadership.held and not was:
+                await self.wake(self.clock.now())
 
     async def wake(self, now: datetime) -> None:
         """Run the due jobs (the shared ones only on the leader), then bring the agents in line."""
@@ -260,9 +281,7 @@ class Runtime:
             await self.notifier.close()
         if self.link is not None:
             await self.link.close()
-        if self._leader_cm is not None:
-            self._leader_cm.__exit__(None, None, None)
-            self._leader_cm = None
+        self.leadership.release()
 
 
 def dialing_state(engine: Engine, staffing: Staffing, campaign_id: int) -> str:

@@ -10,15 +10,16 @@ appointments as sent in the same transaction), so a run repeated after a crash d
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import Engine, text
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from rdv.models_scale import JobFire
 from rdv.models_service import JobRun
 
 log = logging.getLogger(__name__)
@@ -26,7 +27,8 @@ log = logging.getLogger(__name__)
 # Missed runs older than this many fire times are collapsed: after a week down, one catch-up per job
 # kind is useful, a hundred are not.
 MAX_CATCH_UP = 31
-LEADER_LOCK_KEY = 0x7264765F7363  # "rdv_sc": one scheduler leader per PostgreSQL database
+# A fire time claimed this long ago and not finished was left by a process that died during the run.
+ABANDONED_AFTER = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -61,21 +63,69 @@ def fire_times(trigger: BaseTrigger, after: datetime, until: datetime, limit: in
 class JobRunner:
     """Runs each job's due fire times and remembers the last one completed, in the database."""
 
-    def __init__(self, sessions: sessionmaker[Session], specs: list[JobSpec]) -> None:
+    def __init__(self, sessions: sessionmaker[Session], specs: list[JobSpec], holder: str = "main",
+                 may_run: Callable[[], bool] = lambda: True) -> None:
         self.sessions = sessions
         self.specs = {spec.id: spec for spec in specs}
+        self.holder = holder  # who claims the fire times (the dialer id)
+        # Asked before each fire time: the shared runner stops at once when its process loses the leadership.
+        self.may_run = may_run
 
     def register(self, now: datetime) -> None:
         """Start the history of new jobs at `now`: a job never catches up on times before it existed."""
-        with self.sessions.begin() as session:
+        with self.sessions() as session:
             known = {run.job_id for run in session.query(JobRun).all()}
-            for job_id in self.specs.keys() - known:
-                session.add(JobRun(job_id=job_id, last_fire_at=now))
+        for job_id in self.specs.keys() - known:
+            try:  # another process starting at the same moment may register it first: theirs is as good
+                with self.sessions.begin() as session:
+                    session.add(JobRun(job_id=job_id, last_fire_at=now))
+            except IntegrityError:
+                continue
+
+    def _claim(self, job_id: str, fire: datetime, now: datetime) -> bool:
+        """Claim one fire time: the insert succeeds for exactly one process, whoever else tries."""
+        try:
+            with self.sessions.begin() as session:
+                session.add(JobFire(job_id=job_id, fire_at=fire, run_by=self.holder, started_at=now))
+            return True
+        except IntegrityError:
+            return self._take_over(job_id, fire, now)
+
+    def _take_over(self, job_id: str, fire: datetime, now: datetime) -> bool:
+        """Claim a fire time whose run never finished long ago: its process died during the run (jobs are
+        idempotent, so running it again completes it). One conditional UPDATE: one taker only."""
+        with self.sessions.begin() as session:
+            taken = session.execute(
+                update(JobFire)
+                .where(JobFire.job_id == job_id, JobFire.fire_at == fire, JobFire.finished_at.is_(None),
+                       JobFire.started_at < now - ABANDONED_AFTER)
+                .values(run_by=self.holder, started_at=now))  # fmt: skip
+            return bool(getattr(taken, "rowcount", 0))
+
+    def _unclaim(self, job_id: str, fire: datetime) -> None:
+        """A failed run gives its fire time back, to be tried again at the next wake-up."""
+        with self.sessions.begin() as session:
+            fired = session.get(JobFire, (job_id, fire))
+            if fired is not None:
+                session.delete(fired)
+
+    def _finish(self, job_id: str, fire: datetime, finished: datetime) -> None:
+        with self.sessions.begin() as session:
+            fired = session.get(JobFire, (job_id, fire))
+            if fired is not None:
+                fired.finished_at = finished
 
     def _last_fire(self, job_id: str, now: datetime) -> datetime:
         with self.sessions() as session:
             run = session.get(JobRun, job_id)
             return run.last_fire_at if run else now
+
+    def _unfinished(self, job_id: str, until: datetime) -> list[datetime]:
+        """Fire times up to `until` claimed and never finished: their process may have died during the run
+        (`_claim` takes them over once abandoned), so they stay due although later ones completed."""
+        with self.sessions() as session:
+            return list(session.scalars(select(JobFire.fire_at).where(
+                JobFire.job_id == job_id, JobFire.finished_at.is_(None), JobFire.fire_at <= until)))
 
     def _record(self, job_id: str, fire: datetime, finished: datetime, error: str) -> None:
         with self.sessions.begin() as session:
@@ -83,7 +133,7 @@ class JobRunner:
             if run is None:
                 run = JobRun(job_id=job_id, last_fire_at=fire)
                 session.add(run)
-            if not error:
+            if not error and fire > run.last_fire_at:  # another process may have recorded a later one
                 run.last_fire_at = fire
             run.finished_at = finished
             run.last_error = error
@@ -95,16 +145,26 @@ class JobRunner:
             if only is not None and spec.id != only:
                 continue
             limit = 1 if spec.coalesce else MAX_CATCH_UP
-            fires = fire_times(spec.trigger, self._last_fire(spec.id, now), now, limit=limit)
+            last = self._last_fire(spec.id, now)
+            fires = fire_times(spec.trigger, last, now, limit=limit)
+            if not spec.coalesce:  # a coalesced job's next run does what an abandoned one would have
+                fires = self._unfinished(spec.id, last) + fires
             due.extend((fire, spec.id) for fire in fires)
         done: list[tuple[str, datetime]] = []
         for fire, job_id in sorted(due):
+            if not self.may_run():
+                break
+            if not self._claim(job_id, fire, now):  # run (or running) elsewhere: only its history moves on
+                self._record(job_id, fire, now, "")
+                continue
             try:
                 self.specs[job_id].run(fire)
             except Exception as exc:  # one failing job must not stop the others; it is retried next time
                 log.exception("job %s for %s failed", job_id, fire.isoformat())
+                self._unclaim(job_id, fire)
                 self._record(job_id, fire, now, f"{type(exc).__name__}: {exc}")
                 continue
+            self._finish(job_id, fire, now)
             self._record(job_id, fire, now, "")
             done.append((job_id, fire))
         return done
@@ -113,22 +173,3 @@ class JobRunner:
         """The earliest coming fire time of any job (the demo jumps its clock there when idle)."""
         times = [t for spec in self.specs.values() if (t := spec.trigger.get_next_fire_time(None, now))]
         return min(times) if times else None
-
-
-@contextmanager
-def leadership(engine: Engine) -> Iterator[bool]:
-    """Whether this process is the scheduler leader: a PostgreSQL advisory lock held for the block.
-
-    SQLite is a single-host embedded setup with one service, which is always the leader.
-    """
-    if engine.dialect.name != "postgresql":
-        yield True
-        return
-    with engine.connect() as connection:
-        acquired = bool(connection.execute(text("SELECT pg_try_advisory_lock(:k)"), {"k": LEADER_LOCK_KEY}).scalar())
-        try:
-            yield acquired
-        finally:
-            if acquired:
-                connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
-            connection.commit()

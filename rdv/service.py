@@ -110,7 +110,7 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
     if started is not None:
         started(runtime)
     tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.staffing.apply(clock.now()))),
-             asyncio.create_task(waker(runtime, stop))]
+             asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop))]
     try:
         await stop.wait()
     finally:

@@ -14,6 +14,7 @@ from config.i18n import _
 from config.secrets import check_secrets_file
 from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
+from rdv.leader import AnotherServiceRuns, DialerIdInUse, single_service
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
 from rdv.web.server import DEFAULT_LISTEN, Listen, bind, url_of
@@ -92,8 +93,12 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         if web_socket is not None:
             console.print(_("Web screens: {url}").format(url=url_of(web_socket)), soft_wrap=True)
 
-    asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
-                      web_socket))
+    try:
+        with single_service(application.engine, options.dialer_id):
+            asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
+                              web_socket))
+    except (AnotherServiceRuns, DialerIdInUse) as exc:
+        raise UserError(str(exc)) from None
     if refused:
         raise UserError(_("No campaign can be dialled: the PBX lacks their queues (see above)"))
     console.print(_("rdv stopped cleanly: every call ended and stored."))

@@ -15,8 +15,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from config.clock import SystemClock
 from rdv import db
 from rdv.bootstrap import bootstrap
+from rdv.leader import Leadership
 from rdv.runtime import Runtime, RuntimeOptions
-from rdv.scheduler import JobRunner, JobSpec, fire_times, leadership
+from rdv.scheduler import JobRunner, JobSpec, fire_times
 from rdv.service import apscheduler_waker, serve
 from tests.rdv.service_harness import prepare
 
@@ -73,11 +74,11 @@ def test_next_fire_is_the_earliest_of_all_jobs(sessions: sessionmaker[Session]) 
 
 @pytest.mark.postgres
 def test_only_one_scheduler_leads_a_postgresql_database(postgres_engine: Engine) -> None:
-    with leadership(postgres_engine) as first:
-        with leadership(postgres_engine) as second:
-            assert (first, second) == (True, False)
-    with leadership(postgres_engine) as again:
-        assert again is True
+    first, second = Leadership(postgres_engine, "a"), Leadership(postgres_engine, "b")
+    assert (first.poll(), second.poll()) == (True, False)
+    first.release()
+    assert second.poll() is True
+    second.release()
 
 
 @pytest.fixture

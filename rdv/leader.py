@@ -1,0 +1,165 @@
+"""Which `rdv run` process runs the shared scheduled jobs, and only one `rdv run` per SQLite file.
+
+On PostgreSQL the leader holds a session-level advisory lock on a connection of its own, checked every few
+seconds: when that connection drops, the lock is gone on the server, so the process says so loudly and stops
+running shared jobs at once; the other processes try the lock at each check and one of them takes over.
+SQLite is a single-host embedded set-up: one `rdv run` per file (a second one is refused), always the leader.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import fcntl
+import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import IO
+
+from sqlalchemy import Connection, Engine, text
+
+from config.i18n import _
+
+log = logging.getLogger(__name__)
+
+LEADER_LOCK_KEY = 0x7264765F7363  # "rdv_sc": one scheduler leader per PostgreSQL database
+DIALER_LOCK_SPACE = 0x72647664  # "rdvd": one lock per dialer id (with hashtext of the id)
+# Wall seconds between checks: a standby takes over within about this long after the leader's lock is freed
+# (the server frees it as soon as it sees the leader's connection closed).
+CHECK_EVERY_S = 2.0
+
+
+class Leadership:
+    """This process's claim to the scheduler leadership; `poll()` tries to win it, or checks it is still held."""
+
+    def __init__(self, engine: Engine, holder: str) -> None:
+        self.engine, self.holder = engine, holder
+        self.shared = engine.dialect.name == "postgresql"
+        self.held = not self.shared  # SQLite: the only process (see single_service)
+        self._connection: Connection | None = None
+
+    def poll(self) -> bool:
+        """Win the lock if it is free, or check that the connection holding it is alive; returns `held`."""
+        if not self.shared:
+            return True
+        if self.held:
+            self._check()
+        else:
+            self._try()
+        return self.held
+
+    def _try(self) -> None:
+        try:
+            if self._connection is None:
+                self._connection = self.engine.connect()
+            won = bool(self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
+                                                {"k": LEADER_LOCK_KEY}).scalar())  # fmt: skip
+            self._connection.commit()
+        except Exception as exc:  # the database is away: stay a standby, try again at the next check
+            log.warning("dialer %s cannot reach the database to try the scheduler leadership: %s",
+                        self.holder, type(exc).__name__)  # fmt: skip
+            self._drop()
+            return
+        if won:
+            self.held = True
+            log.info("dialer %s is the scheduler leader", self.holder)
+
+    def _check(self) -> None:
+        assert self._connection is not None
+        try:
+            # The lock lives as long as this server session: the session answering is the lock still held.
+            self._connection.execute(text("SELECT 1")).scalar()
+            self._connection.commit()
+        except Exception as exc:
+            self.lost(f"{type(exc).__name__}: {exc}".splitlines()[0])
+
+    def lost(self, why: str) -> None:
+        """Leadership is gone (its connection dropped or stopped answering): no shared job runs here any more."""
+        self.held = False
+        log.error("dialer %s LOST the scheduler leadership (%s): it runs no shared job until it wins it again",
+                  self.holder, why)  # fmt: skip
+        self._drop()
+
+    def _drop(self) -> None:
+        if self._connection is not None:
+            try:
+                self._connection.invalidate()
+                self._connection.close()
+            except Exception:  # already broken: nothing more to close
+                log.debug("closing the leadership connection failed", exc_info=True)
+            self._connection = None
+
+    def release(self) -> None:
+        """Give the lock back (clean stop), so that a standby takes over at its next check."""
+        if self._connection is not None and self.held:
+            try:
+                self._connection.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": LEADER_LOCK_KEY})
+                self._connection.commit()
+            except Exception:  # the server frees the lock with the session anyway
+                log.debug("unlocking the leadership failed", exc_info=True)
+        if self._connection is not None:
+            self._connection.close()
+            self._connection = None
+        self.held = not self.shared
+
+
+class AnotherServiceRuns(RuntimeError):
+    """A second `rdv run` on one SQLite file: SQLite serves one service process only."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(_("Another rdv run already uses the SQLite database {path}: SQLite serves one service "
+                           "process only; stop it, or use PostgreSQL (RDV_DATABASE_URL) for several "
+                           "dialers").format(path=path))
+
+
+class DialerIdInUse(RuntimeError):
+    """Two `rdv run` with one dialer id on one PostgreSQL: each would take the other's claims for its own."""
+
+    def __init__(self, dialer_id: str) -> None:
+        super().__init__(_("Another rdv run already runs as dialer {dialer} on this database: give each process its "
+                           "own --dialer-id").format(dialer=dialer_id))
+
+
+@contextmanager
+def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
+    """Hold, for the block, the service lock: the SQLite file's, or on PostgreSQL this dialer id's; refuse if
+    it is taken.
+
+    Both locks die with the process, even by `kill -9` (an OS file lock; a lock of the server session), so a
+    restart is never refused.
+    """
+    if engine.dialect.name == "postgresql":
+        with _dialer_lock(engine, dialer_id):
+            yield
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        yield
+        return
+    path = Path(database).resolve()
+    handle: IO[bytes] = (path.parent / f"{path.name}.run-lock").open("ab")
+    try:
+        try:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise AnotherServiceRuns(path) from None
+        yield
+    finally:
+        handle.close()
+
+
+@contextmanager
+def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
+    with engine.connect() as connection:
+        won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:id))"),
+                                      {"ns": DIALER_LOCK_SPACE, "id": dialer_id}).scalar())  # fmt: skip
+        connection.commit()
+        if not won:
+            raise DialerIdInUse(dialer_id)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(Exception):  # the server frees it with the session anyway
+                connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
+                                   {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
+                connection.commit()
