@@ -46,6 +46,8 @@ ROUTER_MODULES = [
     "rdv.web.portal",
     "rdv.web.portal_disputes",
     "rdv.web.portal_files",
+    "rdv.web.qc",
+    "rdv.web.dnc",
 ]
 
 
