@@ -8,7 +8,7 @@ lifecycle rules as the CLI; every decision keeps who and when.
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date
 from typing import Annotated, Any
 from zoneinfo import ZoneInfo
 
@@ -116,7 +116,10 @@ def qc_send_back(request: Request, appointment_id: int, user: Annotated[User, De
 def _decide(request: Request, session: Session, appointment_id: int, note: str, action: Any,
             done: str) -> Response:
     try:
-        get_appointment(session, appointment_id)
+        appointment = get_appointment(session, appointment_id)
+        # Back to the queue of the day the sheet was taken (campaign zone), where the next one waits.
+        taken = appointment.taken_at if appointment.taken_at.tzinfo else appointment.taken_at.replace(tzinfo=UTC)
+        day = taken.astimezone(ZoneInfo(session.get_one(Campaign, appointment.campaign_id).timezone)).date()
         action(request.app.state.rdv.clock.now())
         session.commit()
     except AppointmentNotFound:
@@ -124,4 +127,4 @@ def _decide(request: Request, session: Session, appointment_id: int, note: str, 
     except (InvalidReview, IllegalTransition) as exc:
         session.rollback()
         return _sheet(request, session, appointment_id, status=422, error=str(exc), note=note)
-    return RedirectResponse(f"/qc?done={done}", status_code=303)
+    return RedirectResponse(f"/qc?day={day.isoformat()}&done={done}", status_code=303)

@@ -95,7 +95,7 @@ def test_validating_keeps_who_and_when_and_leaves_the_queue(
     login, password = make_user("supervisor")
     token = client_login(asgi_client, login, password)
     answer = asgi_client.post(f"/qc/rdv/{first}/validate", data={"note": "RAS", "csrf_token": token})
-    assert answer.status_code == 303 and answer.headers["location"] == "/qc?done=validated"
+    assert answer.status_code == 303 and answer.headers["location"] == f"/qc?day={DAY}&done=validated"
     page = asgi_client.get(f"/qc?day={DAY}&done=validated").text
     assert "Rendez-vous validé." in page
     assert f"RDV-{first:06d}" not in page and f"RDV-{second:06d}" in page
