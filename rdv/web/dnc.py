@@ -22,6 +22,7 @@ from rdv.cli.dnc import _block as stop_listed_leads
 from rdv.web import dnc_lists
 from rdv.web.auth import current_user, db
 from rdv.web.models import User
+from rdv.web.portal import local
 from rdv.web.roles import Role, allow
 from rdv.web.templating import render
 
@@ -69,6 +70,7 @@ def _page(request: Request, session: Session, scope: str, *, q: str = "", status
         "clients": clients, "scope": scope, "client": client, "q": q, "found": found, "display": display,
         "entries": dnc_lists.entries(session, client.id if client else None), "error": error,
         "done": DONE[done]() if done in DONE else "", "form": form or {}, "centre": CENTRE,
+        "zone": str(request.app.state.rdv.settings.centre_timezone), "local": local,
     }
     return render(request, "admin/dnc/list.html", context, status_code=status)
 
