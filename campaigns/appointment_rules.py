@@ -21,14 +21,20 @@ VISITED = "visited"
 VALIDATED = "validated"
 CANCELLED = "cancelled"
 FALSE_CANCELLATION = "false_cancellation"
+# Quality control sent the sheet back to its agent before the client got it (campaigns/quality_control.py).
+RETURNED_TO_AGENT = "returned_to_agent"
 
-STATES = (TAKEN, SENT_TO_CLIENT, CONFIRMED, CANCELLED_BY_CLIENT, VISITED, VALIDATED, CANCELLED, FALSE_CANCELLATION)
+STATES = (TAKEN, SENT_TO_CLIENT, CONFIRMED, CANCELLED_BY_CLIENT, VISITED, VALIDATED, CANCELLED, FALSE_CANCELLATION,
+          RETURNED_TO_AGENT)
 FINAL_STATES = frozenset({VALIDATED, CANCELLED, FALSE_CANCELLATION})
 
 # A client may cancel before the visit or report a failed visit afterwards ("chute"); quality control
 # then rules on it, and only a proven false cancellation ("fausse chute") turns it billable again.
 TRANSITIONS: dict[str, frozenset[str]] = {
-    TAKEN: frozenset({SENT_TO_CLIENT}),
+    # A sheet sent back leaves the daily e-mail (which takes `taken` ones) until the agent's correction puts it
+    # back, or it is dropped.
+    TAKEN: frozenset({SENT_TO_CLIENT, RETURNED_TO_AGENT}),
+    RETURNED_TO_AGENT: frozenset({TAKEN, CANCELLED}),
     SENT_TO_CLIENT: frozenset({CONFIRMED, CANCELLED_BY_CLIENT}),
     CONFIRMED: frozenset({VISITED, CANCELLED_BY_CLIENT}),
     CANCELLED_BY_CLIENT: frozenset({CANCELLED, FALSE_CANCELLATION}),
@@ -137,5 +143,6 @@ def state_label(state: str) -> str:
         VALIDATED: _("validated"),
         CANCELLED: _("cancelled (chute)"),
         FALSE_CANCELLATION: _("false cancellation (fausse chute)"),
+        RETURNED_TO_AGENT: _("sent back to the agent"),
     }
     return labels.get(state, state)

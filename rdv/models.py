@@ -4,6 +4,7 @@ import billing.models  # noqa: F401
 import campaigns.appointments  # noqa: F401
 import campaigns.models  # noqa: F401
 import campaigns.portal_models  # noqa: F401
+import campaigns.quality_control  # noqa: F401
 import campaigns.retention  # noqa: F401
 import config.audit  # noqa: F401
 import dialer.call_models  # noqa: F401

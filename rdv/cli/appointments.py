@@ -25,6 +25,7 @@ from campaigns.appointment_rules import (
     CANCELLED_BY_CLIENT,
     CONFIRMED,
     FALSE_CANCELLATION,
+    RETURNED_TO_AGENT,
     SENT_TO_CLIENT,
     STATES,
     TAKEN,
@@ -59,6 +60,8 @@ STATE_WORDS: dict[str, tuple[str, ...]] = {
     "visite": (VISITED,), "valide": (VALIDATED,),
     "chute": (CANCELLED,), "annule_chute": (CANCELLED,), "cancelled_chute": (CANCELLED,),
     "fausse_chute": (FALSE_CANCELLATION,), "false_cancellation_fausse_chute": (FALSE_CANCELLATION,),
+    "renvoye": (RETURNED_TO_AGENT,), "renvoye_au_teleacteur": (RETURNED_TO_AGENT,),
+    "sent_back_to_the_agent": (RETURNED_TO_AGENT,),
 }
 # What to type instead of an ambiguous word.
 SAY = {CANCELLED_BY_CLIENT: "annulé-client", CANCELLED: "chute"}

@@ -23,6 +23,7 @@ from starlette.concurrency import run_in_threadpool
 
 from campaigns.calendar import zone_info
 from campaigns.models import Callback, Campaign
+from campaigns.quality_control import returned_to
 from campaigns.rdv_form import live_verdict
 from campaigns.store import load_rules
 from config.i18n import _, fmt_datetime, ngettext
@@ -104,6 +105,7 @@ def screen_values(request: Request, session: Session, user: User, with_call: boo
         "state_text": state_label(presence.state, presence.reason),
         "reasons": agent_desk.pause_reasons(session),
         "callbacks": my_callbacks(session, user.login, [c.id for c in campaigns]) if with_call else [],
+        "returned": returned_to(session, user.login) if with_call else [],
         "supervisors": supervisors(session) if view else [],
         "control_labels": control_labels(),
         "holding": bool(view and holding(view)),

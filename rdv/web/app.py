@@ -48,6 +48,8 @@ ROUTER_MODULES = [
     "rdv.web.portal_files",
     "rdv.web.admin_campaigns",
     "rdv.web.admin_scripts",
+    "rdv.web.qc",
+    "rdv.web.dnc",
 ]
 
 

@@ -183,7 +183,8 @@ def test_an_illegal_jump_is_one_line_exit_2_and_nothing_is_stored(cli: CliRunner
     seed_campaign(session)
     rdv = _book(session, 1, NOW, slot(25, 14))
     refused = _refused(cli, "appointments", "set", "RDV-000001", "validé")
-    assert "RDV-000001 est « pris » : il ne peut pas passer à « validé » (possibles : envoyé au client)" in refused
+    assert ("RDV-000001 est « pris » : il ne peut pas passer à « validé » "
+            "(possibles : envoyé au client, renvoyé au téléacteur)") in refused
     assert (_state(session, rdv), _events(session, rdv)) == (TAKEN, 1)
     assert "preuve" in _refused(cli, "appointments", "set", str(rdv), "envoyé", "--proof-ref", "X")
     assert "inconnu" in _refused(cli, "appointments", "set", str(rdv), "livré")
