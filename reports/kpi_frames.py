@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Select, String, and_, case, or_, select, type_coerce
+from sqlalchemy import Select, String, case, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.appointments import Appointment
@@ -26,7 +26,7 @@ from campaigns.settings import CampaignSettings, campaign_settings
 from leads.models import Lead
 from reports.agent_time import agent_states, load_presence
 from reports.frame_io import codes, epoch, floats, local_day, moments, raw_columns
-from reports.kpis import ROLLING_DAYS, KpiFrames
+from reports.kpis import HUMAN_OUTCOMES, ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
@@ -80,6 +80,32 @@ def _text(column: Any) -> Any:
 
 
 CODED = ("callee_tz", "outcome", "agent", "disposition")
+ATTEMPT_COLUMNS = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
+# What an unanswered attempt is read with: the figures never look at its talk, wrap-up, disposition or answer.
+UNANSWERED_COLUMNS = ["lead_id", "callee_tz", "outcome", "agent", "created_at"]
+
+
+def _answered_query(a: type[Attempt], dialect: str, campaign_id: int, since: datetime, until: datetime,
+                    humans_since: datetime | None) -> Select[Any]:
+    """Human answers (connected or dropped) in [since, until), from `humans_since` on if given: every column."""
+    connected = a.outcome == "connected"
+    return select(a.lead_id, *(getattr(a, name) for name in CODED), a.talk_s, a.wrap_s,
+                  epoch(a.created_at, dialect), epoch(a.answered_at, dialect),
+                  case((connected, epoch(a.ended_at, dialect)), else_=None)).where(
+        a.campaign_id == campaign_id, a.created_at >= (humans_since or since), a.created_at < until,
+        a.outcome.in_(HUMAN_OUTCOMES))  # fmt: skip
+
+
+def _unanswered_query(a: type[Attempt], dialect: str, campaign_id: int, since: datetime,
+                      until: datetime) -> Select[Any]:
+    """The other attempts of [since, until) (two-thirds of them): five narrow columns."""
+    return select(a.lead_id, a.callee_tz, a.outcome, a.agent, epoch(a.created_at, dialect)).where(
+        a.campaign_id == campaign_id, a.created_at >= since, a.created_at < until,
+        a.outcome.not_in(HUMAN_OUTCOMES))  # fmt: skip
+
+
+def _nothing(count: int) -> tuple[Any, ...]:
+    return (None,) * count
 
 
 def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime, until: datetime,
@@ -89,19 +115,20 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     with `humans_since`, also the human answers from then on (what the rolling abandonment reads, a third of
     the calls).
 
-    Times come back as epoch seconds, and only where they are used (NULL is free to read); codes become categories.
+    Two queries: the human answers with every column, the others with the five the figures read (their talk,
+    wrap-up and disposition come back empty). Times come back as epoch seconds; codes become categories.
     """
-    a = Attempt
     dialect = session.get_bind().dialect.name
-    human, connected = a.outcome.in_(("connected", "dropped")), a.outcome == "connected"
-    in_period = a.created_at >= since
-    wanted = or_(in_period, and_(a.created_at >= humans_since, human)) if humans_since else in_period
-    query = select(a.lead_id, *(getattr(a, name) for name in CODED), a.talk_s, a.wrap_s,
-                   epoch(a.created_at, dialect), case((human, epoch(a.answered_at, dialect)), else_=None),
-                   case((connected, epoch(a.ended_at, dialect)), else_=None)).where(
-        a.campaign_id == campaign_id, a.created_at < until, wanted)  # fmt: skip
-    names = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
-    raw = raw_columns(session, query, names)
+    humans = raw_columns(session, _answered_query(Attempt, dialect, campaign_id, since, until, humans_since),
+                         ATTEMPT_COLUMNS)  # fmt: skip
+    others = raw_columns(session, _unanswered_query(Attempt, dialect, campaign_id, since, until),
+                         UNANSWERED_COLUMNS)  # fmt: skip
+    count = len(others["lead_id"])
+    blank = {"disposition": ("",) * count, **{name: _nothing(count) for name in
+                                              ("talk_s", "wrap_s", "answered_at", "ended_at")}}  # fmt: skip
+    # One sequence per column for both parts, so each code column gets one set of categories.
+    raw = {name: tuple(humans[name]) + tuple(others[name] if name in others else blank[name])
+           for name in ATTEMPT_COLUMNS}  # fmt: skip
     frame = pd.DataFrame({
         "lead_id": np.fromiter(raw["lead_id"], dtype="int64", count=len(raw["lead_id"])),
         **{name: codes(raw[name]) for name in CODED},
