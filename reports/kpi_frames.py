@@ -13,6 +13,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+from pandas.api.types import union_categoricals
 from sqlalchemy import Select, String, case, select, type_coerce
 from sqlalchemy.orm import Session
 
@@ -28,6 +29,7 @@ from reports.agent_time import agent_states, load_presence
 from reports.frame_io import codes, epoch, floats, local_day, moments, raw_columns
 from reports.kpis import HUMAN_OUTCOMES, ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
+from reports.unanswered import load_unanswered
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
 
@@ -81,8 +83,6 @@ def _text(column: Any) -> Any:
 
 CODED = ("callee_tz", "outcome", "agent", "disposition")
 ATTEMPT_COLUMNS = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
-# What an unanswered attempt is read with: the figures never look at its talk, wrap-up, disposition or answer.
-UNANSWERED_COLUMNS = ["lead_id", "callee_tz", "outcome", "agent", "created_at"]
 
 
 def _answered_query(a: type[Attempt], dialect: str, campaign_id: int, since: datetime, until: datetime,
@@ -96,16 +96,8 @@ def _answered_query(a: type[Attempt], dialect: str, campaign_id: int, since: dat
         a.outcome.in_(HUMAN_OUTCOMES))  # fmt: skip
 
 
-def _unanswered_query(a: type[Attempt], dialect: str, campaign_id: int, since: datetime,
-                      until: datetime) -> Select[Any]:
-    """The other attempts of [since, until) (two-thirds of them): five narrow columns."""
-    return select(a.lead_id, a.callee_tz, a.outcome, a.agent, epoch(a.created_at, dialect)).where(
-        a.campaign_id == campaign_id, a.created_at >= since, a.created_at < until,
-        a.outcome.not_in(HUMAN_OUTCOMES))  # fmt: skip
-
-
-def _nothing(count: int) -> tuple[Any, ...]:
-    return (None,) * count
+def _joined(first: pd.Categorical, second: pd.Categorical) -> pd.Categorical:
+    return union_categoricals([first, second])
 
 
 def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime, until: datetime,
@@ -115,25 +107,26 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     with `humans_since`, also the human answers from then on (what the rolling abandonment reads, a third of
     the calls).
 
-    Two queries: the human answers with every column, the others with the five the figures read (their talk,
-    wrap-up and disposition come back empty). Times come back as epoch seconds; codes become categories.
+    The human answers come with every column; the others (`reports.unanswered`) with the five the figures read
+    (no talk, wrap-up or disposition: theirs are never read). Times come back as epoch seconds, codes as
+    categories.
     """
     dialect = session.get_bind().dialect.name
     humans = raw_columns(session, _answered_query(Attempt, dialect, campaign_id, since, until, humans_since),
                          ATTEMPT_COLUMNS)  # fmt: skip
-    others = raw_columns(session, _unanswered_query(Attempt, dialect, campaign_id, since, until),
-                         UNANSWERED_COLUMNS)  # fmt: skip
-    count = len(others["lead_id"])
-    blank = {"disposition": ("",) * count, **{name: _nothing(count) for name in
-                                              ("talk_s", "wrap_s", "answered_at", "ended_at")}}  # fmt: skip
-    # One sequence per column for both parts, so each code column gets one set of categories.
-    raw = {name: tuple(humans[name]) + tuple(others[name] if name in others else blank[name])
-           for name in ATTEMPT_COLUMNS}  # fmt: skip
+    others = load_unanswered(session, campaign_id, since, until)
+    count, none = len(others.lead_id), np.full(len(others.lead_id), np.nan)
+    created = np.concatenate([np.round(floats(humans["created_at"]) * 1e3), others.created_ms.astype("float64")])
     frame = pd.DataFrame({
-        "lead_id": np.fromiter(raw["lead_id"], dtype="int64", count=len(raw["lead_id"])),
-        **{name: codes(raw[name]) for name in CODED},
-        **{name: floats(raw[name]) for name in ("talk_s", "wrap_s")},
-        **{name: moments(raw[name]) for name in ("created_at", "answered_at", "ended_at")},
+        "lead_id": np.concatenate([np.array(humans["lead_id"], dtype="int64"), others.lead_id]),
+        "callee_tz": _joined(codes(humans["callee_tz"]), others.callee_tz),
+        "outcome": _joined(codes(humans["outcome"]), others.outcome),
+        "agent": _joined(codes(humans["agent"]), others.agent),
+        "disposition": _joined(codes(humans["disposition"]), pd.Categorical.from_codes(np.zeros(count, "int8"),
+                                                                                        [""])),
+        **{name: np.concatenate([floats(humans[name]), none]) for name in ("talk_s", "wrap_s")},
+        "created_at": pd.Series(pd.to_datetime(created, unit="ms", utc=True)).astype("datetime64[ns, UTC]"),
+        **{name: moments(np.concatenate([floats(humans[name]), none])) for name in ("answered_at", "ended_at")},
     })  # fmt: skip
     # The day pacing counts a call on: its answer's, else its dial's (the same day: no call rings at midnight).
     frame["day"] = local_day(frame["answered_at"].fillna(frame["created_at"]), zone)
