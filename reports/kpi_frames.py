@@ -97,7 +97,9 @@ def _answered_query(a: type[Attempt], dialect: str, campaign_id: int, since: dat
 
 
 def _joined(first: pd.Categorical, second: pd.Categorical) -> pd.Categorical:
-    return union_categoricals([first, second])
+    # An empty part has categories of no text type: union_categoricals refuses to mix them.
+    parts = [part for part in (first, second) if len(part)]
+    return union_categoricals(parts) if len(parts) == 2 else (parts or [first])[0]
 
 
 def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime, until: datetime,
