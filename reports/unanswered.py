@@ -68,7 +68,7 @@ def load_unanswered(session: Session, campaign_id: int, since: datetime, until: 
     """The campaign's attempts created in [since, until) whose outcome is not a human answer."""
     a, dialect = Attempt, session.get_bind().dialect.name
     zones = tuple(sorted(session.scalars(select(Lead.timezone).where(Lead.campaign_id == campaign_id).distinct())))
-    if len(zones) >= 2**ZONE_BITS:
+    if not zones or len(zones) >= 2**ZONE_BITS:  # no lead (an empty CASE is no SQL), or too many zones to pack
         return _plain(session, campaign_id, since, until)
     ms = cast(func.round(epoch(a.created_at, dialect) * 1000.0), BigInteger)
     packed = type_coerce(ms * 2 ** (ZONE_BITS + OUTCOME_BITS) + _code(a.callee_tz, zones) * 2**OUTCOME_BITS
