@@ -69,6 +69,11 @@ class CampaignSettings:
     sector: str
     record_calls: bool
     recording_retention_days: int
+    sla_answer_rate: float
+    sla_transmission_minutes: int
+    sla_transmission_share: float
+    sla_completeness: float
+    sla_conformity: float
 
 
 @dataclass(frozen=True)
@@ -231,6 +236,19 @@ SPECS: tuple[Spec, ...] = (
     _spec("recording_retention_days", "30", (int_between(1, 183), as_text),
           lambda: _("Days a recording is kept before it is deleted (at most 183, the CNIL's six months)"),
           "recording"),
+    # Service-level targets agreed with the client; the defaults are the answering-service model contract's.
+    _spec("sla_answer_rate", "20%", (parse_ratio, format_ratio),
+          lambda: _("Service level: lowest answer rate (human answers ÷ dials) in every hour band"), "targets"),
+    _spec("sla_transmission_minutes", "10", (int_between(1, 1440), as_text),
+          lambda: _("Service level: minutes within which an RDV taken in business hours reaches the client"),
+          "targets"),
+    _spec("sla_transmission_share", "95%", (parse_ratio, format_ratio),
+          lambda: _("Service level: share of the RDVs taken in business hours that reach the client in time"),
+          "targets"),
+    _spec("sla_completeness", "98%", (parse_ratio, format_ratio),
+          lambda: _("Service level: share of RDV sheets with every required field filled"), "targets"),
+    _spec("sla_conformity", "90%", (parse_ratio, format_ratio),
+          lambda: _("Service level: share of RDVs meeting every agreed criterion"), "targets"),
 )
 REGISTRY: dict[str, Spec] = {spec.key: spec for spec in SPECS}
 assert list(REGISTRY) == [f.name for f in fields(CampaignSettings)], "registry and CampaignSettings differ"

@@ -26,6 +26,19 @@ Status = presence.Status
 UNQUALIFIED = "unqualified"
 
 
+def record_presence(session: Session, before: presence.Agent | None, after: presence.Agent,
+                    live: LiveCall | None = None) -> None:
+    """A presence hook on its own: one `agent_events` row per change of state, pause reason or campaign (what
+    the agent-time figures read), nothing while the agent has no time yet."""
+    at = after.since or _latest(before)
+    if at is None:
+        return
+    if before is None or (before.status, before.pause_reason, before.campaign_id) != (
+            after.status, after.pause_reason, after.campaign_id):
+        session.add(AgentEvent(login=after.login, campaign_id=after.campaign_id, state=after.status.value,
+                               reason=after.pause_reason, call_id=after.call_id, at=at))
+
+
 class PresenceWriter:
     """The bus's presence hook: history, pops, the wrap-up's end; `humans` says whose screens need pops qualified."""
 
@@ -40,10 +53,7 @@ class PresenceWriter:
         at = after.since or _latest(before)
         if at is None:
             return
-        if before is None or (before.status, before.pause_reason, before.campaign_id) != (
-                after.status, after.pause_reason, after.campaign_id):
-            session.add(AgentEvent(login=after.login, campaign_id=after.campaign_id, state=after.status.value,
-                                   reason=after.pause_reason, call_id=after.call_id, at=at))
+        record_presence(session, before, after, live)
         was = before.status if before is not None else Status.LOGGED_OUT
         if after.status is Status.ON_CALL and was is not Status.ON_CALL and live is not None:
             self._pop(session, after, live, at)

@@ -19,6 +19,7 @@ from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from dialer.recordings import Recorder
 from rdv.agent_bus import AgentBus
+from rdv.agent_desk_store import record_presence
 from rdv.bootstrap import App, PbxLink
 from rdv.campaign_control import ControlWatcher
 from rdv.jobs import (
@@ -168,6 +169,8 @@ class Runtime:
             self.engine.on_call_finished(self.qualification)
         await self.engine.start()
         await self._start_bus(centre)
+        if self.bus is None:  # the bus writes the presence history; without it the agent-time figures need it too
+            self.engine.state.presence_hooks.append(record_presence)
         self.staffing = Staffing(self.engine, logins)
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))

@@ -38,14 +38,14 @@ def epoch(column: Any, dialect: str) -> Any:
     return type_coerce(cast(func.extract("epoch", column), Float), Float)
 
 
-def moments(values: Sequence[Any]) -> pd.Series:
+def moments(values: Sequence[Any] | np.ndarray) -> pd.Series:
     """Aware UTC timestamps from epoch seconds (NaT where empty), to the millisecond: SQLite's julianday() is a
     double, good to some tens of microseconds."""
     milliseconds = np.round(floats(values) * 1e3)
     return pd.Series(pd.to_datetime(milliseconds, unit="ms", utc=True)).astype("datetime64[ns, UTC]")
 
 
-def floats(values: Sequence[Any]) -> np.ndarray:
+def floats(values: Sequence[Any] | np.ndarray) -> np.ndarray:
     """Numbers as float64, None as NaN: numpy converts a sequence in C (a generator would cost a Python step
     per value, 5 M of them for a week of a million attempts)."""
     return np.array(values, dtype="float64") if len(values) else np.empty(0, dtype="float64")

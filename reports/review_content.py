@@ -16,7 +16,7 @@ from reports import kpis, review_kpis
 from reports.kpis import Figures, KpiFrames
 from reports.recommendations import CallEnds, Recommendation, ReviewInputs, Segment, recommend
 from reports.review_frames import ReviewFrames
-from reports.service_levels import service_levels
+from reports.service_levels import Targets, service_levels
 
 UNKNOWN_AREA = ""
 
@@ -32,6 +32,7 @@ class ReviewFacts:
     labels: Mapping[str, str]  # disposition code → label
     boundaries: Sequence[time]  # hour bands of the service levels
     sends_as_taken: bool = False
+    targets: Targets = Targets()  # the campaign's service-level targets
 
 
 @dataclass(frozen=True)
@@ -141,6 +142,6 @@ def build_review(frames: KpiFrames, extra: ReviewFrames, facts: ReviewFacts, fir
         ends=ends, unmet=unmet, conform=conform, quality=review_kpis.quality_control(extra.appointment_events),
         comments=review_kpis.visit_comments(extra.appointment_events),
         service=service_levels(attempts, appointments, boundaries=facts.boundaries,
-                               sends_as_taken=facts.sends_as_taken),
+                               sends_as_taken=facts.sends_as_taken, targets=facts.targets),
         recommendations=recommend(inputs),
     )  # fmt: skip

@@ -26,6 +26,7 @@ from reports.outbox import OutboxMessage, messages_for, store_message
 from reports.review_content import ReviewContent, ReviewFacts, build_review, month_end, previous_month
 from reports.review_frames import load_review_frames
 from reports.review_view import departement_label, hour_label, weekday_label
+from reports.service_levels import Targets
 from reports.weekly_dashboard import sends_as_taken
 
 MONTHLY = "monthly_review"  # outbox kinds: persisted values
@@ -52,7 +53,7 @@ def build(session: Session, campaign_id: int, first: date, last: date, *, final:
     review_facts = ReviewFacts(
         client=campaign.client.name, campaign=campaign.name, argued=facts.argued, final=facts.final,
         labels=facts.labels, boundaries=facts.settings.hour_bands,
-        sends_as_taken=sends_as_taken(facts),
+        sends_as_taken=sends_as_taken(facts), targets=Targets.of(facts.settings),
     )
     labels = {"hour_bands": {h: hour_label(h) for h in range(24)},
               "weekdays": {d: weekday_label(d) for d in range(7)},

@@ -14,6 +14,7 @@ from datetime import time
 
 import pandas as pd
 
+from campaigns.settings import CampaignSettings
 from reports import kpis
 
 ANSWER_RATE = "answer_rate"
@@ -35,6 +36,12 @@ class Targets:
     # RDV sheets with every required field ÷ RDVs; RDVs meeting every criterion ÷ RDVs.
     completeness: float = 0.98
     conformity: float = 0.90
+
+    @classmethod
+    def of(cls, settings: CampaignSettings) -> Targets:
+        """The campaign's targets, as set in its settings (`sla_*`)."""
+        return cls(settings.sla_answer_rate, float(settings.sla_transmission_minutes),
+                   settings.sla_transmission_share, settings.sla_completeness, settings.sla_conformity)  # fmt: skip
 
 
 def _row(indicator: str, slot: str, target: float, measured: float | None, count: int) -> dict[str, object]:

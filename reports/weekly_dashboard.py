@@ -18,7 +18,7 @@ from reports import kpis
 from reports.agent_time import ESTIMATE
 from reports.kpi_frames import DEFAULT_CENTRE_TIMEZONE, CampaignFacts, campaign_facts, load_frames
 from reports.labels import FIGURES
-from reports.service_levels import service_levels
+from reports.service_levels import Targets, service_levels
 
 # Column kinds: how a value is written in the e-mail (config.i18n) and formatted in the XLSX.
 TEXT, COUNT, PERCENT, HOURS, SECONDS, DAY, DECIMAL = "text", "count", "percent", "hours", "seconds", "day", "decimal"
@@ -121,7 +121,8 @@ def build_dashboard(session: Session, campaign_id: int, first: date, last: date,
     previous = kpis.figures(frames, first - timedelta(days=7), last - timedelta(days=7), facts.argued)
     levels = service_levels(kpis.in_period(frames.attempts, first, last),
                             kpis.in_period(frames.appointments, first, last),
-                            boundaries=facts.settings.hour_bands, sends_as_taken=sends_as_taken(facts))  # fmt: skip
+                            boundaries=facts.settings.hour_bands, sends_as_taken=sends_as_taken(facts),
+                            targets=Targets.of(facts.settings))  # fmt: skip
     return WeeklyDashboard(facts, campaign.client.name, first, last, week, previous, frames, levels)
 
 
