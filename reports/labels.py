@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from campaigns.dispositions import LABELS as DISPOSITIONS
 from config.i18n import _
 from leads.phone import display
 
@@ -30,10 +31,11 @@ LEAD_STATUSES: dict[str, Callable[[], str]] = {
 
 
 def outcome_label(code: str | None) -> str:
-    """The label of an attempt's outcome; an unknown code as it is, nothing for an attempt still running."""
+    """The label of an attempt's outcome, or of the agent's disposition a lead's last outcome may be (refused,
+    appointment …); an unknown code as it is, nothing for an attempt still running."""
     if not code:
         return ""
-    found = OUTCOMES.get(code)
+    found = OUTCOMES.get(code) or DISPOSITIONS.get(code)
     return found() if found is not None else code
 
 

@@ -35,3 +35,9 @@ def test_codes_get_labels_and_unknown_ones_stay_as_they_are() -> None:
     assert outcome_label("dropped") == "Abandonné (aucun téléacteur libre)"
     assert status_label("no_consent") == "Écartée : pas de consentement prouvable"
     assert outcome_label("weird") == "weird" and outcome_label(None) == ""
+
+
+def test_a_leads_last_outcome_set_by_the_agents_disposition_reads_in_french() -> None:
+    # The results file's "Dernier résultat" showed refused / rdv / not_target as codes.
+    assert outcome_label("refused") == "Refus"
+    assert outcome_label("rdv") == "RDV pris"
