@@ -82,7 +82,8 @@ class InvalidSlot(ValueError):
 
 @dataclass(frozen=True)
 class Proof:
-    """What quality control holds to show a cancellation was false: a reference, a note and a file name."""
+    """What quality control holds to show a cancellation was false: a reference or a file name (one is enough),
+    and a note saying why."""
 
     reference: str
     note: str
@@ -124,12 +125,11 @@ def check_transition(current: str, target: str, proof: Proof | None = None) -> N
             raise UnknownState(state)
     if target not in TRANSITIONS[current]:
         raise IllegalTransition(current, target)
-    if target == FALSE_CANCELLATION:
-        if proof is None:
+    if target == FALSE_CANCELLATION:  # a proof is a reference or a stored file, with the reason in words
+        if proof is None or not (proof.reference.strip() or proof.file_name.strip()):
             raise ProofRequired("reference")
-        for name in ("reference", "note", "file_name"):
-            if not getattr(proof, name).strip():
-                raise ProofRequired(name)
+        if not proof.note.strip():
+            raise ProofRequired("note")
 
 
 def state_label(state: str) -> str:

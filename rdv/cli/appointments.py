@@ -250,7 +250,7 @@ def _proof(reference: str, note: str, file_name: str) -> Proof | None:
     return Proof(reference, note, file_name) if reference or note or file_name else None
 
 
-PROOF_OPTIONS = {"reference": "--proof-ref", "note": "--proof-note", "file_name": "--proof-file"}
+PROOF_OPTIONS = {"reference": "--proof-ref / --proof-file", "note": "--proof-note", "file_name": "--proof-file"}
 
 
 @app.command("set")

@@ -159,7 +159,7 @@ def supervisor_settle(request: Request, dispute_id: int, user: Annotated[User, D
                       session: Annotated[Session, Depends(db)], decision: Annotated[str, Form()] = "",
                       reason: Annotated[str, Form()] = "", reference: Annotated[str, Form()] = "",
                       proof: Files = None) -> Response:
-    """Close the dispute; a false cancellation needs the proof's reference and file, and records who decided."""
+    """Close the dispute; a false cancellation needs a proof (its reference or a file), and records who decided."""
     own_dispute(session, None, dispute_id)
     try:
         stored = _stored(request, proof)
@@ -170,7 +170,7 @@ def supervisor_settle(request: Request, dispute_id: int, user: Annotated[User, D
         session.rollback()
         message = str(exc)
         if isinstance(exc, ProofRequired):
-            message = _("A false cancellation needs its proof: the reference, the reason and the file.")
+            message = _("A false cancellation needs its proof: a reference or a file, and the reason.")
         return _thread(request, session, dispute_id, status=422, error=message)
     return RedirectResponse(f"/disputes/{dispute_id}", status_code=303)
 

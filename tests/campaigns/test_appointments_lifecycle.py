@@ -47,11 +47,15 @@ def test_a_client_cancellation_goes_to_quality_control() -> None:
     check_transition(CANCELLED_BY_CLIENT, FALSE_CANCELLATION, PROOF)
 
 
-def test_a_false_cancellation_without_every_part_of_its_proof_is_refused() -> None:
+def test_a_false_cancellation_needs_a_reference_or_a_file_and_its_reason() -> None:
     with pytest.raises(ProofRequired, match="reference"):
         check_transition(CANCELLED_BY_CLIENT, FALSE_CANCELLATION)
-    with pytest.raises(ProofRequired, match="file_name"):
-        check_transition(VISITED, FALSE_CANCELLATION, Proof("QC-1", "note", " "))
+    with pytest.raises(ProofRequired, match="reference"):
+        check_transition(VISITED, FALSE_CANCELLATION, Proof(" ", "note", ""))
+    with pytest.raises(ProofRequired, match="note"):
+        check_transition(VISITED, FALSE_CANCELLATION, Proof("QC-1", " ", "bon.pdf"))
+    check_transition(VISITED, FALSE_CANCELLATION, Proof("QC-1", "note", ""))  # a reference alone is a proof
+    check_transition(VISITED, FALSE_CANCELLATION, Proof("", "note", "bon.pdf"))  # so is a stored file
 
 
 def test_an_illegal_move_names_both_states_and_what_is_allowed() -> None:
