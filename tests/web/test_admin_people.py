@@ -11,11 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
+from typer.testing import CliRunner
 
 from campaigns import store
 from campaigns.models import Client
 from campaigns.retention import retention_of
 from config.audit import AuditEntry, verify
+from rdv.cli import app
+from rdv.cli.common import console
 from rdv.web import accounts
 from rdv.web.models import User, WebSession, campaigns_of, user_by_login
 from tests.rdv.service_harness import MONDAY_3PM
@@ -253,3 +256,14 @@ def test_other_roles_cannot_reach_the_back_office(asgi_client, make_user, sessio
     assert answer.status_code == 403
     with sessions() as session:
         assert user_by_login(session, "intrus") is None
+
+
+def test_the_cli_refuses_to_disable_the_last_active_supervisor_too(database_url: str, tmp_path, monkeypatch,  # type: ignore[no-untyped-def]
+                                                                    make_user) -> None:
+    monkeypatch.setattr(console, "width", 200)
+    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
+    login, _password_ = make_user("supervisor")
+    result = CliRunner().invoke(app, ["user", "disable", login])
+    assert result.exit_code == 2, result.output
+    assert result.output.strip().startswith("C'est le dernier superviseur actif")
