@@ -266,4 +266,5 @@ def test_the_cli_refuses_to_disable_the_last_active_supervisor_too(database_url:
     login, _password_ = make_user("supervisor")
     result = CliRunner().invoke(app, ["user", "disable", login])
     assert result.exit_code == 2, result.output
-    assert result.output.strip().startswith("C'est le dernier superviseur actif")
+    assert result.output.strip().startswith("Erreur : C'est le dernier superviseur actif :")
+    assert result.output.strip().count("\n") == 0
