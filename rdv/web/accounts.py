@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from campaigns import store
@@ -52,6 +52,12 @@ class ClientOnlyForClients(ValueError):
 class DuplicateLogin(ValueError):
     def __init__(self, login: str) -> None:
         super().__init__(_("The login {login} is already taken").format(login=login))
+
+
+class LastSupervisor(ValueError):
+    def __init__(self) -> None:
+        super().__init__(_("This is the last active supervisor: enable or create another supervisor first, "
+                           "or nobody could manage the accounts any more"))
 
 
 class UserNotFound(LookupError):
@@ -145,10 +151,18 @@ def reset_password(session: Session, login: str, now: datetime) -> str:
 def set_active(session: Session, login: str, active: bool) -> User:
     """Disable (ending every session) or enable an account."""
     user = get_user(session, login)
+    if not active and user.active and user.role == Role.supervisor and _other_supervisors(session, user.id) == 0:
+        raise LastSupervisor()
     user.active = active
     if not active:
         close_all_sessions(session, user.id)
     return user
+
+
+def _other_supervisors(session: Session, user_id: int) -> int:
+    query = select(func.count()).select_from(User).where(User.role == Role.supervisor.value, User.active.is_(True),
+                                                         User.id != user_id)  # fmt: skip
+    return session.scalar(query) or 0
 
 
 def list_users(session: Session) -> list[User]:

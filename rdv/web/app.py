@@ -50,6 +50,7 @@ ROUTER_MODULES = [
     "rdv.web.admin_scripts",
     "rdv.web.qc",
     "rdv.web.dnc",
+    "rdv.web.admin_people",
 ]
 
 
