@@ -64,13 +64,12 @@ def test_money_dates_and_percentages_are_formatted_for_french_readers() -> None:
 
 
 # Catalogues still holding a message twice (shared files other branches edit): cleaned when those merge.
-NOT_YET_DEDUPLICATED = ("campaigns", "rdv")
 
 
 def test_no_catalogue_translates_a_message_twice() -> None:
     # Babel keeps the last of two entries: a second, forgotten translation would silently win.
     twice = {}
-    for package in (p for p in i18n.PACKAGES if p not in NOT_YET_DEDUPLICATED):
+    for package in i18n.PACKAGES:
         po = ROOT / package / "locale" / "fr.po"
         if po.exists():
             ids = re.findall(r'^msgid "(.+)"$', po.read_text(encoding="utf-8"), re.MULTILINE)
