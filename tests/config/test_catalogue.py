@@ -63,9 +63,6 @@ def test_money_dates_and_percentages_are_formatted_for_french_readers() -> None:
 
 
 
-# Catalogues still holding a message twice (shared files other branches edit): cleaned when those merge.
-
-
 def test_no_catalogue_translates_a_message_twice() -> None:
     # Babel keeps the last of two entries: a second, forgotten translation would silently win.
     twice = {}
