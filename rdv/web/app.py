@@ -46,6 +46,7 @@ ROUTER_MODULES = [
     "rdv.web.portal",
     "rdv.web.portal_disputes",
     "rdv.web.portal_files",
+    "rdv.web.leads_pages",
 ]
 
 
