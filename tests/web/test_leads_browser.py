@@ -46,7 +46,7 @@ def test_a_messy_file_mapped_imported_reported_and_its_rejects_downloaded(
         page.set_input_files("#file", str(_messy_file(tmp_path)))
         shot(page, "leads-upload")
         page.get_by_role("button", name="Déposer et importer", exact=True).click()
-        page.wait_for_url(f"**/admin/leads/jobs/*/map")
+        page.wait_for_url("**/admin/leads/jobs/*/map")
         assert "Aucune colonne de ce fichier n'est reconnue" in page.content()
         assert page.locator("#preview tbody tr").count() == 5
         assert page.locator("select[data-header='Nom']").input_value() == "last_name"  # detected
