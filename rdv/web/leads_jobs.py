@@ -23,16 +23,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
-from campaigns.profiles import consent_required
-from campaigns.store import load_rules
 from config import audit
 from config.i18n import _
 from leads.columns import known_field, looks_like_header, resolve
-from leads.dnc import KEY_NAME
 from leads.errors import LeadFileError, NoPhoneColumn
-from leads.importer import ImportOptions, ImportTarget, import_leads
+from leads.importer import ImportOptions, import_leads
 from leads.reader import open_source
 from rdv.bootstrap import App
+from rdv.lead_targets import import_target
 from rdv.web.leads_models import LeadUpload
 
 log = logging.getLogger(__name__)
@@ -83,15 +81,6 @@ def inspect(path: Path, mapping: dict[str, str] | None = None) -> Inspection:
         detected = {h: explicit.get(h) or known_field(h) or "custom" for h in source.headers}
         recognised = False
     return Inspection(list(source.headers), rows, detected, recognised)
-
-
-def import_target(application: App, session: Session, campaign: Campaign, now: datetime) -> ImportTarget:
-    """The campaign as the importer needs it, as `rdv leads import` builds it."""
-    profile = load_rules(session, campaign.id, application.settings.centre_timezone).profile
-    # A running campaign's leads without consent are set aside now; a draft's when it starts.
-    gated = campaign.status == "running" and consent_required(profile, now)
-    return ImportTarget(campaign.id, campaign.client_id, campaign.timezone, consent_required=gated,
-                        contract_exempts=profile.contract_exemption, dnc_key=application.secret(KEY_NAME))
 
 
 def progress_of(job: LeadUpload) -> Live:

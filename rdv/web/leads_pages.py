@@ -30,6 +30,7 @@ from rdv.web.leads_models import LeadUpload
 from rdv.web.leads_upload import UploadRefused, move_into, receive, refuse_announced
 from rdv.web.leads_view import field_choices, rejects_csv, report_view
 from rdv.web.models import User
+from rdv.web.portal import local
 from rdv.web.roles import Role, allow
 from rdv.web.templating import render
 
@@ -70,7 +71,7 @@ def campaigns(request: Request, session: DbSession) -> Response:
 def _campaign_page(request: Request, session: Session, campaign: Campaign, error: str = "",
                    status_code: int = 200) -> Response:
     jobs.reap(session, _now(request))
-    context = {"campaign": campaign, "jobs": jobs.jobs_of(session, campaign.id), "error": error,
+    context = {"campaign": campaign, "jobs": jobs.jobs_of(session, campaign.id), "error": error, "local": local,
                "imports": store.list_imports(session, campaign.id)[::-1], "page": "leads",
                "limit_mb": request.app.state.rdv.settings.web_upload_max_mb}
     return render(request, "admin/leads/campaign.html", context, status_code=status_code)
