@@ -123,7 +123,10 @@ def _store_upload(request: Request, campaign_id: int, part: Path, name: str, siz
 
 def _mapping_page(request: Request, job: LeadUpload, chosen: dict[str, str] | None = None, error: str = "",
                   status_code: int = 200) -> Response:
-    seen = jobs.inspect(_stored(job))
+    try:
+        seen = jobs.inspect(_stored(job))
+    except LeadFileError:  # unreadable as a whole: no mapping can help, the job page says why
+        return RedirectResponse(f"/admin/leads/jobs/{job.id}", status_code=303)
     context = {"job": job, "seen": seen, "chosen": chosen or seen.detected, "fields": field_choices(),
                "error": error, "page": "leads"}
     return render(request, "admin/leads/map.html", context, status_code=status_code)
@@ -147,7 +150,10 @@ async def mapping_sent(request: Request, job_id: int, user: Annotated[User, Depe
     application = request.app.state.rdv
     with application.sessions() as session:
         job = _job(session, job_id)
-        headers = jobs.inspect(_stored(job)).headers
+        try:
+            headers = jobs.inspect(_stored(job)).headers
+        except LeadFileError:
+            return RedirectResponse(f"/admin/leads/jobs/{job_id}", status_code=303)
         chosen = {h: str(form.get(f"col{i}", "custom")) for i, h in enumerate(headers)}
         if any(field not in FIELDS for field in chosen.values()):
             raise HTTPException(status_code=422)

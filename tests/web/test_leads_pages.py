@@ -6,6 +6,7 @@ from __future__ import annotations
 import codecs
 import io
 import zipfile
+from pathlib import Path
 
 from sqlalchemy import func, select
 
@@ -89,6 +90,9 @@ def test_a_file_broken_past_its_first_rows_fails_and_stores_nothing(desk: Desk) 
     assert _counts(desk)[:2] == (0, 0)
     page = desk.client.get(f"/admin/leads/jobs/{job_id}")
     assert "Rien de ce fichier n&#39;a été enregistré" in page.text
+    Path(job.stored_as).unlink()  # a file that cannot be read at all: no mapping can mend it, back to why
+    again = desk.client.get(f"/admin/leads/jobs/{job_id}/map")
+    assert again.status_code == 303 and again.headers["location"] == f"/admin/leads/jobs/{job_id}"
 
 
 def test_unrecognised_headers_go_to_the_mapping_screen_and_the_mapping_is_applied(desk: Desk) -> None:
