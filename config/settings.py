@@ -52,6 +52,8 @@ class Settings:
     # Addresses of the reverse proxies whose X-Forwarded-For/-Proto the web trusts (comma-separated, "*" for
     # any); empty: none, the web sees the connection as it is.
     web_trusted_proxies: str = ""
+    # The largest lead file the web accepts, in megabytes (`[web] upload_max_mb`); the CLI has no limit.
+    web_upload_max_mb: int = 50
     config_file: Path | None = None
 
     @property

@@ -106,6 +106,11 @@ class ColumnMapping:
         return {self.headers[i]: where.get(i, "ignore") for i in range(len(self.headers))}
 
 
+def known_field(header: str) -> str | None:
+    """The field a header names by its usual name (`Tél. portable` → phone), or None."""
+    return _KNOWN.get(header_key(header))
+
+
 def looks_like_header(cells: Sequence[str], explicit: dict[str, str] | None = None) -> bool:
     """Whether a row reads as a header: a phone column's name, or two names of known fields (or `--map`'s)."""
     named = {header_key(h) for h in (explicit or {})}

@@ -18,6 +18,7 @@ import rdv.live_models  # noqa: F401
 import rdv.models_scale  # noqa: F401
 import rdv.models_service  # noqa: F401
 import rdv.wakeup_poll  # noqa: F401
+import rdv.web.leads_models  # noqa: F401
 import rdv.web.models  # noqa: F401
 import reports.outbox  # noqa: F401
 from config.orm import Base

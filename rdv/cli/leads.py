@@ -7,17 +7,15 @@ from pathlib import Path
 import typer
 
 from campaigns import store as campaigns
-from campaigns.profiles import consent_required
-from campaigns.store import load_rules
 from config.i18n import _
 from leads import store
 from leads.columns import parse_map_options
-from leads.dnc import KEY_NAME
-from leads.importer import ImportOptions, ImportTarget, import_leads
+from leads.importer import ImportOptions, import_leads
 from leads.report import QualityReport
 from rdv.cli import lead_report
 from rdv.cli.audit import noted
 from rdv.cli.common import console, is_interactive, wired
+from rdv.lead_targets import import_target
 
 app = typer.Typer(no_args_is_help=True, help="Lead files: import with quality control, reports.")
 
@@ -41,12 +39,7 @@ def import_(
                                 header_row=header_row)
         now = application.clock.now()
         with application.sessions() as session:
-            found = campaigns.get_campaign(session, campaign)
-            profile = load_rules(session, found.id, application.settings.centre_timezone).profile
-            # A running campaign's leads without consent are set aside now; a draft's when it starts.
-            gated = found.status == "running" and consent_required(profile, now)
-            target = ImportTarget(found.id, found.client_id, found.timezone, consent_required=gated,
-                                  contract_exempts=profile.contract_exemption, dnc_key=application.secret(KEY_NAME))
+            target = import_target(application, session, campaigns.get_campaign(session, campaign), now)
         with lead_report.progress_bar(console, is_interactive()) as progress:
             result = import_leads(application.sessions, target, file, options, now, progress, _say_waiting)
         noted(application, "import", f"campaign {campaign}", f"import {result.import_id}: "

@@ -51,6 +51,7 @@ ROUTER_MODULES = [
     "rdv.web.qc",
     "rdv.web.dnc",
     "rdv.web.admin_people",
+    "rdv.web.leads_pages",
 ]
 
 
