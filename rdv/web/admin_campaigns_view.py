@@ -25,6 +25,7 @@ GROUP_TITLES: dict[str, Callable[[], str]] = {
     "mail": lambda: _("E-mails to the client"),
     "legal": lambda: _("Legal"),
     "recording": lambda: _("Call recording"),
+    "targets": lambda: _("Service-level targets agreed with the client"),
 }
 # Settings whose values are a closed list: offered as a drop-down, worded as the console words them.
 CHOICES: dict[str, Callable[[], list[tuple[str, str]]]] = {

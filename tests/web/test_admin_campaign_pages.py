@@ -170,3 +170,11 @@ def test_only_supervisors_reach_the_back_office(
     assert asgi_client.get("/admin/campaigns").status_code == 403
     assert asgi_client.get(f"/admin/campaigns/{cid}").status_code == 404
     assert asgi_client.get(f"/admin/campaigns/{cid}/script/1").status_code == 404
+
+
+def test_every_group_of_the_registry_has_a_title_on_the_form() -> None:
+    # A setting added to the registry in a new group must not break the campaign form.
+    from campaigns.settings import SPECS
+    from rdv.web.admin_campaigns_view import GROUP_TITLES
+
+    assert {spec.group for spec in SPECS} <= set(GROUP_TITLES)
