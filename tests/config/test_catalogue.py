@@ -64,7 +64,7 @@ def test_money_dates_and_percentages_are_formatted_for_french_readers() -> None:
 
 
 def test_no_catalogue_translates_a_message_twice() -> None:
-    # Babel keeps the last of two entries: a second, forgotten translation would silently win.
+    # Babel keeps the first of two entries: a later, corrected translation would silently never show.
     twice = {}
     for package in i18n.PACKAGES:
         po = ROOT / package / "locale" / "fr.po"
