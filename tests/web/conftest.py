@@ -294,3 +294,18 @@ def shot() -> Callable[[Any, str], Path]:
         return path
 
     return take
+
+
+@pytest.fixture
+def visit(browser: Any, served_app: str) -> Iterator[Callable[[], Any]]:
+    """New French pages on the served app, one browser context each (separate sessions)."""
+    contexts: list[Any] = []
+
+    def open_page() -> Any:
+        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 768}, base_url=served_app)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()

@@ -4,7 +4,7 @@ removal is in the audit log. Screenshots under var/test-artifacts/screens/qc-*.p
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -16,21 +16,6 @@ from campaigns.appointment_services import get_appointment
 from config.audit import AuditEntry
 from tests.web.test_dnc_pages import _seed as seed_dnc
 from tests.web.test_qc_pages import _seed as seed_qc
-
-
-@pytest.fixture
-def visit(browser: Any, served_app: str) -> Iterator[Callable[[], Any]]:
-    """New French pages on the served app, one browser context each (separate sessions)."""
-    contexts: list[Any] = []
-
-    def open_page() -> Any:
-        context = browser.new_context(locale="fr-FR", viewport={"width": 1366, "height": 768}, base_url=served_app)
-        contexts.append(context)
-        return context.new_page()
-
-    yield open_page
-    for context in contexts:
-        context.close()
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
