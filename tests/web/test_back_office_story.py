@@ -59,6 +59,9 @@ def test_a_supervisor_creates_a_campaign_loads_a_messy_file_maps_it_and_starts_c
         page.click("text=Script et questions")
         page.fill("#text", script_toml(tomllib.loads(SAMPLE.read_text(encoding="utf-8"))))
         page.click("text=Enregistrer comme nouvelle version")
+        # The save redirects: read the page once the new one is loaded, not while it is still coming.
+        page.wait_for_url("**/script?saved=1")
+        page.wait_for_load_state()
         assert "Enregistré comme version 1." in page.content()
 
         page.goto("/admin/leads")
