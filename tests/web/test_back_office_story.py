@@ -52,7 +52,7 @@ def test_a_supervisor_creates_a_campaign_loads_a_messy_file_maps_it_and_starts_c
         page.fill("#name", "Charpente Toulouse")
         page.fill("#s-max_attempts", "-3")
         page.click("text=Créer la campagne")
-        assert page.locator("#s-max_attempts-error").is_visible()
+        expect(page.locator("#s-max_attempts-error")).to_be_visible()
         page.fill("#s-max_attempts", "20")
         page.click("text=Créer la campagne")
         expect(page.locator("body")).to_contain_text("Campagne créée en brouillon")
@@ -79,7 +79,7 @@ def test_a_supervisor_creates_a_campaign_loads_a_messy_file_maps_it_and_starts_c
 
         page.goto("/admin/campaigns")
         page.click("text=Charpente Toulouse")
-        assert page.locator("#check").is_visible()
+        expect(page.locator("#check")).to_be_visible()
         shot(page, "story-check")
         page.get_by_role("button", name="Démarrer", exact=True).click()
         expect(page.locator("body")).to_contain_text("Campagne démarrée.")
