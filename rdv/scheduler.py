@@ -71,6 +71,13 @@ class JobRunner:
         # Asked before each fire time: the shared runner stops at once when its process loses the leadership.
         self.may_run = may_run
 
+    def add(self, specs: list[JobSpec], now: datetime) -> list[JobSpec]:
+        """Jobs of a campaign started while running: known from now on, registered at `now`; the new ones."""
+        new = [spec for spec in specs if spec.id not in self.specs]
+        self.specs.update((spec.id, spec) for spec in new)
+        self.register(now)
+        return new
+
     def register(self, now: datetime) -> None:
         """Start the history of new jobs at `now`: a job never catches up on times before it existed."""
         with self.sessions() as session:
