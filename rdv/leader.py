@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from config.i18n import _
 
@@ -27,6 +28,9 @@ DIALER_LOCK_SPACE = 0x72647664  # "rdvd": one lock per dialer id (with hashtext 
 # Wall seconds between checks: a standby takes over within about this long after the leader's lock is freed
 # (the server frees it as soon as it sees the leader's connection closed).
 CHECK_EVERY_S = 2.0
+# Wall seconds a starting dialer waits for its id's lock before it says another process runs as that id.
+DIALER_LOCK_WAIT_S = 5.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ends a wait
 
 
 class Leadership:
@@ -151,10 +155,7 @@ def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
 @contextmanager
 def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
     with engine.connect() as connection:
-        won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:id))"),
-                                      {"ns": DIALER_LOCK_SPACE, "id": dialer_id}).scalar())  # fmt: skip
-        connection.commit()
-        if not won:
+        if not _lock_dialer_id(connection, dialer_id):
             raise DialerIdInUse(dialer_id)
         try:
             yield
@@ -163,3 +164,27 @@ def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
                 connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
                                    {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
                 connection.commit()
+
+
+def _lock_dialer_id(connection: Connection, dialer_id: str) -> bool:
+    """Take this dialer id's session lock; wait a little when it is held, since the leader holds it for the
+    moment it frees a dead dialer's claims (`dialer_is_dead`): a restart then waits instead of being refused."""
+    try:
+        # lock_timeout bounds the wait of this one statement (SET LOCAL: this transaction only).
+        connection.execute(text(f"SET LOCAL lock_timeout = '{int(DIALER_LOCK_WAIT_S * 1000)}ms'"))
+        connection.execute(text("SELECT pg_advisory_lock(:ns, hashtext(:id))"),
+                           {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
+    except OperationalError as exc:
+        connection.rollback()
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return False
+        raise
+    connection.commit()  # the session lock outlives the transaction
+    return True
+
+
+def dialer_is_dead(connection: Connection, dialer_id: str) -> bool:
+    """Whether no process runs as this dialer id now (PostgreSQL only): its lock was free, and this
+    transaction holds it until it ends, so the dialer cannot restart while its claims are being freed."""
+    return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:id))"),
+                                   {"ns": DIALER_LOCK_SPACE, "id": dialer_id}).scalar())  # fmt: skip

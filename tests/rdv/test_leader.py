@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,7 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rdv import db
-from rdv.leader import AnotherServiceRuns, DialerIdInUse, Leadership, single_service
+from rdv.leader import AnotherServiceRuns, DialerIdInUse, Leadership, dialer_is_dead, single_service
 from rdv.models_scale import JobFire
 from rdv.scheduler import JobRunner, JobSpec
 from tests.rdv.service_harness import RDV, ROOT, prepare
@@ -164,3 +166,43 @@ def test_a_second_rdv_run_with_the_same_dialer_id_on_postgresql_is_refused(
                               capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "Un autre rdv run tourne déjà comme numéroteur d1" in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_dialer_is_dead_when_its_lock_is_free_and_a_restart_waits_while_its_claims_are_freed(
+        pg_engine: Engine) -> None:
+    with single_service(pg_engine, "d1"), pg_engine.connect() as leader:
+        assert dialer_is_dead(leader, "d1") is False  # it runs
+        leader.rollback()
+    with pg_engine.connect() as leader:
+        assert dialer_is_dead(leader, "d1") is True  # stopped (or killed: the server frees the lock alike)
+        outcome: list[str] = []
+
+        def restart() -> None:
+            try:
+                with single_service(pg_engine, "d1"):
+                    outcome.append("started")
+            except DialerIdInUse:
+                outcome.append("refused")
+
+        thread = threading.Thread(target=restart)
+        thread.start()
+        with pg_engine.connect() as admin:  # the restart is waiting for the lock the leader's transaction holds
+            deadline = time.monotonic() + 60
+            while not admin.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                         "AND NOT granted")).scalar():  # fmt: skip
+                admin.rollback()
+                assert time.monotonic() < deadline and thread.is_alive(), outcome
+                time.sleep(0.01)
+        leader.commit()  # the claims are freed: the lock goes with the transaction
+        thread.join(timeout=60)
+    assert outcome == ["started"]
+
+
+@pytest.mark.postgres
+def test_a_restart_is_refused_when_another_process_keeps_the_dialer_id(
+        pg_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rdv.leader.DIALER_LOCK_WAIT_S", 0.2)
+    with single_service(pg_engine, "d1"), pytest.raises(DialerIdInUse):
+        with single_service(pg_engine, "d1"):
+            pass
