@@ -157,9 +157,9 @@ def test_releasing_one_dead_dialer_s_claims_leaves_the_other_dialer_s_alone(sess
         assert release_stale_claims(session, later, later, dialer_id="dead") == 2
         assert release_stale_claims(session, later, later, dialer_id="dead") == 0
     with sessions() as session:
-        held = dict(session.execute(select(Lead.id, Lead.claimed_by)).tuples().all())
+        held = dict(session.execute(select(Lead.id, Lead.claimed_by)).all())
         assert {held[t.lead_id] for t in dead} == {""} and {held[t.lead_id] for t in alive} == {"alive"}
-        outcomes = dict(session.execute(select(Attempt.id, Attempt.outcome)).tuples().all())
+        outcomes = dict(session.execute(select(Attempt.id, Attempt.outcome)).all())
         assert {outcomes[attempts[t.lead_id]] for t in dead} == {"failed"}
         assert {outcomes[attempts[t.lead_id]] for t in alive} == {""}
         # The live dialer's journal rows stay: a later sweep still finds its claims.
