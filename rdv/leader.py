@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -154,16 +155,93 @@ def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
 
 @contextmanager
 def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
-    with engine.connect() as connection:
-        if not _lock_dialer_id(connection, dialer_id):
-            raise DialerIdInUse(dialer_id)
+    lock = DialerIdLock(engine, dialer_id)
+    if not lock.acquire():
+        raise DialerIdInUse(dialer_id)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class DialerIdLock:
+    """This process's hold on its dialer id (PostgreSQL), on a connection of its own, checked every
+    CHECK_EVERY_S by a thread and taken again when that connection drops: a PostgreSQL restart frees every
+    session's locks, and a dialer without its lock looks dead to the leader, which then frees its claims."""
+
+    def __init__(self, engine: Engine, dialer_id: str) -> None:
+        self.engine, self.dialer_id = engine, dialer_id
+        self.held = False
+        self._connection: Connection | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock at start, then keep it checked; False: another process runs as this dialer id."""
+        connection = self.engine.connect()
+        if not _lock_dialer_id(connection, self.dialer_id):
+            connection.close()
+            return False
+        self._connection, self.held = connection, True
+        self._thread = threading.Thread(target=self._watch, name=f"dialer-lock-{self.dialer_id}", daemon=True)
+        self._thread.start()
+        return True
+
+    def _watch(self) -> None:
+        while not self._stop.wait(CHECK_EVERY_S):
+            self.check()
+
+    def check(self) -> None:
+        """Check the lock's connection answers, or take the lock again on a new one."""
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1")).scalar()
+                self._connection.commit()
+                return
+            except Exception as exc:
+                log.error("dialer %s LOST the lock of its id (%s): it takes it again as soon as it can",
+                          self.dialer_id, f"{type(exc).__name__}: {exc}".splitlines()[0])  # fmt: skip
+                self._drop()
         try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):  # the server frees it with the session anyway
-                connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
-                                   {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
-                connection.commit()
+            connection = self.engine.connect()
+        except Exception as exc:  # the database is away: try again at the next check
+            log.warning("dialer %s cannot reach the database to take the lock of its id: %s", self.dialer_id,
+                        type(exc).__name__)  # fmt: skip
+            return
+        try:
+            won = _lock_dialer_id(connection, self.dialer_id)
+        except Exception:
+            log.warning("taking the lock of dialer %s failed", self.dialer_id, exc_info=True)
+            won = False
+        if not won:
+            connection.close()
+            log.error("dialer %s cannot take the lock of its id back: another process holds it", self.dialer_id)
+            return
+        self._connection, self.held = connection, True
+        log.warning("dialer %s holds the lock of its id again", self.dialer_id)
+
+    def _drop(self) -> None:
+        self.held = False
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing more to close
+                self._connection.invalidate()
+                self._connection.close()
+            self._connection = None
+
+    def release(self) -> None:
+        """Stop checking and give the lock back (the server frees it with the session anyway)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
+                                         {"ns": DIALER_LOCK_SPACE, "id": self.dialer_id})  # fmt: skip
+                self._connection.commit()
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+        self.held = False
 
 
 def _lock_dialer_id(connection: Connection, dialer_id: str) -> bool:

@@ -18,7 +18,14 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rdv import db
-from rdv.leader import AnotherServiceRuns, DialerIdInUse, Leadership, dialer_is_dead, single_service
+from rdv.leader import (
+    DIALER_LOCK_SPACE,
+    AnotherServiceRuns,
+    DialerIdInUse,
+    Leadership,
+    dialer_is_dead,
+    single_service,
+)
 from rdv.models_scale import JobFire
 from rdv.scheduler import JobRunner, JobSpec
 from tests.rdv.service_harness import RDV, ROOT, prepare
@@ -206,3 +213,30 @@ def test_a_restart_is_refused_when_another_process_keeps_the_dialer_id(
     with single_service(pg_engine, "d1"), pytest.raises(DialerIdInUse):
         with single_service(pg_engine, "d1"):
             pass
+
+
+def _id_lock_holders(engine: Engine, dialer_id: str) -> list[int]:
+    """Backends holding the lock of a dialer id (advisory locks on two int4 keys: classid, objid)."""
+    with engine.connect() as admin:
+        return list(admin.scalars(text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+            "AND classid = CAST(:ns AS oid) AND objid = CAST(CAST(hashtext(:id) AS bigint) & 4294967295 AS oid)"),
+            {"ns": DIALER_LOCK_SPACE, "id": dialer_id}))
+
+
+@pytest.mark.postgres
+def test_a_dialer_whose_lock_connection_drops_takes_its_id_lock_again(
+        pg_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rdv.leader"), single_service(pg_engine, "d1"):
+        (before,) = _id_lock_holders(pg_engine, "d1")
+        with pg_engine.connect() as admin:  # what a PostgreSQL restart or a network cut does to that session
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": before})
+        deadline = time.monotonic() + 60
+        while _id_lock_holders(pg_engine, "d1") in ([], [before]):
+            assert time.monotonic() < deadline, "the lock was not taken again"
+            time.sleep(0.05)
+        with pg_engine.connect() as leader:
+            assert dialer_is_dead(leader, "d1") is False
+    assert "dialer d1 LOST the lock of its id" in caplog.text
+    assert "dialer d1 holds the lock of its id again" in caplog.text
+    assert _id_lock_holders(pg_engine, "d1") == []  # given back at stop
