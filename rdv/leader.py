@@ -32,6 +32,12 @@ CHECK_EVERY_S = 2.0
 # Wall seconds a starting dialer waits for its id's lock before it says another process runs as that id.
 DIALER_LOCK_WAIT_S = 5.0
 LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ends a wait
+# The server's TCP settings for the sessions holding these locks. A host that vanishes (power or network cut)
+# sends no FIN: by the kernel's defaults its session, and its locks, would stay for over two hours of keepalive
+# silence. With these the server drops it about 8 s after its last packet (keepalives when idle, the user
+# timeout when an answer stays unacknowledged), and a standby takes the leadership at its next check.
+LOCK_SESSION_TCP = {"tcp_keepalives_idle": "4", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "2",
+                    "tcp_user_timeout": "8000"}  # fmt: skip
 
 
 class Leadership:
@@ -56,7 +62,7 @@ class Leadership:
     def _try(self) -> None:
         try:
             if self._connection is None:
-                self._connection = self.engine.connect()
+                self._connection = _lock_session(self.engine)
             won = bool(self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                                 {"k": LEADER_LOCK_KEY}).scalar())  # fmt: skip
             self._connection.commit()
@@ -178,7 +184,7 @@ class DialerIdLock:
 
     def acquire(self) -> bool:
         """Take the lock at start, then keep it checked; False: another process runs as this dialer id."""
-        connection = self.engine.connect()
+        connection = _lock_session(self.engine)
         if not _lock_dialer_id(connection, self.dialer_id):
             connection.close()
             return False
@@ -203,7 +209,7 @@ class DialerIdLock:
                           self.dialer_id, f"{type(exc).__name__}: {exc}".splitlines()[0])  # fmt: skip
                 self._drop()
         try:
-            connection = self.engine.connect()
+            connection = _lock_session(self.engine)
         except Exception as exc:  # the database is away: try again at the next check
             log.warning("dialer %s cannot reach the database to take the lock of its id: %s", self.dialer_id,
                         type(exc).__name__)  # fmt: skip
@@ -242,6 +248,20 @@ class DialerIdLock:
                 self._connection.close()
             self._connection = None
         self.held = False
+
+
+def _lock_session(engine: Engine) -> Connection:
+    """A connection for holding a lock, whose server session ends soon after its host vanishes (on TCP; the
+    settings mean nothing on a Unix socket, where the server sees the process die at once)."""
+    connection = engine.connect()
+    try:
+        for name, value in LOCK_SESSION_TCP.items():
+            connection.execute(text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value})
+        connection.commit()
+    except Exception:
+        connection.close()
+        raise
+    return connection
 
 
 def _lock_dialer_id(connection: Connection, dialer_id: str) -> bool:
