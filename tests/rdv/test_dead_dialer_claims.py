@@ -16,7 +16,7 @@ from campaigns.models import Attempt
 from leads.models import Lead
 from rdv import db
 from tests.conftest import new_database_url
-from tests.rdv.service_harness import MONDAY_3PM, SCALE, Service, books, overlapping, prepare, until
+from tests.rdv.service_harness import MONDAY_3PM, SCALE, Service, books, leader_of, overlapping, prepare, until
 
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 # Clock seconds (2.4 s of wall time at the harness's scale; dead_dialers runs every clock minute): short, yet long
@@ -34,11 +34,6 @@ def _open_attempts(sessions: sessionmaker[Session], dialer: str) -> set[int]:
         return set(session.scalars(select(Attempt.id).where(Attempt.dialer_id == dialer, Attempt.outcome == "")))
 
 
-def _leader(services: dict[str, Service]) -> str | None:
-    won = [name for name, s in services.items() if "is the scheduler leader" in s.log()]
-    return won[0] if len(won) == 1 else None
-
-
 async def test_a_dialer_killed_mid_claim_has_its_claims_freed_by_the_leader_and_nothing_counted_twice(
         request: pytest.FixtureRequest, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     url = new_database_url(request, "postgresql", tmp_path)
@@ -52,8 +47,8 @@ async def test_a_dialer_killed_mid_claim_has_its_claims_freed_by_the_leader_and_
         services[name] = Service(url, tmp_path / name, MONDAY_3PM, epoch, extra=["--dialer-id", name]).launch()
     restarted: Service | None = None
     try:
-        await until(lambda: _leader(services) is not None, "a scheduler leader", services["a"])
-        leader = _leader(services)
+        await until(lambda: leader_of(services) is not None, "a scheduler leader", services["a"])
+        leader = leader_of(services)
         assert leader is not None
         victim = "b" if leader == "a" else "a"
         await until(lambda: _claimed_by(sessions, victim) >= 1 and bool(_open_attempts(sessions, victim)),

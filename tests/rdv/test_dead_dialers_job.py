@@ -17,6 +17,7 @@ from config.clock import ManualClock
 from leads.models import Lead
 from rdv.jobs import MailContext, dead_dialers_job
 from rdv.leader import single_service
+from rdv.scheduler import JobSpec
 from reports.mailer import FolderTransport
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
@@ -29,6 +30,18 @@ def _claim(sessions: sessionmaker[Session], campaign_id: int, dialer: str, n: in
         for target in targets:
             start_attempt(session, target, now, dialer, f"{dialer}-{target.lead_id}")
         return [t.lead_id for t in targets]
+
+
+def _campaign_and_job(sessions: sessionmaker[Session], tmp_path: Path, lead_count: int
+                      ) -> tuple[int, ManualClock, JobSpec]:
+    """A campaign with leads, a clock at its start and the dead_dialers job on that clock."""
+    with sessions.begin() as session:
+        cid = campaign(session).id
+        leads(session, cid, lead_count)
+    clock = ManualClock(MONDAY_3PM)
+    job = dead_dialers_job(MailContext(sessions, clock, "rdv@example.invalid", FolderTransport(tmp_path),
+                                       "Europe/Paris", dead_dialer_grace=GRACE))  # fmt: skip
+    return cid, clock, job
 
 
 def _running(engine: Engine, dialer_id: str) -> AbstractContextManager[None]:
@@ -52,12 +65,7 @@ def _open_attempts(sessions: sessionmaker[Session]) -> set[str]:
 
 def test_a_dead_dialer_s_claims_go_after_the_grace_a_live_or_restarted_one_s_stay(
         engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    with sessions.begin() as session:
-        cid = campaign(session).id
-        leads(session, cid, 6)
-    clock = ManualClock(MONDAY_3PM)
-    job = dead_dialers_job(MailContext(sessions, clock, "rdv@example.invalid", FolderTransport(tmp_path),
-                                       "Europe/Paris", dead_dialer_grace=GRACE))  # fmt: skip
+    cid, clock, job = _campaign_and_job(sessions, tmp_path, 6)
     postgres = engine.dialect.name == "postgresql"
     with _running(engine, "alive"):
         dead = _claim(sessions, cid, "dead", 2, MONDAY_3PM)
@@ -85,12 +93,7 @@ def test_a_dead_dialer_s_claims_go_after_the_grace_a_live_or_restarted_one_s_sta
 
 def test_a_dialer_dead_long_ago_loses_only_its_claims_older_than_the_grace(
         engine: Engine, sessions: sessionmaker[Session], tmp_path: Path) -> None:
-    with sessions.begin() as session:
-        cid = campaign(session).id
-        leads(session, cid, 3)
-    clock = ManualClock(MONDAY_3PM)
-    job = dead_dialers_job(MailContext(sessions, clock, "rdv@example.invalid", FolderTransport(tmp_path),
-                                       "Europe/Paris", dead_dialer_grace=GRACE))  # fmt: skip
+    cid, clock, job = _campaign_and_job(sessions, tmp_path, 3)
     old = _claim(sessions, cid, "d", 1, MONDAY_3PM)
     job.run(MONDAY_3PM)  # seen dead now
     # It came back and died again between two runs, after claiming another lead.
