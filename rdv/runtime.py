@@ -11,7 +11,7 @@ import contextlib
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import select
@@ -186,7 +186,8 @@ class Runtime:
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))
         ctx = self.mail = MailContext(app.sessions, self.clock, app.settings.mail_from,
-                                      app.transport(options.outbox_dir), centre, app.settings.data_dir / "exports")
+                                      app.transport(options.outbox_dir), centre, app.settings.data_dir / "exports",
+                                      timedelta(seconds=app.settings.dialer_dead_grace_seconds))
         self.local = JobRunner(app.sessions, [s for d in self.days.values()
                                               for s in day_jobs(d, self.staffing.set_open, options.dialer_id)],
                                holder=options.dialer_id)  # fmt: skip
