@@ -39,7 +39,7 @@ from config.clock import Clock
 from dialer.recordings import purge_expired
 from rdv.client_export import export_client
 from rdv.leader import dialer_is_dead
-from rdv.scheduler import JobSpec, fire_times
+from rdv.scheduler import FIRES_KEPT, JobSpec, fire_times, prune_fires
 from reports.daily_appointments import queue_daily_mail
 from reports.mailer import Transport, deliver_pending
 
@@ -189,6 +189,7 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
         payment_reminders_job(ctx),
         monthly_billing_job(ctx),
         retention_job(ctx),
+        fires_pruning_job(ctx),
         *([monthly_export_job(ctx, ctx.exports_dir)] if ctx.exports_dir is not None else []),
     ]  # fmt: skip
 
@@ -292,6 +293,19 @@ def recordings_retention_job(sessions: sessionmaker[Session], clock: Clock, data
                      report.files_deleted, report.rows_deleted, report.files_missing)
 
     return JobSpec("recordings_retention", CronTrigger(timezone=centre_timezone, **RECORDINGS_PURGE_AT), purge,
+                   coalesce=True)
+
+
+def fires_pruning_job(ctx: MailContext) -> JobSpec:
+    """Every night at 03:45, the fire times of jobs finished long ago go (`rdv.scheduler.FIRES_KEPT`)."""
+
+    def prune(_fire: datetime) -> None:
+        with ctx.sessions.begin() as session:
+            pruned = prune_fires(session, ctx.clock.now())
+        if pruned:
+            log.info("job history: %d fire times older than %d days deleted", pruned, FIRES_KEPT.days)
+
+    return JobSpec("job_fires_pruning", CronTrigger(hour=3, minute=45, timezone=ctx.centre_timezone), prune,
                    coalesce=True)
 
 
