@@ -76,9 +76,17 @@ class IdleClock:
         while (remaining := (target - self.now()).total_seconds()) > 0:
             await asyncio.sleep(remaining / self.scale)
 
-    def waiting(self, started: bool) -> None:
-        """The loop starts (True) or stops (False) waiting for I/O: simulated time runs only in between."""
+    def waiting(self, started: bool, overslept: float = 0.0) -> None:
+        """The loop starts (True) or stops (False) waiting for I/O: simulated time runs only in between.
+
+        `overslept`: wall seconds the wait lasted past the timeout the loop asked for. That is the machine's
+        lateness in waking the process (a loaded machine's scheduler), not time the loop chose to wait: it does
+        not count, or at 8,000× a 20 ms late wake-up would be 160 simulated seconds in which callers wait in the
+        queue and are dropped. The clock then runs as on an idle machine, whatever the load.
+        """
         with self._lock:
+            if not started and overslept > 0 and self._running_since is not None:
+                self._running_since = min(time.monotonic(), self._running_since + overslept)
             self._change(waiting=started)
 
     @contextmanager
@@ -114,11 +122,13 @@ class _TimedSelector(selectors.BaseSelector):
         return self._inner.modify(fileobj, events, data)
 
     def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        began = time.monotonic()
         self._clock.waiting(True)
         try:
             return self._inner.select(timeout)
         finally:
-            self._clock.waiting(False)
+            late = time.monotonic() - began - timeout if timeout is not None else 0.0
+            self._clock.waiting(False, max(0.0, late))
 
     def get_map(self) -> Mapping[Any, selectors.SelectorKey]:
         return self._inner.get_map()

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import selectors
 import threading
+import time
 from collections.abc import Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any, TypeVar
 
 import pytest
 
-from rdv.demo_clock import IdleClock
+from rdv.demo_clock import IdleClock, _TimedSelector
 
 T = TypeVar("T")
 START = datetime(2026, 11, 24, 9, 50, tzinfo=UTC)
@@ -114,3 +116,28 @@ def test_time_stands_still_while_a_thread_works_for_the_loop() -> None:
     during_start, during_end, after = run(clock, main)
     assert during_start == during_end
     assert after > during_end  # and runs again once the thread is done
+
+
+class _LateSelector(selectors.DefaultSelector):
+    """A selector woken `late_s` after each timeout it was given, as a loaded machine wakes a process late."""
+
+    def __init__(self, late_s: float) -> None:
+        super().__init__()
+        self.late_s = late_s
+
+    def select(self, timeout: float | None = None) -> list[tuple[selectors.SelectorKey, int]]:
+        found = super().select(timeout)
+        if timeout is not None and not found:
+            time.sleep(self.late_s)
+        return found
+
+
+def test_a_late_wake_up_of_a_loaded_machine_is_not_simulated_time() -> None:
+    clock = IdleClock(START, scale=1000.0)
+    late = _LateSelector(late_s=0.2)
+    selector = _TimedSelector(late, clock)
+    before = clock.now()
+    selector.select(0.01)  # asked for 10 ms, woken 210 ms later
+    selector.close()
+    # 10 ms of waiting at 1000× (the selector's own overhead may add a little), not 210 ms.
+    assert timedelta(seconds=10) <= clock.now() - before < timedelta(seconds=60)
