@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Select, cast, func, type_coerce
+from sqlalchemy import Float, Select, case, cast, func, type_coerce
 from sqlalchemy.orm import Session
 
 
@@ -57,8 +57,17 @@ def epoch(column: Any, dialect: str) -> Any:
 def moments(values: Sequence[Any] | np.ndarray) -> pd.Series:
     """Aware UTC timestamps from epoch seconds (NaT where empty), to the millisecond: SQLite's julianday() is a
     double, good to some tens of microseconds."""
-    milliseconds = np.round(floats(values) * 1e3)
+    return moments_ms(np.round(floats(values) * 1e3))
+
+
+def moments_ms(milliseconds: np.ndarray) -> pd.Series:
+    """Aware UTC timestamps from whole ms since 1970 (NaT where NaN)."""
     return pd.Series(pd.to_datetime(milliseconds, unit="ms", utc=True)).astype("datetime64[ns, UTC]")
+
+
+def category_index(column: Any, values: Sequence[str]) -> Any:
+    """The index of the column's value in `values` (computed by the database), -1 when it is none of them."""
+    return case(*((column == value, index) for index, value in enumerate(values)), else_=-1)
 
 
 def floats(values: Sequence[Any] | np.ndarray) -> np.ndarray:

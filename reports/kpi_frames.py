@@ -14,22 +14,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
-from sqlalchemy import Select, String, case, select, type_coerce
+from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.appointments import Appointment
 from campaigns.calendar import END_OF_DAY, Weekly
 from campaigns.dispositions import dispositions_for
 from campaigns.effective import centre_weekly
-from campaigns.models import Attempt, Campaign
+from campaigns.models import Campaign
 from campaigns.script_store import script_version
 from campaigns.settings import CampaignSettings, campaign_settings
 from leads.models import Lead
 from reports.agent_time import agent_states, load_presence
-from reports.frame_io import codes, epoch, floats, local_day, moments, raw_columns
-from reports.kpis import HUMAN_OUTCOMES, ROLLING_DAYS, KpiFrames
+from reports.answered import load_answered
+from reports.frame_io import codes, local_day, moments_ms, raw_columns
+from reports.kpis import ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
-from reports.unanswered import load_unanswered
+from reports.unanswered import lead_zones, load_unanswered
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
 
@@ -81,21 +82,6 @@ def _text(column: Any) -> Any:
     return type_coerce(column, String)
 
 
-CODED = ("callee_tz", "outcome", "agent", "disposition")
-ATTEMPT_COLUMNS = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
-
-
-def _answered_query(a: type[Attempt], dialect: str, campaign_id: int, since: datetime, until: datetime,
-                    humans_since: datetime | None) -> Select[Any]:
-    """Human answers (connected or dropped) in [since, until), from `humans_since` on if given: every column."""
-    connected = a.outcome == "connected"
-    return select(a.lead_id, *(getattr(a, name) for name in CODED), a.talk_s, a.wrap_s,
-                  epoch(a.created_at, dialect), epoch(a.answered_at, dialect),
-                  case((connected, epoch(a.ended_at, dialect)), else_=None)).where(
-        a.campaign_id == campaign_id, a.created_at >= (humans_since or since), a.created_at < until,
-        a.outcome.in_(HUMAN_OUTCOMES))  # fmt: skip
-
-
 def _joined(first: pd.Categorical, second: pd.Categorical) -> pd.Categorical:
     # An empty part has categories of no text type: union_categoricals refuses to mix them.
     parts = [part for part in (first, second) if len(part)]
@@ -109,26 +95,24 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     with `humans_since`, also the human answers from then on (what the rolling abandonment reads, a third of
     the calls).
 
-    The human answers come with every column; the others (`reports.unanswered`) with the five the figures read
-    (no talk, wrap-up or disposition: theirs are never read). Times come back as epoch seconds, codes as
-    categories.
+    The human answers come with every column (`reports.answered`); the others (`reports.unanswered`) with the
+    five the figures read (no talk, wrap-up or disposition: theirs are never read). Codes come as categories.
     """
-    dialect = session.get_bind().dialect.name
-    humans = raw_columns(session, _answered_query(Attempt, dialect, campaign_id, since, until, humans_since),
-                         ATTEMPT_COLUMNS)  # fmt: skip
-    others = load_unanswered(session, campaign_id, since, until)
+    zones = lead_zones(session, campaign_id)
+    humans = load_answered(session, campaign_id, humans_since or since, until, zones)
+    others = load_unanswered(session, campaign_id, since, until, zones)
     count, none = len(others.lead_id), np.full(len(others.lead_id), np.nan)
-    created = np.concatenate([np.round(floats(humans["created_at"]) * 1e3), others.created_ms.astype("float64")])
+    created = np.concatenate([humans.created_ms.astype("float64"), others.created_ms.astype("float64")])
     frame = pd.DataFrame({
-        "lead_id": np.concatenate([np.array(humans["lead_id"], dtype="int64"), others.lead_id]),
-        "callee_tz": _joined(codes(humans["callee_tz"]), others.callee_tz),
-        "outcome": _joined(codes(humans["outcome"]), others.outcome),
-        "agent": _joined(codes(humans["agent"]), others.agent),
-        "disposition": _joined(codes(humans["disposition"]), pd.Categorical.from_codes(np.zeros(count, "int8"),
-                                                                                        [""])),
-        **{name: np.concatenate([floats(humans[name]), none]) for name in ("talk_s", "wrap_s")},
-        "created_at": pd.Series(pd.to_datetime(created, unit="ms", utc=True)).astype("datetime64[ns, UTC]"),
-        **{name: moments(np.concatenate([floats(humans[name]), none])) for name in ("answered_at", "ended_at")},
+        "lead_id": np.concatenate([humans.lead_id, others.lead_id]),
+        "callee_tz": _joined(humans.callee_tz, others.callee_tz),
+        "outcome": _joined(humans.outcome, others.outcome),
+        "agent": _joined(humans.agent, others.agent),
+        "disposition": _joined(humans.disposition, pd.Categorical.from_codes(np.zeros(count, "int8"), [""])),
+        "talk_s": np.concatenate([humans.talk_s, none]), "wrap_s": np.concatenate([humans.wrap_s, none]),
+        "created_at": moments_ms(created),
+        "answered_at": moments_ms(np.concatenate([humans.answered_ms, none])),
+        "ended_at": moments_ms(np.concatenate([humans.ended_ms, none])),
     })  # fmt: skip
     # The day pacing counts a call on: its answer's, else its dial's (the same day: no call rings at midnight).
     frame["day"] = local_day(frame["answered_at"].fillna(frame["created_at"]), zone)

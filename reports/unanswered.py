@@ -8,20 +8,21 @@ sends the whole read to the plain five-column query: the packing is a shortcut, 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, case, cast, func, select, type_coerce
+from sqlalchemy import BigInteger, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.models import Attempt
 from leads.models import Lead
-from reports.frame_io import epoch, raw_columns
+from reports.frame_io import category_index, epoch, raw_columns
+from reports.kpis import HUMAN_OUTCOMES
 
-HUMAN_OUTCOMES = ("connected", "dropped")  # as reports.kpis.HUMAN_OUTCOMES (kpis imports this module's users)
 # Every outcome an unanswered attempt may have ("" while the call is live).
 OUTCOMES = ("", "no_answer", "busy", "congestion", "invalid", "machine", "failed")
 ZONE_BITS, OUTCOME_BITS = 8, 4
@@ -38,9 +39,14 @@ class Unanswered:
     created_ms: np.ndarray
 
 
-def _code(column: Any, values: tuple[str, ...]) -> Any:
+def _code(column: Any, values: Sequence[str]) -> Any:
     """1 + the index of the column's value in `values`, 0 when it is none of them."""
-    return case(*((column == value, index + 1) for index, value in enumerate(values)), else_=0)
+    return category_index(column, values) + 1
+
+
+def lead_zones(session: Session, campaign_id: int) -> tuple[str, ...]:
+    """The zones of the campaign's leads, sorted: what an attempt's `callee_tz` normally is one of."""
+    return tuple(sorted(session.scalars(select(Lead.timezone).where(Lead.campaign_id == campaign_id).distinct())))
 
 
 def _where(query: Any, campaign_id: int, since: datetime, until: datetime) -> Any:
@@ -64,10 +70,12 @@ def _categories(codes: np.ndarray, values: tuple[str, ...]) -> pd.Categorical:
     return pd.Categorical.from_codes(codes, categories=list(values)).remove_unused_categories()
 
 
-def load_unanswered(session: Session, campaign_id: int, since: datetime, until: datetime) -> Unanswered:
-    """The campaign's attempts created in [since, until) whose outcome is not a human answer."""
+def load_unanswered(session: Session, campaign_id: int, since: datetime, until: datetime,
+                    zones: Sequence[str] | None = None) -> Unanswered:
+    """The campaign's attempts created in [since, until) whose outcome is not a human answer (`zones`: the leads'
+    zones, sorted, if already read)."""
     a, dialect = Attempt, session.get_bind().dialect.name
-    zones = tuple(sorted(session.scalars(select(Lead.timezone).where(Lead.campaign_id == campaign_id).distinct())))
+    zones = tuple(lead_zones(session, campaign_id) if zones is None else zones)
     if not zones or len(zones) >= 2**ZONE_BITS:  # no lead (an empty CASE is no SQL), or too many zones to pack
         return _plain(session, campaign_id, since, until)
     ms = cast(func.round(epoch(a.created_at, dialect) * 1000.0), BigInteger)
