@@ -1,19 +1,16 @@
 """The human answers (connected or dropped calls, a third of a campaign's attempts), read as four integers a row.
 
 The figures read ten values of each: lead, zone, outcome, agent, disposition, talk and wrap-up, and the dial,
-answer and end times. The database computes them once per row (in a subquery the planners keep apart:
-`OFFSET 0`) and packs them into three integers besides the lead:
+answer and end times. The database packs them (`reports.packing`) into three integers besides the lead:
 
 - dial time in ms since 1970, zone, outcome, disposition;
 - answer and end, in ms after the dial; agent;
 - talk and wrap-up in µs.
 
 Codes are indexes into lists known before the read (the leads' zones, the agents' logins, the campaign's
-dispositions), so numpy unpacks a million values in a few vectorised steps instead of the driver building a
-Python object for each. Every packed field holds 0 when the value cannot be packed exactly (a code not in the
-lists, a time out of range, a duration that is not a whole number of µs), 1 for NULL, else the value + 2; the rows
-with a 0 anywhere are read again plainly (the ten columns), so the frames are those of a plain read whatever is
-stored: the packing is a shortcut, never a filter.
+dispositions). A row with a value that cannot be packed exactly (a code not in the lists, a time out of range, a
+duration that is not a whole number of µs) is read again plainly (the ten columns), so the frames are those of a
+plain read whatever is stored: the packing is a shortcut, never a filter.
 """
 
 from __future__ import annotations
@@ -26,24 +23,23 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
-from sqlalchemy import BigInteger, Float, and_, case, cast, func, literal, or_, select, type_coerce
+from sqlalchemy import BigInteger, Float, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.dispositions import dispositions_for
 from campaigns.models import Attempt, Campaign
 from dialer.models import AgentRecord
-from reports.frame_io import category_index, epoch, floats, raw_columns, without_cycle_collection
+from reports.frame_io import category_index, epoch, floats, raw_columns
 from reports.kpis import HUMAN_OUTCOMES
+from reports.packing import Layout, any_unpackable, category, fetch_words, packed, unpack, unpackable, value, widths
 from reports.unanswered import lead_zones
 
-# (field, bits) of each packed integer, most significant first; 63 bits at most (a signed 64-bit integer).
-WORDS: tuple[tuple[tuple[str, int], ...], ...] = (
+WORDS: Layout = (
     (("created_ms", 43), ("zone_code", 8), ("outcome_code", 2), ("disposition_code", 7)),
     (("answered_ms", 24), ("ended_ms", 26), ("agent_code", 13)),  # answer up to 4.6 h after the dial, end 18.6 h
     (("talk_us", 33), ("wrap_us", 30)),  # talk up to 2.3 h, wrap-up 17 min
 )
-BITS = {name: bits for word in WORDS for name, bits in word}
-UNPACKABLE, NULL = 0, 1
+BITS = widths(WORDS)
 PLAIN_COLUMNS = ["lead_id", "callee_tz", "outcome", "agent", "disposition", "talk_s", "wrap_s", "created_at",
                  "answered_at", "ended_at"]  # fmt: skip
 
@@ -100,56 +96,16 @@ def _values(a: type[Attempt], dialect: str, zones: Sequence[str], agents: Sequen
     ]  # fmt: skip
 
 
-def _encoded(value: Any, bits: int) -> Any:
-    return case((value.is_(None), NULL), (and_(value >= 0, value <= 2**bits - 3), value + 2), else_=UNPACKABLE)
-
-
-def _packed(values: Any) -> list[Any]:
-    words = []
-    for word in WORDS:
-        shift, total = sum(bits for _, bits in word), None
-        for name, bits in word:
-            shift -= bits
-            part = _encoded(values.c[name], bits) * literal(2**shift, BigInteger)
-            total = part if total is None else total + part
-        words.append(type_coerce(total, BigInteger))
-    return words
-
-
-def _unpack(words: np.ndarray) -> dict[str, np.ndarray]:
-    """Each field's stored code (0 unpackable, 1 NULL, else value + 2) from the packed integers."""
-    fields = {}
-    for column, word in enumerate(WORDS):
-        shift = sum(bits for _, bits in word)
-        for name, bits in word:
-            shift -= bits
-            fields[name] = (words[:, column] >> shift) & (2**bits - 1)
-    return fields
-
-
 def _offset_ms(created: np.ndarray, code: np.ndarray) -> np.ndarray:
-    return np.where(code == NULL, np.nan, created + (code - 2)).astype("float64")
+    return created + value(code)
 
 
-def _seconds(code: np.ndarray) -> np.ndarray:
-    return np.where(code == NULL, np.nan, (code - 2) / 1e6)
-
-
-def _category(code: np.ndarray, values: Sequence[str]) -> pd.Categorical:
-    # Sorted categories, only those present: what a categorical read from the text has.
-    order = np.argsort(np.array(values, dtype=object)) if len(values) else np.empty(0, dtype="int64")
-    rank = np.empty(len(values), dtype="int64")
-    rank[order] = np.arange(len(values))
-    return pd.Categorical.from_codes(rank[code - 2], categories=[values[i] for i in order]).remove_unused_categories()
-
-
-def _from_packed(words: np.ndarray, zones: Sequence[str], agents: Sequence[str],
+def _from_packed(lead_id: np.ndarray, f: dict[str, np.ndarray], zones: Sequence[str], agents: Sequence[str],
                  dispositions: Sequence[str]) -> Answered:
-    f = _unpack(words[:, 1:])
     created = f["created_ms"] - 2
-    return Answered(words[:, 0].copy(), _category(f["zone_code"], zones), _category(f["outcome_code"], HUMAN_OUTCOMES),
-                    _category(f["agent_code"], agents), _category(f["disposition_code"], dispositions),
-                    _seconds(f["talk_us"]), _seconds(f["wrap_us"]), created,
+    return Answered(lead_id, category(f["zone_code"], zones), category(f["outcome_code"], HUMAN_OUTCOMES),
+                    category(f["agent_code"], agents), category(f["disposition_code"], dispositions),
+                    value(f["talk_us"]) / 1e6, value(f["wrap_us"]) / 1e6, created,
                     _offset_ms(created, f["answered_ms"]), _offset_ms(created, f["ended_ms"]))  # fmt: skip
 
 
@@ -210,21 +166,16 @@ def load_answered(session: Session, campaign_id: int, since: datetime, until: da
         return load_answered_plainly(session, campaign_id, since, until)
     values = _where(select(a.lead_id, *_values(a, dialect, zones, agents, dispositions)), campaign_id, since,
                     until).offset(0).subquery()  # fmt: skip
-    with without_cycle_collection():
-        result = session.connection().execute(select(values.c.lead_id, *_packed(values)))
-        try:
-            words = np.array(result.cursor.fetchall(), dtype="int64").reshape(-1, 1 + len(WORDS))
-        finally:
-            result.close()
-    fields = _unpack(words[:, 1:])
-    unpackable = np.logical_or.reduce([code == UNPACKABLE for code in fields.values()])
-    packed = _from_packed(words[~unpackable], zones, agents, dispositions)
-    if not unpackable.any():
-        return packed
+    words = fetch_words(session, select(values.c.lead_id, *packed(values.c, WORDS)), 1 + len(WORDS))
+    fields = unpack(words[:, 1:], WORDS)
+    odd = unpackable(fields)
+    if not odd.any():
+        return _from_packed(words[:, 0], fields, zones, agents, dispositions)
+    fast = _from_packed(words[~odd, 0], {name: code[~odd] for name, code in fields.items()}, zones, agents,
+                        dispositions)  # fmt: skip
     # The rows that could not be packed, read plainly: the same rows, found by the same test on the same values.
     everything = _where(select(*_plain_columns(a, dialect), *_values(a, dialect, zones, agents, dispositions)),
                         campaign_id, since, until).offset(0).subquery()  # fmt: skip
-    any_unpackable = or_(*(_encoded(everything.c[name], bits) == UNPACKABLE for name, bits in BITS.items()))
-    rest = select(*(everything.c[name] for name in PLAIN_COLUMNS)).where(any_unpackable)
-    return _concatenated(packed, _from_plain(raw_columns(session, rest, PLAIN_COLUMNS)))
+    rest = select(*(everything.c[name] for name in PLAIN_COLUMNS)).where(any_unpackable(everything.c, WORDS))
+    return _concatenated(fast, _from_plain(raw_columns(session, rest, PLAIN_COLUMNS)))
 

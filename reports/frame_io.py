@@ -44,6 +44,7 @@ def raw_columns(session: Session, query: Select[Any] | Any, names: Sequence[str]
         finally:
             result.close()
         columns = list(zip(*rows, strict=True)) if rows else [() for _ in names]
+        del rows  # freed before the collector resumes, which would otherwise walk them all once more
     return dict(zip(names, columns, strict=True))
 
 
