@@ -1,6 +1,6 @@
 """KPI benchmark: the weekly dashboard's figures from a week of a million attempts.
 
-    python -m bench.kpis [--attempts 1000000] [--leads 250000] [--database-url URL] [--keep PATH]
+    python -m bench.kpis [--attempts 1000000] [--leads 250000] [--database-url URL [--reuse]] [--keep PATH]
 
 Setup (not timed): one campaign, its 40 agents, `--leads` leads in three départements and two zones (Paris, Guadeloupe),
 `--attempts` finished attempts spread over Monday to Friday 10:00-19:00 (outcomes in the proportions of
@@ -131,11 +131,13 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--keep", type=Path, default=None, help="SQLite file to build once and reuse")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true",
+                        help="the database at --database-url was built by an earlier run: time it again")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-kpis-")
     path = args.keep or Path(folder) / "bench.sqlite3"
     url = args.database_url or f"sqlite:///{path}"
-    reuse = args.keep is not None and args.keep.exists() and not args.database_url
+    reuse = args.reuse or (args.keep is not None and args.keep.exists() and not args.database_url)
     engine = db.make_engine(url)
     sessions = db.session_factory(engine)
     if not reuse:

@@ -27,9 +27,10 @@ from campaigns.settings import CampaignSettings, campaign_settings
 from leads.models import Lead
 from reports.agent_time import agent_states, load_presence
 from reports.answered import load_answered
-from reports.frame_io import codes, local_day, moments_ms, raw_columns
+from reports.frame_io import category_index, codes, local_day, moments_ms, raw_columns
 from reports.kpis import ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
+from reports.packing import NULL, Layout, category, fetch_words, packed, unpack, unpackable
 from reports.unanswered import lead_zones, load_unanswered
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
@@ -120,8 +121,15 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     return frame
 
 
-def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
-    """Every lead of the campaign: `lead_id`, `status`, `attempts`, `departement` (the stored subdivision)."""
+LEAD_WORDS: Layout = ((("attempts", 24), ("status_code", 8), ("departement_code", 16)),)
+
+
+def _distinct(session: Session, column: Any, campaign_id: int) -> list[str]:
+    # Both columns lead an index after the campaign: a few index pages, not the table.
+    return sorted(session.scalars(select(column).where(Lead.campaign_id == campaign_id).distinct()))
+
+
+def _leads_plainly(session: Session, campaign_id: int) -> pd.DataFrame:
     query = select(Lead.id, Lead.status, Lead.attempts, Lead.subdivision).where(Lead.campaign_id == campaign_id)
     raw = raw_columns(session, query, ["lead_id", "status", "attempts", "departement"])
     return pd.DataFrame({
@@ -130,6 +138,28 @@ def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
         "attempts": np.fromiter(raw["attempts"], dtype="int64", count=len(raw["attempts"])),
         "departement": codes(raw["departement"]),
     })
+
+
+def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
+    """Every lead of the campaign: `lead_id`, `status`, `attempts`, `departement` (the stored subdivision).
+
+    Status, attempts and département come packed into one integer (`reports.packing`), the codes indexing the
+    campaign's distinct statuses and subdivisions read first; a value the packing cannot hold (a lead added
+    between the two reads, say) sends the whole read to the plain columns."""
+    statuses, departements = (_distinct(session, column, campaign_id) for column in (Lead.status, Lead.subdivision))
+    if not statuses or not departements or max(len(statuses), len(departements)) > 250:  # none, or too many
+        return _leads_plainly(session, campaign_id)
+    values = (select(Lead.id.label("lead_id"), Lead.attempts.label("attempts"),
+                     category_index(Lead.status, statuses).label("status_code"),
+                     category_index(Lead.subdivision, departements).label("departement_code"))
+              .where(Lead.campaign_id == campaign_id).offset(0).subquery())  # fmt: skip
+    words = fetch_words(session, select(values.c.lead_id, *packed(values.c, LEAD_WORDS)), 1 + len(LEAD_WORDS))
+    fields = unpack(words[:, 1:], LEAD_WORDS)
+    if unpackable(fields).any() or (fields["attempts"] == NULL).any():
+        return _leads_plainly(session, campaign_id)
+    return pd.DataFrame({"lead_id": words[:, 0], "status": category(fields["status_code"], statuses),
+                         "attempts": fields["attempts"] - 2,
+                         "departement": category(fields["departement_code"], departements)})  # fmt: skip
 
 
 def _in_hours(local: pd.Series, weekly: Weekly) -> pd.Series:

@@ -16,6 +16,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import BigInteger, and_, case, literal, or_, type_coerce
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
 from reports.frame_io import without_cycle_collection
 
@@ -31,7 +32,7 @@ def _encoded(value: Any, bits: int) -> Any:
     return case((value.is_(None), NULL), (and_(value >= 0, value <= 2**bits - 3), value + 2), else_=UNPACKABLE)
 
 
-def packed(values: Mapping[str, Any], layout: Layout) -> list[Any]:
+def packed(values: ReadOnlyColumnCollection[str, Any], layout: Layout) -> list[Any]:
     """One SQL integer per word of the layout, from the subquery's columns named as its fields."""
     words = []
     for word in layout:
@@ -44,7 +45,7 @@ def packed(values: Mapping[str, Any], layout: Layout) -> list[Any]:
     return words
 
 
-def any_unpackable(values: Mapping[str, Any], layout: Layout) -> Any:
+def any_unpackable(values: ReadOnlyColumnCollection[str, Any], layout: Layout) -> Any:
     """The SQL test of a row that cannot be packed: the same test on the same values as `packed` makes."""
     return or_(*(_encoded(values[name], bits) == UNPACKABLE for name, bits in widths(layout).items()))
 
