@@ -22,17 +22,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from pandas.api.types import union_categoricals
 from sqlalchemy import BigInteger, Float, and_, case, cast, func, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.dispositions import dispositions_for
 from campaigns.models import Attempt, Campaign
-from dialer.models import AgentRecord
 from reports.frame_io import category_index, epoch, floats, raw_columns
 from reports.kpis import HUMAN_OUTCOMES
-from reports.packing import Layout, any_unpackable, category, fetch_words, packed, unpack, unpackable, value, widths
-from reports.unanswered import lead_zones
+from reports.packing import Layout, category, concatenated, read_packed, value, widths
+from reports.unanswered import known_agents, lead_zones
 
 WORDS: Layout = (
     (("created_ms", 43), ("zone_code", 8), ("outcome_code", 2), ("disposition_code", 7)),
@@ -119,30 +117,12 @@ def _from_plain(raw: dict[str, Sequence[Any]]) -> Answered:
                     ms("answered_at"), ms("ended_at"))  # fmt: skip
 
 
-def _joined(parts: list[pd.Categorical]) -> pd.Categorical:
-    present = [part for part in parts if len(part)]  # an empty part's categories are of no text type
-    return union_categoricals(present, sort_categories=True) if len(present) > 1 else (present or parts)[0]
-
-
-def _concatenated(first: Answered, second: Answered) -> Answered:
-    columns: dict[str, Any] = {}
-    for name in Answered.__dataclass_fields__:
-        one, two = getattr(first, name), getattr(second, name)
-        columns[name] = _joined([one, two]) if isinstance(one, pd.Categorical) else np.concatenate([one, two])
-    return Answered(**columns)
-
-
 def _plain_columns(a: type[Attempt], dialect: str) -> list[Any]:
     """The ten columns as they are stored (times as epoch seconds), one per value: the reference read."""
     stored = [getattr(a, name).label(name) for name in PLAIN_COLUMNS[:7]]
     return [*stored, epoch(a.created_at, dialect).label("created_at"),
             epoch(a.answered_at, dialect).label("answered_at"),
             case((a.outcome == "connected", epoch(a.ended_at, dialect)), else_=None).label("ended_at")]  # fmt: skip
-
-
-def _known_agents(session: Session) -> list[str]:
-    logins = session.scalars(select(AgentRecord.login).order_by(AgentRecord.id).limit(2 ** BITS["agent_code"] - 4))
-    return ["", *(login for login in logins if login)]
 
 
 def _known_dispositions(session: Session, campaign_id: int) -> list[str]:
@@ -161,21 +141,11 @@ def load_answered(session: Session, campaign_id: int, since: datetime, until: da
     """The campaign's human answers created in [since, until) (`zones`: the leads' zones, if already read)."""
     a, dialect = Attempt, session.get_bind().dialect.name
     zones = list(lead_zones(session, campaign_id) if zones is None else zones)[: 2 ** BITS["zone_code"] - 2]
-    agents, dispositions = _known_agents(session), _known_dispositions(session, campaign_id)
+    agents = known_agents(session, 2 ** BITS["agent_code"] - 2)
+    dispositions = _known_dispositions(session, campaign_id)
     if not zones:  # no lead, so no attempt (and an empty CASE is no SQL)
         return load_answered_plainly(session, campaign_id, since, until)
-    values = _where(select(a.lead_id, *_values(a, dialect, zones, agents, dispositions)), campaign_id, since,
-                    until).offset(0).subquery()  # fmt: skip
-    words = fetch_words(session, select(values.c.lead_id, *packed(values.c, WORDS)), 1 + len(WORDS))
-    fields = unpack(words[:, 1:], WORDS)
-    odd = unpackable(fields)
-    if not odd.any():
-        return _from_packed(words[:, 0], fields, zones, agents, dispositions)
-    fast = _from_packed(words[~odd, 0], {name: code[~odd] for name, code in fields.items()}, zones, agents,
-                        dispositions)  # fmt: skip
-    # The rows that could not be packed, read plainly: the same rows, found by the same test on the same values.
-    everything = _where(select(*_plain_columns(a, dialect), *_values(a, dialect, zones, agents, dispositions)),
-                        campaign_id, since, until).offset(0).subquery()  # fmt: skip
-    rest = select(*(everything.c[name] for name in PLAIN_COLUMNS)).where(any_unpackable(everything.c, WORDS))
-    return _concatenated(fast, _from_plain(raw_columns(session, rest, PLAIN_COLUMNS)))
-
+    read = read_packed(session, lambda query: _where(query, campaign_id, since, until), a.lead_id,
+                       _plain_columns(a, dialect), _values(a, dialect, zones, agents, dispositions), WORDS)  # fmt: skip
+    fast = _from_packed(read.key, read.fields, zones, agents, dispositions)
+    return fast if read.rest is None else concatenated(fast, _from_plain(read.rest))

@@ -9,19 +9,23 @@ once per row in a subquery the planners keep apart (`OFFSET 0`), the packing rea
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from typing import Any
+import dataclasses
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, and_, case, literal, or_, type_coerce
+from pandas.api.types import union_categoricals
+from sqlalchemy import BigInteger, Select, and_, case, literal, or_, select, type_coerce
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.base import ReadOnlyColumnCollection
 
-from reports.frame_io import without_cycle_collection
+from reports.frame_io import raw_columns, without_cycle_collection
 
 Layout = tuple[tuple[tuple[str, int], ...], ...]
 UNPACKABLE, NULL = 0, 1
+Columns = TypeVar("Columns")
 
 
 def widths(layout: Layout) -> dict[str, int]:
@@ -88,3 +92,46 @@ def category(code: np.ndarray, values: Sequence[str]) -> pd.Categorical:
 def value(code: np.ndarray) -> np.ndarray:
     """A number field's values, NaN for NULL."""
     return np.where(code == NULL, np.nan, code - 2)
+
+
+@dataclass(frozen=True)
+class PackedRead:
+    """The rows read packed (their `key` column and each field's code), and the plain columns of the rows that
+    could not be packed (None when there is none)."""
+
+    key: np.ndarray
+    fields: dict[str, np.ndarray]
+    rest: dict[str, Sequence[Any]] | None
+
+
+def read_packed(session: Session, where: Callable[[Select[Any]], Select[Any]], key: Any, plain: Sequence[Any],
+                values: Sequence[Any], layout: Layout) -> PackedRead:
+    """Read the rows `where` selects: `key` (an integer column) and the labelled `values` packed by `layout`;
+    then, only if some row could not be packed, the labelled `plain` columns of those rows (the same rows, found
+    by the same test on the same values)."""
+    computed = where(select(key.label("key"), *values)).offset(0).subquery()
+    words = fetch_words(session, select(computed.c.key, *packed(computed.c, layout)), 1 + len(layout))
+    fields = unpack(words[:, 1:], layout)
+    odd = unpackable(fields)
+    if not odd.any():
+        return PackedRead(words[:, 0], fields, None)
+    both = where(select(*plain, *values)).offset(0).subquery()
+    names = [column.name for column in plain]
+    rest = select(*(both.c[name] for name in names)).where(any_unpackable(both.c, layout))
+    return PackedRead(words[~odd, 0], {name: code[~odd] for name, code in fields.items()},
+                      raw_columns(session, rest, names))  # fmt: skip
+
+
+def _joined(parts: list[pd.Categorical]) -> pd.Categorical:
+    present = [part for part in parts if len(part)]  # an empty part's categories are of no text type
+    return union_categoricals(present, sort_categories=True) if len(present) > 1 else (present or parts)[0]
+
+
+def concatenated(first: Columns, second: Columns) -> Columns:
+    """Two dataclasses of columns (arrays, categoricals: those sorted, as one read from the text) one after
+    the other."""
+    columns: dict[str, Any] = {}
+    for field in dataclasses.fields(first):  # type: ignore[arg-type]
+        one, two = getattr(first, field.name), getattr(second, field.name)
+        columns[field.name] = _joined([one, two]) if isinstance(one, pd.Categorical) else np.concatenate([one, two])
+    return type(first)(**columns)
