@@ -141,7 +141,7 @@ def load_answered(session: Session, campaign_id: int, since: datetime, until: da
     """The campaign's human answers created in [since, until) (`zones`: the leads' zones, if already read)."""
     a, dialect = Attempt, session.get_bind().dialect.name
     zones = list(lead_zones(session, campaign_id) if zones is None else zones)[: 2 ** BITS["zone_code"] - 2]
-    agents = known_agents(session, 2 ** BITS["agent_code"] - 2)
+    agents = known_agents(session, campaign_id, 2 ** BITS["agent_code"] - 2)
     dispositions = _known_dispositions(session, campaign_id)
     if not zones:  # no lead, so no attempt (and an empty CASE is no SQL)
         return load_answered_plainly(session, campaign_id, since, until)

@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, cast, func, select
+from sqlalchemy import BigInteger, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from campaigns.models import Attempt
@@ -48,10 +48,13 @@ def lead_zones(session: Session, campaign_id: int) -> tuple[str, ...]:
     return tuple(sorted(session.scalars(select(Lead.timezone).where(Lead.campaign_id == campaign_id).distinct())))
 
 
-def known_agents(session: Session, most: int) -> list[str]:
-    """No agent (""), then the logins the dialer knows, `most` in all: what an attempt's `agent` normally is."""
-    logins = session.scalars(select(AgentRecord.login).where(AgentRecord.login != "").order_by(AgentRecord.id)
-                             .limit(most - 1))  # fmt: skip
+def known_agents(session: Session, campaign_id: int, most: int) -> list[str]:
+    """No agent (""), then the logins the dialer knows, `most` in all: what an attempt's `agent` normally is.
+
+    The campaign's own agents come first: the database tries the codes in this order on every row."""
+    r = AgentRecord
+    own_first = case((r.campaign_id == campaign_id, 0), else_=1)
+    logins = session.scalars(select(r.login).where(r.login != "").order_by(own_first, r.id).limit(most - 1))
     return ["", *logins]
 
 
@@ -86,7 +89,7 @@ def load_unanswered(session: Session, campaign_id: int, since: datetime, until: 
     zones = list(lead_zones(session, campaign_id) if zones is None else zones)[: 2 ** BITS["zone_code"] - 2]
     if not zones:  # no lead, so no attempt (and an empty CASE is no SQL)
         return load_unanswered_plainly(session, campaign_id, since, until)
-    agents = known_agents(session, 2 ** BITS["agent_code"] - 2)
+    agents = known_agents(session, campaign_id, 2 ** BITS["agent_code"] - 2)
     values = [cast(func.round(epoch(a.created_at, dialect) * 1000.0), BigInteger).label("created_ms"),
               category_index(a.callee_tz, zones).label("zone_code"),
               category_index(a.outcome, OUTCOMES).label("outcome_code"),
