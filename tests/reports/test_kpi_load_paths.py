@@ -157,6 +157,9 @@ def _seed_unpackable(session: Session, campaign_id: int) -> None:
                               answered_at=answer, ended_at=end, **values)  # fmt: skip
         if zone:
             attempt.callee_tz = str(zone)
+    # Not answered, with a disposition and durations stored: never read, as for every unanswered call.
+    add_attempt(session, lead, datetime.combine(MONDAY, time(11), UTC), agent="a1", outcome="no_answer",
+                state="ended", disposition="no_answer", talk_s=0.0, wrap_s=5.0)  # fmt: skip
 
 
 def test_the_packed_read_of_human_answers_is_the_plain_one_column_by_column(
