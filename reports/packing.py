@@ -82,11 +82,13 @@ def unpackable(fields: Mapping[str, np.ndarray]) -> np.ndarray:
 
 def category(code: np.ndarray, values: Sequence[str]) -> pd.Categorical:
     """The values a code field indexes (never NULL), with the categories a categorical read from the text has:
-    sorted, only those present."""
-    order = np.argsort(np.array(values, dtype=object)) if len(values) else np.empty(0, dtype="int64")
-    rank = np.empty(len(values), dtype="int64")
-    rank[order] = np.arange(len(values))
-    return pd.Categorical.from_codes(rank[code - 2], categories=[values[i] for i in order]).remove_unused_categories()
+    sorted, only those present (counted in one pass: pandas' own pruning sorts the codes)."""
+    index = code - 2
+    present = np.flatnonzero(np.bincount(index, minlength=len(values)))
+    kept = sorted(present.tolist(), key=lambda i: values[i])
+    rank = np.full(len(values), -1, dtype="int64")
+    rank[kept] = np.arange(len(kept))
+    return pd.Categorical.from_codes(rank[index], categories=[values[i] for i in kept])
 
 
 def value(code: np.ndarray) -> np.ndarray:
