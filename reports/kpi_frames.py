@@ -30,7 +30,7 @@ from reports.answered import load_answered
 from reports.frame_io import category_index, codes, local_day, moments_ms, raw_columns
 from reports.kpis import ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
-from reports.packing import NULL, Layout, category, fetch_words, packed, unpack, unpackable
+from reports.packing import NULL, Layout, category, fetch_words, packed, unpack, unpackable, widths
 from reports.unanswered import lead_zones, load_unanswered
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
@@ -147,7 +147,10 @@ def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
     campaign's distinct statuses and subdivisions read first; a value the packing cannot hold (a lead added
     between the two reads, say) sends the whole read to the plain columns."""
     statuses, departements = (_distinct(session, column, campaign_id) for column in (Lead.status, Lead.subdivision))
-    if not statuses or not departements or max(len(statuses), len(departements)) > 250:  # none, or too many
+    bits = widths(LEAD_WORDS)
+    codable = all(0 < len(known) <= 2 ** bits[field] - 2
+                  for known, field in ((statuses, "status_code"), (departements, "departement_code")))  # fmt: skip
+    if not codable:  # no lead (an empty CASE is no SQL), or more codes than the packing holds
         return _leads_plainly(session, campaign_id)
     values = (select(Lead.id.label("lead_id"), Lead.attempts.label("attempts"),
                      category_index(Lead.status, statuses).label("status_code"),
