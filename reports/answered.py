@@ -81,13 +81,12 @@ def _microseconds(column: Any, bits: int) -> Any:
 def _values(a: type[Attempt], dialect: str, zones: Sequence[str], agents: Sequence[str],
             dispositions: Sequence[str]) -> list[Any]:
     """Each field's value (before packing), labelled with its name: what the subquery computes once a row."""
-    created = _ms(a.created_at, dialect)
     return [
-        created.label("created_ms"), category_index(a.callee_tz, zones).label("zone_code"),
+        _ms(a.created_at, dialect).label("created_ms"), category_index(a.callee_tz, zones).label("zone_code"),
         category_index(a.outcome, HUMAN_OUTCOMES).label("outcome_code"),
         category_index(a.disposition, dispositions).label("disposition_code"),
-        (_ms(a.answered_at, dialect) - created).label("answered_ms"),
-        case((a.outcome == "connected", _ms(a.ended_at, dialect) - created), else_=None).label("ended_ms"),
+        _ms(a.answered_at, dialect).label("answered_ms"),
+        case((a.outcome == "connected", _ms(a.ended_at, dialect)), else_=None).label("ended_ms"),
         category_index(a.agent, agents).label("agent_code"),
         _microseconds(a.talk_s, BITS["talk_us"]).label("talk_us"),
         _microseconds(a.wrap_s, BITS["wrap_us"]).label("wrap_us"),
@@ -146,6 +145,7 @@ def load_answered(session: Session, campaign_id: int, since: datetime, until: da
     if not zones:  # no lead, so no attempt (and an empty CASE is no SQL)
         return load_answered_plainly(session, campaign_id, since, until)
     read = read_packed(session, lambda query: _where(query, campaign_id, since, until), a.lead_id,
-                       _plain_columns(a, dialect), _values(a, dialect, zones, agents, dispositions), WORDS)  # fmt: skip
+                       _plain_columns(a, dialect), _values(a, dialect, zones, agents, dispositions), WORDS,
+                       after={"answered_ms": "created_ms", "ended_ms": "created_ms"})  # fmt: skip
     fast = _from_packed(read.key, read.fields, zones, agents, dispositions)
     return fast if read.rest is None else concatenated(fast, _from_plain(read.rest))

@@ -156,7 +156,7 @@ def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
                      category_index(Lead.status, statuses).label("status_code"),
                      category_index(Lead.subdivision, departements).label("departement_code"))
               .where(Lead.campaign_id == campaign_id).offset(0).subquery())  # fmt: skip
-    words = fetch_words(session, select(values.c.lead_id, *packed(values.c, LEAD_WORDS)), 1 + len(LEAD_WORDS))
+    words = fetch_words(session, select(values.c.lead_id, *packed(values.c, LEAD_WORDS, {})), 1 + len(LEAD_WORDS))
     fields = unpack(words[:, 1:], LEAD_WORDS)
     if unpackable(fields).any() or (fields["attempts"] == NULL).any():
         return _leads_plainly(session, campaign_id)

@@ -36,22 +36,28 @@ def _encoded(value: Any, bits: int) -> Any:
     return case((value.is_(None), NULL), (and_(value >= 0, value <= 2**bits - 3), value + 2), else_=UNPACKABLE)
 
 
-def packed(values: ReadOnlyColumnCollection[str, Any], layout: Layout) -> list[Any]:
-    """One SQL integer per word of the layout, from the subquery's columns named as its fields."""
+def _field(values: ReadOnlyColumnCollection[str, Any], name: str, after: Mapping[str, str]) -> Any:
+    return values[name] - values[after[name]] if name in after else values[name]
+
+
+def packed(values: ReadOnlyColumnCollection[str, Any], layout: Layout, after: Mapping[str, str]) -> list[Any]:
+    """One SQL integer per word of the layout, from the subquery's columns named as its fields; a field named in
+    `after` holds its value less the other field's (an offset, computed here where both are columns: in the
+    subquery the other field's expression would be computed once more)."""
     words = []
     for word in layout:
         shift, total = sum(bits for _, bits in word), None
         for name, bits in word:
             shift -= bits
-            part = _encoded(values[name], bits) * literal(2**shift, BigInteger)
+            part = _encoded(_field(values, name, after), bits) * literal(2**shift, BigInteger)
             total = part if total is None else total + part
         words.append(type_coerce(total, BigInteger))
     return words
 
 
-def any_unpackable(values: ReadOnlyColumnCollection[str, Any], layout: Layout) -> Any:
+def any_unpackable(values: ReadOnlyColumnCollection[str, Any], layout: Layout, after: Mapping[str, str]) -> Any:
     """The SQL test of a row that cannot be packed: the same test on the same values as `packed` makes."""
-    return or_(*(_encoded(values[name], bits) == UNPACKABLE for name, bits in widths(layout).items()))
+    return or_(*(_encoded(_field(values, name, after), bits) == UNPACKABLE for name, bits in widths(layout).items()))
 
 
 def fetch_words(session: Session, query: Any, width: int) -> np.ndarray:
@@ -107,19 +113,20 @@ class PackedRead:
 
 
 def read_packed(session: Session, where: Callable[[Select[Any]], Select[Any]], key: Any, plain: Sequence[Any],
-                values: Sequence[Any], layout: Layout) -> PackedRead:
+                values: Sequence[Any], layout: Layout, after: Mapping[str, str] | None = None) -> PackedRead:
     """Read the rows `where` selects: `key` (an integer column) and the labelled `values` packed by `layout`;
     then, only if some row could not be packed, the labelled `plain` columns of those rows (the same rows, found
     by the same test on the same values)."""
     computed = where(select(key.label("key"), *values)).offset(0).subquery()
-    words = fetch_words(session, select(computed.c.key, *packed(computed.c, layout)), 1 + len(layout))
+    after = after or {}
+    words = fetch_words(session, select(computed.c.key, *packed(computed.c, layout, after)), 1 + len(layout))
     fields = unpack(words[:, 1:], layout)
     odd = unpackable(fields)
     if not odd.any():
         return PackedRead(words[:, 0], fields, None)
     both = where(select(*plain, *values)).offset(0).subquery()
     names = [column.name for column in plain]
-    rest = select(*(both.c[name] for name in names)).where(any_unpackable(both.c, layout))
+    rest = select(*(both.c[name] for name in names)).where(any_unpackable(both.c, layout, after))
     return PackedRead(words[~odd, 0], {name: code[~odd] for name, code in fields.items()},
                       raw_columns(session, rest, names))  # fmt: skip
 
