@@ -10,7 +10,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import Float, Select, case, cast, func, type_coerce
+from sqlalchemy import Float, Select, case, func, type_coerce
 from sqlalchemy.orm import Session
 
 
@@ -52,7 +52,9 @@ def epoch(column: Any, dialect: str) -> Any:
     """Seconds since 1970 (UTC) as a float, computed by the database: far cheaper to read than a time."""
     if dialect == "sqlite":  # times are stored as UTC text, which julianday() reads
         return type_coerce((func.julianday(column) - 2440587.5) * 86400.0, Float)
-    return type_coerce(cast(func.extract("epoch", column), Float), Float)
+    # date_part() computes in double precision: the same double as EXTRACT's exact numeric cast to one (µs / 10⁶,
+    # rounded once), at half the cost.
+    return type_coerce(func.date_part("epoch", column), Float)
 
 
 def moments(values: Sequence[Any] | np.ndarray) -> pd.Series:
