@@ -4,7 +4,9 @@ The driver builds a Python object for every value it hands back; a few integers 
 is what makes a million rows cheap to read. A layout names the fields of each integer with their widths (most
 significant first, 63 bits at most: a signed 64-bit integer). Each field holds 0 when its value cannot be packed
 (out of range, or a code the lists do not know: -1), 1 for NULL, else the value + 2. The values are computed
-once per row in a subquery the planners keep apart (`OFFSET 0`), the packing reads them there.
+once per row in a subquery the planners keep apart (`OFFSET 0`), the packing reads them there (a time may be
+packed as its offset from another, in ms: fewer bits). A row with a field that cannot be packed is read again
+with its plain columns (`read_packed`), so the packing is a shortcut, never a filter.
 """
 
 from __future__ import annotations
