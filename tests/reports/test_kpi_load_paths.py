@@ -157,6 +157,11 @@ def _seed_unpackable(session: Session, campaign_id: int) -> None:
                               answered_at=answer, ended_at=end, **values)  # fmt: skip
         if zone:
             attempt.callee_tz = str(zone)
+    # Times and durations to the µs, as the dialer measures wrap-ups: packed all the same.
+    start = datetime.combine(MONDAY, time(10, 30, 0, 123456), UTC)
+    add_attempt(session, lead, start, agent="a1", outcome="connected", state="ended", disposition="callback",
+                answered_at=start + timedelta(seconds=9, microseconds=500001), ended_at=start + timedelta(minutes=3),
+                talk_s=90.000001, wrap_s=23.456789)  # fmt: skip
     # Not answered, with a disposition and durations stored: never read, as for every unanswered call.
     add_attempt(session, lead, datetime.combine(MONDAY, time(11), UTC), agent="a1", outcome="no_answer",
                 state="ended", disposition="no_answer", talk_s=0.0, wrap_s=5.0)  # fmt: skip
@@ -170,11 +175,13 @@ def test_the_packed_read_of_human_answers_is_the_plain_one_column_by_column(
     since = datetime.combine(MONDAY, time(0), ZoneInfo("Europe/Paris")).astimezone(UTC)
     until = since + timedelta(days=14)
     read_again: dict[str, int] = {}
+    wraps_read_again: list[float] = []
     plain_rows = packing.raw_columns
 
     def counted(session: Session, query: object, names: list[str]) -> dict[str, object]:
         columns = plain_rows(session, query, names)
         read_again["answered" if "disposition" in names else "unanswered"] = len(columns["lead_id"])
+        wraps_read_again.extend(columns.get("wrap_s", ()))
         return columns  # type: ignore[return-value]
 
     with sessions() as session:
@@ -190,6 +197,7 @@ def test_the_packed_read_of_human_answers_is_the_plain_one_column_by_column(
     assert read_again["answered"] >= 7 and read_again["unanswered"] >= 1
     assert len(fast) > 2 * (read_again["answered"] + read_again["unanswered"])
     assert {"a0", "a1", "a2"} <= set(fast["agent"]) and "Europe/London" in set(fast["callee_tz"])
+    assert 23.456789 in set(fast["wrap_s"]) and 23.456789 not in wraps_read_again
     assert_frame_equal(_sorted(fast), _sorted(plain), check_exact=True)
     assert fast["talk_s"].isna().any() and fast["wrap_s"].isna().any() and fast["ended_at"].isna().any()
 
