@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from sqlalchemy import BigInteger, Float, and_, case, cast, func, select, type_coerce
+from sqlalchemy import BigInteger, Float, case, cast, func, or_, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.dispositions import dispositions_for
@@ -74,8 +74,9 @@ def _microseconds(column: Any, bits: int) -> Any:
     """The seconds as a whole number of µs when dividing it back by 10⁶ gives the stored double exactly, -1 when
     not (a value numpy would not rebuild), NULL for NULL."""
     us = cast(func.round(column * 1e6), BigInteger)
-    exact = and_(column >= 0, column < 2**bits / 1e6, type_coerce(cast(us, Float) / 1e6, Float) == column)
-    return case((column.is_(None), None), (exact, us), else_=-1)
+    # One WHEN after the other (a CASE keeps that order, AND may not): never a cast of a value out of range.
+    return case((column.is_(None), None), (or_(column < 0, column >= 2**bits / 1e6), -1),
+                (type_coerce(cast(us, Float) / 1e6, Float) == column, us), else_=-1)  # fmt: skip
 
 
 def _values(a: type[Attempt], dialect: str, zones: Sequence[str], agents: Sequence[str],

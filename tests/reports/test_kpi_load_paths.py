@@ -141,6 +141,7 @@ def _seed_unpackable(session: Session, campaign_id: int) -> None:
     odd: list[dict[str, object]] = [
         {"talk_s": 61.0000001},  # not a whole number of µs
         {"talk_s": 9000.0},  # more than 2 h 23 min of talk
+        {"talk_s": 1e300},  # no integer holds it in µs (a cast would fail)
         {"wrap_s": 1500.0},  # more than 17 min of wrap-up
         {"disposition": "not_in_the_campaign"},
         {"callee_tz": "Europe/London"},  # a zone none of the leads has
