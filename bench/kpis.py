@@ -1,8 +1,8 @@
 """KPI benchmark: the weekly dashboard's figures from a week of a million attempts.
 
-    python -m bench.kpis [--attempts 1000000] [--leads 250000] [--database-url URL] [--keep PATH]
+    python -m bench.kpis [--attempts 1000000] [--leads 250000] [--database-url URL [--reuse]] [--keep PATH]
 
-Setup (not timed): one campaign, `--leads` leads in three départements and two zones (Paris, Guadeloupe),
+Setup (not timed): one campaign, its 40 agents, `--leads` leads in three départements and two zones (Paris, Guadeloupe),
 `--attempts` finished attempts spread over Monday to Friday 10:00-19:00 (outcomes in the proportions of
 the demo: a third answered, agents' dispositions on the connected calls), one RDV per 40 connected calls,
 bulk-inserted through Core in dial order (ids grow with time, as the dialer writes them: an index range over
@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns import store as campaigns
 from campaigns.appointments import Appointment
 from campaigns.models import Attempt
+from dialer.models import AgentRecord
 from leads.models import Lead
 from rdv import db
 from reports import kpis
@@ -44,6 +45,7 @@ OUTCOMES = ["no_answer", "busy", "congestion", "invalid", "machine", "dropped", 
 WEIGHTS = [0.38, 0.06, 0.02, 0.03, 0.17, 0.01, 0.32, 0.01]
 DISPOSITIONS = ["refused", "not_target", "callback", "already_equipped", "wrong_number", "rdv", "do_not_call"]
 DISPOSITION_WEIGHTS = [0.40, 0.15, 0.20, 0.10, 0.08, 0.025, 0.045]
+AGENTS = 40
 PLACES = [("Europe/Paris", "69"), ("Europe/Paris", "33"), ("Europe/Paris", "2A"), ("America/Guadeloupe", "971")]
 
 
@@ -53,6 +55,9 @@ def _setup(sessions: sessionmaker[Session], attempts: int, leads: int, seed: int
         campaigns.add_client(session, "Bench", ["bench@example.invalid"])
         campaign_id = campaigns.create_campaign(session, "Bench KPIs", "Bench").id
     places = rng.integers(0, len(PLACES), leads)
+    with sessions.begin() as session:  # the teleoperators, as the dialer knows them (their logins)
+        session.execute(insert(AgentRecord), [{"login": f"agent{n}", "campaign_id": campaign_id}
+                                              for n in range(AGENTS)])  # fmt: skip
     with sessions.begin() as session:
         session.execute(insert(Lead), [
             {"campaign_id": campaign_id, "phone_e164": f"+3361{n:07d}", "timezone": PLACES[p][0],
@@ -74,6 +79,7 @@ def _setup(sessions: sessionmaker[Session], attempts: int, leads: int, seed: int
             connected = kind == "connected"
             human = connected or kind == "dropped"
             lead = first_id + int(lead_of[i])
+            agent = f"agent{i % AGENTS}"
             batch.append({
                 "id": i + 1, "campaign_id": campaign_id, "lead_id": lead, "attempt_no": 1, "phone_e164": "+33600000000",
                 "callee_tz": PLACES[places[lead - 1]][0], "state": "ended", "outcome": kind, "action_id": f"b{i}",
@@ -81,7 +87,7 @@ def _setup(sessions: sessionmaker[Session], attempts: int, leads: int, seed: int
                 "connected_at": at + timedelta(seconds=13) if connected else None,
                 "ended_at": at + timedelta(seconds=13 + (int(talk[i]) if connected else 20)),
                 "talk_s": float(talk[i]) if connected else None, "wrap_s": 25.0 if connected else None,
-                "agent": f"agent{i % 40}" if connected else "",
+                "agent": agent if connected else "",
                 "disposition": DISPOSITIONS[disposition[i]] if connected else "",
             })  # fmt: skip
             if connected and DISPOSITIONS[disposition[i]] == "rdv":
@@ -90,7 +96,7 @@ def _setup(sessions: sessionmaker[Session], attempts: int, leads: int, seed: int
                 rdv_rows.append({"campaign_id": campaign_id, "lead_id": lead, "attempt_id": i + 1,
                                  "slot_start": visit, "slot_end": visit + timedelta(hours=2),
                                  "timezone": "Europe/Paris", "address": "1 rue", "postcode": "69003", "city": "Lyon",
-                                 "agent": f"agent{i % 40}", "taken_at": taken, "state_changed_at": taken})  # fmt: skip
+                                 "agent": agent, "taken_at": taken, "state_changed_at": taken})  # fmt: skip
             if len(batch) == 50_000:
                 session.execute(insert(Attempt), batch)
                 batch = []
@@ -125,11 +131,13 @@ def main() -> None:
     parser.add_argument("--database-url", default="")
     parser.add_argument("--keep", type=Path, default=None, help="SQLite file to build once and reuse")
     parser.add_argument("--seed", type=int, default=3)
+    parser.add_argument("--reuse", action="store_true",
+                        help="the database at --database-url was built by an earlier run: time it again")
     args = parser.parse_args()
     folder = tempfile.mkdtemp(prefix="bench-kpis-")
     path = args.keep or Path(folder) / "bench.sqlite3"
     url = args.database_url or f"sqlite:///{path}"
-    reuse = args.keep is not None and args.keep.exists() and not args.database_url
+    reuse = args.reuse or (args.keep is not None and args.keep.exists() and not args.database_url)
     engine = db.make_engine(url)
     sessions = db.session_factory(engine)
     if not reuse:

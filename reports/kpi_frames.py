@@ -14,22 +14,24 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from pandas.api.types import union_categoricals
-from sqlalchemy import Select, String, case, select, type_coerce
+from sqlalchemy import Select, String, select, type_coerce
 from sqlalchemy.orm import Session
 
 from campaigns.appointments import Appointment
 from campaigns.calendar import END_OF_DAY, Weekly
 from campaigns.dispositions import dispositions_for
 from campaigns.effective import centre_weekly
-from campaigns.models import Attempt, Campaign
+from campaigns.models import Campaign
 from campaigns.script_store import script_version
 from campaigns.settings import CampaignSettings, campaign_settings
 from leads.models import Lead
 from reports.agent_time import agent_states, load_presence
-from reports.frame_io import codes, epoch, floats, local_day, moments, raw_columns
-from reports.kpis import HUMAN_OUTCOMES, ROLLING_DAYS, KpiFrames
+from reports.answered import load_answered
+from reports.frame_io import category_index, codes, local_day, moments_ms, raw_columns
+from reports.kpis import ROLLING_DAYS, KpiFrames
 from reports.outbox import OutboxMessage
-from reports.unanswered import load_unanswered
+from reports.packing import NULL, Layout, category, fetch_words, packed, unpack, unpackable, widths
+from reports.unanswered import lead_zones, load_unanswered
 
 DEFAULT_CENTRE_TIMEZONE = "Europe/Paris"
 
@@ -81,21 +83,6 @@ def _text(column: Any) -> Any:
     return type_coerce(column, String)
 
 
-CODED = ("callee_tz", "outcome", "agent", "disposition")
-ATTEMPT_COLUMNS = ["lead_id", *CODED, "talk_s", "wrap_s", "created_at", "answered_at", "ended_at"]
-
-
-def _answered_query(a: type[Attempt], dialect: str, campaign_id: int, since: datetime, until: datetime,
-                    humans_since: datetime | None) -> Select[Any]:
-    """Human answers (connected or dropped) in [since, until), from `humans_since` on if given: every column."""
-    connected = a.outcome == "connected"
-    return select(a.lead_id, *(getattr(a, name) for name in CODED), a.talk_s, a.wrap_s,
-                  epoch(a.created_at, dialect), epoch(a.answered_at, dialect),
-                  case((connected, epoch(a.ended_at, dialect)), else_=None)).where(
-        a.campaign_id == campaign_id, a.created_at >= (humans_since or since), a.created_at < until,
-        a.outcome.in_(HUMAN_OUTCOMES))  # fmt: skip
-
-
 def _joined(first: pd.Categorical, second: pd.Categorical) -> pd.Categorical:
     # An empty part has categories of no text type: union_categoricals refuses to mix them.
     parts = [part for part in (first, second) if len(part)]
@@ -109,26 +96,24 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     with `humans_since`, also the human answers from then on (what the rolling abandonment reads, a third of
     the calls).
 
-    The human answers come with every column; the others (`reports.unanswered`) with the five the figures read
-    (no talk, wrap-up or disposition: theirs are never read). Times come back as epoch seconds, codes as
-    categories.
+    The human answers come with every column (`reports.answered`); the others (`reports.unanswered`) with the
+    five the figures read (no talk, wrap-up or disposition: theirs are never read). Codes come as categories.
     """
-    dialect = session.get_bind().dialect.name
-    humans = raw_columns(session, _answered_query(Attempt, dialect, campaign_id, since, until, humans_since),
-                         ATTEMPT_COLUMNS)  # fmt: skip
-    others = load_unanswered(session, campaign_id, since, until)
+    zones = lead_zones(session, campaign_id)
+    humans = load_answered(session, campaign_id, humans_since or since, until, zones)
+    others = load_unanswered(session, campaign_id, since, until, zones)
     count, none = len(others.lead_id), np.full(len(others.lead_id), np.nan)
-    created = np.concatenate([np.round(floats(humans["created_at"]) * 1e3), others.created_ms.astype("float64")])
+    created = np.concatenate([humans.created_ms.astype("float64"), others.created_ms.astype("float64")])
     frame = pd.DataFrame({
-        "lead_id": np.concatenate([np.array(humans["lead_id"], dtype="int64"), others.lead_id]),
-        "callee_tz": _joined(codes(humans["callee_tz"]), others.callee_tz),
-        "outcome": _joined(codes(humans["outcome"]), others.outcome),
-        "agent": _joined(codes(humans["agent"]), others.agent),
-        "disposition": _joined(codes(humans["disposition"]), pd.Categorical.from_codes(np.zeros(count, "int8"),
-                                                                                        [""])),
-        **{name: np.concatenate([floats(humans[name]), none]) for name in ("talk_s", "wrap_s")},
-        "created_at": pd.Series(pd.to_datetime(created, unit="ms", utc=True)).astype("datetime64[ns, UTC]"),
-        **{name: moments(np.concatenate([floats(humans[name]), none])) for name in ("answered_at", "ended_at")},
+        "lead_id": np.concatenate([humans.lead_id, others.lead_id]),
+        "callee_tz": _joined(humans.callee_tz, others.callee_tz),
+        "outcome": _joined(humans.outcome, others.outcome),
+        "agent": _joined(humans.agent, others.agent),
+        "disposition": _joined(humans.disposition, pd.Categorical.from_codes(np.zeros(count, "int8"), [""])),
+        "talk_s": np.concatenate([humans.talk_s, none]), "wrap_s": np.concatenate([humans.wrap_s, none]),
+        "created_at": moments_ms(created),
+        "answered_at": moments_ms(np.concatenate([humans.answered_ms, none])),
+        "ended_at": moments_ms(np.concatenate([humans.ended_ms, none])),
     })  # fmt: skip
     # The day pacing counts a call on: its answer's, else its dial's (the same day: no call rings at midnight).
     frame["day"] = local_day(frame["answered_at"].fillna(frame["created_at"]), zone)
@@ -136,8 +121,15 @@ def load_attempts(session: Session, campaign_id: int, zone: str, since: datetime
     return frame
 
 
-def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
-    """Every lead of the campaign: `lead_id`, `status`, `attempts`, `departement` (the stored subdivision)."""
+LEAD_WORDS: Layout = ((("attempts", 24), ("status_code", 8), ("departement_code", 16)),)
+
+
+def _distinct(session: Session, column: Any, campaign_id: int) -> list[str]:
+    # Both columns lead an index after the campaign: a few index pages, not the table.
+    return sorted(session.scalars(select(column).where(Lead.campaign_id == campaign_id).distinct()))
+
+
+def _leads_plainly(session: Session, campaign_id: int) -> pd.DataFrame:
     query = select(Lead.id, Lead.status, Lead.attempts, Lead.subdivision).where(Lead.campaign_id == campaign_id)
     raw = raw_columns(session, query, ["lead_id", "status", "attempts", "departement"])
     return pd.DataFrame({
@@ -146,6 +138,31 @@ def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
         "attempts": np.fromiter(raw["attempts"], dtype="int64", count=len(raw["attempts"])),
         "departement": codes(raw["departement"]),
     })
+
+
+def load_leads(session: Session, campaign_id: int) -> pd.DataFrame:
+    """Every lead of the campaign: `lead_id`, `status`, `attempts`, `departement` (the stored subdivision).
+
+    Status, attempts and département come packed into one integer (`reports.packing`), the codes indexing the
+    campaign's distinct statuses and subdivisions read first; a value the packing cannot hold (a lead added
+    between the two reads, say) sends the whole read to the plain columns."""
+    statuses, departements = (_distinct(session, column, campaign_id) for column in (Lead.status, Lead.subdivision))
+    bits = widths(LEAD_WORDS)
+    codable = all(0 < len(known) <= 2 ** bits[field] - 2
+                  for known, field in ((statuses, "status_code"), (departements, "departement_code")))  # fmt: skip
+    if not codable:  # no lead (an empty CASE is no SQL), or more codes than the packing holds
+        return _leads_plainly(session, campaign_id)
+    values = (select(Lead.id.label("lead_id"), Lead.attempts.label("attempts"),
+                     category_index(Lead.status, statuses).label("status_code"),
+                     category_index(Lead.subdivision, departements).label("departement_code"))
+              .where(Lead.campaign_id == campaign_id).offset(0).subquery())  # fmt: skip
+    words = fetch_words(session, select(values.c.lead_id, *packed(values.c, LEAD_WORDS, {})), 1 + len(LEAD_WORDS))
+    fields = unpack(words[:, 1:], LEAD_WORDS)
+    if unpackable(fields).any() or (fields["attempts"] == NULL).any():
+        return _leads_plainly(session, campaign_id)
+    return pd.DataFrame({"lead_id": words[:, 0], "status": category(fields["status_code"], statuses),
+                         "attempts": fields["attempts"] - 2,
+                         "departement": category(fields["departement_code"], departements)})  # fmt: skip
 
 
 def _in_hours(local: pd.Series, weekly: Weekly) -> pd.Series:
