@@ -1,0 +1,133 @@
+"""Personal callbacks through the engine, the AMI adapter and the PBX simulator over TCP, on SQLite and PostgreSQL.
+
+Within its grace period a callback goes to the agent who booked it alone, though another agent is free and the
+queue would give it to them (agent1 has waited longest: `leastrecent` picks them); after it, to anyone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from campaigns.models import Attempt
+from campaigns.outcomes import book_callback
+from config.clock import ScaledClock
+from config.orm import transaction
+from dialer import agents as presence
+from dialer.campaign_view import queue_name
+from dialer.live import LiveCall
+from dialer.simulator import AgentProfile, PbxSimulator
+from dialer.simulator.outcomes import CallPlan, Outcome, ScriptedOutcomes
+from rdv import db
+from tests.campaigns.factories import campaign, leads
+from tests.dialer.engine_harness import SCALE, START, Dialer
+
+CALLEE = "+33610000000"  # the first lead `leads()` makes
+DUE = START + timedelta(minutes=1)
+GRACE = timedelta(minutes=5)
+
+
+@asynccontextmanager
+async def callback_dialer(database_url: str, callee: CallPlan) -> AsyncIterator[Dialer]:
+    """One lead with a personal callback booked by agent2, due at DUE; `callee` is how its phone answers."""
+    engine = db.make_engine(database_url)
+    sessions = db.session_factory(engine)
+    clock = ScaledClock(START, scale=SCALE)
+    sim = PbxSimulator(clock, seed=5, outcomes=ScriptedOutcomes({CALLEE: callee}),
+                       agent_profile=AgentProfile(talk_mean_s=40.0, talk_sigma=0.2, wrap_mean_s=5.0), queues=())
+    await sim.start()
+    with transaction(sessions) as session:
+        made = campaign(session, settings={"wrap_up_seconds": "10", "callback_grace": "5m"})
+        lead = leads(session, made.id, 1)[0]
+        assert lead.phone_e164 == CALLEE
+        book_callback(session, lead.id, DUE, START - timedelta(hours=1), agent="agent2", note="rappeler")
+        campaign_id = made.id
+    harness = Dialer(clock, sim, sessions, campaign_id)
+    try:
+        yield harness
+    finally:
+        await harness.close()
+        await sim.stop()
+        engine.dispose()
+
+
+def the_attempt(harness: Dialer) -> Attempt | None:
+    with harness.sessions() as session:
+        return session.scalars(select(Attempt).where(Attempt.outcome != "")).first()
+
+
+def member_paused(harness: Dialer, login: str) -> bool:
+    members = harness.sim.pbx.queues.members[queue_name(harness.campaign_id)]
+    return members[presence.interface_of(login)].view.paused
+
+
+HUMAN = CallPlan(Outcome.HUMAN, ring_s=4.0, amd_s=1.5)
+
+
+async def test_a_callback_in_its_grace_period_goes_to_the_agent_who_booked_it_and_pops_for_them(
+    database_url: str,
+) -> None:
+    async with callback_dialer(database_url, HUMAN) as harness:
+        engine = await harness.start_engine(agents=2)
+        # What the agent screen's pop is written from: the agent going on the call, with that call.
+        went_on_call: list[tuple[str, str]] = []
+
+        def on_call(_s: Session, before: presence.Agent | None, after: presence.Agent, live: LiveCall | None) -> None:
+            if after.status is presence.Status.ON_CALL and live is not None:
+                went_on_call.append((after.login, live.call_id))
+
+        engine.state.presence_hooks.append(on_call)
+        kept_paused: list[bool] = []
+
+        def kept() -> bool:
+            if harness.sim.live_channels:  # from the Originate's arrival to the call's end
+                kept_paused.append(member_paused(harness, "agent2"))
+            return the_attempt(harness) is not None
+
+        await harness.until(kept, clock_s=3600)
+        attempt = the_attempt(harness)
+        assert attempt is not None
+        assert (attempt.outcome, attempt.agent) == ("connected", "agent2")
+        assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE
+        assert went_on_call == [("agent2", attempt.action_id)]
+        # Kept for the call and paused in the queue meanwhile, so that the queue handed them nothing else.
+        assert kept_paused and all(kept_paused)
+        await harness.until(lambda: engine.agents["agent2"].status is presence.Status.AVAILABLE, clock_s=600)
+        await harness.until(lambda: not member_paused(harness, "agent2"), clock_s=60)
+        assert engine.agents["agent2"].kept_for == ""
+        assert engine.counters["calls_to_unknown_agents"] == engine.counters["double_bookings"] == 0
+        await engine.stop(drain_timeout=60)
+
+
+async def test_a_callback_waits_while_its_agent_is_not_free_then_goes_to_anyone_after_the_grace_period(
+    database_url: str,
+) -> None:
+    async with callback_dialer(database_url, HUMAN) as harness:
+        engine = await harness.start_engine(agents=2)
+        await engine.pause("agent2", "break")
+        await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
+        attempt = the_attempt(harness)
+        assert attempt is not None
+        assert (attempt.outcome, attempt.agent) == ("connected", "agent1")
+        assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE + GRACE
+        assert engine.counters["callbacks_waiting_for_agent"] >= 1
+        with harness.sessions() as session:
+            assert session.scalars(select(Attempt.id)).all() == [attempt.id], "dialled during the grace period"
+        await engine.stop(drain_timeout=60)
+
+
+async def test_a_callback_nobody_answers_gives_its_agent_back_to_the_queue(database_url: str) -> None:
+    async with callback_dialer(database_url, CallPlan(Outcome.BUSY, ring_s=1.0)) as harness:
+        engine = await harness.start_engine(agents=2)
+        ready_since = engine.agents["agent2"].since
+        await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
+        attempt = the_attempt(harness)
+        assert attempt is not None and attempt.outcome == "busy" and attempt.agent == ""
+        await harness.until(lambda: engine.agents["agent2"].free and not member_paused(harness, "agent2"),
+                            clock_s=60)
+        assert engine.agents["agent2"].since == ready_since  # ready all along: the time in state goes on
+        await engine.stop(drain_timeout=60)
