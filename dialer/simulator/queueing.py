@@ -155,6 +155,8 @@ def _connect(call: SimCall, member: Member, hold: int) -> str:
         call.core.add_channel(chan)
         emit(m.chan_event("Newchannel", chan))
     a1.cid_num = one.exten
+    if call.personal:  # Dial() gives the channel it dials the caller's extension
+        a1.exten = one.exten
     emit(m.newcallerid(a1))
     a2.con_num = one.exten
     emit(m.chan_event("NewConnectedLine", a2))
@@ -171,6 +173,7 @@ def _connect(call: SimCall, member: Member, hold: int) -> str:
         a1.context, a1.exten = "rdv-personal", "s"
         emit(m.chan_event("UserEvent", a1, ("UserEvent", "RDVAgentConnect"), ("Agent", view.name),
                           ("Queue", queue), privilege="user"))
+        a1.context, a1.exten = "agents", ""  # back from the gosub, bridged: as the capture shows
     emit(m.dial("DialEnd", a1, one, ("DialStatus", "ANSWER")))
     if not call.personal:
         emit(m.chan_event("MusicOnHoldStop", one))
