@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy.orm import sessionmaker
 
-from dialer import agents
+from config.clock import ManualClock
+from dialer import agents, recovery
 from dialer.agents import Agent, QueueAdd, QueuePause, QueueRemove, Status
+from dialer.engine_state import EngineState
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 IFACE = "Local/alice@agents/n"
@@ -180,3 +183,12 @@ def test_a_callback_that_did_not_reach_its_agent_gives_them_back_or_starts_the_p
     paused, commands = agents.release(waiting, "cb-1", T0 + timedelta(seconds=30))
     assert (paused.status, paused.pause_reason, paused.kept_for) == (Status.PAUSED, "lunch", "")
     assert commands == [QueuePause("rdv-1", IFACE, True, "lunch")]
+
+
+def test_after_a_reconnection_an_agent_kept_for_a_callback_is_paused_again_in_the_queue() -> None:
+    state = EngineState(ManualClock(T0), sessionmaker(), "d1", [1])
+    state.agents["alice"] = agents.keep_for(logged_in(), "cb-1")[0]
+    assert recovery.rejoin_commands(state) == [QueueAdd("rdv-1", IFACE, "alice", paused=True),
+                                               QueuePause("rdv-1", IFACE, True, agents.CALLBACK_REASON)]
+    state.agents["alice"] = agents.call_connected(state.agents["alice"], "cb-1", T0)[0]
+    assert recovery.rejoin_commands(state)[1] == QueuePause("rdv-1", IFACE, True, agents.CALLBACK_REASON)
