@@ -249,8 +249,10 @@ class Engine:
         placed: list[tuple[LiveCall, DialTarget]] = []
         kept: set[str] = set()
         with transaction(self.sessions) as session:
+            ready = {a.login for a in self.agents.values() if a.campaign_id == campaign_id and a.free}
             claimed = self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
-                                        centre_timezone=self.settings.centre_timezone, ring=self.ring)
+                                        centre_timezone=self.settings.centre_timezone, ring=self.ring,
+                                        ready_agents=ready)
             # What counts is the moment the call starts ringing, not the claim's: the window may be closing.
             at = self.clock.now()
             for target in claimed:
@@ -259,7 +261,8 @@ class Engine:
                     self.counters["deferred_at_originate"] += 1
                     continue
                 if target.preferred_agent and not self._free(target.preferred_agent, campaign_id, kept):
-                    # Within its grace period a personal callback waits for the agent who booked it.
+                    # Within its grace period a personal callback waits for the agent who booked it (the claim
+                    # took it as they were ready; here a second callback of theirs in the same claim).
                     release_lead(session, target.lead_id, self.dialer_id)
                     self.counters["callbacks_waiting_for_agent"] += 1
                     continue

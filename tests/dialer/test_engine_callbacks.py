@@ -26,25 +26,25 @@ from rdv import db
 from tests.campaigns.factories import campaign, leads
 from tests.dialer.engine_harness import SCALE, START, Dialer
 
-CALLEE = "+33610000000"  # the first lead `leads()` makes
+CALLEE = "+33610000000"  # the first lead `leads()` makes; the next ones differ by the last digit
 DUE = START + timedelta(minutes=1)
 GRACE = timedelta(minutes=5)
 
 
 @asynccontextmanager
-async def callback_dialer(database_url: str, callee: CallPlan) -> AsyncIterator[Dialer]:
-    """One lead with a personal callback booked by agent2, due at DUE; `callee` is how its phone answers."""
+async def callback_dialer(database_url: str, callee: CallPlan, callbacks: int = 1) -> AsyncIterator[Dialer]:
+    """`callbacks` leads, each with a personal callback booked by agent2, due at DUE; `callee` is how their phones
+    answer."""
     engine = db.make_engine(database_url)
     sessions = db.session_factory(engine)
     clock = ScaledClock(START, scale=SCALE)
-    sim = PbxSimulator(clock, seed=5, outcomes=ScriptedOutcomes({CALLEE: callee}),
+    sim = PbxSimulator(clock, seed=5, outcomes=ScriptedOutcomes({CALLEE[:-1]: callee}),
                        agent_profile=AgentProfile(talk_mean_s=40.0, talk_sigma=0.2, wrap_mean_s=5.0), queues=())
     await sim.start()
     with transaction(sessions) as session:
         made = campaign(session, settings={"wrap_up_seconds": "10", "callback_grace": "5m"})
-        lead = leads(session, made.id, 1)[0]
-        assert lead.phone_e164 == CALLEE
-        book_callback(session, lead.id, DUE, START - timedelta(hours=1), agent="agent2", note="rappeler")
+        for lead in leads(session, made.id, callbacks):
+            book_callback(session, lead.id, DUE, START - timedelta(hours=1), agent="agent2", note="rappeler")
         campaign_id = made.id
     harness = Dialer(clock, sim, sessions, campaign_id)
     try:
@@ -114,7 +114,6 @@ async def test_a_callback_waits_while_its_agent_is_not_free_then_goes_to_anyone_
         assert attempt is not None
         assert (attempt.outcome, attempt.agent) == ("connected", "agent1")
         assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE + GRACE
-        assert engine.counters["callbacks_waiting_for_agent"] >= 1
         with harness.sessions() as session:
             assert session.scalars(select(Attempt.id)).all() == [attempt.id], "dialled during the grace period"
         await engine.stop(drain_timeout=60)
@@ -130,4 +129,23 @@ async def test_a_callback_nobody_answers_gives_its_agent_back_to_the_queue(datab
         await harness.until(lambda: engine.agents["agent2"].free and not member_paused(harness, "agent2"),
                             clock_s=60)
         assert engine.agents["agent2"].since == ready_since  # ready all along: the time in state goes on
+        await engine.stop(drain_timeout=60)
+
+
+async def test_two_callbacks_of_one_agent_due_together_reach_them_one_after_the_other(database_url: str) -> None:
+    async with callback_dialer(database_url, HUMAN, callbacks=2) as harness:
+        engine = await harness.start_engine(agents=2)
+
+        def both_ended() -> bool:
+            with harness.sessions() as session:
+                return len(session.scalars(select(Attempt.id).where(Attempt.outcome != "")).all()) == 2
+
+        await harness.until(both_ended, clock_s=3600)
+        with harness.sessions() as session:
+            rows = session.scalars(select(Attempt).order_by(Attempt.created_at)).all()
+        assert [(a.outcome, a.agent) for a in rows] == [("connected", "agent2")] * 2
+        first, second = rows
+        assert first.ended_at is not None and second.created_at >= first.ended_at  # never two calls for one agent
+        # Claimed together while agent2 was ready, the second waited for the end of the first (and its wrap-up).
+        assert engine.counters["callbacks_waiting_for_agent"] >= 1
         await engine.stop(drain_timeout=60)
