@@ -6,12 +6,11 @@ queue would give it to them (agent1 has waited longest: `leastrecent` picks them
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import Attempt
 from campaigns.outcomes import book_callback
@@ -22,37 +21,29 @@ from dialer.campaign_view import queue_name
 from dialer.live import LiveCall
 from dialer.simulator import AgentProfile, PbxSimulator
 from dialer.simulator.outcomes import CallPlan, Outcome, ScriptedOutcomes
-from rdv import db
 from tests.campaigns.factories import campaign, leads
-from tests.dialer.engine_harness import SCALE, START, Dialer
+from tests.dialer.engine_harness import START, Dialer, dialer_on
 
 CALLEE = "+33610000000"  # the first lead `leads()` makes; the next ones differ by the last digit
 DUE = START + timedelta(minutes=1)
 GRACE = timedelta(minutes=5)
 
 
-@asynccontextmanager
-async def callback_dialer(database_url: str, callee: CallPlan, callbacks: int = 1) -> AsyncIterator[Dialer]:
+def callback_dialer(database_url: str, callee: CallPlan, callbacks: int = 1) -> AbstractAsyncContextManager[Dialer]:
     """`callbacks` leads, each with a personal callback booked by agent2, due at DUE; `callee` is how their phones
     answer."""
-    engine = db.make_engine(database_url)
-    sessions = db.session_factory(engine)
-    clock = ScaledClock(START, scale=SCALE)
-    sim = PbxSimulator(clock, seed=5, outcomes=ScriptedOutcomes({CALLEE[:-1]: callee}),
-                       agent_profile=AgentProfile(talk_mean_s=40.0, talk_sigma=0.2, wrap_mean_s=5.0), queues=())
-    await sim.start()
-    with transaction(sessions) as session:
-        made = campaign(session, settings={"wrap_up_seconds": "10", "callback_grace": "5m"})
-        for lead in leads(session, made.id, callbacks):
-            book_callback(session, lead.id, DUE, START - timedelta(hours=1), agent="agent2", note="rappeler")
-        campaign_id = made.id
-    harness = Dialer(clock, sim, sessions, campaign_id)
-    try:
-        yield harness
-    finally:
-        await harness.close()
-        await sim.stop()
-        engine.dispose()
+    def make_sim(clock: ScaledClock) -> PbxSimulator:
+        return PbxSimulator(clock, seed=5, outcomes=ScriptedOutcomes({CALLEE[:-1]: callee}),
+                            agent_profile=AgentProfile(talk_mean_s=40.0, talk_sigma=0.2, wrap_mean_s=5.0), queues=())
+
+    def make(sessions: sessionmaker[Session]) -> int:
+        with transaction(sessions) as session:
+            made = campaign(session, settings={"wrap_up_seconds": "10", "callback_grace": "5m"})
+            for lead in leads(session, made.id, callbacks):
+                book_callback(session, lead.id, DUE, START - timedelta(hours=1), agent="agent2", note="rappeler")
+            return made.id
+
+    return dialer_on(database_url, make_sim, make)
 
 
 def the_attempt(harness: Dialer) -> Attempt | None:
