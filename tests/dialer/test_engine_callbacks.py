@@ -140,3 +140,20 @@ async def test_two_callbacks_of_one_agent_due_together_reach_them_one_after_the_
         # Claimed together while agent2 was ready, the second waited for the end of the first (and its wrap-up).
         assert engine.counters["callbacks_waiting_for_agent"] >= 1
         await engine.stop(drain_timeout=60)
+
+
+async def test_a_callback_whose_agent_phone_does_not_answer_is_dropped_and_the_agent_given_back(
+    database_url: str,
+) -> None:
+    async with callback_dialer(database_url, HUMAN) as harness:
+        engine = await harness.start_engine(agents=2)
+        # agent2's phone will not answer (busy on the PBX's side, unknown to the dialer): Dial() gives up in 2 s.
+        members = harness.sim.pbx.queues.members[queue_name(harness.campaign_id)]
+        members[presence.interface_of("agent2")].busy = True
+        await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
+        attempt = the_attempt(harness)
+        assert attempt is not None and (attempt.outcome, attempt.agent) == ("dropped", "")
+        await harness.until(lambda: engine.agents["agent2"].free and not member_paused(harness, "agent2"),
+                            clock_s=60)
+        assert engine.counters["outcome_dropped"] == 1
+        await engine.stop(drain_timeout=60)
