@@ -34,6 +34,7 @@ from campaigns.errors import (
 from campaigns.models import Attempt, Campaign
 from campaigns.script import check_answers, conformity
 from campaigns.script_store import current_script
+from campaigns.visit_slots import check_visit
 from leads.models import Lead
 
 
@@ -51,9 +52,10 @@ def book_appointment(
 ) -> Appointment:
     """Record the RDV sheet an agent filled in, from the call (`attempt_id`) or for a lead directly.
 
-    The answers are checked against the campaign's current script and the conformity verdict is stored
-    with the unmet criteria. `address` (street, postcode, city) overrides the lead's when the prospect
-    gave another one for the visit.
+    The slot must be one the client accepts for this prospect (the script's `[visits]`, in the lead's zone,
+    holidays of the lead's calendar skipped): InvalidSlot says why not. The answers are checked against the
+    campaign's current script and the conformity verdict is stored with the unmet criteria. `address`
+    (street, postcode, city) overrides the lead's when the prospect gave another one for the visit.
     """
     lead, attempt = _lead_and_attempt(session, attempt_id, lead_id)
     if attempt is not None:
@@ -66,6 +68,7 @@ def book_appointment(
         raise ScriptNotLoaded(campaign.name)
     version, script = loaded
     check_slot(slot, now)
+    check_visit(slot, script.visit_rules(), lead.timezone or campaign.timezone, now, lead.country, lead.subdivision)
     checked = check_answers(answers, script.questions)
     verdict = conformity(checked, script.criteria)
     street, postcode, city = address or (lead.address, lead.postcode, lead.city)

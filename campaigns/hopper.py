@@ -137,14 +137,16 @@ def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None) ->
 
 
 def release_stale_claims(session: Session, older_than: datetime, now: datetime,
-                         centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> int:
-    """Free the leads claimed before `older_than` (a dialer that crashed); returns how many.
+                         centre_timezone: str = DEFAULT_CENTRE_TIMEZONE, dialer_id: str | None = None) -> int:
+    """Free the leads claimed before `older_than` (a dialer that crashed), only those of `dialer_id` if given;
+    returns how many.
 
     Their attempts left without an outcome end as `failed` (a late hangup event then changes nothing) and the
     lead is rescheduled by the retry policy, so it is neither lost nor redialled at once. The journal rows
     before the cutoff go too, but for leads still held by a live transaction (skipped here, seen next time).
     """
-    held_before = and_(Lead.claimed_by != "", Lead.claimed_at < older_than)
+    held_before = and_(Lead.claimed_by != "" if dialer_id is None else Lead.claimed_by == dialer_id,
+                       Lead.claimed_at < older_than)
     stale = list(session.execute(
         select(Lead.id, Lead.claimed_by).join(LeadClaim, LeadClaim.lead_id == Lead.id)
         .where(LeadClaim.claimed_at < older_than, held_before)
@@ -161,7 +163,8 @@ def release_stale_claims(session: Session, older_than: datetime, now: datetime,
         )
     session.execute(
         delete(LeadClaim).where(
-            LeadClaim.claimed_at < older_than, ~exists().where(Lead.id == LeadClaim.lead_id, held_before)
+            LeadClaim.claimed_at < older_than, ~exists().where(Lead.id == LeadClaim.lead_id, held_before),
+            *([] if dialer_id is None else [LeadClaim.dialer_id == dialer_id]),
         ).execution_options(synchronize_session=False)
     )
     return len(stale)

@@ -55,6 +55,12 @@ def check_port(source: str, port: int) -> None:
             source=source, value=_quoted(port)))
 
 
+def check_seconds(source: str, seconds: int) -> None:
+    if seconds < 0:
+        raise SettingsError(_("{source}: {value} is not a duration in seconds (0 or more).").format(
+            source=source, value=_quoted(seconds)))
+
+
 def check_database_url(source: str, url: str) -> None:
     """Only SQLite and PostgreSQL URLs, written as SQLAlchemy reads them."""
     if not url:

@@ -16,6 +16,7 @@ from config.setting_checks import (
     check_database_url,
     check_language,
     check_port,
+    check_seconds,
     check_timezone,
     coerce,
 )
@@ -54,6 +55,11 @@ class Settings:
     web_trusted_proxies: str = ""
     # The largest lead file the web accepts, in megabytes (`[web] upload_max_mb`); the CLI has no limit.
     web_upload_max_mb: int = 50
+    # PostgreSQL with several dialers (`[dialer] dead_grace_seconds`): how long a dialer is seen dead (kill -9,
+    # a crash) before the scheduler leader frees the leads it held and ends its open attempts as failed. Long
+    # enough for its supervisor to restart it (it then reconciles its own calls), short enough not to leave
+    # leads idle.
+    dialer_dead_grace_seconds: int = 300
     config_file: Path | None = None
 
     @property
@@ -117,6 +123,7 @@ def _check(settings: Settings, sources: dict[str, str]) -> None:
     check_timezone(where("centre_timezone"), settings.centre_timezone)
     check_port(where("ami_port"), settings.ami_port)
     check_port(where("smtp_port"), settings.smtp_port)
+    check_seconds(where("dialer_dead_grace_seconds"), settings.dialer_dead_grace_seconds)
 
 
 def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:

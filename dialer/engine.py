@@ -115,6 +115,17 @@ class Engine:
         for campaign_id in self.campaign_ids:
             await self.check_queue(campaign_id)
 
+    async def add_campaign(self, campaign_id: int) -> None:
+        """Dial one more campaign from now on (a supervisor started it while this dialer runs): its view, then its
+        queue check. It stays held (no dial) until its calling day is opened, as every campaign at start."""
+        if campaign_id in self.campaign_ids:
+            return
+        with transaction(self.sessions) as session:
+            self.views.update(load_campaign_views(session, [campaign_id], self.settings.policies, self.clock.now()))
+        self.held.add(campaign_id)
+        self.campaign_ids.append(campaign_id)
+        await self.check_queue(campaign_id)
+
     async def run(self) -> None:
         """Tick until `stop()`."""
         await self.start()

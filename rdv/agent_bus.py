@@ -88,6 +88,10 @@ class AgentBus:
         self.call_control.on_event(self._call_controlled)
         self._task = asyncio.create_task(self._run(), name=f"agent-bus-{engine.dialer_id}")
 
+    def follow(self, campaign_id: int) -> None:
+        """Hear the commands of a campaign the engine started dialling after the bus started."""
+        self._subs.append(self.notifier.subscribe(dialer_topic(campaign_id)))
+
     def _call_controlled(self, event: Any) -> None:
         """A hangup, hold, transfer or listen the PBX accepted (stored by call control): the screens re-read."""
         on_call = {login for login, agent in self.engine.agents.items() if agent.call_id == event.call_id}

@@ -164,6 +164,14 @@ def send(session: Session, notifier: Notifier | None, login: str, kind: str, *, 
     return command.id
 
 
+def sign_off(session: Session, notifier: Notifier | None, login: str, *, by: str, now: datetime) -> int | None:
+    """Log a teleoperator out of the dialer (their account was just disabled): the queue stops handing them calls
+    at once, a call in progress goes on at the phone. The command's id, or None when they were not logged in."""
+    if presence(session, login).state == "logged_out":
+        return None
+    return send(session, notifier, login, "logout", sent_by=by, now=now)
+
+
 def command_result(session: Session, command_id: int) -> CommandResult:
     """What came of a command (`done_at` None while the dialer has not applied it)."""
     row = session.get_one(AgentCommand, command_id)

@@ -163,14 +163,16 @@ class ControlWatcher:
 
     async def run(self, notifier: Notifier) -> None:
         """Refresh now, then at each notification of the campaigns' control topics (or every REFRESH_EVERY_S)."""
-        subs = [notifier.subscribe(control_topic(cid)) for cid in self.views]
+        subs = {cid: notifier.subscribe(control_topic(cid)) for cid in self.views}
         try:
             while True:
+                for cid in self.views.keys() - subs.keys():  # a campaign started while the dialer runs
+                    subs[cid] = notifier.subscribe(control_topic(cid))
                 try:
                     await self.refresh()
                 except Exception:  # a database hiccup: the next notification (or refresh) tries again
                     log.exception("campaign orders not applied")
-                await next_wake(subs, timeout=REFRESH_EVERY_S)
+                await next_wake(list(subs.values()), timeout=REFRESH_EVERY_S)
         finally:
-            for sub in subs:
+            for sub in subs.values():
                 sub.close()

@@ -32,6 +32,9 @@ def write_demo_dashboards(app: App, clock: IdleClock, campaign_id: int, days: li
             queue_weekly_mail(session, campaign_id, first, last, now, settings.mail_from, settings.centre_timezone)
             files = weekly_files(session, campaign_id, first, last, now, settings.mail_from, settings.centre_timezone)
         deliver_pending(app.sessions, app.transport(), now)
-        for path in write_weekly_files(files, folder, eml=False):
-            lines.append(_("Weekly dashboard {period}: {path}").format(period=files.board.period_text(), path=path))
+        # The workbook first, then the results file (`reports.weekly_report.weekly_files`).
+        board, results = write_weekly_files(files, folder, eml=False)
+        period = files.board.period_text()
+        lines.append(_("Weekly dashboard {period}: {path}").format(period=period, path=board))
+        lines.append(_("Results file {period}: {path}").format(period=period, path=results))
     return lines

@@ -31,14 +31,15 @@ from campaigns.appointment_services import day_bounds
 from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, weekly_intersect
 from campaigns.effective import centre_weekly, effective_weekly
 from campaigns.hopper import release_stale_claims
-from campaigns.models import Campaign, Client
+from campaigns.models import Campaign, Client, LeadClaim
 from campaigns.retention import apply_retention
 from campaigns.store import load_rules
 from config import audit
 from config.clock import Clock
 from dialer.recordings import purge_expired
 from rdv.client_export import export_client
-from rdv.scheduler import JobSpec, fire_times
+from rdv.leader import dialer_is_dead
+from rdv.scheduler import FIRES_KEPT, JobSpec, fire_times, prune_fires
 from reports.daily_appointments import queue_daily_mail
 from reports.mailer import Transport, deliver_pending
 
@@ -48,6 +49,10 @@ OUTBOX_EVERY = timedelta(minutes=5)
 STALE_CLAIMS_EVERY = timedelta(minutes=15)
 # A claim older than this belongs to a dialer that is gone: no conversation lasts two hours.
 STALE_AFTER = timedelta(hours=2)
+# How often the leader looks for dialers that died (kill -9, a crash) while holding claims: one try-lock per
+# dialer holding claims, so that their leads are freed about `dead_dialer_grace` after the death.
+DEAD_DIALERS_EVERY = timedelta(minutes=1)
+DEAD_DIALER_GRACE = timedelta(minutes=5)
 ALIGNED = datetime(2000, 1, 3, tzinfo=UTC)  # interval jobs fire on round times
 
 
@@ -134,6 +139,8 @@ class MailContext:
     centre_timezone: str
     # Where the monthly standard export of each client goes (seed 002); None: no such job.
     exports_dir: Path | None = None
+    # How long a dialer is seen dead before its claims are freed (setting dialer_dead_grace_seconds).
+    dead_dialer_grace: timedelta = DEAD_DIALER_GRACE
 
 
 def daily_mail_job(day: CampaignDay, ctx: MailContext) -> JobSpec:
@@ -177,12 +184,52 @@ def maintenance_jobs(ctx: MailContext) -> list[JobSpec]:
                 outbox, coalesce=True),
         JobSpec("stale_claims", IntervalTrigger(seconds=STALE_CLAIMS_EVERY.total_seconds(), start_date=ALIGNED,
                                                 timezone=UTC), stale_claims, coalesce=True),
+        dead_dialers_job(ctx),
         weekly_billing_job(ctx),
         payment_reminders_job(ctx),
         monthly_billing_job(ctx),
         retention_job(ctx),
+        fires_pruning_job(ctx),
         *([monthly_export_job(ctx, ctx.exports_dir)] if ctx.exports_dir is not None else []),
     ]  # fmt: skip
+
+
+def dead_dialers_job(ctx: MailContext) -> JobSpec:
+    """Free the claims of the dialers that died, once seen dead for `ctx.dead_dialer_grace` (PostgreSQL).
+
+    A dialer is dead when the advisory lock of its id is free (`rdv.leader.dialer_is_dead`); the release runs
+    in the transaction that holds that lock, so the dialer cannot restart meanwhile. The grace leaves a dialer
+    restarted by its supervisor (systemd) the time to come back and reconcile its own calls, which the PBX may
+    still carry; only claims older than the grace go. Who was seen dead since when is this leader's memory: a
+    new leader starts counting afresh. On SQLite there is one process, so nothing is ever another's to free:
+    the job does nothing (a restart frees its own claims, `dialer.recovery`).
+    """
+    dead_since: dict[str, datetime] = {}
+
+    def dead_dialers(_fire: datetime) -> None:
+        now, grace = ctx.clock.now(), ctx.dead_dialer_grace
+        with ctx.sessions() as session:
+            if session.get_bind().dialect.name != "postgresql":
+                return
+            holders = set(session.scalars(select(LeadClaim.dialer_id).distinct()))
+        for gone in dead_since.keys() - holders:
+            del dead_since[gone]
+        for dialer_id in sorted(holders):
+            with ctx.sessions.begin() as session:
+                if not dialer_is_dead(session.connection(), dialer_id):
+                    dead_since.pop(dialer_id, None)
+                    continue
+                since = dead_since.setdefault(dialer_id, now)
+                if now - since < grace:
+                    continue
+                freed = release_stale_claims(session, now - grace, now, centre_timezone=ctx.centre_timezone,
+                                             dialer_id=dialer_id)  # fmt: skip
+            if freed:
+                log.warning("dialer %s is gone (seen dead since %s): freed %d leads it held", dialer_id,
+                            since.isoformat(timespec="seconds"), freed)  # fmt: skip
+
+    return JobSpec("dead_dialers", IntervalTrigger(seconds=DEAD_DIALERS_EVERY.total_seconds(), start_date=ALIGNED,
+                                                   timezone=UTC), dead_dialers, coalesce=True)
 
 
 # Monday morning in the call centre's zone: the production week just ended is billed, earlier weeks
@@ -246,6 +293,19 @@ def recordings_retention_job(sessions: sessionmaker[Session], clock: Clock, data
                      report.files_deleted, report.rows_deleted, report.files_missing)
 
     return JobSpec("recordings_retention", CronTrigger(timezone=centre_timezone, **RECORDINGS_PURGE_AT), purge,
+                   coalesce=True)
+
+
+def fires_pruning_job(ctx: MailContext) -> JobSpec:
+    """Every night at 03:45, the fire times of jobs finished long ago go (`rdv.scheduler.FIRES_KEPT`)."""
+
+    def prune(_fire: datetime) -> None:
+        with ctx.sessions.begin() as session:
+            pruned = prune_fires(session, ctx.clock.now())
+        if pruned:
+            log.info("job history: %d fire times older than %d days deleted", pruned, FIRES_KEPT.days)
+
+    return JobSpec("job_fires_pruning", CronTrigger(hour=3, minute=45, timezone=ctx.centre_timezone), prune,
                    coalesce=True)
 
 

@@ -11,12 +11,14 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import logging
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import IO
 
 from sqlalchemy import Connection, Engine, text
+from sqlalchemy.exc import OperationalError
 
 from config.i18n import _
 
@@ -27,6 +29,15 @@ DIALER_LOCK_SPACE = 0x72647664  # "rdvd": one lock per dialer id (with hashtext 
 # Wall seconds between checks: a standby takes over within about this long after the leader's lock is freed
 # (the server frees it as soon as it sees the leader's connection closed).
 CHECK_EVERY_S = 2.0
+# Wall seconds a starting dialer waits for its id's lock before it says another process runs as that id.
+DIALER_LOCK_WAIT_S = 5.0
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE when lock_timeout ends a wait
+# The server's TCP settings for the sessions holding these locks. A host that vanishes (power or network cut)
+# sends no FIN: by the kernel's defaults its session, and its locks, would stay for over two hours of keepalive
+# silence. With these the server drops it about 8 s after its last packet (keepalives when idle, the user
+# timeout when an answer stays unacknowledged), and a standby takes the leadership at its next check.
+LOCK_SESSION_TCP = {"tcp_keepalives_idle": "4", "tcp_keepalives_interval": "2", "tcp_keepalives_count": "2",
+                    "tcp_user_timeout": "8000"}  # fmt: skip
 
 
 class Leadership:
@@ -51,7 +62,7 @@ class Leadership:
     def _try(self) -> None:
         try:
             if self._connection is None:
-                self._connection = self.engine.connect()
+                self._connection = _lock_session(self.engine)
             won = bool(self._connection.execute(text("SELECT pg_try_advisory_lock(:k)"),
                                                 {"k": LEADER_LOCK_KEY}).scalar())  # fmt: skip
             self._connection.commit()
@@ -150,16 +161,128 @@ def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
 
 @contextmanager
 def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
-    with engine.connect() as connection:
-        won = bool(connection.execute(text("SELECT pg_try_advisory_lock(:ns, hashtext(:id))"),
-                                      {"ns": DIALER_LOCK_SPACE, "id": dialer_id}).scalar())  # fmt: skip
-        connection.commit()
-        if not won:
-            raise DialerIdInUse(dialer_id)
+    lock = DialerIdLock(engine, dialer_id)
+    if not lock.acquire():
+        raise DialerIdInUse(dialer_id)
+    try:
+        yield
+    finally:
+        lock.release()
+
+
+class DialerIdLock:
+    """This process's hold on its dialer id (PostgreSQL), on a connection of its own, checked every
+    CHECK_EVERY_S by a thread and taken again when that connection drops: a PostgreSQL restart frees every
+    session's locks, and a dialer without its lock looks dead to the leader, which then frees its claims."""
+
+    def __init__(self, engine: Engine, dialer_id: str) -> None:
+        self.engine, self.dialer_id = engine, dialer_id
+        self.held = False
+        self._connection: Connection | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    def acquire(self) -> bool:
+        """Take the lock at start, then keep it checked; False: another process runs as this dialer id."""
+        connection = _lock_session(self.engine)
+        if not _lock_dialer_id(connection, self.dialer_id):
+            connection.close()
+            return False
+        self._connection, self.held = connection, True
+        self._thread = threading.Thread(target=self._watch, name=f"dialer-lock-{self.dialer_id}", daemon=True)
+        self._thread.start()
+        return True
+
+    def _watch(self) -> None:
+        while not self._stop.wait(CHECK_EVERY_S):
+            self.check()
+
+    def check(self) -> None:
+        """Check the lock's connection answers, or take the lock again on a new one."""
+        if self._connection is not None:
+            try:
+                self._connection.execute(text("SELECT 1")).scalar()
+                self._connection.commit()
+                return
+            except Exception as exc:
+                log.error("dialer %s LOST the lock of its id (%s): it takes it again as soon as it can",
+                          self.dialer_id, f"{type(exc).__name__}: {exc}".splitlines()[0])  # fmt: skip
+                self._drop()
         try:
-            yield
-        finally:
-            with contextlib.suppress(Exception):  # the server frees it with the session anyway
-                connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
-                                   {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
-                connection.commit()
+            connection = _lock_session(self.engine)
+        except Exception as exc:  # the database is away: try again at the next check
+            log.warning("dialer %s cannot reach the database to take the lock of its id: %s", self.dialer_id,
+                        type(exc).__name__)  # fmt: skip
+            return
+        try:
+            won = _lock_dialer_id(connection, self.dialer_id)
+        except Exception:
+            log.warning("taking the lock of dialer %s failed", self.dialer_id, exc_info=True)
+            won = False
+        if not won:
+            connection.close()
+            log.error("dialer %s cannot take the lock of its id back: another process holds it", self.dialer_id)
+            return
+        self._connection, self.held = connection, True
+        log.warning("dialer %s holds the lock of its id again", self.dialer_id)
+
+    def _drop(self) -> None:
+        self.held = False
+        if self._connection is not None:
+            with contextlib.suppress(Exception):  # already broken: nothing more to close
+                self._connection.invalidate()
+                self._connection.close()
+            self._connection = None
+
+    def release(self) -> None:
+        """Stop checking and give the lock back (the server frees it with the session anyway)."""
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join()
+        if self._connection is not None:
+            with contextlib.suppress(Exception):
+                self._connection.execute(text("SELECT pg_advisory_unlock(:ns, hashtext(:id))"),
+                                         {"ns": DIALER_LOCK_SPACE, "id": self.dialer_id})  # fmt: skip
+                self._connection.commit()
+            with contextlib.suppress(Exception):
+                self._connection.close()
+            self._connection = None
+        self.held = False
+
+
+def _lock_session(engine: Engine) -> Connection:
+    """A connection for holding a lock, whose server session ends soon after its host vanishes (on TCP; the
+    settings mean nothing on a Unix socket, where the server sees the process die at once)."""
+    connection = engine.connect()
+    try:
+        for name, value in LOCK_SESSION_TCP.items():
+            connection.execute(text("SELECT set_config(:name, :value, false)"), {"name": name, "value": value})
+        connection.commit()
+    except Exception:
+        connection.close()
+        raise
+    return connection
+
+
+def _lock_dialer_id(connection: Connection, dialer_id: str) -> bool:
+    """Take this dialer id's session lock; wait a little when it is held, since the leader holds it for the
+    moment it frees a dead dialer's claims (`dialer_is_dead`): a restart then waits instead of being refused."""
+    try:
+        # lock_timeout bounds the wait of this one statement (SET LOCAL: this transaction only).
+        connection.execute(text(f"SET LOCAL lock_timeout = '{int(DIALER_LOCK_WAIT_S * 1000)}ms'"))
+        connection.execute(text("SELECT pg_advisory_lock(:ns, hashtext(:id))"),
+                           {"ns": DIALER_LOCK_SPACE, "id": dialer_id})  # fmt: skip
+    except OperationalError as exc:
+        connection.rollback()
+        if getattr(exc.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return False
+        raise
+    connection.commit()  # the session lock outlives the transaction
+    return True
+
+
+def dialer_is_dead(connection: Connection, dialer_id: str) -> bool:
+    """Whether no process runs as this dialer id now (PostgreSQL only): its lock was free, and this
+    transaction holds it until it ends, so the dialer cannot restart while its claims are being freed."""
+    return bool(connection.execute(text("SELECT pg_try_advisory_xact_lock(:ns, hashtext(:id))"),
+                                   {"ns": DIALER_LOCK_SPACE, "id": dialer_id}).scalar())  # fmt: skip

@@ -9,9 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
+
+from sqlalchemy import select
 
 from campaigns.models import Campaign
 from dialer import agents as presence
@@ -122,10 +125,16 @@ class Staffing:
 def agent_logins(campaign_ids: list[int], per_campaign: int, dialer_id: str = "main") -> dict[int, list[str]]:
     """Simulated agents' logins: agent1… for one campaign, agent<campaign>-1… when there are several; another
     dialer than "main" prefixes its own (`b-agent1`), as two dialers' agents are different people."""
-    prefix = "" if dialer_id == "main" else f"{dialer_id}-"
     if len(campaign_ids) == 1:
+        prefix = "" if dialer_id == "main" else f"{dialer_id}-"
         return {campaign_ids[0]: [f"{prefix}agent{n}" for n in range(1, per_campaign + 1)]}
-    return {cid: [f"{prefix}agent{cid}-{n}" for n in range(1, per_campaign + 1)] for cid in campaign_ids}
+    return {cid: campaign_agent_logins(cid, per_campaign, dialer_id) for cid in campaign_ids}
+
+
+def campaign_agent_logins(campaign_id: int, per_campaign: int, dialer_id: str = "main") -> list[str]:
+    """The simulated agents of one campaign among several (or started while the dialer runs): agent<campaign>-1…"""
+    prefix = "" if dialer_id == "main" else f"{dialer_id}-"
+    return [f"{prefix}agent{campaign_id}-{n}" for n in range(1, per_campaign + 1)]
 
 
 class Runtime:
@@ -147,6 +156,8 @@ class Runtime:
         self.qualification: SimulatedQualification | None = None
         self.recorder: Recorder | None = None
         self.leadership = Leadership(app.engine, options.dialer_id)
+        # Told of the jobs of a campaign added while running (the waker schedules their fire times).
+        self.job_listeners: list[Callable[[list[JobSpec]], None]] = []
         self._polled = False
         self._wake_lock = asyncio.Lock()
 
@@ -174,8 +185,9 @@ class Runtime:
         self.staffing = Staffing(self.engine, logins)
         for cid, day in self.days.items():
             self.staffing.set_open(cid, day.is_open(now))
-        ctx = MailContext(app.sessions, self.clock, app.settings.mail_from, app.transport(options.outbox_dir), centre,
-                          app.settings.data_dir / "exports")
+        ctx = self.mail = MailContext(app.sessions, self.clock, app.settings.mail_from,
+                                      app.transport(options.outbox_dir), centre, app.settings.data_dir / "exports",
+                                      timedelta(seconds=app.settings.dialer_dead_grace_seconds))
         self.local = JobRunner(app.sessions, [s for d in self.days.values()
                                               for s in day_jobs(d, self.staffing.set_open, options.dialer_id)],
                                holder=options.dialer_id)  # fmt: skip
@@ -192,6 +204,44 @@ class Runtime:
         await self.staffing.apply(now)
         self.task = asyncio.create_task(self.engine.run(), name="dialer")
         self._start_console_feeds()
+
+    async def pick_up_started(self) -> list[int]:
+        """Serve the campaigns started since this process began (when it serves every running one, without
+        `--campaign`): a supervisor who starts one from the console or the CLI sees it dialled without a
+        restart. Returns the campaigns added."""
+        if self.engine is None:
+            return []
+        running = await asyncio.to_thread(running_campaigns, self.app, [])
+        added = [c.id for c in running if c.id not in self.engine.campaign_ids]
+        for campaign_id in added:
+            await self.add_campaign(campaign_id)
+        return added
+
+    async def add_campaign(self, campaign_id: int) -> None:
+        """Dial one more campaign from now on, with its day, jobs, simulated agents and agents' commands."""
+        app, options, now, engine = self.app, self.options, self.clock.now(), self.engine
+        if engine is None or campaign_id in engine.campaign_ids:
+            return
+        with app.sessions() as session:
+            day = campaign_day(session, campaign_id, app.settings.centre_timezone)
+            reports = report_jobs(session, [campaign_id], self.mail)
+        if self.link is not None and self.link.simulator is not None:  # as `rdv asterisk config` and a reload
+            self.link.simulator.configure_queue(queue_name(campaign_id))
+        self.days[campaign_id] = day
+        await engine.add_campaign(campaign_id)
+        logins = campaign_agent_logins(campaign_id, options.sim_agents, options.dialer_id)
+        self.staffing.agents[campaign_id] = logins
+        if self.qualification is not None:
+            self.qualification.logins.update(logins)
+        if self.bus is not None:
+            self.bus.follow(campaign_id)
+        self.staffing.set_open(campaign_id, day.is_open(now))
+        added = self.local.add(day_jobs(day, self.staffing.set_open, options.dialer_id), now) \
+            + self.shared.add([daily_mail_job(day, self.mail), *reports, monthly_review_job(day, self.mail)], now)
+        for listener in self.job_listeners:
+            listener(added)
+        log.info("campaign %s started while running: dialled from now on", campaign_id)
+        await self.staffing.apply(now)
 
     def _start_console_feeds(self) -> None:
         """The live figures for the supervisor's console, and the supervisor's orders (pause, pacing) back.
@@ -298,8 +348,6 @@ def dialing_state(engine: Engine, staffing: Staffing, campaign_id: int) -> str:
 
 def running_campaigns(app: App, names: list[str]) -> list[Campaign]:
     """The named campaigns (all running ones when none is named); a named one must be running."""
-    from sqlalchemy import select
-
     from campaigns import store
 
     with app.sessions() as session:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from apscheduler.triggers.base import BaseTrigger
-from sqlalchemy import select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -29,6 +29,20 @@ log = logging.getLogger(__name__)
 MAX_CATCH_UP = 31
 # A fire time claimed this long ago and not finished was left by a process that died during the run.
 ABANDONED_AFTER = timedelta(minutes=30)
+
+
+# Finished fire times are kept this long as the proof that each ran once (the failover tests read them), then go:
+# the one-minute jobs alone add 1,440 rows a day.
+FIRES_KEPT = timedelta(days=92)
+
+
+def prune_fires(session: Session, now: datetime, kept: timedelta = FIRES_KEPT) -> int:
+    """Delete the fire times finished before `now - kept` and no later than their job's last completed one
+    (so none can be due again); returns how many. An unfinished one stays, whatever its age."""
+    done = select(JobRun.last_fire_at).where(JobRun.job_id == JobFire.job_id).scalar_subquery()
+    result = session.execute(delete(JobFire).where(JobFire.finished_at.is_not(None), JobFire.fire_at < now - kept,
+                                                   JobFire.fire_at <= done))  # fmt: skip
+    return int(getattr(result, "rowcount", 0) or 0)
 
 
 @dataclass(frozen=True)
@@ -70,6 +84,13 @@ class JobRunner:
         self.holder = holder  # who claims the fire times (the dialer id)
         # Asked before each fire time: the shared runner stops at once when its process loses the leadership.
         self.may_run = may_run
+
+    def add(self, specs: list[JobSpec], now: datetime) -> list[JobSpec]:
+        """Jobs of a campaign started while running: known from now on, registered at `now`; the new ones."""
+        new = [spec for spec in specs if spec.id not in self.specs]
+        self.specs.update((spec.id, spec) for spec in new)
+        self.register(now)
+        return new
 
     def register(self, now: datetime) -> None:
         """Start the history of new jobs at `now`: a job never catches up on times before it existed."""

@@ -22,11 +22,14 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from config.clock import Clock
 from rdv.bootstrap import App
 from rdv.runtime import Runtime, RuntimeOptions
+from rdv.scheduler import JobSpec
 
 log = logging.getLogger(__name__)
 # How often (clock seconds) agents are brought in line with the day between job wake-ups: after a close,
 # they leave once their campaign's last call is over.
 STAFFING_EVERY_S = 5.0
+# How often (clock seconds) `rdv run` without `--campaign` looks for campaigns started since it began.
+PICK_UP_EVERY_S = 10.0
 # Wakes a started runtime at its jobs' fire times until the stop event is set.
 Waker = Callable[[Runtime, asyncio.Event], Coroutine[Any, Any, None]]
 
@@ -44,14 +47,17 @@ def _stop_requested(stop: asyncio.Event, sig: signal.Signals) -> None:
     stop.set()
 
 
-async def _every(clock: Clock, seconds: float, stop: asyncio.Event, action: Callable[[], Awaitable[None]]) -> None:
+async def _every(clock: Clock, seconds: float, stop: asyncio.Event, action: Callable[[], Awaitable[object]]) -> None:
     wall = seconds / float(getattr(clock, "scale", 1.0))
     while not stop.is_set():
         with contextlib.suppress(TimeoutError):
             async with asyncio.timeout(wall):
                 await stop.wait()
         if not stop.is_set():
-            await action()
+            try:
+                await action()
+            except Exception:  # the database busy, the PBX gone a moment: the next round tries again
+                log.exception("periodic task failed")
 
 
 def scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
@@ -61,9 +67,14 @@ def scheduler_for(runtime: Runtime) -> AsyncIOScheduler:
         await runtime.wake(runtime.clock.now())
 
     scheduler = AsyncIOScheduler(timezone=UTC)
-    for spec in runtime.specs:
-        scheduler.add_job(wake, trigger=spec.trigger, id=spec.id, coalesce=True, max_instances=1,
-                          misfire_grace_time=None)  # fmt: skip
+
+    def add(specs: list[JobSpec]) -> None:
+        for spec in specs:
+            scheduler.add_job(wake, trigger=spec.trigger, id=spec.id, coalesce=True, max_instances=1,
+                              misfire_grace_time=None)  # fmt: skip
+
+    add(runtime.specs)
+    runtime.job_listeners.append(add)  # the jobs of a campaign started while running
     return scheduler
 
 
@@ -82,24 +93,34 @@ async def clock_waker(runtime: Runtime, stop: asyncio.Event) -> None:
     web demo's, which may start at the next opening; tests' scaled ones), until `stop`."""
     clock = runtime.clock
     scale = float(getattr(clock, "scale", 1.0))
+    added = asyncio.Event()  # a campaign started while running brought jobs that may fire sooner
+    runtime.job_listeners.append(lambda _specs: added.set())
     while not stop.is_set():
         now = clock.now()
         following = runtime.next_fire(now)
         delay = (following - now).total_seconds() if following else 3600.0
-        with contextlib.suppress(TimeoutError):
-            async with asyncio.timeout(max(0.0, delay) / scale + 0.001):
-                await stop.wait()
+        waits = [asyncio.ensure_future(stop.wait()), asyncio.ensure_future(added.wait())]
+        try:
+            await asyncio.wait(waits, timeout=max(0.0, delay) / scale + 0.001, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for waiting in waits:
+                waiting.cancel()
+        if added.is_set():
+            added.clear()
+            continue
         if not stop.is_set():
             await runtime.wake(clock.now())
 
 
 async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drain_s: float,
                 stop: asyncio.Event, started: Callable[[Runtime], None] | None = None,
-                waker: Waker = apscheduler_waker, web_socket: socket.socket | None = None) -> Runtime:
+                waker: Waker = apscheduler_waker, web_socket: socket.socket | None = None,
+                follow_started: bool = False) -> Runtime:
     """Run until `stop` is set, then drain and store; returns the stopped runtime.
 
     With `web_socket`, the web screens are served on it from the same loop, until the drain is over: agents
-    can still save the disposition of a call that ends during the drain.
+    can still save the disposition of a call that ends during the drain. With `follow_started` (`rdv run`
+    without `--campaign`), a campaign started while running is dialled within PICK_UP_EVERY_S.
     """
     clock = app.clock
     runtime = Runtime(app, campaign_ids, options)
@@ -111,6 +132,9 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
         started(runtime)
     tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.staffing.apply(clock.now()))),
              asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop))]
+    if follow_started:  # at least a wall second apart: a fast test clock need not query more often
+        every = max(PICK_UP_EVERY_S, float(getattr(clock, "scale", 1.0)))
+        tasks.append(asyncio.create_task(_every(clock, every, stop, runtime.pick_up_started)))
     try:
         await stop.wait()
     finally:

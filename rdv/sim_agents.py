@@ -13,20 +13,23 @@ import random
 from collections import Counter
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.appointment_rules import TimeSlot
 from campaigns.appointment_services import book_appointment
-from campaigns.models import Attempt
+from campaigns.callback_services import callback_offer
+from campaigns.models import Campaign
 from campaigns.outcomes import record_disposition
 from campaigns.script import CampaignScript, Criterion, Question
 from campaigns.script_store import current_script
+from campaigns.store import load_rules
+from campaigns.visit_slots import offer_slots
 from config.orm import transaction
 from dialer.live import CallFinished
+from leads.models import Lead
 
 log = logging.getLogger(__name__)
 
@@ -37,8 +40,6 @@ CONVERSATION = (("refused", 50), ("not_target", 13), ("already_equipped", 8), ("
 SHORT_CALL_S = 40.0
 SHORT = (("refused", 70), ("wrong_number", 15), ("do_not_call", 5), ("not_target", 10))
 CONFORM_SHARE = 0.85
-VISIT_HOURS = (time(9), time(11), time(14), time(16))
-CALLBACK_HOURS = (time(11), time(15), time(17, 30))
 
 
 @dataclass(frozen=True)
@@ -95,33 +96,39 @@ class SimulatedQualification:
             return "refused", None
 
     def _record(self, session: Session, summary: CallSummary, code: str) -> datetime | None:
-        attempt = session.get_one(Attempt, summary.attempt_id)
-        zone = ZoneInfo(attempt.callee_tz or "Europe/Paris")
-        callback_at = self._callback_time(summary.ended_at, zone) if code == "callback" else None
+        callback_at = self._callback_time(session, summary) if code == "callback" else None
         if code == "rdv":
             loaded = current_script(session, summary.campaign_id)
             if loaded is None:
                 raise LookupError("no script loaded")
             script = loaded[1]
-            book_appointment(session, slot=self._slot(summary.ended_at, zone, script.slot_minutes),
+            book_appointment(session, slot=self._slot(session, summary, script),
                              answers=self.answers(script), agent=summary.agent, now=summary.ended_at,
                              attempt_id=summary.attempt_id)  # fmt: skip
         record_disposition(session, summary.attempt_id, code, summary.ended_at, summary.agent, callback_at,
                            centre_timezone=self.centre_timezone)  # fmt: skip
         return callback_at
 
-    def _callback_time(self, ended: datetime, zone: ZoneInfo) -> datetime:
-        day = ended.astimezone(zone).date() + timedelta(days=self.rng.choice((1, 1, 2, 3)))
-        while day.weekday() >= 5:
-            day += timedelta(days=1)
-        return datetime.combine(day, self.rng.choice(CALLBACK_HOURS), zone)
+    def _callback_time(self, session: Session, summary: CallSummary) -> datetime:
+        """A moment the agent screen would offer: the callee's calendar, one to three open days ahead."""
+        lead = session.get_one(Lead, summary.lead_id)
+        rules = load_rules(session, summary.campaign_id, self.centre_timezone)
+        offered = callback_offer(session, lead, rules, summary.ended_at)
+        later = [d for d in offered if d.day > summary.ended_at.astimezone(d.moments[0].tzinfo).date()]
+        if not later:
+            raise LookupError("no callback moment offered")
+        day = later[min(len(later) - 1, self.rng.choice((0, 0, 1, 2)))]
+        return self.rng.choice(day.moments)
 
-    def _slot(self, ended: datetime, zone: ZoneInfo, minutes: int) -> TimeSlot:
-        day = ended.astimezone(zone).date() + timedelta(days=self.rng.randint(2, 8))
-        while day.weekday() == 6:
-            day += timedelta(days=1)
-        start = datetime.combine(day, self.rng.choice(VISIT_HOURS), zone)
-        return TimeSlot(start, start + timedelta(minutes=minutes))
+    def _slot(self, session: Session, summary: CallSummary, script: CampaignScript) -> TimeSlot:
+        """One of the slots the agent screen would offer this prospect, mostly within the coming week."""
+        lead = session.get_one(Lead, summary.lead_id)
+        zone = lead.timezone or session.get_one(Campaign, summary.campaign_id).timezone
+        offered = offer_slots(script.visit_rules(), zone, summary.ended_at, lead.country, lead.subdivision)
+        if not offered:
+            raise LookupError("the client accepts no visit slot")
+        day = self.rng.choice(offered[:6])
+        return self.rng.choice(day.slots)
 
     def answers(self, script: CampaignScript) -> dict[str, Any]:
         """Answers to every question: most meet the client's criteria, some miss one."""

@@ -30,7 +30,7 @@ def configure_logging(level: int = logging.INFO) -> None:
 
 def run(
     campaign: list[str] = typer.Option([], "--campaign", help="Campaign to dial (repeat it); default: every "
-                                       "running campaign."),
+                                       "running campaign, and those started while it runs."),
     simulate: bool = typer.Option(False, "--simulate", help="Dial through the embedded PBX simulator instead of "
                                   "the Asterisk of RDV_AMI_HOST: simulated callees, nothing reaches a phone."),
     sim_agents: int = typer.Option(0, "--sim-agents", min=0, help="Simulated agents logged in per campaign at "
@@ -96,7 +96,7 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
     try:
         with single_service(application.engine, options.dialer_id):
             asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
-                              web_socket))
+                              web_socket, follow_started=not campaign))
     except (AnotherServiceRuns, DialerIdInUse) as exc:
         raise UserError(str(exc)) from None
     if refused:
@@ -106,6 +106,7 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
 
 async def _main(application: App, campaign_ids: list[int], options: RuntimeOptions, drain_seconds: float,
                 started: Callable[[Runtime], None], waker: Waker, stop: asyncio.Event,
-                web_socket: socket.socket | None) -> None:
+                web_socket: socket.socket | None, follow_started: bool) -> None:
     install_stop_signals(stop)
-    await serve(application, campaign_ids, options, drain_seconds, stop, started, waker, web_socket)
+    await serve(application, campaign_ids, options, drain_seconds, stop, started, waker, web_socket,
+                follow_started)

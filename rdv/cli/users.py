@@ -6,7 +6,9 @@ import typer
 from rich.table import Table
 
 from config.i18n import _, ngettext
+from rdv import agent_desk
 from rdv.cli.common import console, wired
+from rdv.wakeup import notifier_for
 from rdv.web import accounts
 from rdv.web.auth import close_all_sessions
 
@@ -74,7 +76,12 @@ def disable(login: str = typer.Argument(..., help="Login of the account.")) -> N
     """Disable an account: it can no longer log in and its open sessions end."""
     with wired() as application, application.sessions.begin() as session:
         user = accounts.set_active(session, login, False)
+        signed_off = agent_desk.sign_off(session, notifier_for(application), user.login, by="rdv user disable",
+                                         now=application.clock.now())  # fmt: skip
         console.print(_("User {login} disabled.").format(login=user.login))
+        if signed_off is not None:
+            console.print(_("{login} is logged out of the dialer: no new call will reach them.").format(
+                login=user.login))
 
 
 @app.command("enable")

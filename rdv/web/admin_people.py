@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from campaigns import store
 from campaigns.models import Client
 from config.i18n import _, ngettext
-from rdv import people
+from rdv import agent_desk, people
 from rdv.web import accounts
 from rdv.web.admin_people_view import (
     REFUSALS,
@@ -225,6 +225,9 @@ def set_active(request: Request, user_id: int, session: DB, active: Annotated[st
     wanted = active == "1"
     try:
         accounts.set_active(session, user.login, wanted)
+        if not wanted:
+            agent_desk.sign_off(session, request.app.state.notifier, user.login, by=actor_of(request).login,
+                                now=_now(request))  # fmt: skip
     except REFUSALS as refused:
         session.rollback()
         return _person_page(request, session, _user(session, user_id), 409, errors=errors_of(refused))

@@ -13,6 +13,7 @@ from campaigns import store
 from campaigns.appointment_rules import TimeSlot
 from campaigns.models import Attempt, Campaign
 from campaigns.script_store import load_script_file
+from campaigns.visit_slots import DEFAULT_VISITS, offer_slots
 from leads.models import Lead
 
 SAMPLE = Path(__file__).resolve().parents[2] / "campaigns" / "samples" / "charpente.toml"
@@ -67,7 +68,26 @@ def add_attempt(session: Session, lead: Lead, started: datetime, agent: str = "a
     return attempt
 
 
+# The starts of the sample script's two-hour visit slots (`[visits]`: 09:00-12:00, 14:00-19:00, one an hour).
+VISIT_STARTS = (9, 10, 14, 15, 16, 17)
+
+
 def slot(day: int, hour: int, minutes: int = 120) -> TimeSlot:
     """A visit slot on 2026-11-<day> at <hour>:00 Paris time."""
     start = datetime(2026, 11, day, hour, 0, tzinfo=PARIS)
     return TimeSlot(start, start + timedelta(minutes=minutes))
+
+
+def nth_slot(day: int, n: int) -> TimeSlot:
+    """The n-th visit slot the sample script offers on 2026-11-<day> (round the day's slots)."""
+    return slot(day, VISIT_STARTS[n % len(VISIT_STARTS)])
+
+
+def visit_days_after(at: datetime, days: int = 3, hour: int = 10) -> TimeSlot:
+    """The sample script's <hour>:00 visit slot on the first day it visits, `days` or more days after `at`."""
+    wanted = (at + timedelta(days=days)).astimezone(PARIS).date()
+    offered = offer_slots(DEFAULT_VISITS, "Europe/Paris", at)
+    for day in offered:
+        if day.day >= wanted:
+            return next(s for s in day.slots if s.start.hour == hour)
+    raise LookupError(f"no visit day {days} days after {at}")

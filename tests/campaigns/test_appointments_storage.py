@@ -12,8 +12,10 @@ from campaigns.appointment_rules import (
     CONFIRMED,
     FALSE_CANCELLATION,
     IllegalTransition,
+    InvalidSlot,
     Proof,
     ProofRequired,
+    TimeSlot,
 )
 from campaigns.appointment_services import (
     appointments_for_daily_mail,
@@ -25,7 +27,16 @@ from campaigns.appointment_services import (
 from campaigns.errors import AppointmentExists, AttemptNotFound, ScriptNotLoaded
 from campaigns.script import InvalidAnswer
 from campaigns.script_store import current_script, load_script_file, script_version
-from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, SAMPLE, add_attempt, add_lead, seed_campaign, slot
+from tests.campaigns.appointment_helpers import (
+    CONFORM_ANSWERS,
+    NOW,
+    SAMPLE,
+    add_attempt,
+    add_lead,
+    nth_slot,
+    seed_campaign,
+    slot,
+)
 
 
 def test_booking_from_a_call_keeps_the_sheet_the_verdict_and_its_history(sessions: sessionmaker[Session]) -> None:
@@ -74,6 +85,22 @@ def test_bad_sheets_are_refused_and_nothing_is_stored(sessions: sessionmaker[Ses
                              answers={**CONFORM_ANSWERS, "surface_toiture": "beaucoup"}, now=NOW)
         with pytest.raises(AttemptNotFound, match="999"):
             book_appointment(session, attempt_id=999, slot=slot(25, 14), answers=CONFORM_ANSWERS, agent="a", now=NOW)
+    with sessions() as session:
+        assert appointments_for_daily_mail(session, campaign.id, date(2026, 11, 23), NOW) == []
+
+
+@pytest.mark.parametrize(("visit", "why"), [
+    (slot(25, 11), "pas un des créneaux de visite du client"),  # 11:00-13:00 runs into the lunch break
+    (slot(29, 14), "le client ne se déplace pas ce jour-là"),  # a Sunday
+    (slot(24, 9), "délai de prévenance"),  # NOW is Monday 23, 16:00 in Paris: a day of notice
+])
+def test_a_slot_the_client_does_not_accept_is_refused_whoever_books_it(
+        sessions: sessionmaker[Session], visit: TimeSlot, why: str) -> None:
+    with sessions.begin() as session:
+        campaign = seed_campaign(session)
+        lead_id = add_lead(session, campaign, 1).id
+    with sessions() as session, pytest.raises(InvalidSlot, match=why):
+        book_appointment(session, lead_id=lead_id, slot=visit, answers=CONFORM_ANSWERS, agent="a", now=NOW)
     with sessions() as session:
         assert appointments_for_daily_mail(session, campaign.id, date(2026, 11, 23), NOW) == []
 
@@ -135,7 +162,7 @@ def test_the_daily_mail_picks_unsent_appointments_of_the_day_and_before(sessions
         # Taken: the day before (never sent), that day, after `now`, the next day (Paris midnight = 23:00 UTC).
         for n, taken in enumerate([NOW - timedelta(days=1), NOW - timedelta(hours=2), NOW + timedelta(hours=1),
                                    NOW + timedelta(hours=8, minutes=30)]):
-            ids[n] = book_appointment(session, lead_id=add_lead(session, campaign, n).id, slot=slot(27, 9 + n),
+            ids[n] = book_appointment(session, lead_id=add_lead(session, campaign, n).id, slot=nth_slot(27, n),
                                       answers=CONFORM_ANSWERS, agent="agent7", now=taken).id
         sent_before = book_appointment(session, lead_id=add_lead(session, campaign, 9).id, slot=slot(27, 16),
                                        answers=CONFORM_ANSWERS, agent="agent7", now=NOW - timedelta(hours=3))

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from campaigns.claimer import DialTarget
 from campaigns.errors import CallbackRefused
 from campaigns.hopper import claim_leads, release_stale_claims
-from campaigns.models import Attempt, Callback
+from campaigns.models import Attempt, Callback, LeadClaim
 from campaigns.outcomes import book_callback, finish_attempt, record_disposition, start_attempt
 from campaigns.services import lead_details
 from leads.models import Lead
@@ -162,6 +162,29 @@ def test_a_crashed_dialer_s_claims_are_released(sessions: sessionmaker[Session])
         assert len(claim_leads(session, cid, MONDAY_3PM + timedelta(minutes=2), 2, "other")) == 2
     with sessions() as session:
         assert session.scalars(select(Callback)).all() == []
+
+
+def test_releasing_one_dead_dialer_s_claims_leaves_the_other_dialer_s_alone(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        cid = campaign(session).id
+        leads(session, cid, 4)
+    with sessions.begin() as session:
+        dead = claim_leads(session, cid, MONDAY_3PM, 2, "dead")
+        alive = claim_leads(session, cid, MONDAY_3PM, 2, "alive")
+        attempts = {t.lead_id: start_attempt(session, t, MONDAY_3PM, d, f"a{t.lead_id}").id
+                    for d, ts in (("dead", dead), ("alive", alive)) for t in ts}  # fmt: skip
+    later = MONDAY_3PM + timedelta(minutes=10)
+    with sessions.begin() as session:
+        assert release_stale_claims(session, later, later, dialer_id="dead") == 2
+        assert release_stale_claims(session, later, later, dialer_id="dead") == 0
+    with sessions() as session:
+        held = dict(session.execute(select(Lead.id, Lead.claimed_by)).all())
+        assert {held[t.lead_id] for t in dead} == {""} and {held[t.lead_id] for t in alive} == {"alive"}
+        outcomes = dict(session.execute(select(Attempt.id, Attempt.outcome)).all())
+        assert {outcomes[attempts[t.lead_id]] for t in dead} == {"failed"}
+        assert {outcomes[attempts[t.lead_id]] for t in alive} == {""}
+        # The live dialer's journal rows stay: a later sweep still finds its claims.
+        assert sorted(session.scalars(select(LeadClaim.lead_id))) == sorted(t.lead_id for t in alive)
 
 
 def test_a_stale_claim_with_a_live_attempt_ends_it_as_failed_and_reschedules(sessions: sessionmaker[Session]) -> None:

@@ -36,6 +36,8 @@ def test_defaults_need_no_file_and_no_variable(tmp_path: Path) -> None:
         ("RDV_DATABASE_URL", "sqlite://var/x.db", "une URL SQLite a trois barres obliques"),
         ("RDV_SMTP_PORT", "abc", "RDV_SMTP_PORT : « abc » n'est pas un nombre entier."),
         ("RDV_AMI_PORT", "70000", "RDV_AMI_PORT : « 70000 » n'est pas un port TCP (de 1 à 65535)."),
+        ("RDV_DIALER_DEAD_GRACE_SECONDS", "-5",
+         "RDV_DIALER_DEAD_GRACE_SECONDS : « -5 » n'est pas une durée en secondes (0 ou plus)."),
         ("RDV_SMTP_STARTTLS", "maybe", "RDV_SMTP_STARTTLS : « maybe » n'est ni oui ni non"),
         ("RDV_LANG", "de", "RDV_LANG : « de » n'est pas une langue de rdv (valeurs acceptées : fr, en)."),
         ("RDV_CENTRE_TIMEZONE", "Paris", "« Paris » n'est pas un fuseau horaire (par exemple Europe/Paris). "
@@ -90,3 +92,9 @@ def test_environment_overrides_the_file(tmp_path: Path) -> None:
                                        encoding="utf-8")
     settings = load_settings(env={"RDV_SMTP_PORT": "2525"}, cwd=tmp_path)
     assert (settings.smtp_host, settings.smtp_port) == ("mail.example", 2525)
+
+
+def test_the_dead_dialer_grace_reads_from_its_dialer_section(tmp_path: Path) -> None:
+    assert load_settings(env={}, cwd=tmp_path).dialer_dead_grace_seconds == 300
+    (tmp_path / "rdv.toml").write_text("[dialer]\ndead_grace_seconds = 90\n", encoding="utf-8")
+    assert load_settings(env={}, cwd=tmp_path).dialer_dead_grace_seconds == 90

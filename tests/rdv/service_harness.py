@@ -90,6 +90,12 @@ class Service:
         return (self.data_dir / "service.log").read_text(errors="replace")
 
 
+def leader_of(services: dict[str, Service]) -> str | None:
+    """The one service whose log says it won the scheduler leadership (None: none yet, or several)."""
+    won = [name for name, s in services.items() if "is the scheduler leader" in s.log()]
+    return won[0] if len(won) == 1 else None
+
+
 async def until(condition: Callable[[], bool], what: str, service: Service | None = None) -> None:
     """Poll `condition` (letting the test's event loop run) until it holds; fail after the deadline."""
     deadline = time.monotonic() + DEADLINE_S

@@ -6,6 +6,8 @@ from __future__ import annotations
 import logging
 import os
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -16,7 +18,14 @@ from sqlalchemy import Engine, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from rdv import db
-from rdv.leader import AnotherServiceRuns, DialerIdInUse, Leadership, single_service
+from rdv.leader import (
+    DIALER_LOCK_SPACE,
+    AnotherServiceRuns,
+    DialerIdInUse,
+    Leadership,
+    dialer_is_dead,
+    single_service,
+)
 from rdv.models_scale import JobFire
 from rdv.scheduler import JobRunner, JobSpec
 from tests.rdv.service_harness import RDV, ROOT, prepare
@@ -164,3 +173,70 @@ def test_a_second_rdv_run_with_the_same_dialer_id_on_postgresql_is_refused(
                               capture_output=True, text=True, timeout=120)  # fmt: skip
     assert done.returncode == 2, done.stderr
     assert "Un autre rdv run tourne déjà comme numéroteur d1" in done.stderr
+
+
+@pytest.mark.postgres
+def test_a_dialer_is_dead_when_its_lock_is_free_and_a_restart_waits_while_its_claims_are_freed(
+        pg_engine: Engine) -> None:
+    with single_service(pg_engine, "d1"), pg_engine.connect() as leader:
+        assert dialer_is_dead(leader, "d1") is False  # it runs
+        leader.rollback()
+    with pg_engine.connect() as leader:
+        assert dialer_is_dead(leader, "d1") is True  # stopped (or killed: the server frees the lock alike)
+        outcome: list[str] = []
+
+        def restart() -> None:
+            try:
+                with single_service(pg_engine, "d1"):
+                    outcome.append("started")
+            except DialerIdInUse:
+                outcome.append("refused")
+
+        thread = threading.Thread(target=restart)
+        thread.start()
+        with pg_engine.connect() as admin:  # the restart is waiting for the lock the leader's transaction holds
+            deadline = time.monotonic() + 60
+            while not admin.execute(text("SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' "
+                                         "AND NOT granted")).scalar():  # fmt: skip
+                admin.rollback()
+                assert time.monotonic() < deadline and thread.is_alive(), outcome
+                time.sleep(0.01)
+        leader.commit()  # the claims are freed: the lock goes with the transaction
+        thread.join(timeout=60)
+    assert outcome == ["started"]
+
+
+@pytest.mark.postgres
+def test_a_restart_is_refused_when_another_process_keeps_the_dialer_id(
+        pg_engine: Engine, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("rdv.leader.DIALER_LOCK_WAIT_S", 0.2)
+    with single_service(pg_engine, "d1"), pytest.raises(DialerIdInUse):
+        with single_service(pg_engine, "d1"):
+            pass
+
+
+def _id_lock_holders(engine: Engine, dialer_id: str) -> list[int]:
+    """Backends holding the lock of a dialer id (advisory locks on two int4 keys: classid, objid)."""
+    with engine.connect() as admin:
+        return list(admin.scalars(text(
+            "SELECT pid FROM pg_locks WHERE locktype = 'advisory' AND granted AND objsubid = 2 "
+            "AND classid = CAST(:ns AS oid) AND objid = CAST(CAST(hashtext(:id) AS bigint) & 4294967295 AS oid)"),
+            {"ns": DIALER_LOCK_SPACE, "id": dialer_id}))
+
+
+@pytest.mark.postgres
+def test_a_dialer_whose_lock_connection_drops_takes_its_id_lock_again(
+        pg_engine: Engine, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.WARNING, logger="rdv.leader"), single_service(pg_engine, "d1"):
+        (before,) = _id_lock_holders(pg_engine, "d1")
+        with pg_engine.connect() as admin:  # what a PostgreSQL restart or a network cut does to that session
+            admin.execute(text("SELECT pg_terminate_backend(:p)"), {"p": before})
+        deadline = time.monotonic() + 60
+        while _id_lock_holders(pg_engine, "d1") in ([], [before]):
+            assert time.monotonic() < deadline, "the lock was not taken again"
+            time.sleep(0.05)
+        with pg_engine.connect() as leader:
+            assert dialer_is_dead(leader, "d1") is False
+    assert "dialer d1 LOST the lock of its id" in caplog.text
+    assert "dialer d1 holds the lock of its id again" in caplog.text
+    assert _id_lock_holders(pg_engine, "d1") == []  # given back at stop

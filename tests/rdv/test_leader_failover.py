@@ -15,7 +15,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from rdv import db
 from rdv.models_scale import JobFire
 from tests.conftest import new_database_url
-from tests.rdv.service_harness import DEADLINE_S, MONDAY_3PM, SCALE, Service, books, overlapping, prepare, until
+from tests.rdv.service_harness import (
+    DEADLINE_S,
+    MONDAY_3PM,
+    SCALE,
+    Service,
+    books,
+    leader_of,
+    overlapping,
+    prepare,
+    until,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.filterwarnings("ignore::pytest.PytestUnraisableExceptionWarning")]
 OUTBOX_EVERY = timedelta(minutes=5)
@@ -24,11 +34,6 @@ OUTBOX_EVERY = timedelta(minutes=5)
 def _fires(sessions: sessionmaker[Session], job_id: str) -> list[JobFire]:
     with sessions() as session:
         return list(session.scalars(select(JobFire).where(JobFire.job_id == job_id).order_by(JobFire.fire_at)))
-
-
-def _leader(services: dict[str, Service]) -> str | None:
-    won = [name for name, s in services.items() if "is the scheduler leader" in s.log()]
-    return won[0] if len(won) == 1 else None
 
 
 async def test_killing_the_leader_moves_the_shared_jobs_to_the_other_process_none_twice_none_missed(
@@ -43,9 +48,9 @@ async def test_killing_the_leader_moves_the_shared_jobs_to_the_other_process_non
         (root / name).mkdir()
         services[name] = Service(url, root / name, MONDAY_3PM, epoch, extra=["--dialer-id", name]).launch()
     try:
-        await until(lambda: _leader(services) is not None and len(_fires(sessions, "outbox")) >= 2,
+        await until(lambda: leader_of(services) is not None and len(_fires(sessions, "outbox")) >= 2,
                     "a leader running the outbox job", services["a"])  # fmt: skip
-        leader = _leader(services)
+        leader = leader_of(services)
         assert leader is not None
         survivor = "b" if leader == "a" else "a"
         assert {f.run_by for f in _fires(sessions, "outbox")} == {leader}

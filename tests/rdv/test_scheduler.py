@@ -9,15 +9,16 @@ from pathlib import Path
 
 import pytest
 from apscheduler.triggers.cron import CronTrigger
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.clock import SystemClock
 from rdv import db
 from rdv.bootstrap import bootstrap
 from rdv.leader import Leadership
+from rdv.models_scale import JobFire
 from rdv.runtime import Runtime, RuntimeOptions
-from rdv.scheduler import JobRunner, JobSpec, fire_times
+from rdv.scheduler import FIRES_KEPT, JobRunner, JobSpec, fire_times, prune_fires
 from rdv.service import apscheduler_waker, serve
 from tests.rdv.service_harness import prepare
 
@@ -64,6 +65,26 @@ def test_a_failing_job_is_retried_and_does_not_stop_the_others(sessions: session
     assert runner.run_due(evening) == [("steady", DAILY_MAIL.get_next_fire_time(None, MONDAY_NOON))]
     assert [job for job, _ in runner.run_due(evening)] == ["flaky"]
     assert calls == {"flaky": 2, "steady": 1}
+
+
+def test_fire_times_finished_long_ago_are_pruned_and_none_runs_again(sessions: sessionmaker[Session]) -> None:
+    ran: list[datetime] = []
+    runner = JobRunner(sessions, [JobSpec("daily_mail:1", DAILY_MAIL, ran.append)])
+    runner.register(MONDAY_NOON)
+    runner.run_due(MONDAY_NOON + timedelta(days=4, hours=8))  # Monday to Friday evening: 5 mails
+    with sessions.begin() as session:  # a run that never finished (its process died during it) stays
+        session.add(JobFire(job_id="daily_mail:2", fire_at=MONDAY_NOON - timedelta(days=200), run_by="gone",
+                            started_at=MONDAY_NOON - timedelta(days=200)))  # fmt: skip
+    later = MONDAY_NOON + timedelta(days=4, hours=8) + FIRES_KEPT
+    with sessions.begin() as session:
+        assert prune_fires(session, later - timedelta(days=3)) == 2  # Monday's and Tuesday's are past the limit
+    with sessions.begin() as session:
+        assert prune_fires(session, later) == 3
+    with sessions() as session:
+        left = [(f.fire_at.date().isoformat(), f.run_by) for f in session.scalars(select(JobFire))]
+    assert left == [((MONDAY_NOON - timedelta(days=200)).date().isoformat(), "gone")]
+    runner.run_due(MONDAY_NOON + timedelta(days=4, hours=9))
+    assert len(ran) == 5  # nothing pruned is due again
 
 
 def test_next_fire_is_the_earliest_of_all_jobs(sessions: sessionmaker[Session]) -> None:

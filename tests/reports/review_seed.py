@@ -23,12 +23,11 @@ from campaigns.appointment_rules import (
     VALIDATED,
     VISITED,
     Proof,
-    TimeSlot,
 )
 from campaigns.appointment_services import book_appointment, change_state
 from campaigns.models import Campaign
 from leads.models import Lead, LeadImport
-from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, add_attempt, seed_campaign
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, add_attempt, seed_campaign, visit_days_after
 
 PARIS = ZoneInfo("Europe/Paris")
 AREAS = {"33": ("33000", "Bordeaux", 0.30), "24": ("24000", "Périgueux", 0.15), "40": ("40000", "Dax", 0.04)}
@@ -133,8 +132,7 @@ def _book(session: Session, attempt_id: int, lead: Lead, at: datetime, agent: st
     answers = dict(CONFORM_ANSWERS)
     if rng.random() < 0.2:
         answers["decideurs"] = "un_absent"
-    start = (at + timedelta(days=3)).astimezone(PARIS).replace(hour=10, minute=0, second=0, microsecond=0)
-    appointment = book_appointment(session, slot=TimeSlot(start, start + timedelta(hours=2)), answers=answers,
+    appointment = book_appointment(session, slot=visit_days_after(at), answers=answers,
                                    agent=agent, now=at, attempt_id=attempt_id)
     return appointment.id
 

@@ -22,7 +22,15 @@ from reports.appointment_pdf import sheets_html
 from reports.daily_appointments import KIND, NoRecipients, daily_content, queue_daily_mail, queue_daily_mails
 from reports.mailer import FolderTransport, deliver_pending
 from reports.outbox import OutboxMessage
-from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
+from tests.campaigns.appointment_helpers import (
+    CONFORM_ANSWERS,
+    NOW,
+    add_attempt,
+    add_lead,
+    nth_slot,
+    seed_campaign,
+    slot,
+)
 
 DAY = date(2026, 11, 23)
 MAIL_FROM = "Centre <rdv@centre.example>"
@@ -31,7 +39,7 @@ MAIL_FROM = "Centre <rdv@centre.example>"
 def _book(session: Session, campaign: Campaign, n: int, minutes_before: int = 60) -> int:
     lead = add_lead(session, campaign, n)
     attempt = add_attempt(session, lead, NOW - timedelta(minutes=minutes_before + 5))
-    return book_appointment(session, attempt_id=attempt.id, slot=slot(25, 9 + n), answers=CONFORM_ANSWERS,
+    return book_appointment(session, attempt_id=attempt.id, slot=nth_slot(25, n), answers=CONFORM_ANSWERS,
                             agent="agent7", now=NOW - timedelta(minutes=minutes_before)).id
 
 
@@ -140,7 +148,7 @@ def test_the_sheets_name_the_agent_never_by_login(sessions: sessionmaker[Session
         _book(session, campaign, 1)
         lead = add_lead(session, campaign, 2)
         attempt = add_attempt(session, lead, NOW - timedelta(minutes=65), agent="marie")
-        book_appointment(session, attempt_id=attempt.id, slot=slot(25, 11), answers=CONFORM_ANSWERS,
+        book_appointment(session, attempt_id=attempt.id, slot=slot(25, 15), answers=CONFORM_ANSWERS,
                          agent="marie", now=NOW - timedelta(minutes=60))
         session.add(AgentRecord(login="marie", display_name="Marie Dupuis"))
     with sessions.begin() as session:

@@ -7,10 +7,15 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlalchemy.orm import Session
 
-from campaigns.appointment_rules import TimeSlot
 from campaigns.appointment_services import book_appointment
 from campaigns.models import Campaign
-from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, PARIS, add_attempt, add_lead, seed_campaign
+from tests.campaigns.appointment_helpers import (
+    CONFORM_ANSWERS,
+    add_attempt,
+    add_lead,
+    seed_campaign,
+    visit_days_after,
+)
 
 # The week of Monday 7 December 2026 and the week before it.
 MONDAY = date(2026, 12, 7)
@@ -52,6 +57,5 @@ def _call(session: Session, campaign: Campaign, lead, at: datetime, rng: random.
     if disposition in ("rdv", "refused", "not_target", "wrong_number", "already_equipped"):
         lead.status = "final"
     if disposition == "rdv":
-        visit = datetime.combine((at + timedelta(days=3)).date(), datetime.min.time(), PARIS) + timedelta(hours=10)
-        book_appointment(session, attempt_id=attempt.id, slot=TimeSlot(visit, visit + timedelta(hours=2)),
+        book_appointment(session, attempt_id=attempt.id, slot=visit_days_after(at),
                          answers=CONFORM_ANSWERS, agent="agent1", now=at + timedelta(seconds=16 + (talk or 0)))

@@ -245,8 +245,11 @@ def browser() -> Iterator[Any]:
     Per module, not per session: while it runs, Playwright holds an asyncio loop on the main thread, and
     pytest-asyncio cannot run an async test then. Keep async tests out of the modules that use a browser.
     """
-    from playwright.sync_api import sync_playwright
+    from playwright.sync_api import expect, sync_playwright
 
+    # A click that submits a form returns before the next page is there: tests read it with `expect(...)`, which
+    # waits for the text; 5 s (Playwright's default) is short on a loaded two-core machine.
+    expect.set_options(timeout=30_000)
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=CHROMIUM, headless=True)
         try:

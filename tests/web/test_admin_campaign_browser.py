@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns import store
@@ -34,25 +35,25 @@ def test_a_supervisor_creates_scripts_checks_and_starts_a_campaign(
         page.fill("#s-max_attempts", "0")
         page.click("text=Créer la campagne")
         error = page.locator("#s-max_attempts-error")
-        assert error.is_visible() and "max_attempts" in error.inner_text()
+        expect(error).to_contain_text("max_attempts")
         assert page.locator("#s-max_attempts").get_attribute("aria-invalid") == "true"
         shot(page, "admin-campaign-new-error")
         page.fill("#s-max_attempts", "6")
         page.click("text=Créer la campagne")
-        assert "Campagne créée en brouillon" in page.content()
+        expect(page.locator("body")).to_contain_text("Campagne créée en brouillon")
 
         page.click("text=Script et questions")
         good = script_toml(tomllib.loads(SAMPLE.read_text(encoding="utf-8")))
         page.fill("#text", good)
         page.click("text=Enregistrer comme nouvelle version")
-        assert "Enregistré comme version 1." in page.content()
+        expect(page.locator("body")).to_contain_text("Enregistré comme version 1.")
         page.fill("#text", good.replace('type = "yes_no"', 'type = "peut-être"', 1))
         page.click("text=Enregistrer comme nouvelle version")
-        assert "questions[0].type" in page.locator("#text-error").inner_text()
+        expect(page.locator("#text-error")).to_contain_text("questions[0].type")
         shot(page, "admin-script-error")
         page.fill("#text", good.replace("Êtes-vous propriétaire", "Vous êtes propriétaire", 1))
         page.click("text=Enregistrer comme nouvelle version")
-        assert "Enregistré comme version 2." in page.content()
+        expect(page.locator("body")).to_contain_text("Enregistré comme version 2.")
         assert page.locator("section table tbody tr").count() == 2
         shot(page, "admin-script-saved")
 
@@ -61,7 +62,7 @@ def test_a_supervisor_creates_scripts_checks_and_starts_a_campaign(
         assert warning.count() == 1 and "6 tentatives ne tiennent pas" in warning.inner_text()
         shot(page, "admin-campaign-check")
         page.get_by_role("button", name="Démarrer", exact=True).click()
-        assert "Campagne démarrée." in page.content()
+        expect(page.locator("body")).to_contain_text("Campagne démarrée.")
         assert page.get_by_role("button", name="Démarrer", exact=True).is_disabled()
         shot(page, "admin-campaign-started")
     finally:

@@ -17,6 +17,8 @@ from campaigns import store
 from campaigns.models import Client
 from campaigns.retention import retention_of
 from config.audit import AuditEntry, verify
+from dialer.desk_models import AgentCommand
+from dialer.models import AgentRecord
 from rdv.cli import app
 from rdv.cli.common import console
 from rdv.web import accounts
@@ -214,6 +216,22 @@ def test_a_teleoperator_disabled_mid_session_loses_it_and_cannot_log_in(sup, ses
     assert _post(sup, f"/admin/people/{user_id}/active", {"active": "1"}).status_code == 200
     with sessions() as session:
         assert session.get_one(User, user_id).active
+
+
+def test_disabling_a_teleoperator_the_dialer_has_logged_in_logs_them_out_of_it(
+        sup, sessions, make_user, two_campaigns) -> None:  # type: ignore[no-untyped-def]
+    working, _password1 = make_user("teleoperator", login="julie", phone="PJSIP/1011")
+    away, _password2 = make_user("teleoperator", login="paul", phone="PJSIP/1012")
+    with sessions.begin() as session:
+        session.add(AgentRecord(login=working, campaign_id=two_campaigns[0], state="available", since=MONDAY_3PM))
+        session.add(AgentRecord(login=away, campaign_id=two_campaigns[0], state="logged_out", since=MONDAY_3PM))
+    for login in (working, away):
+        assert _post(sup, f"/admin/people/{_user_id(sessions, login)}/active", {"active": "0"}).status_code == 200
+    with sessions() as session:
+        sent = session.execute(select(AgentCommand.login, AgentCommand.kind, AgentCommand.sent_by,
+                                      AgentCommand.campaign_id)).all()  # fmt: skip
+    # The queue stops handing calls to julie at once; paul was not logged in: nothing to send.
+    assert sent == [(working, "logout", "chef", two_campaigns[0])]
 
 
 def test_the_last_active_supervisor_cannot_be_disabled_and_the_page_says_why(sup, sessions, make_user) -> None:  # type: ignore[no-untyped-def]

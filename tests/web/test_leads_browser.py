@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -47,7 +48,7 @@ def test_a_messy_file_mapped_imported_reported_and_its_rejects_downloaded(
         shot(page, "leads-upload")
         page.get_by_role("button", name="Déposer et importer", exact=True).click()
         page.wait_for_url("**/admin/leads/jobs/*/map")
-        assert "Aucune colonne de ce fichier n'est reconnue" in page.content()
+        expect(page.locator("body")).to_contain_text("Aucune colonne de ce fichier n'est reconnue")
         assert page.locator("#preview tbody tr").count() == 5
         assert page.locator("select[data-header='Nom']").input_value() == "last_name"  # detected
         page.select_option("select[data-header='Où le joindre']", "phone")

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.appointment_services import get_appointment
@@ -36,12 +37,12 @@ def test_a_chute_disputed_then_settled_as_fausse_chute_with_its_proof(
     client.select_option("#reason", "nobody_home")
     client.fill("#comment", "Volets fermés, personne à 14 h")
     client.get_by_role("button", name="Enregistrer le compte rendu", exact=True).click()
-    assert "Compte rendu de visite enregistré." in client.content()
+    expect(client.locator("body")).to_contain_text("Compte rendu de visite enregistré.")
     client.select_option("#ground", "not_conforming")
     client.fill("#dispute textarea[name=body]", "Le commercial dit que le prospect n'était pas propriétaire.")
     client.set_input_files("#dispute input[type=file]", str(proof))
     client.get_by_role("button", name="Ouvrir la contestation", exact=True).click()
-    assert "Contestation envoyée au centre d'appels." in client.content()
+    expect(client.locator("body")).to_contain_text("Contestation envoyée au centre d'appels.")
     shot(client, "portal-sheet-disputed")
 
     chef = visit()
@@ -56,7 +57,7 @@ def test_a_chute_disputed_then_settled_as_fausse_chute_with_its_proof(
     chef.fill("#reference", "TP-2026-0042")
     chef.set_input_files("#proof", str(proof))
     chef.get_by_role("button", name="Trancher", exact=True).click()
-    assert "Tranchée par" in chef.content()
+    expect(chef.locator("body")).to_contain_text("Tranchée par")
     shot(chef, "portal-dispute-settled")
 
     client.reload()
@@ -67,7 +68,8 @@ def test_a_chute_disputed_then_settled_as_fausse_chute_with_its_proof(
         assert step in history, step
     shot(client, "portal-sheet-history")
     client.click("text=Téléchargements")
-    assert f"RDV_{mine.campaign_id}.pdf" in client.content() and f"RDV_{other.campaign_id}.pdf" not in client.content()
+    expect(client.locator("body")).to_contain_text(f"RDV_{mine.campaign_id}.pdf")
+    assert f"RDV_{other.campaign_id}.pdf" not in client.content()
     shot(client, "portal-downloads")
     with sessions() as session:
         settled = get_appointment(session, mine.rdv_id)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -30,13 +31,13 @@ def test_the_supervisor_validates_one_rdv_and_sends_one_back_to_the_agent(
     shot(chef, "qc-queue")
     chef.click(f"text=RDV-{first:06d}")
     chef.get_by_role("button", name="Valider", exact=True).click()
-    assert "Rendez-vous validé." in chef.content()
+    expect(chef.locator("body")).to_contain_text("Rendez-vous validé.")
     chef.click(f"text=RDV-{second:06d}")
-    assert "Critères non respectés" in chef.content()
+    expect(chef.locator("body")).to_contain_text("Critères non respectés")
     shot(chef, "qc-sheet")
     chef.fill("#send-back-note", "Le prospect n'est pas propriétaire : vérifier avec lui")
     chef.get_by_role("button", name="Renvoyer au téléacteur", exact=True).click()
-    assert "Rendez-vous renvoyé à son téléacteur." in chef.content()
+    expect(chef.locator("body")).to_contain_text("Rendez-vous renvoyé à son téléacteur.")
     assert chef.locator("#qc-queue").count() == 0  # nothing left to check that day
     shot(chef, "qc-queue-done")
     with sessions() as session:
@@ -62,7 +63,7 @@ def test_a_number_is_added_searched_and_removed_with_an_audit_entry(
     chef.fill("#add-number", "06.12.34.00.01")
     chef.fill("#add-reason", "Courrier du 1er décembre")
     chef.get_by_role("button", name="Ajouter à la liste", exact=True).click()
-    assert "Numéro ajouté à la liste d'opposition." in chef.content()
+    expect(chef.locator("body")).to_contain_text("Numéro ajouté à la liste d'opposition.")
     chef.fill("#q", "+33 6 12 34 00 01")
     chef.get_by_role("button", name="Rechercher", exact=True).click()
     result = chef.locator("#search-result").inner_text()

@@ -13,6 +13,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from typer.testing import CliRunner
 
 from campaigns import store
+from dialer.desk_models import AgentCommand
+from dialer.models import AgentRecord
 from rdv.cli import app
 from rdv.cli.common import console
 from rdv.web import auth
@@ -82,12 +84,26 @@ def test_assign_passwd_disable_enable_and_logout_all(cli: CliRunner, sessions: s
     assert "2 sessions de marc fermées." in _ok(cli, "user", "logout-all", "marc")
     second = _password(_ok(cli, "user", "passwd", "marc"))
     assert second != first
-    assert "Utilisateur marc désactivé." in _ok(cli, "user", "disable", "marc")
+    disabled = _ok(cli, "user", "disable", "marc")
+    assert "Utilisateur marc désactivé." in disabled and "numéroteur" not in disabled  # never logged in to it
     assert "désactivé" in _ok(cli, "user", "list")
     assert "Utilisateur marc réactivé." in _ok(cli, "user", "enable", "marc")
     with sessions() as session:
         user = session.scalars(select(User).where(User.login == "marc")).one()
         assert user.active and auth.password_matches(user, second) and not auth.password_matches(user, first)
+
+
+def test_disable_logs_a_working_teleoperator_out_of_the_dialer(cli: CliRunner, sessions: sessionmaker[Session]) -> None:
+    _password(_ok(cli, "user", "add", "lea", "--role", "teleoperator", "--campaign", "Toitures"))
+    with sessions.begin() as session:
+        campaign_id = store.get_campaign(session, "Toitures").id
+        session.add(AgentRecord(login="lea", campaign_id=campaign_id, state="paused", pause_reason="break",
+                                since=datetime.now(UTC)))  # fmt: skip
+    said = _ok(cli, "user", "disable", "lea")
+    assert "lea est déconnecté du numéroteur : aucun nouvel appel ne lui parviendra." in said
+    with sessions() as session:
+        sent = session.execute(select(AgentCommand.login, AgentCommand.kind, AgentCommand.campaign_id)).all()
+    assert sent == [("lea", "logout", campaign_id)]
 
 
 @pytest.mark.parametrize(("args", "message"), [
