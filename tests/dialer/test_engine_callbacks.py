@@ -6,9 +6,11 @@ queue would give it to them (agent1 has waited longest: `leastrecent` picks them
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
 from contextlib import AbstractAsyncContextManager
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -18,6 +20,7 @@ from config.clock import ScaledClock
 from config.orm import transaction
 from dialer import agents as presence
 from dialer.campaign_view import queue_name
+from dialer.engine import Engine
 from dialer.live import LiveCall
 from dialer.simulator import AgentProfile, PbxSimulator
 from dialer.simulator.outcomes import CallPlan, Outcome, ScriptedOutcomes
@@ -51,6 +54,14 @@ def the_attempt(harness: Dialer) -> Attempt | None:
         return session.scalars(select(Attempt).where(Attempt.outcome != "")).first()
 
 
+async def first_ended(harness: Dialer) -> Attempt:
+    """The first attempt with its outcome, once there is one."""
+    await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
+    attempt = the_attempt(harness)
+    assert attempt is not None
+    return attempt
+
+
 def member_paused(harness: Dialer, login: str) -> bool:
     members = harness.sim.pbx.queues.members[queue_name(harness.campaign_id)]
     return members[presence.interface_of(login)].view.paused
@@ -59,64 +70,66 @@ def member_paused(harness: Dialer, login: str) -> bool:
 HUMAN = CallPlan(Outcome.HUMAN, ring_s=4.0, amd_s=1.5)
 
 
-async def test_a_callback_in_its_grace_period_goes_to_the_agent_who_booked_it_and_pops_for_them(
-    database_url: str,
-) -> None:
+@pytest.fixture
+async def answered(database_url: str) -> AsyncIterator[tuple[Dialer, Engine]]:
+    """A callback whose callee answers, agent1 then agent2 (who booked it) logged in and ready."""
     async with callback_dialer(database_url, HUMAN) as harness:
-        engine = await harness.start_engine(agents=2)
-        # What the agent screen's pop is written from: the agent going on the call, with that call.
-        went_on_call: list[tuple[str, str]] = []
+        yield harness, await harness.start_engine(agents=2)
 
-        def on_call(_s: Session, before: presence.Agent | None, after: presence.Agent, live: LiveCall | None) -> None:
-            if after.status is presence.Status.ON_CALL and live is not None:
-                went_on_call.append((after.login, live.call_id))
 
-        engine.state.presence_hooks.append(on_call)
-        kept_paused: list[bool] = []
+async def test_a_callback_in_its_grace_period_goes_to_the_agent_who_booked_it_and_pops_for_them(
+    answered: tuple[Dialer, Engine],
+) -> None:
+    harness, engine = answered
+    # What the agent screen's pop is written from: the agent going on the call, with that call.
+    went_on_call: list[tuple[str, str]] = []
 
-        def kept() -> bool:
-            if harness.sim.live_channels:  # from the Originate's arrival to the call's end
-                kept_paused.append(member_paused(harness, "agent2"))
-            return the_attempt(harness) is not None
+    def on_call(_s: Session, before: presence.Agent | None, after: presence.Agent, live: LiveCall | None) -> None:
+        if after.status is presence.Status.ON_CALL and live is not None:
+            went_on_call.append((after.login, live.call_id))
 
-        await harness.until(kept, clock_s=3600)
-        attempt = the_attempt(harness)
-        assert attempt is not None
-        assert (attempt.outcome, attempt.agent) == ("connected", "agent2")
-        assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE
-        assert went_on_call == [("agent2", attempt.action_id)]
-        # Kept for the call and paused in the queue meanwhile, so that the queue handed them nothing else.
-        assert kept_paused and all(kept_paused)
-        await harness.until(lambda: engine.agents["agent2"].status is presence.Status.AVAILABLE, clock_s=600)
-        await harness.until(lambda: not member_paused(harness, "agent2"), clock_s=60)
-        assert engine.agents["agent2"].kept_for == ""
-        assert engine.counters["calls_to_unknown_agents"] == engine.counters["double_bookings"] == 0
-        await engine.stop(drain_timeout=60)
+    engine.state.presence_hooks.append(on_call)
+    kept_paused: list[bool] = []
+
+    def kept() -> bool:
+        if harness.sim.live_channels:  # from the Originate's arrival to the call's end
+            kept_paused.append(member_paused(harness, "agent2"))
+        return the_attempt(harness) is not None
+
+    await harness.until(kept, clock_s=3600)
+    attempt = the_attempt(harness)
+    assert attempt is not None
+    assert (attempt.outcome, attempt.agent) == ("connected", "agent2")
+    assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE
+    assert went_on_call == [("agent2", attempt.action_id)]
+    # Kept for the call and paused in the queue meanwhile, so that the queue handed them nothing else.
+    assert kept_paused and all(kept_paused)
+    await harness.until(lambda: engine.agents["agent2"].status is presence.Status.AVAILABLE, clock_s=600)
+    await harness.until(lambda: not member_paused(harness, "agent2"), clock_s=60)
+    assert engine.agents["agent2"].kept_for == ""
+    assert engine.counters["calls_to_unknown_agents"] == engine.counters["double_bookings"] == 0
+    await engine.stop(drain_timeout=60)
 
 
 async def test_a_callback_waits_while_its_agent_is_not_free_then_goes_to_anyone_after_the_grace_period(
-    database_url: str,
+    answered: tuple[Dialer, Engine],
 ) -> None:
-    async with callback_dialer(database_url, HUMAN) as harness:
-        engine = await harness.start_engine(agents=2)
-        await engine.pause("agent2", "break")
-        await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
-        attempt = the_attempt(harness)
-        assert attempt is not None
-        assert (attempt.outcome, attempt.agent) == ("connected", "agent1")
-        assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE + GRACE
-        with harness.sessions() as session:
-            assert session.scalars(select(Attempt.id)).all() == [attempt.id], "dialled during the grace period"
-        await engine.stop(drain_timeout=60)
+    harness, engine = answered
+    await engine.pause("agent2", "break")
+    attempt = await first_ended(harness)
+    assert (attempt.outcome, attempt.agent) == ("connected", "agent1")
+    assert attempt.created_at.replace(tzinfo=DUE.tzinfo) >= DUE + GRACE
+    with harness.sessions() as session:
+        assert session.scalars(select(Attempt.id)).all() == [attempt.id], "dialled during the grace period"
+    await engine.stop(drain_timeout=60)
 
 
 async def test_a_callback_nobody_answers_gives_its_agent_back_to_the_queue(database_url: str) -> None:
     async with callback_dialer(database_url, CallPlan(Outcome.BUSY, ring_s=1.0)) as harness:
         engine = await harness.start_engine(agents=2)
         ready_since = engine.agents["agent2"].since
-        await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
-        attempt = the_attempt(harness)
-        assert attempt is not None and attempt.outcome == "busy" and attempt.agent == ""
+        attempt = await first_ended(harness)
+        assert attempt.outcome == "busy" and attempt.agent == ""
         await harness.until(lambda: engine.agents["agent2"].free and not member_paused(harness, "agent2"),
                             clock_s=60)
         assert engine.agents["agent2"].since == ready_since  # ready all along: the time in state goes on
@@ -143,17 +156,15 @@ async def test_two_callbacks_of_one_agent_due_together_reach_them_one_after_the_
 
 
 async def test_a_callback_whose_agent_phone_does_not_answer_is_dropped_and_the_agent_given_back(
-    database_url: str,
+    answered: tuple[Dialer, Engine],
 ) -> None:
-    async with callback_dialer(database_url, HUMAN) as harness:
-        engine = await harness.start_engine(agents=2)
-        # agent2's phone will not answer (busy on the PBX's side, unknown to the dialer): Dial() gives up in 2 s.
-        members = harness.sim.pbx.queues.members[queue_name(harness.campaign_id)]
-        members[presence.interface_of("agent2")].busy = True
-        await harness.until(lambda: the_attempt(harness) is not None, clock_s=3600)
-        attempt = the_attempt(harness)
-        assert attempt is not None and (attempt.outcome, attempt.agent) == ("dropped", "")
-        await harness.until(lambda: engine.agents["agent2"].free and not member_paused(harness, "agent2"),
-                            clock_s=60)
-        assert engine.counters["outcome_dropped"] == 1
-        await engine.stop(drain_timeout=60)
+    harness, engine = answered
+    # agent2's phone will not answer (busy on the PBX's side, unknown to the dialer): Dial() gives up in 2 s.
+    members = harness.sim.pbx.queues.members[queue_name(harness.campaign_id)]
+    members[presence.interface_of("agent2")].busy = True
+    attempt = await first_ended(harness)
+    assert (attempt.outcome, attempt.agent) == ("dropped", "")
+    await harness.until(lambda: engine.agents["agent2"].free and not member_paused(harness, "agent2"),
+                        clock_s=60)
+    assert engine.counters["outcome_dropped"] == 1
+    await engine.stop(drain_timeout=60)
