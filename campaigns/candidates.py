@@ -6,12 +6,15 @@ parameter (`claim_params`), so that each claimer builds its statements once per 
 
 from __future__ import annotations
 
+import json
+from collections.abc import Collection
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import (
     ARRAY,
     BindParameter,
+    Boolean,
     ColumnElement,
     Select,
     String,
@@ -44,11 +47,15 @@ CAMPAIGN_ROW = select(Campaign.client_id, Campaign.profile, Campaign.settings, C
 
 
 def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None,
-                 arrays: bool = False) -> dict[str, Any]:
+                 arrays: bool = False, ready_agents: Collection[str] | None = None) -> dict[str, Any]:
     """The values of the bound parameters of the conditions and candidate queries, at `now`, with `opened`'s
-    subdivisions (as `zone_filter` with `arrays` takes them)."""
+    subdivisions (as `zone_filter` with `arrays` takes them); with `ready_agents`, a callback still in its grace
+    period is a candidate only if the agent who booked it is among them (see `callback_query`)."""
     profile = rules.profile
+    ready = sorted(ready_agents or ())
     return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
+            "grace_over": now - rules.settings.callback_grace, "any_agent": ready_agents is None,
+            "ready_agents": ready if arrays else json.dumps(ready),
             **({} if opened is None else opened.params(arrays))}
 
 
@@ -111,8 +118,12 @@ def bucket_query(conditions: list[ColumnElement[bool]], status: str, limit: int 
 
 
 def callback_query(conditions: list[ColumnElement[bool]], rules: CampaignRules,
-                   limit: int | ColumnElement[Any]) -> CallbackCandidates:
-    """Due personal callbacks, oldest first, with their lead locked (PostgreSQL)."""
+                   limit: int | ColumnElement[Any], arrays: bool = False) -> CallbackCandidates:
+    """Due personal callbacks, oldest first, with their lead locked (PostgreSQL).
+
+    One still in its grace period waits, unclaimed, while the agent who booked it is not ready (bound
+    `ready_agents`, see `claim_params`): claimed, it would take a line from the leads behind it at every claim.
+    """
     return (
         select(Lead.id, Lead.phone_e164, Callback.id.label("callback_id"), Callback.agent, Callback.due_at)
         .join(Lead, Lead.id == Callback.lead_id)
@@ -122,11 +133,24 @@ def callback_query(conditions: list[ColumnElement[bool]], rules: CampaignRules,
             Callback.status == "pending",
             Callback.due_at <= now_param(),
             Lead.status == "callback",
+            _for_a_ready_agent(arrays),
         )
         .order_by(Callback.due_at, Callback.id)
         .limit(limit)
         .with_for_update(skip_locked=True, of=Lead)
     )
+
+
+def _for_a_ready_agent(arrays: bool) -> ColumnElement[bool]:
+    """A callback anyone may take (booked by nobody, or its grace period over), or whose agent is ready; every
+    callback when the claim names no ready agents (`any_agent`). The list bound as `zone_filter`'s are."""
+    if arrays:
+        ready = Callback.agent == any_(bindparam("ready_agents", type_=ARRAY(String())))
+    else:
+        listed = func.json_each(bindparam("ready_agents", type_=String())).table_valued("value")
+        ready = Callback.agent.in_(select(listed.c.value))
+    grace_over = bindparam("grace_over", type_=UTCDateTime())
+    return or_(bindparam("any_agent", type_=Boolean()), Callback.agent == "", Callback.due_at <= grace_over, ready)
 
 
 def waiting_for(rules: CampaignRules, row: Any, now: datetime) -> str:

@@ -18,7 +18,7 @@ open is checked once per group of zones sharing a calendar (`campaigns.zones.ope
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -51,12 +51,14 @@ class Hopper:
 
     def claim(self, session: Session, campaign_id: int, now: datetime, n: int, dialer_id: str, *,
               centre_timezone: str = DEFAULT_CENTRE_TIMEZONE, zones: Sequence[Zone] | None = None,
-              ring: timedelta = timedelta(0)) -> list[DialTarget]:
+              ring: timedelta = timedelta(0), ready_agents: Collection[str] | None = None) -> list[DialTarget]:
         """Claim up to `n` leads to dial now: due callbacks first, then the campaign's mix of fresh leads and
         retries; with `ring`, only in zones still open when a call placed now has rung that long.
 
         `zones`: the callee zones to consider instead of the campaign's scanned ones; pass the same sequence again
-        (never modified) to reuse what was worked out for it.
+        (never modified) to reuse what was worked out for it. `ready_agents`: the logins ready for a call now; a
+        callback in its grace period is then claimed only when the agent who booked it is one of them (None:
+        whoever booked it, as for a caller that routes no call).
         """
         if session.autoflush:
             session.flush()  # as the ORM's execute would: the claim's statements run on the connection, without it
@@ -66,7 +68,7 @@ class Hopper:
         if not opened.zones or n <= 0:
             return []  # every candidate query filters on an open zone: none can match
         statements = self.claimer.statements(rules, opened.shape, consent_required(rules.profile, now))
-        params = claim_params(rules, now, opened, arrays=self.claimer.arrays)
+        params = claim_params(rules, now, opened, arrays=self.claimer.arrays, ready_agents=ready_agents)
         callbacks: dict[int, tuple[int, str]] = {}
         chosen: list[Any] = []
         # A lead held back by the frequency cap leaves a gap: up to two more rounds fill it.
@@ -115,10 +117,10 @@ def hopper_for(bind: Engine | Connection | Session) -> Hopper:
 
 def claim_leads(session: Session, campaign_id: int, now: datetime, n: int, dialer_id: str, *,
                 centre_timezone: str = DEFAULT_CENTRE_TIMEZONE, zones: Sequence[Zone] | None = None,
-                ring: timedelta = timedelta(0)) -> list[DialTarget]:
+                ring: timedelta = timedelta(0), ready_agents: Collection[str] | None = None) -> list[DialTarget]:
     """`Hopper.claim` with the session's database's hopper, for callers that claim now and then (tests, benches)."""
     return hopper_for(session).claim(session, campaign_id, now, n, dialer_id, centre_timezone=centre_timezone,
-                                     zones=zones, ring=ring)
+                                     zones=zones, ring=ring, ready_agents=ready_agents)
 
 
 def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None) -> DialTarget:

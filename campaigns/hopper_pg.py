@@ -71,7 +71,7 @@ def _take(candidates: Candidates, limit: ColumnElement[Any], name: str) -> Any:
 def _buckets(rules: CampaignRules, conditions: list[ColumnElement[bool]]) -> Any:
     """The union of the four candidate sets, with their bucket rank for the dialling order."""
     wanted = bindparam("wanted", type_=Integer())
-    cb = callback_query(conditions, rules, wanted).cte("cb").prefix_with("MATERIALIZED")
+    cb = callback_query(conditions, rules, wanted, arrays=True).cte("cb").prefix_with("MATERIALIZED")
     rest = wanted - _count(cb)
     share = literal(rules.settings.hopper_fresh_share)
     # round() of a double rounds half to even in PostgreSQL, as Python's round() does.

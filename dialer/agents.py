@@ -3,6 +3,10 @@
 Each change returns the new presence and the queue commands the engine must send to the PBX (the agent is a
 dynamic member of the campaign's queue: QueueAdd at login, QueuePause for pauses and wrap-up, QueueRemove at
 logout), recorded here rather than done, so the rules stay testable without a PBX.
+
+A personal callback is kept for the agent who booked it (`keep_for`): paused in the queue while the dialer
+dials it, so the queue hands them nothing else, and put through to them alone when the callee answers; unpaused
+when that call ends without reaching them (`release`) or after it and its wrap-up.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ from typing import Any
 from config.i18n import _
 
 WRAP_UP_REASON = "wrap-up"
+# The queue pause of an agent kept for their personal callback while it is dialled.
+CALLBACK_REASON = "callback"
 
 
 class Status(StrEnum):
@@ -100,6 +106,13 @@ class Agent:
     wrap_until: datetime | None = None
     # A pause asked for during a call starts when the call (and its wrap-up) is over.
     pause_after: str = ""
+    # The personal callback this agent is kept for (dialled, then on it): paused in the queue meanwhile.
+    kept_for: str = ""
+
+    @property
+    def free(self) -> bool:
+        """Ready for a call: available and not kept for a personal callback being dialled."""
+        return self.status is Status.AVAILABLE and not self.kept_for
 
     @property
     def interface(self) -> str:
@@ -133,8 +146,8 @@ def log_out(agent: Agent, now: datetime) -> Change:
     """Leave the queue; refused while on a call."""
     if not agent.logged_in:
         return agent, []
-    if agent.status is Status.ON_CALL:
-        raise AgentOnCall(agent.login, agent.call_id)
+    if agent.status is Status.ON_CALL or agent.kept_for:
+        raise AgentOnCall(agent.login, agent.call_id or agent.kept_for)
     out = _move(agent, Status.LOGGED_OUT, now, pause_reason="", call_id="", wrap_until=None, pause_after="")
     return out, [QueueRemove(agent.queue, agent.interface)]
 
@@ -145,7 +158,7 @@ def pause(agent: Agent, now: datetime, reason: str) -> Change:
         raise MissingPauseReason(agent.login)
     if not agent.logged_in:
         raise AgentNotLoggedIn(agent.login)
-    if agent.status in (Status.ON_CALL, Status.WRAP_UP):
+    if agent.status in (Status.ON_CALL, Status.WRAP_UP) or agent.kept_for:
         return replace(agent, pause_after=reason), []
     if agent.status is Status.PAUSED and agent.pause_reason == reason:
         return agent, []
@@ -181,7 +194,7 @@ def call_ended(agent: Agent, call_id: str, now: datetime, wrap_up_s: float) -> C
     if wrap_up_s > 0:
         wrapping = _move(agent, Status.WRAP_UP, now, wrap_until=now + timedelta(seconds=wrap_up_s))
         return wrapping, [agent._pause_cmd(True, WRAP_UP_REASON)]
-    return _after_work(agent, now, was_paused_in_queue=False)
+    return _after_work(agent, now, was_paused_in_queue=bool(agent.kept_for))
 
 
 def end_wrap_up(agent: Agent, now: datetime) -> Change:
@@ -201,10 +214,27 @@ def tick(agent: Agent, now: datetime) -> Change:
 def _after_work(agent: Agent, now: datetime, was_paused_in_queue: bool) -> Change:
     if agent.pause_after:
         paused = _move(agent, Status.PAUSED, now, pause_reason=agent.pause_after, pause_after="", call_id="",
-                       wrap_until=None)  # fmt: skip
+                       wrap_until=None, kept_for="")  # fmt: skip
         return paused, [agent._pause_cmd(True, paused.pause_reason)]
-    ready = _move(agent, Status.AVAILABLE, now, call_id="", wrap_until=None)
+    ready = _move(agent, Status.AVAILABLE, now, call_id="", wrap_until=None, kept_for="")
     return ready, [agent._pause_cmd(False)] if was_paused_in_queue else []
+
+
+def keep_for(agent: Agent, call_id: str) -> Change:
+    """Keep a free agent for their personal callback `call_id`, about to be dialled: paused in the queue."""
+    if not agent.free:
+        raise ValueError(f"agent {agent.login!r} is not free for callback {call_id!r}")
+    return replace(agent, kept_for=call_id), [agent._pause_cmd(True, CALLBACK_REASON)]
+
+
+def release(agent: Agent, call_id: str, now: datetime) -> Change:
+    """The callback `call_id` ended without reaching the agent kept for it: back to the queue's calls, or to
+    the pause asked for meanwhile."""
+    if agent.kept_for != call_id or agent.status is not Status.AVAILABLE:
+        return agent, []
+    if agent.pause_after:
+        return _after_work(agent, now, was_paused_in_queue=True)
+    return replace(agent, kept_for=""), [agent._pause_cmd(False)]  # available all along: `since` stays
 
 
 @dataclass(frozen=True)
@@ -227,7 +257,7 @@ def presence_view(agents: Iterable[Agent], now: datetime) -> PresenceView:
             continue
         logged_in += 1
         elapsed = max(0.0, (now - agent.since).total_seconds()) if agent.since else 0.0
-        if agent.status is Status.AVAILABLE:
+        if agent.free:
             available += 1
         elif agent.status is Status.ON_CALL:
             talking.append(elapsed)

@@ -16,6 +16,7 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
+from dialer.agents import interface_of
 from dialer.amiwire import Message
 from dialer.ports import (
     AgentCompleted,
@@ -96,7 +97,14 @@ def _dial_end(message: Message, call_id: str, at: datetime) -> list[DialerEvent]
 
 
 def _user_event(message: Message, call_id: str, at: datetime) -> list[DialerEvent]:
-    if message.get("UserEvent") != "AMDResult":
+    kind = message.get("UserEvent")
+    if kind == "RDVAgentConnect":
+        # A personal callback put through to its agent's phone by Dial(), not by the queue: no AgentConnect, so
+        # the agent's leg says it (extensions.conf, [rdv-personal]); the callee waited for no queue.
+        agent = message.get("Agent")
+        return [AgentConnected(call_id, at, queue=message.get("Queue"), agent=agent,
+                               interface=interface_of(agent), hold_s=0.0)]
+    if kind != "AMDResult":
         return []
     return [MachineDetected(call_id, at, status=message.get("Status"), cause=message.get("Cause"))]
 

@@ -258,9 +258,12 @@ class Engine:
         if wanted <= 0:
             return
         placed: list[tuple[LiveCall, DialTarget]] = []
+        kept: set[str] = set()
         with transaction(self.sessions) as session:
+            ready = {a.login for a in self.agents.values() if a.campaign_id == campaign_id and a.free}
             claimed = self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
-                                        centre_timezone=self.settings.centre_timezone, ring=self.ring)
+                                        centre_timezone=self.settings.centre_timezone, ring=self.ring,
+                                        ready_agents=ready)
             # What counts is the moment the call starts ringing, not the claim's: the window may be closing.
             at = self.clock.now()
             for target in claimed:
@@ -268,15 +271,49 @@ class Engine:
                     release_lead(session, target.lead_id, self.dialer_id)
                     self.counters["deferred_at_originate"] += 1
                     continue
+                if target.preferred_agent and not self._free(target.preferred_agent, campaign_id, kept):
+                    # Within its grace period a personal callback waits for the agent who booked it (the claim
+                    # took it as they were ready; here a second callback of theirs in the same claim).
+                    release_lead(session, target.lead_id, self.dialer_id)
+                    self.counters["callbacks_waiting_for_agent"] += 1
+                    continue
+                kept.add(target.preferred_agent)
                 call_id = f"rdv-{uuid.uuid4().hex}"
                 attempt = start_attempt(session, target, at, self.dialer_id, call_id)
                 store.record_transition(session, attempt.id, de.CallTransitioned(call_id, at, "created"))
-                live = LiveCall(calls.new_call(call_id, at), attempt.id, campaign_id, target.lead_id)
+                live = LiveCall(calls.new_call(call_id, at), attempt.id, campaign_id, target.lead_id,
+                                kept_for=target.preferred_agent)
                 placed.append((live, target))
         for live, _target in placed:
             self.calls[live.call_id] = live
         self.counters["dialled"] += len(placed)
+        await self._keep_agents(placed)
         await asyncio.gather(*(self._originate(live, target, view) for live, target in placed))
+
+    def _free(self, login: str, campaign_id: int, kept: set[str]) -> bool:
+        """Whether `login` is logged in to this campaign, ready, on no call and kept for no other callback."""
+        agent = self.agents.get(login)
+        return agent is not None and agent.campaign_id == campaign_id and agent.free and login not in kept
+
+    async def _keep_agents(self, placed: list[tuple[LiveCall, DialTarget]]) -> None:
+        """Keep each personal callback's agent for it (paused in the queue, so that the queue hands them nothing
+        else) before it is dialled. Nothing awaited since `_free` said they were free: they still are."""
+        kept: list[tuple[presence.Agent, presence.Agent]] = []
+        commands: list[presence.QueueCommand] = []
+        for live, _target in placed:
+            if live.kept_for:
+                agent = self.agents[live.kept_for]
+                keeping, pause = presence.keep_for(agent, live.call_id)
+                self.agents[agent.login] = keeping
+                kept.append((agent, keeping))
+                commands += pause
+        if kept:
+            with transaction(self.sessions) as session:
+                for before, after in kept:
+                    store.save_agent(session, after, self.clock.now())
+                    self.state.agent_saved(session, before, after)
+            # Sent before the Originate: the queue must not hand the agent another call meanwhile.
+            await self.send(commands)
 
     @property
     def ring(self) -> timedelta:
@@ -306,6 +343,8 @@ class Engine:
             "RDV_CAMPAIGN": str(live.campaign_id),
             "RDV_QUEUE": view.queue,
         }
+        if live.kept_for:  # answered, it goes to this agent's phone alone, not to the queue (extensions.conf)
+            variables["RDV_AGENT"] = live.kept_for
         for hook in self.variable_hooks:
             variables.update(hook(live))
         request = ports.OriginateRequest(

@@ -26,6 +26,8 @@ class LiveCall:
     lead_id: int
     # When our Originate action returned (accepted or not); None while it is in flight.
     sent_at: datetime | None = None
+    # A personal callback: the agent it is kept for (and put through to alone), else "".
+    kept_for: str = ""
 
     @property
     def call_id(self) -> str:

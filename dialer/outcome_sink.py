@@ -93,17 +93,32 @@ class OutcomeSink:
 
     def _release_agent(self, session: Session, live: LiveCall, ended: de.CallEnded) -> list[presence.QueueCommand]:
         state = self.state
+        commands = self._release_kept(session, live, ended) if live.kept_for != ended.agent else []
         agent = state.agents.get(ended.agent) if ended.agent else None
         if agent is None:
-            return []
+            return commands
         wrap_s = state.views[live.campaign_id].wrap_up_s
-        released, commands = presence.call_ended(agent, live.call_id, ended.at, wrap_s)
+        released, more = presence.call_ended(agent, live.call_id, ended.at, wrap_s)
+        commands += more
         if released != agent:
             state.agents[agent.login] = released
             store.save_agent(session, released, ended.at)
             state.agent_saved(session, agent, released, live)
             if released.status is not presence.Status.WRAP_UP:
                 store.record_wrap_up(session, live.call_id, 0.0)
+        return commands
+
+    def _release_kept(self, session: Session, live: LiveCall, ended: de.CallEnded) -> list[presence.QueueCommand]:
+        """A personal callback ended without reaching the agent kept for it (no answer, machine, the agent's
+        phone did not answer): that agent takes the queue's calls again."""
+        agent = self.state.agents.get(live.kept_for) if live.kept_for else None
+        if agent is None:
+            return []
+        released, commands = presence.release(agent, live.call_id, ended.at)
+        if released != agent:
+            self.state.agents[agent.login] = released
+            store.save_agent(session, released, ended.at)
+            self.state.agent_saved(session, agent, released, live)
         return commands
 
     def _count(self, live: LiveCall, events: list[de.DomainEvent]) -> None:

@@ -62,7 +62,8 @@ async def check_queue(state: EngineState, pbx: ports.Pbx, steer: Steering, campa
 def _rejoin(agents: list[presence.Agent]) -> list[presence.QueueCommand]:
     commands: list[presence.QueueCommand] = []
     for agent in agents:
-        paused = agent.status in (presence.Status.PAUSED, presence.Status.WRAP_UP, presence.Status.ON_CALL)
+        paused = agent.status in (presence.Status.PAUSED, presence.Status.WRAP_UP, presence.Status.ON_CALL) or bool(
+            agent.kept_for)
         commands.append(presence.QueueAdd(agent.queue, agent.interface, agent.login, paused))
     return commands
 

@@ -81,9 +81,11 @@ def rejoin_commands(state: EngineState) -> list[presence.QueueCommand]:
     for agent in list(state.agents.values()):
         if not agent.logged_in:
             continue
-        paused = agent.status in (presence.Status.PAUSED, presence.Status.WRAP_UP)
+        # Kept for a personal callback (dialled or on it): the queue must hand them nothing else meanwhile.
+        paused = agent.status in (presence.Status.PAUSED, presence.Status.WRAP_UP) or bool(agent.kept_for)
         commands.append(presence.QueueAdd(agent.queue, agent.interface, agent.login, paused))
-        reason = agent.pause_reason or (presence.WRAP_UP_REASON if paused else "")
+        kept = presence.CALLBACK_REASON if agent.kept_for and agent.status is not presence.Status.WRAP_UP else ""
+        reason = agent.pause_reason or kept or (presence.WRAP_UP_REASON if paused else "")
         commands.append(presence.QueuePause(agent.queue, agent.interface, paused, reason))
     return commands
 

@@ -101,6 +101,8 @@ class SimCall:
         self.spies: list[tuple[Chan, Chan]] = []
         self.transferred = False
         self.connected_s = 0.0
+        # A personal callback: Dial() put the callee through to one agent's phone, no queue (no AgentComplete).
+        self.personal = False
 
     @property
     def channels(self) -> list[Chan]:
@@ -290,7 +292,9 @@ class SimCall:
         status, cause = ("HUMAN", "HUMAN-818-800") if human else ("MACHINE", "LONGGREETING-1500-1500")
         emit(m.chan_event("UserEvent", one, ("UserEvent", "AMDResult"), ("Status", status), ("Cause", cause),
                           ("Chan", one.name), privilege="user"))
-        if human:
+        if human and self.spec.variables.get("RDV_AGENT"):
+            await queueing.personal_caller(self, self.spec.variables["RDV_AGENT"])
+        elif human:
             await queueing.queue_caller(self)
         else:
             self.hang_up_from_dialplan()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from typing import TYPE_CHECKING
 
+from dialer.agents import interface_of
 from dialer.simulator import control
 from dialer.simulator import messages as m
 from dialer.simulator.members import Member
@@ -54,6 +55,29 @@ async def queue_caller(call: SimCall) -> None:
         return
     (_callee_hangs_up_after_optimisation if call.spec.optimise else _caller_hangs_up)(call, member, bridge_id, hold,
                                                                                         talk)
+
+
+async def personal_caller(call: SimCall, login: str) -> None:
+    """A personal callback (extensions.conf, `personal`): Dial() of the agent's queue interface for the queue's
+    2 seconds, paused or not; the UserEvent of [rdv-personal] once their phone answered, then the talk. A member
+    busy on another call, or no such member, does not answer: the dropped-call message."""
+    call.one.priority = 9
+    interface = interface_of(login)
+    member = next((found for members in call.core.queues.members.values()
+                   for found in members.values() if found.interface == interface and not found.busy), None)
+    if member is None:
+        await call.wait(call.spec.queue_timeout_s + call.spec.message_s)
+        call.hang_up_from_dialplan()
+        return
+    member.busy = True
+    call.member, call.personal = member, True
+    bridge_id = _connect(call, member, 0)
+    started = call.connected_s = call.core.now_s()
+    await call.wait(_talk_s(call, member))
+    if call.member is None:  # transferred, and the agent has left
+        control.transferred_call_ends(call)
+        return
+    _caller_hangs_up(call, member, bridge_id, 0, int(call.core.now_s() - started))
 
 
 # A person's conversation lasts at least this long before the simulated callee may hang up.
@@ -131,21 +155,31 @@ def _connect(call: SimCall, member: Member, hold: int) -> str:
         call.core.add_channel(chan)
         emit(m.chan_event("Newchannel", chan))
     a1.cid_num = one.exten
+    if call.personal:  # Dial() gives the channel it dials the caller's extension
+        a1.exten = one.exten
     emit(m.newcallerid(a1))
     a2.con_num = one.exten
     emit(m.chan_event("NewConnectedLine", a2))
     emit(m.local_bridge(a1, a2, optimization=not member.interface.endswith("/n")))
-    emit(m.agent_event("AgentCalled", one, a1, *_member_keys(call, member)))
+    if not call.personal:
+        emit(m.agent_event("AgentCalled", one, a1, *_member_keys(call, member)))
     emit(m.dial("DialBegin", a1, one, ("DialString", view.interface)))
     a2.state, a2.context, a2.exten = 6, "agentphone", "s"
     emit(m.chan_event("Newstate", a2))
     a1.state, a1.exten = 6, one.exten
     emit(m.chan_event("Newstate", a1))
+    if call.personal:
+        # Dial()'s U() gosub on the agent's leg, before the bridge and the DialEnd (extensions.conf).
+        a1.context, a1.exten = "rdv-personal", "s"
+        emit(m.chan_event("UserEvent", a1, ("UserEvent", "RDVAgentConnect"), ("Agent", view.name),
+                          ("Queue", queue), privilege="user"))
+        a1.context, a1.exten = "agents", ""  # back from the gosub, bridged: as the capture shows
     emit(m.dial("DialEnd", a1, one, ("DialStatus", "ANSWER")))
-    emit(m.chan_event("MusicOnHoldStop", one))
-    emit(_leave(call, queue))
-    emit(m.agent_event("AgentConnect", one, a1, *_member_keys(call, member), ("HoldTime", str(hold)),
-                       ("RingTime", "0")))
+    if not call.personal:
+        emit(m.chan_event("MusicOnHoldStop", one))
+        emit(_leave(call, queue))
+        emit(m.agent_event("AgentConnect", one, a1, *_member_keys(call, member), ("HoldTime", str(hold)),
+                           ("RingTime", "0")))
     view.status = 2
     emit(m.queue_member_status(queue, view))
     bridge_id = call.core.new_bridge_id()
@@ -208,8 +242,9 @@ def _caller_hangs_up(call: SimCall, member: Member, bridge_id: str, hold: int, t
     emit(m.chan_event("SoftHangupRequest", two, ("Cause", "16")))
     emit(m.chan_event("HangupRequest", one, ("Cause", "16")))
     call.hang(two, 16)
-    emit(m.agent_event("AgentComplete", one, a1, *_member_keys(call, member), ("HoldTime", str(hold)),
-                       ("TalkTime", str(talk)), ("Reason", "caller")))
+    if not call.personal:
+        emit(m.agent_event("AgentComplete", one, a1, *_member_keys(call, member), ("HoldTime", str(hold)),
+                           ("TalkTime", str(talk)), ("Reason", "caller")))
     emit(m.bridge("BridgeLeave", bridge_id, 1, one))
     emit(m.chan_event("SoftHangupRequest", one, ("Cause", "16")))
     call.hang(one, 16)
@@ -238,7 +273,7 @@ def hang_up_by_action(call: SimCall) -> None:
     live = call.channels
     first = next((c for c in live if c.name == call.hangup_channel), live[0] if live else call.one)
     emit(m.chan_event("HangupRequest", first, ("Cause", str(cause))))
-    if call.member is not None and call.agent_legs is not None:
+    if call.member is not None and call.agent_legs is not None and not call.personal:
         by_agent = first in call.agent_legs
         view = call.member.view
         emit(m.agent_event("AgentComplete", call.one, call.agent_legs[0], *_member_keys(call, call.member),

@@ -74,6 +74,27 @@ def test_a_personal_callback_goes_first_to_its_agent_then_to_anyone(sessions: se
         assert (late[0].lead_id, late[0].preferred_agent) == (target.lead_id, "")
 
 
+def test_a_callback_in_its_grace_period_is_left_unclaimed_while_its_agent_is_not_ready(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        cid = campaign(session).id
+        lead_id = leads(session, cid, 3)[0].id
+        book_callback(session, lead_id, TUESDAY_5_15PM, MONDAY_3PM, agent="marie")
+    with sessions.begin() as session:
+        # Marie on a call: the line goes to the leads behind her callback, which stays free for later.
+        others = claim_leads(session, cid, TUESDAY_5_15PM, 1, "d", ready_agents={"paul"})
+        assert [t.lead_id for t in others] != [lead_id] and len(others) == 1
+        session.rollback()
+    with sessions.begin() as session:
+        hers = claim_leads(session, cid, TUESDAY_5_15PM, 1, "d", ready_agents={"paul", "marie"})
+        assert [(t.lead_id, t.preferred_agent) for t in hers] == [(lead_id, "marie")]
+        session.rollback()
+    with sessions.begin() as session:
+        anyone = claim_leads(session, cid, TUESDAY_5_15PM + timedelta(minutes=10), 1, "d", ready_agents=set())
+        assert [(t.lead_id, t.preferred_agent) for t in anyone] == [(lead_id, "")]
+
+
 def test_a_callback_at_a_forbidden_time_is_refused_with_the_reason(
     sessions: sessionmaker[Session], monkeypatch: pytest.MonkeyPatch
 ) -> None:

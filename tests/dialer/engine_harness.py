@@ -163,12 +163,20 @@ def check_books(sessions: sessionmaker[Session]) -> list[Attempt]:
 @asynccontextmanager
 async def running_dialer(database_url: str, lead_count: int) -> AsyncIterator[Dialer]:
     """A campaign of `lead_count` leads on a fresh database, its engine on the simulator over TCP; closed after."""
+    async with dialer_on(database_url, simulator, lambda sessions: make_campaign(sessions, lead_count)) as harness:
+        yield harness
+
+
+@asynccontextmanager
+async def dialer_on(database_url: str, make_sim: Callable[[ScaledClock], PbxSimulator],
+                    make: Callable[[sessionmaker[Session]], int]) -> AsyncIterator[Dialer]:
+    """The campaign `make` stores on a fresh database (its id), its engine on `make_sim`'s simulator over TCP."""
     engine = db.make_engine(database_url)
     sessions = db.session_factory(engine)
     clock = ScaledClock(START, scale=SCALE)
-    sim = simulator(clock)
+    sim = make_sim(clock)
     await sim.start()
-    harness = Dialer(clock, sim, sessions, make_campaign(sessions, lead_count))
+    harness = Dialer(clock, sim, sessions, make(sessions))
     try:
         yield harness
     finally:

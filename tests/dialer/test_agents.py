@@ -7,9 +7,12 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from sqlalchemy.orm import sessionmaker
 
-from dialer import agents
+from config.clock import ManualClock
+from dialer import agents, recovery
 from dialer.agents import Agent, QueueAdd, QueuePause, QueueRemove, Status
+from dialer.engine_state import EngineState
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 IFACE = "Local/alice@agents/n"
@@ -151,3 +154,41 @@ def _do(agent: Agent, action: str, call_id: str, now: datetime) -> agents.Change
     if action == "ready":
         return agents.end_wrap_up(agent, now)
     return agents.tick(agent, now)
+
+
+def test_an_agent_kept_for_a_personal_callback_is_paused_in_the_queue_and_unpaused_after_it() -> None:
+    agent, commands = agents.keep_for(logged_in(), "cb-1")
+    assert (agent.status, agent.kept_for, agent.free) == (Status.AVAILABLE, "cb-1", False)
+    assert commands == [QueuePause("rdv-1", IFACE, True, agents.CALLBACK_REASON)]
+    assert agents.presence_view([agent], T0).available == 0
+    with pytest.raises(ValueError):
+        agents.keep_for(agent, "cb-2")
+    with pytest.raises(agents.AgentOnCall):
+        agents.log_out(agent, T0)
+    on_call, _ = agents.call_connected(agent, "cb-1", T0 + timedelta(seconds=20))
+    # No wrap-up: ready at once, and unpaused since the dialer paused them for the callback.
+    ready, commands = agents.call_ended(on_call, "cb-1", T0 + timedelta(minutes=3), wrap_up_s=0)
+    assert (ready.status, ready.kept_for) == (Status.AVAILABLE, "")
+    assert commands == [QueuePause("rdv-1", IFACE, False)]
+
+
+def test_a_callback_that_did_not_reach_its_agent_gives_them_back_or_starts_the_pause_asked_meanwhile() -> None:
+    kept, _ = agents.keep_for(logged_in(), "cb-1")
+    assert agents.release(kept, "other", T0) == (kept, [])
+    freed, commands = agents.release(kept, "cb-1", T0 + timedelta(seconds=30))
+    assert (freed.status, freed.kept_for, freed.since) == (Status.AVAILABLE, "", T0)
+    assert commands == [QueuePause("rdv-1", IFACE, False)]
+    waiting, commands = agents.pause(kept, T0 + timedelta(seconds=5), "lunch")
+    assert (waiting.status, waiting.pause_after, commands) == (Status.AVAILABLE, "lunch", [])
+    paused, commands = agents.release(waiting, "cb-1", T0 + timedelta(seconds=30))
+    assert (paused.status, paused.pause_reason, paused.kept_for) == (Status.PAUSED, "lunch", "")
+    assert commands == [QueuePause("rdv-1", IFACE, True, "lunch")]
+
+
+def test_after_a_reconnection_an_agent_kept_for_a_callback_is_paused_again_in_the_queue() -> None:
+    state = EngineState(ManualClock(T0), sessionmaker(), "d1", [1])
+    state.agents["alice"] = agents.keep_for(logged_in(), "cb-1")[0]
+    assert recovery.rejoin_commands(state) == [QueueAdd("rdv-1", IFACE, "alice", paused=True),
+                                               QueuePause("rdv-1", IFACE, True, agents.CALLBACK_REASON)]
+    state.agents["alice"] = agents.call_connected(state.agents["alice"], "cb-1", T0)[0]
+    assert recovery.rejoin_commands(state)[1] == QueuePause("rdv-1", IFACE, True, agents.CALLBACK_REASON)

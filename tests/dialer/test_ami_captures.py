@@ -129,3 +129,14 @@ async def test_the_adapter_over_tcp_records_busy_from_the_captured_bytes() -> No
     await pbx.close()
     server.close()
     assert call.outcome == "busy"
+
+
+def test_a_personal_callback_put_through_by_dial_is_connected_to_its_agent_without_queue_events() -> None:
+    """No QueueCallerJoin, AgentConnect nor AgentComplete: the agent's leg says who took it (RDVAgentConnect)."""
+    messages = parse_all((CAPTURES / "personal_callback_to_its_agent.ami").read_bytes())
+    assert not [m for m in messages if m.name in ("QueueCallerJoin", "AgentConnect", "AgentComplete")]
+    call, events = replay("personal_callback_to_its_agent.ami")
+    end = ended(events)
+    assert (end.outcome, end.agent, end.wait_s) == ("connected", "agent2", 0.0)
+    (connected,) = [e for e in events if isinstance(e, de.CallConnected)]
+    assert connected.agent == "agent2" and not call.live
