@@ -42,6 +42,7 @@ from dialer.engine_state import EngineState
 from dialer.live import CallFinished, CallListener, LiveCall, pacing_state, quiet_for
 from dialer.outcome_sink import OutcomeSink
 from dialer.pacing import PacingPolicy, PacingState, lines_to_dial
+from dialer.trunk import Trunk, room_on_trunk
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class EngineSettings:
     sweep_every_s: float = 10.0
     centre_timezone: str = "Europe/Paris"
     policies: Mapping[int, PacingPolicy] = field(default_factory=dict)
+    # The PBX dialled through and its trunk's capacity, shared with the other dialers on that PBX.
+    trunk: Trunk = field(default_factory=Trunk)
 
 
 class Engine:
@@ -259,8 +262,14 @@ class Engine:
             return
         placed: list[tuple[LiveCall, DialTarget]] = []
         with transaction(self.sessions) as session:
+            # On PostgreSQL this holds the trunk's lock until the attempts below are committed.
+            room = room_on_trunk(session, self.settings.trunk, len(self.calls))
+            if room is not None and room < wanted:
+                self.counters["capped_by_trunk"] += wanted - room
+                wanted = room
             claimed = self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
-                                        centre_timezone=self.settings.centre_timezone, ring=self.ring)
+                                        centre_timezone=self.settings.centre_timezone,
+                                        ring=self.ring) if wanted > 0 else []  # fmt: skip
             # What counts is the moment the call starts ringing, not the claim's: the window may be closing.
             at = self.clock.now()
             for target in claimed:
@@ -269,7 +278,7 @@ class Engine:
                     self.counters["deferred_at_originate"] += 1
                     continue
                 call_id = f"rdv-{uuid.uuid4().hex}"
-                attempt = start_attempt(session, target, at, self.dialer_id, call_id)
+                attempt = start_attempt(session, target, at, self.dialer_id, call_id, self.settings.trunk.pbx)
                 store.record_transition(session, attempt.id, de.CallTransitioned(call_id, at, "created"))
                 live = LiveCall(calls.new_call(call_id, at), attempt.id, campaign_id, target.lead_id)
                 placed.append((live, target))
