@@ -89,6 +89,8 @@ class Engine:
         self.dialing = True
         # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
         self.held: set[int] = set()
+        # Campaigns whose last dial the trunk held back: pacing wanted more lines than its free channels.
+        self.trunk_full: set[int] = set()
         self.pbx_up = True
         self._stopping = asyncio.Event()
         self._started = False
@@ -259,13 +261,16 @@ class Engine:
         state = self.pacing_state_of(campaign_id, now)
         wanted = lines_to_dial(state, view.policy)
         if wanted <= 0:
+            self.trunk_full.discard(campaign_id)
             return
         placed: list[tuple[LiveCall, DialTarget]] = []
         with transaction(self.sessions) as session:
             # On PostgreSQL this holds the trunk's lock until the attempts below are committed.
             room = room_on_trunk(session, self.settings.trunk, len(self.calls))
+            self.trunk_full.discard(campaign_id)
             if room is not None and room < wanted:
                 self.counters["capped_by_trunk"] += wanted - room
+                self.trunk_full.add(campaign_id)
                 wanted = room
             claimed = self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
                                         centre_timezone=self.settings.centre_timezone,

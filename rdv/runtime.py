@@ -342,12 +342,15 @@ class Runtime:
 
 
 def dialing_state(engine: Engine, staffing: Staffing, campaign_id: int) -> str:
-    """What the console shows of a campaign's dialling: no_queue, paused, stopped, held (day closed) or running."""
+    """What the console shows of a campaign's dialling: no_queue, paused, stopped, held (day closed), trunk_full
+    (running, with fewer lines than pacing wants: the PBX's trunk is full) or running."""
     if campaign_id in engine.stopped:
         return "no_queue"
     if campaign_id in staffing.halted:
         return staffing.halted[campaign_id]
-    return "held" if campaign_id in engine.held else "running"
+    if campaign_id in engine.held:
+        return "held"
+    return "trunk_full" if campaign_id in engine.trunk_full else "running"
 
 
 def running_campaigns(app: App, names: list[str]) -> list[Campaign]:
