@@ -98,6 +98,7 @@ class Engine:
         self._sender: asyncio.Task[None] | None = None
         self._commands: asyncio.Queue[list[presence.QueueCommand]] | None = None
         self._last_sweep: datetime | None = None
+        self._first = 0  # the campaign that dials first this tick
         self._call_ended = asyncio.Event()
 
     def on_call_finished(self, listener: CallListener) -> None:
@@ -245,7 +246,9 @@ class Engine:
                 await recovery.reconcile(self.state, self.pbx, self, quiet)
         # `booted` (the AMI adapter's): connected and past FullyBooted; a restarting PBX takes no new call.
         if self.dialing and self.pbx_up and getattr(self.pbx, "booted", True):
-            for campaign_id in self.campaign_ids:
+            # Each tick another campaign dials first: on a full trunk the first one takes the channels freed.
+            ids, self._first = self.campaign_ids, (self._first + 1) % max(1, len(self.campaign_ids))
+            for campaign_id in ids[self._first:] + ids[:self._first]:
                 if campaign_id not in self.held and campaign_id not in self.state.stopped:
                     await self._dial(campaign_id, now)
 
