@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String
+from sqlalchemy import JSON, BigInteger, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from config.orm import Base, utcnow
@@ -51,6 +51,9 @@ class Attempt(Base):
     __table_args__ = (
         Index("ix_attempts_lead_created", "lead_id", "created_at"),
         Index("ix_attempts_campaign_created", "campaign_id", "created_at"),
+        # The live calls on one PBX's trunk, counted by every dialer before it dials (dialer.trunk).
+        Index("ix_attempts_live_pbx", "pbx", postgresql_where=text("outcome = ''"),
+              sqlite_where=text("outcome = ''")),
     )
 
     id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), primary_key=True)
@@ -65,6 +68,8 @@ class Attempt(Base):
     outcome: Mapped[str] = mapped_column(String(20), default="")
     action_id: Mapped[str] = mapped_column(String(100), unique=True)
     dialer_id: Mapped[str] = mapped_column(String(64), default="")
+    # The PBX (its AMI "host:port") whose trunk carries the call; empty for attempts older than the column.
+    pbx: Mapped[str] = mapped_column(String(200), default="")
     channel: Mapped[str] = mapped_column(String(200), default="")
     hangup_cause: Mapped[int | None] = mapped_column(Integer, default=None)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -30,8 +30,10 @@ from leads.consent_store import rule_records
 from leads.models import DoNotCall, Lead, LeadPhone
 
 
-def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id: str, action_id: str) -> Attempt:
-    """Record the dial of a claimed lead and count it (once per action id)."""
+def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id: str, action_id: str,
+                  pbx: str = "") -> Attempt:
+    """Record the dial of a claimed lead through the PBX `pbx` (its AMI "host:port") and count it (once per
+    action id)."""
     existing = session.scalar(_ATTEMPT_OF_ACTION, {"p_action": action_id})
     if existing is not None:
         return _attempt(session, existing)
@@ -46,7 +48,7 @@ def start_attempt(session: Session, target: DialTarget, now: datetime, dialer_id
     attempt = Attempt(
         campaign_id=target.campaign_id, lead_id=target.lead_id, attempt_no=lead.attempts + 1,
         phone_e164=target.phone_e164, callee_tz=target.callee_tz, state="created", action_id=action_id,
-        dialer_id=dialer_id, created_at=now,
+        dialer_id=dialer_id, pbx=pbx, created_at=now,
     )
     session.add(attempt)
     if target.callback_id is not None:

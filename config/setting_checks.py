@@ -61,6 +61,12 @@ def check_seconds(source: str, seconds: int) -> None:
             source=source, value=_quoted(seconds)))
 
 
+def check_trunk_channels(source: str, channels: int) -> None:
+    if channels < 0:
+        raise SettingsError(_("{source}: {value} is not a number of trunk channels (0 for no limit, or the "
+                              "simultaneous calls the trunk carries).").format(source=source, value=_quoted(channels)))
+
+
 def check_database_url(source: str, url: str) -> None:
     """Only SQLite and PostgreSQL URLs, written as SQLAlchemy reads them."""
     if not url:

@@ -18,6 +18,7 @@ from config.setting_checks import (
     check_port,
     check_seconds,
     check_timezone,
+    check_trunk_channels,
     coerce,
 )
 from config.toml_errors import toml_error_text
@@ -60,6 +61,9 @@ class Settings:
     # enough for its supervisor to restart it (it then reconciles its own calls), short enough not to leave
     # leads idle.
     dialer_dead_grace_seconds: int = 300
+    # The simultaneous outbound calls the PBX's trunk carries (`[asterisk] trunk_channels`); 0: no limit. On
+    # PostgreSQL every dialer on the same AMI address counts the others' live calls in it (dialer.trunk).
+    trunk_channels: int = 0
     config_file: Path | None = None
 
     @property
@@ -124,6 +128,7 @@ def _check(settings: Settings, sources: dict[str, str]) -> None:
     check_port(where("ami_port"), settings.ami_port)
     check_port(where("smtp_port"), settings.smtp_port)
     check_seconds(where("dialer_dead_grace_seconds"), settings.dialer_dead_grace_seconds)
+    check_trunk_channels(where("trunk_channels"), settings.trunk_channels)
 
 
 def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:

@@ -42,6 +42,7 @@ from dialer.engine_state import EngineState
 from dialer.live import CallFinished, CallListener, LiveCall, pacing_state, quiet_for
 from dialer.outcome_sink import OutcomeSink
 from dialer.pacing import PacingPolicy, PacingState, lines_to_dial
+from dialer.trunk import Trunk, room_on_trunk
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +56,8 @@ class EngineSettings:
     sweep_every_s: float = 10.0
     centre_timezone: str = "Europe/Paris"
     policies: Mapping[int, PacingPolicy] = field(default_factory=dict)
+    # The PBX dialled through and its trunk's capacity, shared with the other dialers on that PBX.
+    trunk: Trunk = field(default_factory=Trunk)
 
 
 class Engine:
@@ -86,6 +89,8 @@ class Engine:
         self.dialing = True
         # Campaigns whose calling day is closed: no new dials, live calls go on (the scheduler's close job).
         self.held: set[int] = set()
+        # Campaigns whose last dial the trunk held back: pacing wanted more lines than its free channels.
+        self.trunk_full: set[int] = set()
         self.pbx_up = True
         self._stopping = asyncio.Event()
         self._started = False
@@ -93,6 +98,7 @@ class Engine:
         self._sender: asyncio.Task[None] | None = None
         self._commands: asyncio.Queue[list[presence.QueueCommand]] | None = None
         self._last_sweep: datetime | None = None
+        self._first = 0  # the campaign that dials first this tick
         self._call_ended = asyncio.Event()
 
     def on_call_finished(self, listener: CallListener) -> None:
@@ -240,7 +246,9 @@ class Engine:
                 await recovery.reconcile(self.state, self.pbx, self, quiet)
         # `booted` (the AMI adapter's): connected and past FullyBooted; a restarting PBX takes no new call.
         if self.dialing and self.pbx_up and getattr(self.pbx, "booted", True):
-            for campaign_id in self.campaign_ids:
+            # Each tick another campaign dials first: on a full trunk the first one takes the channels freed.
+            ids, self._first = self.campaign_ids, (self._first + 1) % max(1, len(self.campaign_ids))
+            for campaign_id in ids[self._first:] + ids[:self._first]:
                 if campaign_id not in self.held and campaign_id not in self.state.stopped:
                     await self._dial(campaign_id, now)
 
@@ -256,14 +264,22 @@ class Engine:
         state = self.pacing_state_of(campaign_id, now)
         wanted = lines_to_dial(state, view.policy)
         if wanted <= 0:
+            self.trunk_full.discard(campaign_id)
             return
         placed: list[tuple[LiveCall, DialTarget]] = []
         kept: set[str] = set()
         with transaction(self.sessions) as session:
+            # On PostgreSQL this holds the trunk's lock until the attempts below are committed.
+            room = room_on_trunk(session, self.settings.trunk, len(self.calls))
+            self.trunk_full.discard(campaign_id)
+            if room is not None and room < wanted:
+                self.counters["capped_by_trunk"] += wanted - room
+                self.trunk_full.add(campaign_id)
+                wanted = room
             ready = {a.login for a in self.agents.values() if a.campaign_id == campaign_id and a.free}
             claimed = self.hopper.claim(session, campaign_id, now, wanted, self.dialer_id,
                                         centre_timezone=self.settings.centre_timezone, ring=self.ring,
-                                        ready_agents=ready)
+                                        ready_agents=ready) if wanted > 0 else []  # fmt: skip
             # What counts is the moment the call starts ringing, not the claim's: the window may be closing.
             at = self.clock.now()
             for target in claimed:
@@ -279,7 +295,7 @@ class Engine:
                     continue
                 kept.add(target.preferred_agent)
                 call_id = f"rdv-{uuid.uuid4().hex}"
-                attempt = start_attempt(session, target, at, self.dialer_id, call_id)
+                attempt = start_attempt(session, target, at, self.dialer_id, call_id, self.settings.trunk.pbx)
                 store.record_transition(session, attempt.id, de.CallTransitioned(call_id, at, "created"))
                 live = LiveCall(calls.new_call(call_id, at), attempt.id, campaign_id, target.lead_id,
                                 kept_for=target.preferred_agent)

@@ -35,7 +35,8 @@ class CampaignLive(Base):
     dial_level: Mapped[float] = mapped_column(Float, default=0.0)
     pacing_mode: Mapped[str] = mapped_column(String(20), default="")
     abandon_target: Mapped[float] = mapped_column(Float, default=0.0)
-    # `running`, `held` (day closed), `paused` / `stopped` by a supervisor, `no_queue` (see dialer.queue_check).
+    # `running`, `trunk_full` (running, fewer lines than pacing wants), `held` (day closed), `paused` / `stopped` by
+    # a supervisor, `no_queue` (see dialer.queue_check).
     dialing: Mapped[str] = mapped_column(String(20), default="")
     # The campaign's local day, from the attempts table (every dialer's calls).
     dials_today: Mapped[int] = mapped_column(Integer, default=0)

@@ -21,6 +21,7 @@ from dialer import agents as presence
 from dialer.campaign_view import queue_name
 from dialer.engine import Engine, EngineSettings
 from dialer.recordings import Recorder
+from dialer.trunk import Trunk, pbx_key
 from rdv.agent_bus import AgentBus
 from rdv.agent_desk_store import record_presence
 from rdv.bootstrap import App, PbxLink
@@ -169,7 +170,10 @@ class Runtime:
             self.days = {cid: campaign_day(session, cid, centre) for cid in self.campaign_ids}
         queues = [queue_name(cid) for cid in self.campaign_ids]
         self.link = await app.open_pbx(simulate=options.simulate, seed=options.seed, queues=queues)
-        settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre)
+        # The embedded simulator is this process's own PBX (its own port): a trunk no other dialer shares.
+        line = Trunk(pbx_key(self.link.pbx.host, self.link.pbx.port), app.settings.trunk_channels)
+        settings = EngineSettings(tick_s=options.tick_s, ring_timeout_s=options.ring_timeout_s, centre_timezone=centre,
+                                  trunk=line)  # fmt: skip
         self.engine = Engine(self.clock, self.link.pbx, app.sessions, self.campaign_ids, options.dialer_id,
                              settings=settings)  # fmt: skip
         self.recorder = Recorder(app.sessions, self.clock, app.settings.data_dir).attach(self.engine)
@@ -338,12 +342,15 @@ class Runtime:
 
 
 def dialing_state(engine: Engine, staffing: Staffing, campaign_id: int) -> str:
-    """What the console shows of a campaign's dialling: no_queue, paused, stopped, held (day closed) or running."""
+    """What the console shows of a campaign's dialling: no_queue, paused, stopped, held (day closed), trunk_full
+    (running, with fewer lines than pacing wants: the PBX's trunk is full) or running."""
     if campaign_id in engine.stopped:
         return "no_queue"
     if campaign_id in staffing.halted:
         return staffing.halted[campaign_id]
-    return "held" if campaign_id in engine.held else "running"
+    if campaign_id in engine.held:
+        return "held"
+    return "trunk_full" if campaign_id in engine.trunk_full else "running"
 
 
 def running_campaigns(app: App, names: list[str]) -> list[Campaign]:

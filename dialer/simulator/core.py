@@ -60,6 +60,8 @@ class SimulatedPbx:
         self.queues = Queues()
         self.static_members: list[tuple[str, MemberView]] = []
         self.originates: Counter[str] = Counter()
+        # The most calls that had a channel up at once, what a trunk's capacity limits (kept across restarts).
+        self.peak_live_calls = 0
         self.reset()
 
     def reset(self) -> None:
@@ -69,6 +71,7 @@ class SimulatedPbx:
         self.tasks: set[asyncio.Task[None]] = set()
         self.calls: dict[str, SimCall] = {}
         self.channels: dict[str, tuple[Chan, SimCall | None]] = {}
+        self._channels_of: Counter[str] = Counter()  # channels up per call, the calls with one being live
         self._local = itertools.count(0)
         self._uid = itertools.count(1)
         self.queues = Queues(real_interfaces=self.queues.real_interfaces, callee_ends=self.queues.callee_ends,
@@ -81,10 +84,23 @@ class SimulatedPbx:
         self._emit(message)
 
     def add_channel(self, chan: Chan) -> None:
-        self.channels[chan.name] = (chan, self.calls.get(chan.linkedid))
+        call = self.calls.get(chan.linkedid)
+        if chan.name not in self.channels and call is not None:
+            self._channels_of[call.spec.call_id] += 1
+            self.peak_live_calls = max(self.peak_live_calls, len(self._channels_of))
+        self.channels[chan.name] = (chan, call)
 
     def drop_channel(self, chan: Chan) -> None:
-        self.channels.pop(chan.name, None)
+        _chan, call = self.channels.pop(chan.name, (chan, None))
+        if call is not None:
+            self._channels_of[call.spec.call_id] -= 1
+            if self._channels_of[call.spec.call_id] <= 0:
+                del self._channels_of[call.spec.call_id]
+
+    @property
+    def live_calls(self) -> int:
+        """Outbound calls with a channel up now."""
+        return len(self._channels_of)
 
     def new_uniqueid(self) -> str:
         return f"{int(self.now_s())}.{next(self._uid)}"

@@ -90,6 +90,9 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         console.print(_("rdv is running: campaigns {campaigns}; PBX {pbx}; {agents} simulated agents per "
                         "campaign. Stop with Ctrl-C or SIGTERM.").format(
             campaigns=names, pbx=runtime.link.where, agents=options.sim_agents))
+        if application.settings.trunk_channels:
+            console.print(_("Trunk: at most {channels} simultaneous calls on this PBX, counted with the other "
+                            "dialers on it.").format(channels=application.settings.trunk_channels), soft_wrap=True)
         if web_socket is not None:
             console.print(_("Web screens: {url}").format(url=url_of(web_socket)), soft_wrap=True)
 

@@ -28,6 +28,7 @@ DIALING_LABELS: dict[str, Callable[[], str]] = {
     "paused": lambda: _("paused"),
     "stopped": lambda: _("stopped"),
     "no_queue": lambda: _("stopped: the PBX has no queue for it"),
+    "trunk_full": lambda: _("dialling, held back: every channel of the trunk is in use"),
     "": lambda: _("no dialler is running it"),
 }
 # How many agents are in a state, as the wallboard words it: "3 disponibles".

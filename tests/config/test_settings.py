@@ -38,6 +38,9 @@ def test_defaults_need_no_file_and_no_variable(tmp_path: Path) -> None:
         ("RDV_AMI_PORT", "70000", "RDV_AMI_PORT : « 70000 » n'est pas un port TCP (de 1 à 65535)."),
         ("RDV_DIALER_DEAD_GRACE_SECONDS", "-5",
          "RDV_DIALER_DEAD_GRACE_SECONDS : « -5 » n'est pas une durée en secondes (0 ou plus)."),
+        ("RDV_TRUNK_CHANNELS", "-1", "RDV_TRUNK_CHANNELS : « -1 » n'est pas un nombre de canaux du trunk (0 pour "
+                                     "aucune limite, ou le nombre d'appels simultanés que porte le trunk)."),
+        ("RDV_TRUNK_CHANNELS", "trente", "RDV_TRUNK_CHANNELS : « trente » n'est pas un nombre entier."),
         ("RDV_SMTP_STARTTLS", "maybe", "RDV_SMTP_STARTTLS : « maybe » n'est ni oui ni non"),
         ("RDV_LANG", "de", "RDV_LANG : « de » n'est pas une langue de rdv (valeurs acceptées : fr, en)."),
         ("RDV_CENTRE_TIMEZONE", "Paris", "« Paris » n'est pas un fuseau horaire (par exemple Europe/Paris). "
@@ -98,3 +101,12 @@ def test_the_dead_dialer_grace_reads_from_its_dialer_section(tmp_path: Path) -> 
     assert load_settings(env={}, cwd=tmp_path).dialer_dead_grace_seconds == 300
     (tmp_path / "rdv.toml").write_text("[dialer]\ndead_grace_seconds = 90\n", encoding="utf-8")
     assert load_settings(env={}, cwd=tmp_path).dialer_dead_grace_seconds == 90
+
+
+def test_the_trunk_capacity_reads_from_its_asterisk_section_and_the_environment(tmp_path: Path) -> None:
+    assert load_settings(env={}, cwd=tmp_path).trunk_channels == 0  # no limit
+    (tmp_path / "rdv.toml").write_text("[asterisk]\ntrunk_channels = 30\n", encoding="utf-8")
+    assert load_settings(env={}, cwd=tmp_path).trunk_channels == 30
+    assert load_settings(env={"RDV_TRUNK_CHANNELS": "120"}, cwd=tmp_path).trunk_channels == 120
+    (tmp_path / "rdv.toml").write_text("[asterisk]\ntrunk_channels = -30\n", encoding="utf-8")
+    assert "rdv.toml: asterisk.trunk_channels : « -30 » n'est pas un nombre de canaux" in refusal({}, tmp_path)

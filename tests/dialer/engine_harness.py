@@ -24,6 +24,7 @@ from dialer.live import CallFinished
 from dialer.models import AttemptTransition
 from dialer.pacing import PacingPolicy
 from dialer.simulator import AgentProfile, PbxSimulator
+from dialer.trunk import Trunk, pbx_key
 from rdv import db
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 
@@ -64,21 +65,22 @@ class Dialer:
     qualifiers: list[SeededDispositions] = field(default_factory=list)
 
     async def start_engine(self, agents: int, dialer_id: str = "d1", policy: PacingPolicy | None = None,
-                           queue_configured: bool = True) -> Engine:
+                           queue_configured: bool = True, trunk_channels: int = 0, agent_prefix: str = "") -> Engine:
         if queue_configured:  # as queues.conf from `rdv asterisk config`
             self.sim.configure_queue(queue_name(self.campaign_id))
         adapter = AmiPbx("127.0.0.1", self.sim.port, "rdv", "rdv", self.clock, FAST, seed=len(self.adapters))
         await adapter.connect()
         policies = {self.campaign_id: policy} if policy else {}
-        settings = EngineSettings(ring_timeout_s=25.0, policies=policies)
+        trunk = Trunk(pbx_key("127.0.0.1", self.sim.port), trunk_channels)
+        settings = EngineSettings(ring_timeout_s=25.0, policies=policies, trunk=trunk)
         engine = Engine(self.clock, adapter, self.sessions, [self.campaign_id], dialer_id, settings=settings)
         qualify = SeededDispositions(self.sessions, 7)
         engine.on_call_finished(qualify)
         self.qualifiers.append(qualify)
         await engine.start()
         for n in range(1, agents + 1):
-            if f"agent{n}" not in engine.agents:
-                await engine.log_in(f"agent{n}", self.campaign_id, f"Agent {n}")
+            if f"{agent_prefix}agent{n}" not in engine.agents:
+                await engine.log_in(f"{agent_prefix}agent{n}", self.campaign_id, f"Agent {agent_prefix}{n}")
         self.engines.append(engine)
         self.adapters.append(adapter)
         self.tasks.append(asyncio.create_task(engine.run()))

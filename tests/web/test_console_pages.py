@@ -69,6 +69,19 @@ def test_the_console_shows_the_live_figures_and_each_agent(asgi_client: TestClie
     assert 'value="2 %"' in html or 'value="2\u00a0%"' in html or 'value="2%"' in html
 
 
+def test_the_console_says_when_the_trunk_holds_a_campaign_back(
+        asgi_client: TestClient, make_user: Callable[..., tuple[str, str]], floor_data: tuple[int, int],
+        sessions: sessionmaker[Session]) -> None:
+    cid, _attempt = floor_data
+    _as(asgi_client, make_user, "supervisor")
+    assert "tous les canaux du trunk sont occupés" not in unescape(asgi_client.get("/console").text)
+    with transaction(sessions) as session:
+        session.get_one(CampaignLive, (cid, "main")).dialing = "trunk_full"
+    listing = unescape(asgi_client.get("/console").text)
+    assert "en appel, freinée : tous les canaux du trunk sont occupés" in listing
+    assert "en appel, freinée" in unescape(asgi_client.get(f"/console/{cid}").text)
+
+
 def test_only_supervisors_open_the_console(asgi_client: TestClient, make_user: Callable[..., tuple[str, str]],
                                            floor_data: tuple[int, int]) -> None:
     cid, _attempt = floor_data
