@@ -20,7 +20,7 @@ from rdv.cli.audit import note
 from rdv.cli.common import console, wired
 from rdv.client_export import export_client
 from rdv.erasure import KEY_NAME as CERTIFICATE_KEY
-from rdv.erasure import erase_client
+from rdv.erasure import erase_client, vacuum_erased
 
 
 def retention(
@@ -100,6 +100,7 @@ def erase(
             note(session, "erase", f"client {client.name}", f"{rows} rows, "
                  f"{done.certificate['files_erased']['outbox_emails']} e-mail files; export "
                  f"{done.certificate['export_checksum'][:16]}…; certificate {done.document.name}", now)
+        vacuum_erased(application.engine)  # committed: now the space the erased rows held can be reclaimed
     console.print(_("Personal data of {client} erased: {rows} rows and {files} files.").format(
         client=name, rows=fmt_number(rows), files=fmt_number(sum(done.certificate["files_erased"].values()))))
     console.print(_("Deletion certificate: {pdf} (signed {algorithm}: {signature})").format(
