@@ -37,6 +37,7 @@ def test_a_supervisor_configures_checks_and_starts_a_campaign(rdv: CliRunner) ->
     assert code == 2 and "retry_busy cannot be soon" in output
     code, output = invoke(rdv, "campaign", "check", "Toitures", *AT)
     assert code == 0 and "Saturday window 10:00–13:00 is not allowed by fr-consumer" in output.replace("\n", " ")
+    assert "outside the legal days and hours are called in these windows all the same" in " ".join(output.split())
     code, output = invoke(rdv, "campaign", "start", "Toitures", *AT)
     assert code == 0 and "20 attempts cannot fit" in output and "Campaign Toitures started." in output
     code, output = invoke(rdv, "campaign", "show", "Toitures")
