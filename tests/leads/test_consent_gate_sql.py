@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
@@ -28,8 +28,19 @@ grants = st.fixed_dictionaries({
     "revoked_at": moments, "hours_exempt": st.booleans(), "other_client": st.booleans()})
 
 
+def _proven(**changes: object) -> dict[str, object]:
+    return {"kind": "form", "given_at": datetime(2026, 9, 1, tzinfo=UTC), "source": "web", "proof_ref": "p",
+            "expires_at": None, "revoked_at": None, "hours_exempt": False, "other_client": False, **changes}
+
+
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(grants, max_size=3), st.booleans())
+# Proven records are rare among random ones: those that tell the hours exemption apart, always tried.
+@example([_proven()], True)
+@example([_proven(hours_exempt=True)], True)
+@example([_proven(hours_exempt=True, kind="contract")], True)
+@example([_proven(hours_exempt=True, other_client=True), _proven()], True)
+@example([_proven(hours_exempt=True, revoked_at=NOW), _proven()], False)
 def test_sql_and_python_agree_on_whether_a_lead_may_be_called(
     sessions: sessionmaker[Session], found: list[dict[str, object]], exempts: bool
 ) -> None:
