@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy.orm import Session
 
 from campaigns.callback_offer import CallbackDay, callback_moments
-from campaigns.outcomes import _listed, dials_of_number, lead_calendar
+from campaigns.outcomes import dials_of_number, lead_calendar, on_do_not_call
 from campaigns.profiles import cap_allows_from, cooloff_until
 from campaigns.rules import CampaignRules
 from leads.models import Lead
@@ -19,7 +19,7 @@ def callback_offer(session: Session, lead: Lead, rules: CampaignRules, now: date
 
     `campaigns.outcomes.check_callback` still judges the moment chosen (consent, and dials made meanwhile).
     """
-    if lead.status == "dnc" or _listed(session, lead.phone_e164, rules.client_id):
+    if on_do_not_call(session, lead, rules.client_id):
         return ()
     earliest = [now]
     cooloff = cooloff_until(lead.refused_at, rules.profile)

@@ -30,9 +30,9 @@ from sqlalchemy import (
 
 from campaigns.models import Callback, Campaign
 from campaigns.rules import CampaignRules
-from campaigns.zones import OpenZones, Shape, newest_lead, zone_param
+from campaigns.zones import EXEMPT_PREFIX, OpenZones, Shape, newest_lead, zone_param
 from config.orm import UTCDateTime
-from leads.consent_store import callable_clause
+from leads.consent_store import callable_clause, hours_exempt_clause
 from leads.models import DoNotCall, Lead
 
 
@@ -47,19 +47,21 @@ CAMPAIGN_ROW = select(Campaign.client_id, Campaign.profile, Campaign.settings, C
 
 
 def claim_params(rules: CampaignRules, now: datetime, opened: OpenZones | None = None,
-                 arrays: bool = False, ready_agents: Collection[str] | None = None) -> dict[str, Any]:
+                 arrays: bool = False, ready_agents: Collection[str] | None = None,
+                 exempt_only: OpenZones | None = None) -> dict[str, Any]:
     """The values of the bound parameters of the conditions and candidate queries, at `now`, with `opened`'s
-    subdivisions (as `zone_filter` with `arrays` takes them); with `ready_agents`, a callback still in its grace
-    period is a candidate only if the agent who booked it is among them (see `callback_query`)."""
+    subdivisions and `exempt_only`'s (as `zone_filter` with `arrays` takes them); with `ready_agents`, a callback
+    still in its grace period is a candidate only if the agent who booked it is among them (see `callback_query`)."""
     profile = rules.profile
     ready = sorted(ready_agents or ())
     return {"now": now, "refused_before": now - profile.refusal_cooloff, "dialled_since": now - profile.period,
             "grace_over": now - rules.settings.callback_grace, "any_agent": ready_agents is None,
             "ready_agents": ready if arrays else json.dumps(ready),
-            **({} if opened is None else opened.params(arrays))}
+            **({} if opened is None else opened.params(arrays)),
+            **({} if exempt_only is None else exempt_only.params(arrays))}
 
 
-def zone_filter(shape: Shape, arrays: bool = False) -> ColumnElement[bool]:
+def zone_filter(shape: Shape, arrays: bool = False, prefix: str = "zone") -> ColumnElement[bool]:
     """Leads in an open zone: per open (time zone, country), a subdivision among its open ones, bound as one
     parameter per group (`OpenZones.params`): a JSON list read with SQLite's json_each, or with `arrays` a
     PostgreSQL array.
@@ -73,18 +75,25 @@ def zone_filter(shape: Shape, arrays: bool = False) -> ColumnElement[bool]:
 
     def among(group: int) -> ColumnElement[bool]:
         if arrays:
-            return Lead.subdivision == any_(bindparam(zone_param(group), type_=ARRAY(String())))
-        listed = func.json_each(bindparam(zone_param(group), type_=String())).table_valued("value")
+            return Lead.subdivision == any_(bindparam(zone_param(group, prefix), type_=ARRAY(String())))
+        listed = func.json_each(bindparam(zone_param(group, prefix), type_=String())).table_valued("value")
         return Lead.subdivision.in_(select(listed.c.value))
 
     return or_(*(and_(Lead.timezone == tz, Lead.country == country, among(i))
                  for i, (tz, country) in enumerate(shape)))
 
 
-def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = False) -> list[ColumnElement[bool]]:
+def eligible(rules: CampaignRules, shape: Shape, consent: bool, arrays: bool = False,
+             exempt_shape: Shape = ()) -> list[ColumnElement[bool]]:
     """Conditions every dialable lead meets, whatever its bucket (bound parameters: see `claim_params`);
-    `shape`: `OpenZones.shape` of the open zones; `arrays`: see `zone_filter`."""
-    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone_filter(shape, arrays)]
+    `shape`: `OpenZones.shape` of the open zones; `exempt_shape`: of the zones open only to callees whose consent
+    lifts the profile's days and hours (`campaigns.zones.exempt_only_zones`); `arrays`: see `zone_filter`."""
+    zone = zone_filter(shape, arrays)
+    if exempt_shape:
+        exempt = and_(zone_filter(exempt_shape, arrays, EXEMPT_PREFIX),
+                      hours_exempt_clause(now_param(), rules.client_id))
+        zone = or_(zone, exempt) if shape else exempt
+    conditions = [Lead.campaign_id == rules.campaign_id, Lead.claimed_by == "", zone]
     if consent:
         conditions.append(callable_clause(now_param(), rules.profile.contract_exemption, rules.client_id))
     if rules.profile.refusal_cooloff_days:

@@ -52,6 +52,11 @@ def _window_conflicts(asked: Weekly, profile: Profile) -> list[Conflict]:
                 days=_day_names(days), windows=windows_text(windows), profile=profile.name,
                 allowed=windows_text(allowed), removed=windows_text(removed))
         conflicts.append(Conflict("window", message))
+    if conflicts:
+        # D. 223-9, second paragraph: `campaigns.effective`, and the hopper reads it from the consent records.
+        conflicts.append(Conflict("hours_exempt", _(
+            "Leads whose recorded consent allows calls outside the legal days and hours are called in these "
+            "windows all the same, never outside the campaign's own")))
     return conflicts
 
 

@@ -26,7 +26,8 @@ class DialTarget:
     attempt_no: int
     phone_e164: str
     callee_tz: str
-    # The callee's calendar, for the dialer's check at the moment it originates (`calendar.may_ring`).
+    # The callee's calendar, for the dialer's check at the moment it originates (`calendar.may_ring`): without the
+    # profile's days and hours when the lead was claimed in a zone open only to callees whose consent lifts them.
     calendar: Calendar
     callback_id: int | None = None
     preferred_agent: str = ""
@@ -60,6 +61,8 @@ class Claimer(Protocol):
         """The campaign's client, profile, settings, zone, highest lead id and whether a callback may be due."""
         ...
 
-    def statements(self, rules: CampaignRules, shape: Shape, consent: bool) -> ClaimStatements:
-        """The claim of this campaign, open (time zone, country) groups and consent rule."""
+    def statements(self, rules: CampaignRules, shape: Shape, consent: bool, exempt_shape: Shape = ()
+                   ) -> ClaimStatements:
+        """The claim of this campaign, open (time zone, country) groups, consent rule and groups open only to
+        callees whose consent lifts the profile's days and hours."""
         ...

@@ -1,5 +1,11 @@
 """The effective calendar of a callee: campaign windows ∩ profile windows, minus closures and public holidays,
 intersected with the centre's opening hours. Pure; the stricter rule always wins.
+
+One exception, the law's own (D. 223-9, second paragraph): a consumer whose proven consent says they may be
+called outside the legal days and hours (`leads.consent.hours_rule_lifted`) is called within the campaign's own
+windows without the profile's. Only those windows: the campaign's closures, public holidays (the campaign
+never calls on one) and the centre's hours still apply, and so do the profile's other rules (frequency cap,
+cool-off, consent).
 """
 
 from __future__ import annotations
@@ -60,12 +66,19 @@ def effective_weekly(settings: CampaignSettings, profile: Profile) -> Weekly:
     return weekly_intersect(campaign_weekly(settings), profile.weekly)
 
 
+def hours_exemption_matters(settings: CampaignSettings, profile: Profile) -> bool:
+    """Whether the campaign asks for hours the profile takes away, which a consent outside hours gives back."""
+    return effective_weekly(settings, profile) != campaign_weekly(settings)
+
+
 @cache
-def build_calendar(settings: CampaignSettings, profile: Profile, callee: CalleeZone, centre_zone: str) -> Calendar:
-    """The calendar of one callee zone under a campaign: cached, since a campaign has few distinct zones."""
+def build_calendar(settings: CampaignSettings, profile: Profile, callee: CalleeZone, centre_zone: str,
+                   hours_exempt: bool = False) -> Calendar:
+    """The calendar of one callee zone under a campaign: cached, since a campaign has few distinct zones;
+    `hours_exempt`: the callee's consent lifts the profile's days and hours (see the module)."""
     callee_schedule = Schedule(
         zone=callee.timezone,
-        weekly=effective_weekly(settings, profile),
+        weekly=campaign_weekly(settings) if hours_exempt else effective_weekly(settings, profile),
         closures=settings.closures,
         holidays_country=callee.country,
         holidays_subdivision=callee.subdivision,

@@ -14,6 +14,11 @@ The dialer claims one to three leads every two seconds, so a claim's fixed cost 
 are built once per campaign shape and kept (everything that changes from one claim to the next, the moment and
 the open subdivisions included, is a bound parameter), they run on the session's connection, and which zones are
 open is checked once per group of zones sharing a calendar (`campaigns.zones.open_zones`).
+
+A lead whose proven consent lifts the legal days and hours (`leads.consent.hours_rule_lifted`) is called within
+the campaign's own windows even when the profile's are closed: where the campaign asks for such hours, a claim
+also considers the zones open only to those leads (`campaigns.zones.exempt_only_zones`), for them alone, and
+hands each such lead with its calendar without the profile's hours, which the dialer checks again at Originate.
 """
 
 from __future__ import annotations
@@ -35,7 +40,7 @@ from campaigns.outcomes import finish_attempt
 from campaigns.profiles import consent_required
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE, CampaignRules, campaign_rules
 from campaigns.store import load_rules
-from campaigns.zones import Zone, campaign_zones, open_zones
+from campaigns.zones import Zone, campaign_zones, exempt_only_zones, open_zones
 from leads.models import Lead
 
 DIALABLE = ("new", "retry", "callback")
@@ -65,10 +70,13 @@ class Hopper:
         conn = session.connection()
         rules, zones, callbacks_due = self._rules_and_zones(conn, session, campaign_id, now, centre_timezone, zones)
         opened = open_zones(rules, zones, now, ring)
-        if not opened.zones or n <= 0:
+        exempt_only = exempt_only_zones(rules, zones, opened, now, ring)
+        if not (opened.zones or exempt_only.zones) or n <= 0:
             return []  # every candidate query filters on an open zone: none can match
-        statements = self.claimer.statements(rules, opened.shape, consent_required(rules.profile, now))
-        params = claim_params(rules, now, opened, arrays=self.claimer.arrays, ready_agents=ready_agents)
+        statements = self.claimer.statements(rules, opened.shape, consent_required(rules.profile, now),
+                                             exempt_only.shape)
+        params = claim_params(rules, now, opened, arrays=self.claimer.arrays, ready_agents=ready_agents,
+                              exempt_only=exempt_only)
         callbacks: dict[int, tuple[int, str]] = {}
         chosen: list[Any] = []
         # A lead held back by the frequency cap leaves a gap: up to two more rounds fill it.
@@ -81,16 +89,21 @@ class Hopper:
             chosen += batch
             if not capped:
                 break
-        return [_target(rules, row, callbacks.get(row.id)) for row in chosen]
+        exempt = set(exempt_only.zones)
+        return [_target(rules, row, callbacks.get(row.id), exempt) for row in chosen]
 
     def queries(self, session: Session, campaign_id: int, now: datetime, n: int, dialer_id: str,
                 centre_timezone: str = DEFAULT_CENTRE_TIMEZONE) -> dict[str, ClauseElement]:
         """What a claim of `n` runs first, for EXPLAIN in bench/hopper.py: PostgreSQL's whole claim statement, or
         SQLite's two candidate queries; with their parameters bound."""
         rules = load_rules(session, campaign_id, centre_timezone)
-        opened = open_zones(rules, campaign_zones(session, campaign_id), now)
-        statements = self.claimer.statements(rules, opened.shape, consent_required(rules.profile, now))
-        return statements.queries(claim_params(rules, now, opened, arrays=self.claimer.arrays), n, dialer_id)
+        zones = campaign_zones(session, campaign_id)
+        opened = open_zones(rules, zones, now)
+        exempt_only = exempt_only_zones(rules, zones, opened, now)
+        statements = self.claimer.statements(rules, opened.shape, consent_required(rules.profile, now),
+                                             exempt_only.shape)
+        params = claim_params(rules, now, opened, arrays=self.claimer.arrays, exempt_only=exempt_only)
+        return statements.queries(params, n, dialer_id)
 
     def _rules_and_zones(self, conn: Connection, session: Session, campaign_id: int, now: datetime,
                          centre_timezone: str, zones: Sequence[Zone] | None
@@ -123,14 +136,16 @@ def claim_leads(session: Session, campaign_id: int, now: datetime, n: int, diale
                                      zones=zones, ring=ring, ready_agents=ready_agents)
 
 
-def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None) -> DialTarget:
+def _target(rules: CampaignRules, row: Any, callback: tuple[int, str] | None, exempt: set[Zone]) -> DialTarget:
+    # A lead of a zone open only to the exempt was claimed because its consent lifts the profile's hours.
+    hours_exempt = (row.timezone, row.country, row.subdivision) in exempt
     return DialTarget(
         lead_id=row.id,
         campaign_id=rules.campaign_id,
         attempt_no=row.attempts + 1,
         phone_e164=row.phone_e164,
         callee_tz=row.timezone or rules.fallback_zone,
-        calendar=rules.calendar(row.timezone, row.country, row.subdivision),
+        calendar=rules.calendar(row.timezone, row.country, row.subdivision, hours_exempt),
         callback_id=callback[0] if callback else None,
         preferred_agent=callback[1] if callback else "",
     )

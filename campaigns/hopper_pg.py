@@ -89,8 +89,8 @@ def _buckets(rules: CampaignRules, conditions: list[ColumnElement[bool]]) -> Any
     return union_all(*parts).cte("candidates")
 
 
-def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
-    candidates = _buckets(rules, eligible(rules, shape, consent, arrays=True))
+def _build(rules: CampaignRules, shape: Shape, consent: bool, exempt_shape: Shape) -> Select[Any]:
+    candidates = _buckets(rules, eligible(rules, shape, consent, arrays=True, exempt_shape=exempt_shape))
     profile = rules.profile
     capped_since: Any = null()
     if profile.max_solicitations is not None:
@@ -140,19 +140,21 @@ def _build(rules: CampaignRules, shape: Shape, consent: bool) -> Select[Any]:
     )
 
 
-# (campaign, client, profile, fresh share, open (time zone, country) groups, consent rule) → statement; a handful
-# per campaign a day: which subdivisions of a group are open is a bound parameter.
+# (campaign, client, profile, fresh share, open (time zone, country) groups, consent rule, groups open only to
+# callees exempt from the profile's hours) → statement; a handful per campaign a day: which subdivisions of a
+# group are open is a bound parameter.
 _STATEMENTS: dict[tuple[Any, ...], PgClaim] = {}
 
 
-def claim_statement(rules: CampaignRules, shape: Shape, consent: bool) -> PgClaim:
+def claim_statement(rules: CampaignRules, shape: Shape, consent: bool, exempt_shape: Shape = ()) -> PgClaim:
     """The statement of one claim round (see the module's docstring), built once per shape (`OpenZones.shape`)."""
-    key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent)
+    key = (rules.campaign_id, rules.client_id, rules.profile, rules.settings.hopper_fresh_share, shape, consent,
+           exempt_shape)
     statement = _STATEMENTS.get(key)
     if statement is None:
         if len(_STATEMENTS) > 1000:
             _STATEMENTS.clear()
-        statement = _STATEMENTS[key] = PgClaim(_build(rules, shape, consent))
+        statement = _STATEMENTS[key] = PgClaim(_build(rules, shape, consent, exempt_shape))
     return statement
 
 
@@ -186,8 +188,8 @@ class PgClaimer:
         """The campaign's columns; whether a callback is due is left to the claim statement (always True)."""
         return conn.execute(_CAMPAIGN_ROW, {"campaign_id": campaign_id}).one_or_none()
 
-    def statements(self, rules: CampaignRules, shape: Shape, consent: bool) -> PgClaim:
-        return claim_statement(rules, shape, consent)
+    def statements(self, rules: CampaignRules, shape: Shape, consent: bool, exempt_shape: Shape = ()) -> PgClaim:
+        return claim_statement(rules, shape, consent, exempt_shape)
 
 
 _CAMPAIGN_ROW = CAMPAIGN_ROW.add_columns(true())

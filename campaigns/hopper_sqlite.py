@@ -84,14 +84,15 @@ class SqliteClaim:
     candidates: dict[str, Any]
 
     @classmethod
-    def of(cls, rules: CampaignRules, shape: Shape, consent: bool) -> SqliteClaim:
-        """The statements for this campaign, open (time zone, country) groups and consent rule."""
-        key = (rules.campaign_id, rules.client_id, rules.profile, shape, consent)
+    def of(cls, rules: CampaignRules, shape: Shape, consent: bool, exempt_shape: Shape = ()) -> SqliteClaim:
+        """The statements for this campaign, open (time zone, country) groups, consent rule and groups open only
+        to callees exempt from the profile's hours."""
+        key = (rules.campaign_id, rules.client_id, rules.profile, shape, consent, exempt_shape)
         found = _STATEMENTS.get(key)
         if found is None:
             if len(_STATEMENTS) > 1000:
                 _STATEMENTS.clear()
-            conditions = eligible(rules, shape, consent)
+            conditions = eligible(rules, shape, consent, exempt_shape=exempt_shape)
             limit = bindparam(_LIMIT, type_=Integer())
             candidates = {status: bucket_query(conditions, status, limit) for status in ("retry", "new")}
             found = _STATEMENTS[key] = cls(
@@ -156,11 +157,13 @@ class SqliteClaimer:
         """The campaign's columns and whether a callback is due."""
         return conn.execute(_CAMPAIGN_ROW, {"campaign_id": campaign_id, "now": now}).one_or_none()
 
-    def statements(self, rules: CampaignRules, shape: Shape, consent: bool) -> SqliteClaim:
-        return SqliteClaim.of(rules, shape, consent)
+    def statements(self, rules: CampaignRules, shape: Shape, consent: bool, exempt_shape: Shape = ()
+                   ) -> SqliteClaim:
+        return SqliteClaim.of(rules, shape, consent, exempt_shape)
 
 
-# (campaign, client, profile, open (time zone, country) groups, consent rule) → statements.
+# (campaign, client, profile, open (time zone, country) groups, consent rule, groups open to the exempt only)
+# → statements.
 _STATEMENTS: dict[tuple[Any, ...], SqliteClaim] = {}
 
 

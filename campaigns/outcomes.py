@@ -223,7 +223,7 @@ def check_callback(session: Session, lead: Lead, rules: CampaignRules, when: dat
     if reason is not None:
         raise CallbackRefused(shown, reason)
     profile = rules.profile
-    if lead.status == "dnc" or _listed(session, lead.phone_e164, rules.client_id):
+    if on_do_not_call(session, lead, rules.client_id):
         raise CallbackRefused(shown, _("the number is on the do-not-call list"))
     if not consent_valid(rule_records(session, lead.id, rules.client_id), profile, when):
         raise CallbackRefused(shown, _("no provable consent to be called ({profile})").format(profile=profile.name))
@@ -321,10 +321,12 @@ def _list_do_not_call(session: Session, lead: Lead, client_id: int, code: str, n
     lead.status = "dnc"
 
 
-def _listed(session: Session, phone: str, client_id: int) -> bool:
-    return session.scalar(select(DoNotCall.id).where(
-        DoNotCall.e164 == phone, (DoNotCall.client_id == client_id) | DoNotCall.client_id.is_(None)).limit(1)
-    ) is not None
+def on_do_not_call(session: Session, lead: Lead | Callee, client_id: int) -> bool:
+    """Whether the lead is never to be called for this client: set to `dnc`, or its number on the client's or the
+    centre's do-not-call list (which the hopper reads, whatever the lead's status)."""
+    return lead.status == "dnc" or session.scalar(select(DoNotCall.id).where(
+        DoNotCall.e164 == lead.phone_e164, (DoNotCall.client_id == client_id) | DoNotCall.client_id.is_(None))
+        .limit(1)) is not None
 
 
 def _pending_callback(session: Session, lead_id: int) -> Callback | None:

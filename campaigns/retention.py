@@ -4,7 +4,9 @@ call records and RDV sheets after the years the contract says (by default the sa
 Anonymising keeps what the statistics need (département, zone, statuses, outcomes, dispositions, durations,
 dates) and removes what identifies a person: names, company, phones, e-mail, address, the lead file's custom
 fields, and free text (callback notes, RDV comments and answers, proof notes). The call channel goes too: its
-name carries the number. Numbers on the do-not-call list stay there: an objection outlives retention.
+name carries the number. Numbers on the do-not-call list stay listed, since an objection outlives retention, but
+once no lead holds them any more they are kept only as keyed hashes (`leads.dnc.hash_unheld_numbers`): only
+membership matters then.
 """
 
 from __future__ import annotations
@@ -17,7 +19,9 @@ from sqlalchemy.orm import InstrumentedAttribute, Mapped, Session, mapped_column
 
 from campaigns.appointments import Appointment, AppointmentEvent
 from campaigns.models import Attempt, Callback, Campaign, Client
+from config.i18n import _
 from config.orm import Base
+from leads.dnc import hash_unheld_numbers
 from leads.models import Lead, LeadPhone
 
 DEFAULT_YEARS = 3
@@ -76,6 +80,13 @@ class RetentionReport:
     leads: int = 0
     calls: int = 0
     appointments: int = 0
+    numbers_hashed: int = 0  # do-not-call numbers no lead holds any more, now kept as keyed hashes
+
+
+def retention_detail(report: RetentionReport) -> str:
+    """A run's counts for one client as the audit log keeps them."""
+    return (f"{report.leads} leads, {report.calls} calls, {report.appointments} RDV sheets, "
+            f"{report.numbers_hashed} do-not-call numbers hashed")
 
 
 def retention_of(session: Session, client_id: int) -> Retention:
@@ -90,12 +101,16 @@ def set_retention(session: Session, client_id: int, retention: Retention) -> Non
     session.flush()
 
 
-def apply_retention(session: Session, now: datetime) -> list[RetentionReport]:
-    """Anonymise, for every client, what its retention says is due at `now`."""
-    return [apply_client_retention(session, client, now) for client in session.scalars(select(Client))]
+def apply_retention(session: Session, now: datetime, dnc_key: str) -> list[RetentionReport]:
+    """Anonymise, for every client, what its retention says is due at `now`; then hash the do-not-call numbers
+    no lead holds any more under `dnc_key` (the secret `leads.dnc.KEY_NAME`), the centre's last (a report of its
+    own when there were some)."""
+    reports = [apply_client_retention(session, client, now, dnc_key) for client in session.scalars(select(Client))]
+    centre = hash_unheld_numbers(session, None, select(Campaign.id).scalar_subquery(), dnc_key, now)
+    return reports + ([RetentionReport(_("whole centre"), numbers_hashed=centre)] if centre else [])
 
 
-def apply_client_retention(session: Session, client: Client, now: datetime) -> RetentionReport:
+def apply_client_retention(session: Session, client: Client, now: datetime, dnc_key: str) -> RetentionReport:
     retention = retention_of(session, client.id)
     campaigns = select(Campaign.id).where(Campaign.client_id == client.id).scalar_subquery()
     done = exists().where(AnonymisedLead.lead_id == Lead.id)
@@ -113,6 +128,7 @@ def apply_client_retention(session: Session, client: Client, now: datetime) -> R
                                        Appointment.lead_id.in_(gone), Appointment.address != "")
     ids = list(session.scalars(old))
     report.appointments = anonymise_appointments(session, ids)
+    report.numbers_hashed = hash_unheld_numbers(session, client.id, campaigns, dnc_key, now)
     return report
 
 

@@ -10,7 +10,7 @@ from typing import Any
 
 from campaigns.calendar import Calendar
 from campaigns.dispositions import Disposition, dispositions_for
-from campaigns.effective import CalleeZone, build_calendar
+from campaigns.effective import CalleeZone, build_calendar, hours_exemption_matters
 from campaigns.errors import InvalidStoredSetting
 from campaigns.profiles import Profile, get_profile
 from campaigns.retry import RetryPolicy
@@ -33,10 +33,18 @@ class CampaignRules:
     fallback_zone: str
     centre_zone: str
 
-    def calendar(self, timezone: str, country: str = "FR", subdivision: str = "") -> Calendar:
-        """The effective calendar of a callee in this zone (campaign ∩ profile ∩ holidays ∩ centre hours)."""
+    def calendar(self, timezone: str, country: str = "FR", subdivision: str = "",
+                 hours_exempt: bool = False) -> Calendar:
+        """The effective calendar of a callee in this zone (campaign ∩ profile ∩ holidays ∩ centre hours);
+        `hours_exempt`: of a callee whose consent lifts the profile's days and hours (campaign ∩ holidays ∩
+        centre hours, see `campaigns.effective`)."""
         zone = CalleeZone(timezone or self.fallback_zone, country, subdivision)
-        return build_calendar(self.settings, self.profile, zone, self.centre_zone)
+        return build_calendar(self.settings, self.profile, zone, self.centre_zone, hours_exempt)
+
+    @property
+    def hours_exemptible(self) -> bool:
+        """Whether a consent outside hours lets some callee be called when others may not."""
+        return hours_exemption_matters(self.settings, self.profile)
 
 
 def campaign_rules(

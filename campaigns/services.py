@@ -14,13 +14,15 @@ from campaigns import store
 from campaigns.calendar import open_intervals
 from campaigns.check import Conflict, check_campaign
 from campaigns.errors import CampaignBlocked, LeadNotFound, UnknownSetting
+from campaigns.explain import closed_reason
 from campaigns.hopper import NO_CONSENT
 from campaigns.models import Attempt, Callback, Campaign
-from campaigns.outcomes import plan_for
+from campaigns.outcomes import on_do_not_call, plan_for
 from campaigns.profiles import consent_required, consent_valid
 from campaigns.rules import DEFAULT_CENTRE_TIMEZONE
 from campaigns.zones import campaign_zones
 from config.i18n import _
+from leads.consent import hours_rule_lifted
 from leads.consent_store import callable_clause, rule_records
 from leads.models import Lead
 
@@ -155,6 +157,8 @@ class LeadDetails:
     callbacks: list[Callback]
     next_at: datetime | None
     reason: str
+    # Why its calendar allows no call at that moment (its consent may lift the legal hours), None when open.
+    closed_now: str | None = None
 
 
 def lead_details(session: Session, lead_id: int, now: datetime,
@@ -171,7 +175,7 @@ def lead_details(session: Session, lead_id: int, now: datetime,
     callbacks = list(session.scalars(select(Callback).where(Callback.lead_id == lead.id).order_by(Callback.due_at)))
     pending = [c for c in callbacks if c.status == "pending"]
     records = rule_records(session, lead.id, rules.client_id)
-    if lead.status == "dnc":
+    if on_do_not_call(session, lead, rules.client_id):
         next_at, reason = None, "dnc"
     elif not consent_valid(records, rules.profile, now):
         next_at, reason = None, "no_consent"
@@ -183,4 +187,5 @@ def lead_details(session: Session, lead_id: int, now: datetime,
         # The stored schedule may be later than the policy's view (e.g. held back by the cap at claim time).
         if next_at is not None and lead.next_attempt_at is not None and lead.next_attempt_at > next_at:
             next_at, reason = lead.next_attempt_at, "cap"
-    return LeadDetails(lead, campaign, attempts, callbacks, next_at, reason)
+    calendar = rules.calendar(lead.timezone, lead.country, lead.subdivision, hours_rule_lifted(records, now))
+    return LeadDetails(lead, campaign, attempts, callbacks, next_at, reason, closed_reason(now, calendar))

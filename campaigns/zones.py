@@ -78,9 +78,10 @@ class OpenZones:
     zones: tuple[Zone, ...]
     shape: Shape  # what the statements are built for
     subdivisions: tuple[tuple[str, ...], ...]  # the open ones of each group: the filter's bound parameters
+    prefix: str = "zone"  # of the parameters' names: another for the zones open to callees exempt from the hours
 
     def params(self, arrays: bool) -> dict[str, Any]:
-        """The filter's bound parameters, `zone_<i>`: the open subdivisions of the i-th group as a JSON list
+        """The filter's bound parameters, `<prefix>_<i>`: the open subdivisions of the i-th group as a JSON list
         (SQLite) or an array (PostgreSQL); kept, do not modify.
 
         One parameter per group, not one per value nor an expanding list: each cost as much as the rest of a
@@ -90,26 +91,33 @@ class OpenZones:
 
     @cached_property
     def _json(self) -> dict[str, Any]:
-        return {zone_param(i): json.dumps(subs) for i, subs in enumerate(self.subdivisions)}
+        return {zone_param(i, self.prefix): json.dumps(subs) for i, subs in enumerate(self.subdivisions)}
 
     @cached_property
     def _arrays(self) -> dict[str, Any]:
-        return {zone_param(i): list(subs) for i, subs in enumerate(self.subdivisions)}
+        return {zone_param(i, self.prefix): list(subs) for i, subs in enumerate(self.subdivisions)}
 
 
-def zone_param(group: int) -> str:
+# The parameters' prefix of the zones open only to callees whose consent lifts the profile's hours.
+EXEMPT_PREFIX = "xzone"
+
+
+def zone_param(group: int, prefix: str = "zone") -> str:
     """The name of the bound parameter of the open subdivisions of the `group`-th (time zone, country)."""
-    return f"zone_{group}"
+    return f"{prefix}_{group}"
 
 
-def group_zones(zones: Iterable[Zone]) -> OpenZones:
+def group_zones(zones: Iterable[Zone], prefix: str = "zone") -> OpenZones:
     """Open zones as the hopper's filter takes them (see OpenZones)."""
     kept = tuple(zones)
     grouped: dict[tuple[str, str], set[str]] = defaultdict(set)
     for tz, country, subdivision in kept:
         grouped[(tz, country)].add(subdivision)
     shape = tuple(sorted(grouped))
-    return OpenZones(kept, shape, tuple(tuple(sorted(grouped[key])) for key in shape))
+    return OpenZones(kept, shape, tuple(tuple(sorted(grouped[key])) for key in shape), prefix)
+
+
+NO_ZONES = group_zones(())
 
 
 @dataclass
@@ -134,9 +142,9 @@ class _Zoning:
     schedule of the calendar is open"), with the same answer as `is_callable` per zone.
     """
 
-    def __init__(self, rules: CampaignRules, zones: Sequence[Zone]) -> None:
+    def __init__(self, rules: CampaignRules, zones: Sequence[Zone], hours_exempt: bool = False) -> None:
         self.rules, self.zones = rules, zones
-        self.calendars = [rules.calendar(*zone) for zone in zones]
+        self.calendars = [rules.calendar(*zone, hours_exempt=hours_exempt) for zone in zones]
         self.timezones = sorted({s.zone for calendar in self.calendars for s in calendar.schedules()})
         # Held so that ZoneInfo's cache keeps them: it keeps only the 8 last used otherwise, and the schedules ask
         # for theirs by name at each check, which with more time zones than that reads the zone files again.
@@ -190,24 +198,47 @@ class _Zoning:
         return _Day(since, until, list(schedules), list(groups.items()))
 
 
-# (rules, zones) by identity → their zoning: the rules are cached on the campaign's columns and the zones on
-# its highest lead id, so the same objects come back until either changes.
-_ZONINGS: dict[tuple[int, int], _Zoning] = {}
+# (rules, zones, hours exemption) with the first two by identity → their zoning: the rules are cached on the
+# campaign's columns and the zones on its highest lead id, so the same objects come back until either changes.
+_ZONINGS: dict[tuple[int, int, bool], _Zoning] = {}
+# (zones open to all, zones open to the exempt) → the second without the first, with the exempt's prefix.
+_EXEMPT_ONLY: dict[tuple[tuple[Zone, ...], tuple[Zone, ...]], OpenZones] = {}
 
 
-def open_zones(rules: CampaignRules, zones: Sequence[Zone], now: datetime, ring: timedelta = timedelta(0)) -> OpenZones:
-    """The zones whose calendar allows a call now, and with `ring` still allows it when the call has rung that long.
+def open_zones(rules: CampaignRules, zones: Sequence[Zone], now: datetime, ring: timedelta = timedelta(0),
+               hours_exempt: bool = False) -> OpenZones:
+    """The zones whose calendar allows a call now, and with `ring` still allows it when the call has rung that long;
+    `hours_exempt`: the calendars of callees whose consent lifts the profile's days and hours.
 
     Open at both ends is open all along when the ring is shorter than any closed gap (a minute: windows are in
     whole minutes, holidays whole days); the dialer checks each call's whole ring at Originate anyway.
     """
-    zoning = _ZONINGS.get((id(rules), id(zones)))
+    key = (id(rules), id(zones), hours_exempt)
+    zoning = _ZONINGS.get(key)
     if zoning is None or zoning.rules is not rules or zoning.zones is not zones:
         if len(_ZONINGS) > 256:
             _ZONINGS.clear()
-        zoning = _ZONINGS[(id(rules), id(zones))] = _Zoning(rules, zones)
+        zoning = _ZONINGS[key] = _Zoning(rules, zones, hours_exempt)
     opened = zoning.open_at(now)
     if ring <= timedelta(0) or not opened.zones:
         return opened
     later = zoning.open_at(now + ring - timedelta(microseconds=1))  # the ring's last instant: it ends at now + ring
     return opened if later is opened else zoning.both(opened, later)
+
+
+def exempt_only_zones(rules: CampaignRules, zones: Sequence[Zone], opened: OpenZones, now: datetime,
+                      ring: timedelta = timedelta(0)) -> OpenZones:
+    """The zones open now (for `ring`) only to callees whose consent lifts the profile's days and hours, with
+    the parameters' prefix `EXEMPT_PREFIX`; `opened`: the zones open to all (`open_zones`). Their calendar is the
+    other's without the profile's windows, so it is open whenever the other is: these zones are the rest."""
+    if not rules.hours_exemptible:
+        return NO_ZONES
+    exempt = open_zones(rules, zones, now, ring, hours_exempt=True)
+    key = (opened.zones, exempt.zones)
+    found = _EXEMPT_ONLY.get(key)
+    if found is None:
+        if len(_EXEMPT_ONLY) > 256:
+            _EXEMPT_ONLY.clear()
+        common = set(opened.zones)
+        found = _EXEMPT_ONLY[key] = group_zones((z for z in exempt.zones if z not in common), EXEMPT_PREFIX)
+    return found

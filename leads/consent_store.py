@@ -45,6 +45,13 @@ def callable_clause(now: ColumnElement[datetime] | datetime, contract_exempts: b
     return exists().where(G.lead_id == Lead.id, G.client_id == client_id, or_(_proven(now), contract))
 
 
+def hours_exempt_clause(now: ColumnElement[datetime] | datetime, client_id: ColumnElement[int] | int
+                        ) -> ColumnElement[bool]:
+    """Leads with a proven consent to this client, in force at `now`, that lifts the legal days and hours
+    (`leads.consent.hours_rule_lifted` in SQL)."""
+    return exists().where(G.lead_id == Lead.id, G.client_id == client_id, G.hours_exempt.is_(true()), _proven(now))
+
+
 def records_of(session: Session, lead_id: int, client_id: int) -> list[ConsentGrant]:
     """A lead's consent records for this client, oldest first."""
     return list(session.scalars(select(G).where(G.lead_id == lead_id, G.client_id == client_id)

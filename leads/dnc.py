@@ -7,6 +7,10 @@ HMAC-SHA256 under a key from the secrets (`config.secrets`, name `dnc_key`), whi
 cannot reverse by trying every French number. Per client, or centre-wide when `client_id` is empty.
 
 A number listed here is refused at import, and leads already stored with it are set to `dnc` at once.
+
+The internal list's reason to keep a number in clear ends when no lead holds it any more (retention anonymised
+them, `campaigns.retention`): `hash_unheld_numbers` then moves it here, so that an objection outlives retention
+without the number staying readable.
 """
 
 from __future__ import annotations
@@ -16,11 +20,23 @@ import hmac
 from collections.abc import Iterable
 from datetime import datetime
 
-from sqlalchemy import ColumnElement, ForeignKey, Integer, String, UniqueConstraint, delete, or_, select, update
+from sqlalchemy import (
+    ColumnElement,
+    ForeignKey,
+    Integer,
+    ScalarSelect,
+    String,
+    UniqueConstraint,
+    delete,
+    exists,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from config.orm import Base
-from leads.models import Lead, LeadPhone
+from leads.models import DoNotCall, Lead, LeadPhone
 
 KEY_NAME = "dnc_key"
 
@@ -64,6 +80,29 @@ def remove_opt_outs(session: Session, numbers: Iterable[str], client_id: int | N
 
 def _scope(client_id: int | None) -> ColumnElement[bool]:
     return HashedOptOut.client_id.is_(None) if client_id is None else HashedOptOut.client_id == client_id
+
+
+def hash_unheld_numbers(session: Session, client_id: int | None, campaigns: ScalarSelect[int], key: str,
+                        now: datetime) -> int:
+    """Move to keyed hashes the numbers of the internal do-not-call list (the client's, or the centre's when
+    `client_id` is None) that no lead of `campaigns` (the client's, or all) holds any more; returns how many."""
+    scope = DoNotCall.client_id.is_(None) if client_id is None else DoNotCall.client_id == client_id
+    held = exists().where(LeadPhone.campaign_id.in_(campaigns), LeadPhone.e164 == DoNotCall.e164)
+    rows = session.execute(select(DoNotCall.id, DoNotCall.e164, DoNotCall.reason, DoNotCall.added_at)
+                           .where(scope, ~held)).all()
+    known = set(session.scalars(select(HashedOptOut.digest).where(_scope(client_id)))) if rows else set()
+    for row in rows:
+        hashed = digest(row.e164, key)
+        if hashed not in known:
+            known.add(hashed)
+            session.add(HashedOptOut(client_id=client_id, digest=hashed, reason=row.reason[:200],
+                                     added_at=row.added_at or now))
+    ids = [row.id for row in rows]
+    for start in range(0, len(ids), 5000):
+        session.execute(delete(DoNotCall).where(DoNotCall.id.in_(ids[start:start + 5000]))
+                        .execution_options(synchronize_session=False))
+    session.flush()
+    return len(ids)
 
 
 def blocked_digests(session: Session, client_id: int) -> set[str]:

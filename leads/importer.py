@@ -35,6 +35,7 @@ from leads.errors import EmptyFile
 from leads.reader import Source, open_source
 from leads.report import QualityReport, label
 from leads.rows import Draft, Rejection, RowBuilder
+from reports.exports import neutralise
 
 Progress = Callable[[int, int], None]
 # Longer than any cell a lead file means to hold (a name, an address, a long comment): a file broken elsewhere.
@@ -100,7 +101,7 @@ def import_leads(
     unfinished = rejects_path.with_name(rejects_path.name + ".part")
     try:
         with unfinished.open("w", encoding="utf-8-sig", newline="") as handle:
-            rejects = csv.writer(handle, delimiter=source.delimiter or ";")
+            rejects = _Rejects(csv.writer(handle, delimiter=source.delimiter or ";"))
             rejects.writerow([*mapping.headers, _("row"), _("reason")])
             with sessions.begin() as session:
                 run = _Run(session, target, source, mapping, options, now, rejects, progress, waiting)
@@ -112,6 +113,18 @@ def import_leads(
     finally:
         unfinished.unlink(missing_ok=True)
     return ImportResult(import_id, report, rejects_path)
+
+
+class _Rejects:
+    """The rejects file, which people open in a spreadsheet: a cell it would evaluate (a web form's `=HYPERLINK…`)
+    is written neutralised, as every export is (`reports.exports.neutralise`); a number keeps its meaning
+    (`'+33 6…` is read back as the number at the next import)."""
+
+    def __init__(self, writer: Any) -> None:
+        self.writer = writer
+
+    def writerow(self, cells: list[Any]) -> None:
+        self.writer.writerow([neutralise(cell) for cell in cells])
 
 
 class _Run:

@@ -37,6 +37,8 @@ def make_engine(url: str, durable: bool = True) -> Engine:
     """An engine for a SQLAlchemy URL; SQLite gets WAL and foreign keys, PostgreSQL uses psycopg 3.
 
     `durable=False` (SQLite only) skips fsync: for the demo's scratch database, where speed matters more.
+    An error's message never holds the statement's parameters (`hide_parameters`): they are prospects' names,
+    numbers and addresses, and errors reach logs.
     """
     parsed = make_url(url)
     if parsed.drivername in {"postgresql", "postgres"}:
@@ -44,12 +46,12 @@ def make_engine(url: str, durable: bool = True) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
             Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(parsed, connect_args={"timeout": 30})
+        engine = create_engine(parsed, connect_args={"timeout": 30}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         if not durable:
             event.listen(engine, "connect", _sqlite_scratch)
         return engine
-    return create_engine(parsed, pool_pre_ping=True)
+    return create_engine(parsed, pool_pre_ping=True, hide_parameters=True)
 
 
 def alembic_config(engine: Engine) -> Config:

@@ -7,6 +7,10 @@ and `.eml` copies in the outbox folder) and the exports kept in the data folder.
 campaigns (names of firms, not people), invoices (the law keeps them ten years; they name no prospect) and the
 audit log (ids only). The product stores no call recordings; the certificate says so.
 
+Deleted rows still lie in the database's files until their space is reclaimed: `vacuum_erased`, once the
+erasure is committed, vacuums what it emptied (SQLite rebuilds its file; PostgreSQL vacuums each table, so that no
+dead row version of a prospect stays behind).
+
 The certificate is a JSON document signed with HMAC-SHA256 under the secret `certificate_key` (see
 `config.secrets`), and a PDF (WeasyPrint) that prints it with its signature: `verify_certificate` recomputes it.
 """
@@ -23,7 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment
-from sqlalchemy import ColumnElement, delete, select, text
+from sqlalchemy import ColumnElement, Engine, Table, delete, select, text
 from sqlalchemy.orm import Session
 
 from campaigns.appointments import Appointment
@@ -74,6 +78,36 @@ def _tables(client_id: int) -> list[tuple[str, Any, ColumnElement[bool]]]:
         ("do_not_call_hashed", HashedOptOut, HashedOptOut.client_id == client_id),
         ("emails", OutboxMessage, OutboxMessage.campaign_id.in_(campaigns)),
     ]
+
+
+def erased_tables() -> list[Table]:
+    """The tables an erasure deletes from, and those whose rows go with theirs (ON DELETE CASCADE)."""
+    import rdv.models  # noqa: F401  (every table, so that every dependent is seen)
+
+    found = [model.__table__ for _name, model, _where in _tables(0)]
+    for table in found:  # grows as dependents are found: theirs are reached too
+        for other in table.metadata.sorted_tables:
+            if other not in found and any(fk.column.table is table and (fk.ondelete or "").upper() == "CASCADE"
+                                          for fk in other.foreign_keys):
+                found.append(other)
+    return found
+
+
+def vacuum_erased(engine: Engine) -> None:
+    """Reclaim the space of the erased rows, after the erasure's commit (VACUUM runs outside any transaction).
+
+    SQLite: `VACUUM` rebuilds the whole file without its free pages (`secure_delete` zeroed what was freed), then
+    a checkpoint empties the write-ahead log, whose frames still hold the pages as they were before the deletion
+    and which the database file itself had not received yet. PostgreSQL: `VACUUM` of each erased table removes
+    the dead row versions and their index entries.
+    """
+    with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+        if conn.dialect.name == "sqlite":
+            conn.exec_driver_sql("VACUUM")
+            conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+            return
+        for table in erased_tables():
+            conn.exec_driver_sql(f"VACUUM {conn.dialect.identifier_preparer.format_table(table)}")
 
 
 def _outbox_files(session: Session, client_id: int, outbox_dir: Path) -> list[Path]:

@@ -32,11 +32,12 @@ from campaigns.calendar import END_OF_DAY, Calendar, Weekly, open_intervals, wee
 from campaigns.effective import centre_weekly, effective_weekly
 from campaigns.hopper import release_stale_claims
 from campaigns.models import Campaign, Client, LeadClaim
-from campaigns.retention import apply_retention
+from campaigns.retention import apply_retention, retention_detail
 from campaigns.store import load_rules
 from config import audit
 from config.clock import Clock
 from dialer.recordings import purge_expired
+from leads.dnc import KEY_NAME as DNC_KEY
 from rdv.client_export import export_client
 from rdv.leader import dialer_is_dead
 from rdv.scheduler import FIRES_KEPT, JobSpec, fire_times, prune_fires
@@ -141,6 +142,8 @@ class MailContext:
     exports_dir: Path | None = None
     # How long a dialer is seen dead before its claims are freed (setting dialer_dead_grace_seconds).
     dead_dialer_grace: timedelta = DEAD_DIALER_GRACE
+    # A secret by name (`rdv.bootstrap.App.secret`): the retention job hashes do-not-call numbers with one.
+    secret: Callable[[str], str] | None = None
 
 
 def daily_mail_job(day: CampaignDay, ctx: MailContext) -> JobSpec:
@@ -312,17 +315,21 @@ def fires_pruning_job(ctx: MailContext) -> JobSpec:
 def retention_job(ctx: MailContext) -> JobSpec:
     """Every night at 02:30, anonymise what each client's retention says is due, and say how much."""
 
+    secret = ctx.secret
+    if secret is None:
+        raise TypeError("the retention job needs MailContext.secret, for the do-not-call numbers' key")
+
     def anonymise(_fire: datetime) -> None:
         now = ctx.clock.now()
         with ctx.sessions.begin() as session:
-            reports = apply_retention(session, now)
+            reports = apply_retention(session, now, secret(DNC_KEY))
             for report in reports:
-                if report.leads or report.calls or report.appointments:
+                if report.leads or report.calls or report.appointments or report.numbers_hashed:
                     audit.record(session, "rdv", "system", "anonymise", f"client {report.client}",
-                                 detail=f"{report.leads} leads, {report.calls} calls, {report.appointments} RDV "
-                                        "sheets", now=now)
-        log.info("retention: %d leads, %d calls, %d RDV sheets anonymised", sum(r.leads for r in reports),
-                 sum(r.calls for r in reports), sum(r.appointments for r in reports))
+                                 detail=retention_detail(report), now=now)
+        log.info("retention: %d leads, %d calls, %d RDV sheets anonymised, %d do-not-call numbers hashed",
+                 sum(r.leads for r in reports), sum(r.calls for r in reports), sum(r.appointments for r in reports),
+                 sum(r.numbers_hashed for r in reports))
 
     return JobSpec("retention", CronTrigger(hour=2, minute=30, timezone=ctx.centre_timezone), anonymise,
                    coalesce=True)

@@ -191,7 +191,7 @@ class Runtime:
             self.staffing.set_open(cid, day.is_open(now))
         ctx = self.mail = MailContext(app.sessions, self.clock, app.settings.mail_from,
                                       app.transport(options.outbox_dir), centre, app.settings.data_dir / "exports",
-                                      timedelta(seconds=app.settings.dialer_dead_grace_seconds))
+                                      timedelta(seconds=app.settings.dialer_dead_grace_seconds), app.secret)
         self.local = JobRunner(app.sessions, [s for d in self.days.values()
                                               for s in day_jobs(d, self.staffing.set_open, options.dialer_id)],
                                holder=options.dialer_id)  # fmt: skip

@@ -61,7 +61,8 @@ def _cell_value(value: Any, kind: str) -> Any:
 def _write_table(ws: Worksheet, table: ReportTable, board: WeeklyDashboard) -> None:
     ws["A1"] = table.title
     ws["A1"].font = TITLE_FONT
-    ws["A2"] = f"{board.facts.name} – {board.period_text()}"
+    ws["A2"] = f"{board.facts.name} – {board.period_text()}"  # a campaign named "=…" stays text
+    keep_text(ws["A2"])
     if table.note:
         ws["A3"] = table.note
         ws["A3"].font = Font(italic=True, color="555555")

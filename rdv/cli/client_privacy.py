@@ -14,13 +14,14 @@ import typer
 from rich.table import Table
 
 from campaigns import store as campaigns
-from campaigns.retention import Retention, apply_retention, retention_of, set_retention
+from campaigns.retention import Retention, apply_retention, retention_detail, retention_of, set_retention
 from config.i18n import _, fmt_number
+from leads.dnc import KEY_NAME as DNC_KEY
 from rdv.cli.audit import note
 from rdv.cli.common import console, wired
 from rdv.client_export import export_client
 from rdv.erasure import KEY_NAME as CERTIFICATE_KEY
-from rdv.erasure import erase_client
+from rdv.erasure import erase_client, vacuum_erased
 
 
 def retention(
@@ -51,14 +52,14 @@ def run_retention(
     """Anonymise now what every client's retention says is due (the nightly job does the same)."""
     with wired() as application, application.sessions.begin() as session:
         now = datetime.fromisoformat(at) if at else application.clock.now()
-        reports = apply_retention(session, now)
-        table = Table(_("Client"), _("Leads anonymised"), _("Calls anonymised"), _("RDV sheets anonymised"))
+        reports = apply_retention(session, now, application.secret(DNC_KEY))
+        table = Table(_("Client"), _("Leads anonymised"), _("Calls anonymised"), _("RDV sheets anonymised"),
+                      _("Do-not-call numbers hashed"))
         for report in reports:
             table.add_row(report.client, fmt_number(report.leads), fmt_number(report.calls),
-                          fmt_number(report.appointments))
-            if report.leads or report.calls or report.appointments:
-                note(session, "anonymise", f"client {report.client}", f"{report.leads} leads, {report.calls} calls, "
-                     f"{report.appointments} RDV sheets", now)
+                          fmt_number(report.appointments), fmt_number(report.numbers_hashed))
+            if report.leads or report.calls or report.appointments or report.numbers_hashed:
+                note(session, "anonymise", f"client {report.client}", retention_detail(report), now)
         console.print(table)
 
 
@@ -100,6 +101,7 @@ def erase(
             note(session, "erase", f"client {client.name}", f"{rows} rows, "
                  f"{done.certificate['files_erased']['outbox_emails']} e-mail files; export "
                  f"{done.certificate['export_checksum'][:16]}…; certificate {done.document.name}", now)
+        vacuum_erased(application.engine)  # committed: now the space the erased rows held can be reclaimed
     console.print(_("Personal data of {client} erased: {rows} rows and {files} files.").format(
         client=name, rows=fmt_number(rows), files=fmt_number(sum(done.certificate["files_erased"].values()))))
     console.print(_("Deletion certificate: {pdf} (signed {algorithm}: {signature})").format(

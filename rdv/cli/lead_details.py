@@ -52,5 +52,8 @@ def show(
         if details.next_at is None:
             console.print(_("Not tried again: {reason}.").format(reason=reason))
         else:
+            if details.closed_now is not None:
+                console.print(_("Not callable at this moment: {reason}.").format(reason=details.closed_now),
+                              markup=False)
             console.print(_("Next attempt: {when}, because of {reason}.").format(
                 when=when_text(details.next_at, zone), reason=reason))

@@ -17,13 +17,17 @@ from rdv.cli.common import UserError, console, err_console, wired
 from rdv.leader import AnotherServiceRuns, DialerIdInUse, single_service
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
+from rdv.web.security import RedactingFilter
 from rdv.web.server import DEFAULT_LISTEN, Listen, bind, url_of
 
 
 def configure_logging(level: int = logging.INFO) -> None:
-    """English log lines on stderr; names and phone numbers never appear in them."""
+    """English log lines on stderr; names and phone numbers never appear in them (`RedactingFilter`)."""
     logging.basicConfig(stream=sys.stderr, level=level,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")  # fmt: skip
+    for handler in logging.getLogger().handlers:
+        if not any(isinstance(f, RedactingFilter) for f in handler.filters):
+            handler.addFilter(RedactingFilter())
     for noisy in ("apscheduler", "weasyprint", "fontTools", "alembic"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 

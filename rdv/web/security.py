@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import logging
 import time
+import traceback
 from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -97,13 +98,37 @@ def route_template(scope: Scope) -> str:
 
 
 class RedactingFilter(logging.Filter):
-    """Masks phone-like numbers in records of loggers we do not write ourselves (uvicorn's errors)."""
+    """Masks phone-like numbers in records (the service's log, uvicorn's errors), and writes a traceback with
+    each exception's type and first line only: a database error's full text carries the statement's parameters
+    (SQLAlchemy) or the failing row (PostgreSQL's DETAIL), names and addresses included."""
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg = redact_phones(record.getMessage())
         record.args = None
         if record.exc_info:
-            formatter = logging.Formatter()
-            record.exc_text = redact_phones(formatter.formatException(record.exc_info))
+            record.exc_text = redact_phones(private_traceback(record.exc_info[1]))
             record.exc_info = None
         return True
+
+
+def private_traceback(error: BaseException | None) -> str:
+    """The traceback of `error` and of the exceptions it was raised from, each with `first_line` as message."""
+    chain: list[BaseException] = []
+    while error is not None and all(error is not seen for seen in chain):
+        chain.append(error)
+        error = error.__cause__ or (None if error.__suppress_context__ else error.__context__)
+    parts: list[str] = []
+    for exc in reversed(chain):
+        if parts:
+            parts.append("\nThe above exception led to the following one:\n\n")
+        parts += ["Traceback (most recent call last):\n", *traceback.format_tb(exc.__traceback__),
+                  f"{type(exc).__module__}.{type(exc).__qualname__}: {first_line(exc)}\n"]
+    return "".join(parts).rstrip("\n")
+
+
+def first_line(error: BaseException) -> str:
+    """An exception's message without what follows its first line; a database error's primary message."""
+    inner = getattr(error, "orig", None) or error  # SQLAlchemy's error wraps the driver's
+    diag = getattr(inner, "diag", None)  # psycopg's parts of PostgreSQL's message
+    primary = getattr(diag, "message_primary", None) or str(inner).split("\n", 1)[0]
+    return primary if inner is error else f"({type(inner).__name__}) {primary}"

@@ -12,10 +12,12 @@ from campaigns import store
 from campaigns.appointments import Appointment, AppointmentEvent
 from campaigns.models import Attempt, Callback
 from campaigns.retention import Retention, apply_retention, departement, set_retention, years_before
-from leads.models import Lead, LeadPhone
+from leads.dnc import HashedOptOut, digest
+from leads.models import DoNotCall, Lead, LeadPhone
 from tests.campaigns.appointment_helpers import NOW, add_attempt, add_lead, seed_campaign
 
 OLD = years_before(NOW, 4)
+KEY = "clé-de-test"
 
 
 def _history(session: Session, lead: Lead) -> None:
@@ -52,7 +54,7 @@ def test_prospects_are_anonymised_after_their_years_and_records_when_the_contrac
         set_retention(session, other.client_id, Retention(prospect_years=5))
         ids = old.id, recent.id, kept.id
     with sessions.begin() as session:
-        reports = {r.client: (r.leads, r.calls, r.appointments) for r in apply_retention(session, NOW)}
+        reports = {r.client: (r.leads, r.calls, r.appointments) for r in apply_retention(session, NOW, KEY)}
     assert reports == {"Charpentes Martin": (1, 0, 0), "Autre": (0, 0, 0)}
     with sessions() as session:
         lead = session.get_one(Lead, ids[0])
@@ -68,7 +70,7 @@ def test_prospects_are_anonymised_after_their_years_and_records_when_the_contrac
         assert session.get_one(Lead, ids[2]).last_name == "Dupont3"
     later = NOW + timedelta(days=366)
     with sessions.begin() as session:
-        reports = {r.client: (r.leads, r.calls, r.appointments) for r in apply_retention(session, later)}
+        reports = {r.client: (r.leads, r.calls, r.appointments) for r in apply_retention(session, later, KEY)}
     # Five years have now passed for both: Martin's records and Autre's prospect (and its records) go.
     assert reports == {"Charpentes Martin": (0, 1, 1), "Autre": (1, 1, 1)}
     with sessions.begin() as session:
@@ -80,7 +82,40 @@ def test_prospects_are_anonymised_after_their_years_and_records_when_the_contrac
         assert (sheet.address, sheet.city, sheet.answers, sheet.comments, sheet.postcode) == ("", "", {}, "", "69")
         assert (sheet.state, sheet.agent, sheet.taken_at) == ("taken", "agent7", OLD)
         assert [e.note for e in sheet.events] == [""]
-        assert [r.leads + r.calls + r.appointments for r in apply_retention(session, later)] == [0, 0]
+        assert [r.leads + r.calls + r.appointments for r in apply_retention(session, later, KEY)] == [0, 0]
+
+
+def test_a_do_not_call_number_no_lead_holds_any_more_is_kept_only_as_its_keyed_hash(
+    sessions: sessionmaker[Session],
+) -> None:
+    with sessions.begin() as session:
+        campaign = seed_campaign(session)
+        client_id = campaign.client_id
+        other = store.create_campaign(session, "Autre campagne", store.add_client(session, "Autre", []).name)
+        objected = add_lead(session, campaign, 1)  # objected during a call, long ago: anonymised now
+        _history(session, objected)
+        twin = add_lead(session, other, 5, phone_e164=objected.phone_e164)  # the same number, at another client
+        session.add(LeadPhone(lead_id=twin.id, campaign_id=other.id, e164=twin.phone_e164, rank=0))
+        held = add_lead(session, campaign, 2, last_attempt_at=NOW - timedelta(days=30))  # recent: kept
+        session.add(LeadPhone(lead_id=held.id, campaign_id=campaign.id, e164=held.phone_e164, rank=0))
+        numbers = objected.phone_e164, held.phone_e164, "+33699000001"
+        session.add_all([DoNotCall(client_id=client_id, e164=numbers[0], reason="objection"),
+                         DoNotCall(client_id=client_id, e164=numbers[1], reason="objection"),
+                         DoNotCall(client_id=None, e164=numbers[2], reason="demande écrite"),  # of no lead
+                         DoNotCall(client_id=None, e164=numbers[0], reason="demande écrite")])  # the twin's
+        session.add(HashedOptOut(client_id=client_id, digest=digest(numbers[0], KEY), reason="liste", added_at=OLD))
+    with sessions.begin() as session:
+        reports = {r.client: (r.leads, r.numbers_hashed) for r in apply_retention(session, NOW, KEY)}
+    assert reports == {"Charpentes Martin": (1, 1), "Autre": (0, 0), "tout le centre": (0, 1)}
+    with sessions() as session:
+        clear = {(row.client_id, row.e164) for row in session.scalars(select(DoNotCall))}
+        # Still held by a lead: the recent one of Martin, the other client's twin for the centre's list.
+        assert clear == {(client_id, numbers[1]), (None, numbers[0])}
+        hashed = {(row.client_id, row.digest, row.reason) for row in session.scalars(select(HashedOptOut))}
+        assert hashed == {(client_id, digest(numbers[0], KEY), "liste"),  # already there: not twice
+                          (None, digest(numbers[2], KEY), "demande écrite")}
+    with sessions.begin() as session:
+        assert [r.numbers_hashed for r in apply_retention(session, NOW, KEY)] == [0, 0]
 
 
 def test_the_departement_of_a_postcode() -> None:

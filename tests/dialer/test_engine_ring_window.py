@@ -27,6 +27,7 @@ from config.clock import ManualClock
 from dialer import ports
 from dialer.engine import Engine, EngineSettings
 from dialer.pacing import PacingMode, PacingPolicy
+from leads.consent_store import Grant, record_grants
 from leads.models import Lead
 from rdv.db import transaction
 from tests.campaigns.factories import campaign, leads
@@ -97,6 +98,7 @@ class Tick:
     """What one engine tick did: the Originates sent with their moments, and the campaign's leads after it."""
 
     originated: list[datetime]
+    numbers: list[str]  # the numbers dialled, in the same order
     attempts: int
     dialled_leads: int
     claimed_leads: int
@@ -105,12 +107,17 @@ class Tick:
 
 
 async def one_tick(sessions: sessionmaker[Session], start: datetime, ring_s: float, claim_s: float,
-                   commit_s: float, lead_count: int = 3) -> Tick:
-    """A fresh fr-consumer campaign with two agents, one engine tick at `start` with a slow claim and commits."""
+                   commit_s: float, lead_count: int = 3, stored: dict[str, str] | None = None,
+                   hours_exempt: int = 0) -> Tick:
+    """A fresh fr-consumer campaign (with `stored` settings) with two agents, one engine tick at `start` with a
+    slow claim and commits; the first `hours_exempt` leads' consent lifts the legal days and hours."""
     n = next(_names)
     with transaction(sessions) as session:
-        cid = campaign(session, name=f"Fenêtre {n}", client=f"Client {n}").id
-        leads(session, cid, lead_count, start=n * 100)
+        made = campaign(session, name=f"Fenêtre {n}", client=f"Client {n}", settings=stored)
+        cid = made.id
+        exempt = leads(session, cid, lead_count, start=n * 100)[:hours_exempt]
+        grant = Grant(datetime(2026, 9, 1, tzinfo=UTC), "formulaire web", "CGU-7", hours_exempt=True)
+        record_grants(session, {lead.id: grant for lead in exempt}, "test", start, made.client_id)
     clock = ManualClock(start)
     pbx = RecordingPbx(clock)
     policy = PacingPolicy(mode=PacingMode.PROGRESSIVE)
@@ -136,6 +143,7 @@ async def one_tick(sessions: sessionmaker[Session], start: datetime, ring_s: flo
         mine = Lead.campaign_id == cid
         return Tick(
             originated=[at for at, _request in pbx.originated],
+            numbers=[request.e164 for _at, request in pbx.originated],
             attempts=session.scalar(select(func.count(Attempt.id)).where(Attempt.campaign_id == cid)) or 0,
             dialled_leads=session.scalar(select(func.count(Lead.id)).where(mine, Lead.attempts > 0)) or 0,
             claimed_leads=session.scalar(select(func.count(Lead.id)).where(mine, Lead.claimed_by != "")) or 0,
@@ -197,3 +205,34 @@ def test_with_room_for_the_ring_the_calls_are_placed_and_start_when_sent(session
     # The claim took 2 s and the commit 1 s: the call starts at the Originate, three seconds after the tick.
     assert set(tick.originated) == {start + timedelta(seconds=3)}
     assert_only_calls_that_ring_inside_the_window(tick, 30.0)
+
+
+# The contract's hours (seed 001: 10h-19h, Saturdays on request), of which fr-consumer takes 13:00-14:00 and Saturdays.
+CONTRACT = {"weekday_windows": "10:00-19:00", "saturday": "yes", "saturday_windows": "10:00-13:00"}
+
+
+def test_a_consent_outside_hours_is_dialled_in_the_legal_lunch_break_and_no_other(
+    sessions: sessionmaker[Session],
+) -> None:
+    lunch = CLOSINGS[0] + timedelta(minutes=30)  # 13:30 in Paris: the campaign's window is open, the law's is not
+    tick = asyncio.run(one_tick(sessions, lunch, 30.0, 1.0, 0.0, stored=CONTRACT, hours_exempt=1))
+    with sessions() as session:
+        exempt = session.scalars(select(Lead.phone_e164).where(Lead.attempts > 0)).all()
+    assert len(tick.numbers) == 1 and tick.numbers == list(exempt)
+    assert tick.originated == [lunch + timedelta(seconds=1)]
+    assert tick.attempts == tick.dialled_leads == tick.claimed_leads == 1
+
+
+def test_the_campaigns_own_closing_still_stops_a_call_to_a_consent_outside_hours_at_originate(
+    sessions: sessionmaker[Session],
+) -> None:
+    # Saturday 28 November, 12:59:20 in Paris: open only to them, until 13:00; the claim takes 15 s, so a
+    # 30-second ring placed at 12:59:35 would run into 13:00:05.
+    saturday_close = datetime(2026, 11, 28, 12, 0, tzinfo=UTC)
+    late = asyncio.run(one_tick(sessions, saturday_close - timedelta(seconds=40), 30.0, 15.0, 0.0, stored=CONTRACT,
+                                hours_exempt=3))
+    assert late.originated == [] and late.counters.get("deferred_at_originate", 0) >= 1
+    assert late.attempts == late.claimed_leads == 0
+    early = asyncio.run(one_tick(sessions, saturday_close - timedelta(seconds=60), 30.0, 15.0, 0.0, stored=CONTRACT,
+                                 hours_exempt=3))
+    assert len(early.originated) >= 1 and set(early.originated) == {saturday_close - timedelta(seconds=45)}

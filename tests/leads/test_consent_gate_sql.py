@@ -1,19 +1,20 @@
 """The consent gate in SQL (what the hopper, the check and the set-aside read) agrees with the pure rule over any
-records: kinds, dates, expiries, revocations, on SQLite and PostgreSQL; and it reads only the records."""
+records: kinds, dates, expiries, revocations, on SQLite and PostgreSQL; and it reads only the records. So does the
+hopper's test of a consent that lifts the legal days and hours."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from campaigns.models import Campaign
-from leads.consent import lead_may_be_called
+from leads.consent import hours_rule_lifted, lead_may_be_called
 from leads.consent_models import ConsentGrant
-from leads.consent_store import callable_clause
+from leads.consent_store import callable_clause, hours_exempt_clause
 from leads.models import Lead
 from tests.campaigns.factories import campaign, leads
 
@@ -24,11 +25,22 @@ moments = st.one_of(st.none(), st.sampled_from([datetime(2026, m, 1, tzinfo=UTC)
 grants = st.fixed_dictionaries({
     "kind": st.sampled_from(["form", "partner", "contract"]), "given_at": moments,
     "source": st.sampled_from(["", "web"]), "proof_ref": st.sampled_from(["", "p"]), "expires_at": moments,
-    "revoked_at": moments, "other_client": st.booleans()})
+    "revoked_at": moments, "hours_exempt": st.booleans(), "other_client": st.booleans()})
+
+
+def _proven(**changes: object) -> dict[str, object]:
+    return {"kind": "form", "given_at": datetime(2026, 9, 1, tzinfo=UTC), "source": "web", "proof_ref": "p",
+            "expires_at": None, "revoked_at": None, "hours_exempt": False, "other_client": False, **changes}
 
 
 @settings(max_examples=60, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(grants, max_size=3), st.booleans())
+# Proven records are rare among random ones: those that tell the hours exemption apart, always tried.
+@example([_proven()], True)
+@example([_proven(hours_exempt=True)], True)
+@example([_proven(hours_exempt=True, kind="contract")], True)
+@example([_proven(hours_exempt=True, other_client=True), _proven()], True)
+@example([_proven(hours_exempt=True, revoked_at=NOW), _proven()], False)
 def test_sql_and_python_agree_on_whether_a_lead_may_be_called(
     sessions: sessionmaker[Session], found: list[dict[str, object]], exempts: bool
 ) -> None:
@@ -43,6 +55,8 @@ def test_sql_and_python_agree_on_whether_a_lead_may_be_called(
                              recorded_at=NOW, **{k: v for k, v in g.items() if k != "other_client"}) for g in found]
         session.add_all(rows)
         session.flush()
-        in_sql = session.scalar(select(callable_clause(NOW, exempts, client_id)).where(Lead.id == made.id))
+        in_sql, lifted = session.execute(select(callable_clause(NOW, exempts, client_id),
+                                                hours_exempt_clause(NOW, client_id)).where(Lead.id == made.id)).one()
         mine = [r.rule_record() for r in rows if r.client_id == client_id]
         assert bool(in_sql) is lead_may_be_called(mine, NOW, exempts)
+        assert bool(lifted) is hours_rule_lifted(mine, NOW)

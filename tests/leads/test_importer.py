@@ -102,6 +102,28 @@ def test_rejected_rows_are_written_beside_the_file_with_their_reason(
                                              "trop court (Portable)", "pas de numéro de téléphone"]
 
 
+def test_the_rejects_file_never_hands_a_spreadsheet_a_formula(
+    sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
+) -> None:
+    # A rejected row (a short number) whose name a web form's visitor typed as a formula, with a formula header.
+    name = '=HYPERLINK("http://x.example","clic")'
+    rows = [[*HEADERS[:-1], "@Projet"], ["C1", "M.", name, "-Paul", "", "+33 612", "75011", "Paris", "", "", "",
+                                         "non", "-12"]]
+    result = run(sessions, target, write_csv(tmp_path / "fichier.csv", rows, encoding="utf-8"))
+    written = list(csv.reader(result.rejects_path.read_text(encoding="utf-8-sig").splitlines(), delimiter=";"))
+    assert written[0][len(HEADERS) - 1] == "'@Projet"
+    assert written[1][2:6] == ["'" + name, "'-Paul", "", "'+33 612"]
+    assert written[1][12] == "-12"  # a plain number is a number to a spreadsheet, nothing more
+    # Read back, the number is the one typed: a corrected rejects file imports as it was meant.
+    with sessions() as session:
+        assert session.scalar(select(func.count()).select_from(Lead)) == 0
+    fixed = [written[0][:len(HEADERS)], [*written[1][:5], "'+33 6 12 34 56 79", *written[1][6:len(HEADERS)]]]
+    again = run(sessions, target, write_csv(tmp_path / "corrigé.csv", fixed, encoding="utf-8"))
+    assert again.report.leads_created == 1
+    with sessions() as session:
+        assert session.scalar(select(Lead.phone_e164)) == "+33612345679"
+
+
 def test_an_invalid_second_number_is_listed_in_the_rejects_and_the_lead_kept(
     sessions: sessionmaker[Session], target: ImportTarget, tmp_path: Path
 ) -> None:

@@ -145,3 +145,17 @@ def test_the_dashboard_reads_in_english_too(sessions: sessionmaker[Session], mon
         files = weekly_files(session, campaign_id, MONDAY, SUNDAY, FRIDAY_EVENING, MAIL_FROM)
     assert files.message["Subject"] == "Your weekly dashboard, from 7 to 13 December 2026 – Prise de RDV Charpente"
     assert load_workbook(io.BytesIO(files.attachments[0].content)).sheetnames[0] == "Key figures"
+
+
+def test_a_campaign_named_like_a_formula_stays_text_on_every_sheet(sessions: sessionmaker[Session]) -> None:
+    with sessions.begin() as session:
+        campaign = seed_weeks(session)
+        campaign.name = "=1+1 Charpente"
+        campaign_id = campaign.id
+    with sessions() as session:
+        files = weekly_files(session, campaign_id, MONDAY, SUNDAY, FRIDAY_EVENING, MAIL_FROM)
+    dashboard = next(a for a in files.attachments if a.filename.startswith("tableau-de-bord"))
+    book = load_workbook(io.BytesIO(dashboard.content))
+    subtitles = [sheet["A2"] for sheet in book.worksheets]
+    assert subtitles and all(cell.data_type == "s" and str(cell.value).startswith("=1+1 Charpente – ")
+                             for cell in subtitles)
