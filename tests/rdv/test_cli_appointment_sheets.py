@@ -14,7 +14,7 @@ from campaigns import store
 from campaigns.appointment_services import book_appointment
 from rdv.bootstrap import bootstrap
 from rdv.cli import app
-from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, SAMPLE, add_attempt, add_lead, slot
+from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, SAMPLE, add_attempt, add_lead, visit_days_after
 
 runner = CliRunner()
 
@@ -44,9 +44,8 @@ def test_a_supervisor_loads_a_script_sends_the_daily_mail_and_exports_the_calls(
     with application.sessions.begin() as session:
         campaign = store.get_campaign(session, "Prise de RDV Charpente")
         attempt = add_attempt(session, add_lead(session, campaign, 1), now - timedelta(minutes=5))
-        visit = slot(25, 14)
-        start = now.astimezone(visit.start.tzinfo).replace(minute=0, second=0, microsecond=0) + timedelta(days=2)
-        book_appointment(session, attempt_id=attempt.id, slot=type(visit)(start, start + timedelta(hours=2)),
+        # Today's clock (the CLI reads it): a visit slot the script offers, two days or more from now.
+        book_appointment(session, attempt_id=attempt.id, slot=visit_days_after(now, days=2),
                          answers=CONFORM_ANSWERS, agent="agent7", now=now)
     application.close()
 

@@ -35,7 +35,15 @@ from rdv import db
 from rdv.cli import app
 from rdv.cli.appointments import AmbiguousState, UnknownStateWord, parse_reference, resolve_state, state_candidates
 from rdv.cli.common import console
-from tests.campaigns.appointment_helpers import CONFORM_ANSWERS, NOW, add_attempt, add_lead, seed_campaign, slot
+from tests.campaigns.appointment_helpers import (
+    CONFORM_ANSWERS,
+    NOW,
+    add_attempt,
+    add_lead,
+    seed_campaign,
+    slot,
+    visit_days_after,
+)
 
 CAMPAIGN = "Prise de RDV Charpente"
 PARIS = ZoneInfo("Europe/Paris")
@@ -114,8 +122,7 @@ def test_an_appointment_goes_from_taken_to_validated_and_show_tells_its_history(
     session.commit()
     # The daily e-mail takes what was taken up to now, on the real clock, so book a minute ago.
     taken = datetime.now(UTC) - timedelta(minutes=1)
-    visit_day = (taken + timedelta(days=3)).astimezone(PARIS).replace(hour=14, minute=0, second=0, microsecond=0)
-    rdv = _book(session, 1, taken, TimeSlot(visit_day, visit_day + timedelta(hours=2)), proprietaire=False)
+    rdv = _book(session, 1, taken, visit_days_after(taken, days=3, hour=14), proprietaire=False)
     day = taken.astimezone(PARIS).date().isoformat()
 
     assert "E-mail quotidien n° 1 prêt" in _ok(cli, "mail", "daily", "--campaign", CAMPAIGN, "--day", day)
