@@ -37,7 +37,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 START = datetime(2026, 11, 23, 14, 0, tzinfo=ZoneInfo("Europe/Paris"))
-ROW = re.compile(r'/agents/([a-z0-9_.]+)">.*?dot state-([a-z_]+)".*?data-since="(\d+)"', re.S)
+ROW = re.compile(r'/agents/([a-z0-9_.-]+)">.*?dot state-([a-z_]+)".*?data-since="(\d+)"', re.S)
 WATCH_EVERY_S = 0.005
 
 
@@ -61,13 +61,26 @@ async def _watch(runtime: Any, seen: dict[tuple[str, str, int], float], stop: as
         await asyncio.sleep(WATCH_EVERY_S)
 
 
-def _pbx(queue: str, scale: float, seed: int) -> None:
+def callee_profile(answer_factor: float) -> Any:
+    """The simulated callees, their answer rate by hour multiplied by `answer_factor` (a cold list, a bad hour).
+
+    Below 1 the lines that nobody answers ring until the Originate's timeout, so pacing keeps more lines per
+    agent going and the PBX carries more channels for the same agents, as on a big floor dialling a poor list.
+    """
+    from dialer.simulator.outcomes import DEFAULT_ANSWER_BY_HOUR, OutcomeProfile
+
+    return OutcomeProfile(answer_by_hour=tuple(min(1.0, share * answer_factor) for share in DEFAULT_ANSWER_BY_HOUR))
+
+
+def _pbx(queue: str, scale: float, seed: int, answer_factor: float) -> None:
     """The PBX in a process of its own, as an Asterisk would be: its port first, then its channels every second."""
     from config.clock import ScaledClock
     from dialer.simulator import PbxSimulator
+    from dialer.simulator.outcomes import OutcomeModel
 
     async def serve() -> None:
-        simulator = PbxSimulator(ScaledClock(START, scale=scale), seed=seed, queues=[queue])
+        simulator = PbxSimulator(ScaledClock(START, scale=scale), seed=seed, queues=[queue],
+                                 outcomes=OutcomeModel(callee_profile(answer_factor)))
         await simulator.start()
         print(f"port {simulator.port}", flush=True)
         while True:
@@ -156,6 +169,7 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
     campaign_id = sample.campaign.id
     pbx = await asyncio.create_subprocess_exec(
         sys.executable, "-m", "bench.web_console", "--pbx", queue_name(campaign_id), str(args.scale), str(args.seed),
+        str(args.answer_factor),
         stdout=subprocess.PIPE)  # fmt: skip
     assert pbx.stdout is not None
     port = int((await pbx.stdout.readline()).decode().split()[1])
@@ -219,6 +233,8 @@ def _quantiles(values: list[float]) -> dict[str, float]:
 def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float],
             sampled: list[tuple[float, int]],
             payloads: list[dict[str, Any]], measured_from: float) -> dict[str, Any]:
+    if payloads and not any(p["rows"] for p in payloads):
+        raise SystemExit("no agent row recognised in the payloads: ROW no longer matches console/_agents.html")
     first_shown: dict[tuple[str, str, int], float] = {}
     for payload in payloads:
         for login, state, since in payload["rows"]:
@@ -237,7 +253,8 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
     channels = [n for at, n in sampled if start <= at <= end]
     return {
         "backend": app.settings.database_url.split(":")[0] if app.settings.database_url else "sqlite",
-        "agents": args.agents, "clock_scale": args.scale, "seconds": round(window, 1),
+        "agents": args.agents, "clock_scale": args.scale, "answer_factor": args.answer_factor,
+        "seconds": round(window, 1),
         "changes_seen": len(latencies), "changes_missed": missed,
         "latency_s": {"p50": pct(0.5), "p95": pct(0.95), "max": round(latencies[-1], 3) if latencies else -1,
                       "mean": round(statistics.fmean(latencies), 3) if latencies else -1},
@@ -251,7 +268,7 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
 def main(argv: list[str] | None = None) -> None:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["--pbx"]:
-        _pbx(argv[1], float(argv[2]), int(argv[3]))
+        _pbx(argv[1], float(argv[2]), int(argv[3]), float(argv[4]))
         return
     if argv[:1] == ["--client"]:
         _client(argv[1], argv[2], argv[3], int(argv[4]), float(argv[5]))
@@ -263,6 +280,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--warmup", type=float, default=45.0, help="wall seconds before measuring")
     parser.add_argument("--seconds", type=float, default=90.0, help="wall seconds measured")
     parser.add_argument("--seed", type=int, default=5)
+    parser.add_argument("--answer-factor", type=float, default=1.0,
+                        help="callees' answer rate × this (0.2: a poor list, ~2,000 live channels at 200 agents)")
     parser.add_argument("--backend", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--web-apart", action="store_true", help="serve the screens from `rdv web` in a process "
                         "of its own (render times are then not measured)")
