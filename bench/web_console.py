@@ -18,10 +18,11 @@ progressive for a while (fewer channels): `--series` shows the run second by sec
 What runs is `rdv run --sim-agents N` with its web screens, in this process (`rdv.service.serve`): the engine,
 the live-figures writer, the web app on a free port; the PBX simulator runs in a process of its own over
 loopback TCP, where an Asterisk would be.
-A second process logs in as a supervisor and reads `/console/{id}/live` (server-sent events) with httpx,
-noting when each payload arrives and, for every agent row, its state and the moment it entered it. This
-process watches the engine's agents every few milliseconds and notes when each (agent, state, since) first
-appeared. The latency of a change is the first payload showing it minus that moment (wall clock, one machine).
+A second process (one per `--supervisors`) logs in as a supervisor and reads `/console/{id}/live` (server-sent
+events) with httpx, noting when each payload arrives and, for every agent row, its state and the moment it
+entered it. This process watches the engine's agents every few milliseconds and notes when each (agent, state,
+since) first appeared. The latency of a change is the first payload showing it minus that moment (wall clock,
+one machine), over every supervisor's stream.
 Reported: p50/p95/max, changes seen and missed (superseded before any payload showed them), the live channels
 on the simulator and the engine's lines in progress (sampled), payloads per second and their size.
 """
@@ -220,11 +221,11 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
         service = asyncio.create_task(serve(app, [campaign_id], options, 5.0, stop, started, clock_waker,
                                             web_socket=None if web else sock))  # fmt: skip
         await asyncio.sleep(args.warmup)
-        client = await asyncio.create_subprocess_exec(
+        clients = [await asyncio.create_subprocess_exec(
             sys.executable, "-m", "bench.web_console", "--client", base_url, "bench_chef", password,
-            str(campaign_id), str(args.seconds), stdout=subprocess.PIPE)  # fmt: skip
+            str(campaign_id), str(args.seconds), stdout=subprocess.PIPE) for _n in range(args.supervisors)]  # fmt: skip
         measured_from = time.time()
-        out, _err = await client.communicate()
+        outs = [out for out, _err in await asyncio.gather(*(client.communicate() for client in clients))]
         stop.set()
         await asyncio.gather(service, *watchers, return_exceptions=True)
     for child in (pbx, web):
@@ -233,8 +234,8 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
             await child.wait()
     reader.cancel()
     app.close()
-    payloads = [json.loads(line) for line in out.decode().splitlines() if line.strip()]
-    report = _report(args, app, seen, channels, lines, payloads, measured_from)
+    streams = [[json.loads(line) for line in out.decode().splitlines() if line.strip()] for out in outs]
+    report = _report(args, app, seen, channels, lines, streams, measured_from)
     if args.series:  # one line a second: live channels on the PBX, lines in progress in the engine
         _write_series(Path(args.series), channels, lines)
     report["stages_s"] = {name: _quantiles(sorted(values)) for name, values in stages.items()}
@@ -257,11 +258,9 @@ def _quantiles(values: list[float]) -> dict[str, float]:
             "max": round(values[-1], 3), "count": len(values)}
 
 
-def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float],
-            sampled: list[tuple[float, int]], lines: list[tuple[float, int]],
-            payloads: list[dict[str, Any]], measured_from: float) -> dict[str, Any]:
-    if payloads and not any(p["rows"] for p in payloads):
-        raise SystemExit("no agent row recognised in the payloads: ROW no longer matches console/_agents.html")
+def _stream_latencies(seen: dict[tuple[str, str, int], float], payloads: list[dict[str, Any]],
+                      measured_from: float) -> tuple[list[float], int, float, float]:
+    """One supervisor's stream: the latency of each change it showed, the changes it missed, its window."""
     first_shown: dict[tuple[str, str, int], float] = {}
     for payload in payloads:
         for login, state, since in payload["rows"]:
@@ -270,19 +269,37 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
     start = payloads[0]["at"] if payloads else measured_from
     end = payloads[-1]["at"] if payloads else measured_from
     changes = {k: t for k, t in seen.items() if start < t < end - 1.0}
-    latencies = sorted(first_shown[k] - t for k, t in changes.items() if k in first_shown)
-    missed = sum(1 for k in changes if k not in first_shown)
+    latencies = [first_shown[k] - t for k, t in changes.items() if k in first_shown]
+    return latencies, sum(1 for k in changes if k not in first_shown), start, end
+
+
+def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int], float],
+            sampled: list[tuple[float, int]], lines: list[tuple[float, int]],
+            streams: list[list[dict[str, Any]]], measured_from: float) -> dict[str, Any]:
+    payloads = [p for stream in streams for p in stream]
+    if payloads and not any(p["rows"] for p in payloads):
+        raise SystemExit("no agent row recognised in the payloads: ROW no longer matches console/_agents.html")
+    latencies: list[float] = []
+    missed, starts, ends, rates = 0, [], [], []
+    for stream in streams:
+        mine, lost, start, end = _stream_latencies(seen, stream, measured_from)
+        latencies += mine
+        missed += lost
+        starts.append(start)
+        ends.append(end)
+        rates.append(len(stream) / max(1e-9, end - start))
+    latencies.sort()
 
     def pct(q: float) -> float:
         return round(latencies[min(len(latencies) - 1, int(q * len(latencies)))], 3) if latencies else -1.0
 
-    window = max(1e-9, end - start)
+    start, end = min(starts, default=measured_from), max(ends, default=measured_from)
     channels = [n for at, n in sampled if start <= at <= end]
     in_progress = [n for at, n in lines if start <= at <= end]
     return {
         "backend": app.settings.database_url.split(":")[0] if app.settings.database_url else "sqlite",
-        "agents": args.agents, "clock_scale": args.scale, "answer_factor": args.answer_factor,
-        "seconds": round(window, 1),
+        "agents": args.agents, "supervisors": args.supervisors, "clock_scale": args.scale,
+        "answer_factor": args.answer_factor, "seconds": round(end - start, 1),
         "changes_seen": len(latencies), "changes_missed": missed,
         "latency_s": {"p50": pct(0.5), "p95": pct(0.95), "max": round(latencies[-1], 3) if latencies else -1,
                       "mean": round(statistics.fmean(latencies), 3) if latencies else -1},
@@ -290,7 +307,7 @@ def _report(args: argparse.Namespace, app: Any, seen: dict[tuple[str, str, int],
                           "min": min(channels, default=0), "max": max(channels, default=0)},
         "lines_in_progress": {"mean": round(statistics.fmean(in_progress)) if in_progress else 0,
                               "max": max(in_progress, default=0)},
-        "payloads_per_s": round(len(payloads) / window, 2),
+        "payloads_per_s": round(statistics.fmean(rates), 2) if rates else 0,  # per supervisor
         "payload_kb": round(statistics.fmean(p["bytes"] for p in payloads) / 1024, 1) if payloads else 0,
     }  # fmt: skip
 
@@ -305,6 +322,7 @@ def main(argv: list[str] | None = None) -> None:
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--agents", type=int, default=200)
+    parser.add_argument("--supervisors", type=int, default=1, help="consoles reading the live stream at once")
     parser.add_argument("--leads", type=int, default=20000)
     parser.add_argument("--scale", type=float, default=4.0, help="clock seconds per wall second")
     parser.add_argument("--warmup", type=float, default=60.0, help="wall seconds before measuring")
