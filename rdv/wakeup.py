@@ -56,12 +56,18 @@ class Subscription:
         self.hub, self.topic = hub, topic
         self.loop = asyncio.get_running_loop()
         self.queue: asyncio.Queue[str] = asyncio.Queue()
+        # The loop's time when the latest payload was queued (`wake_at`).
+        self.last_at = float("-inf")
         hub.register(self)
 
     def push(self, payload: str) -> None:
         """From any thread: queue a payload for this subscriber's loop."""
         with contextlib.suppress(RuntimeError):  # its loop is closed: nobody listens any more
-            self.loop.call_soon_threadsafe(self.queue.put_nowait, payload)
+            self.loop.call_soon_threadsafe(self._arrive, payload)
+
+    def _arrive(self, payload: str) -> None:
+        self.last_at = self.loop.time()
+        self.queue.put_nowait(payload)
 
     async def get(self, timeout: float | None = None) -> str | None:
         """The next payload, or None after `timeout` seconds without one."""
@@ -204,19 +210,26 @@ class LocalNotifier(BaseNotifier):
 
 async def next_wake(subs: list[Subscription], timeout: float) -> bool:
     """Wait for the first payload on any of `subs` (or `timeout`); True if one came. Queued ones are drained."""
-    if any(not s.queue.empty() for s in subs):
-        for sub in subs:
-            sub.drain()
-        return True
-    getters = [asyncio.ensure_future(s.queue.get()) for s in subs]
-    try:
-        done, _ = await asyncio.wait(getters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for getter in getters:
-            getter.cancel()
+    return await wake_at(subs, timeout) is not None
+
+
+async def wake_at(subs: list[Subscription], timeout: float) -> float | None:
+    """As `next_wake`, but when a payload came: the loop's time when the latest of those drained was queued. A
+    database read that began after that moment sees every change they announced (None: `timeout` ran out)."""
+    if not any(not s.queue.empty() for s in subs):
+        getters = [asyncio.ensure_future(s.queue.get()) for s in subs]
+        try:
+            done, _ = await asyncio.wait(getters, timeout=timeout, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for getter in getters:
+                getter.cancel()
+        if not done:
+            for sub in subs:
+                sub.drain()
+            return None
     for sub in subs:
         sub.drain()
-    return bool(done)
+    return max(s.last_at for s in subs)
 
 
 async def payloads(notifier: Notifier, topic: str) -> AsyncIterator[str]:

@@ -26,7 +26,7 @@ from campaigns.settings import campaign_settings, display
 from config.i18n import _
 from rdv import campaign_control as control
 from rdv.console_figures import Floor, floor
-from rdv.wakeup import FLOOR, Subscription, campaign_topic, next_wake
+from rdv.wakeup import FLOOR, Subscription, campaign_topic, wake_at
 from rdv.web.auth import db
 from rdv.web.console_view import HELPERS, fragment
 from rdv.web.roles import Role, allow
@@ -153,29 +153,69 @@ async def live(request: Request, campaign_id: int) -> EventSourceResponse:
 async def _stream(request: Request, campaign_id: int) -> AsyncIterator[dict[str, str]]:
     topics = (campaign_topic(campaign_id), FLOOR, control.control_topic(campaign_id))
     async for event in live_events(request.app.state.notifier, topics, "board",
-                                   lambda: live_payload(request, campaign_id)):  # fmt: skip
+                                   lambda: live_payload(request, campaign_id),
+                                   shared=shared_render(request.app.state, campaign_id)):  # fmt: skip
         yield event
 
 
+class SharedRender:
+    """One campaign's latest live payload, for all its consoles: the payload is the same for every supervisor,
+    and each stream rendering its own cost a render per supervisor per change (10 consoles on 200 agents: 30
+    renders a second, the cores' worth). A stream sends the latest payload when its render began after the
+    news the stream woke for (it read the database after that news was committed), else renders anew; one
+    render at a time per campaign."""
+
+    def __init__(self) -> None:
+        self.loop = asyncio.get_running_loop()
+        self.lock = asyncio.Lock()
+        self.began = float("-inf")
+        self.payload: dict[str, str] | None = None
+        self.renders = 0
+
+    async def get(self, since: float, render: Callable[[], dict[str, str]]) -> dict[str, str]:
+        """A payload rendered from a read that began at `since` (the loop's time) or later."""
+        async with self.lock:
+            if self.payload is None or self.began < since:
+                began = self.loop.time()
+                self.payload = await asyncio.to_thread(render)
+                self.began = began
+                self.renders += 1
+            return self.payload
+
+
+def shared_render(state: Any, campaign_id: int) -> SharedRender:
+    """The campaign's SharedRender in this app (one per event loop: a test may run the app in several)."""
+    renders: dict[int, SharedRender] = state.__dict__.setdefault("console_renders", {})
+    shared = renders.get(campaign_id)
+    if shared is None or shared.loop is not asyncio.get_running_loop():
+        shared = renders[campaign_id] = SharedRender()
+    return shared
+
+
 async def live_events(notifier: Any, topics: Iterable[str], name: str, render: Callable[[], dict[str, str]],
-                      min_interval_s: float = MIN_INTERVAL_S) -> AsyncIterator[dict[str, str]]:
+                      min_interval_s: float = MIN_INTERVAL_S,
+                      shared: SharedRender | None = None) -> AsyncIterator[dict[str, str]]:
     """Server-sent events `name`, rendered (in a thread) now and at each notification of `topics`.
 
     At most one render per `min_interval_s`: what happens meanwhile waits in the subscriptions, taken before
-    the first render so that nothing is missed. Every REFRESH_S anyway; without a notifier, every POLL_S.
+    the first render so that nothing is missed. Every REFRESH_S anyway; without a notifier, every POLL_S. With
+    `shared`, a payload another stream rendered after this one's news is sent instead of rendering again.
     """
     subs: list[Subscription] = [notifier.subscribe(t) for t in topics] if notifier is not None else []
     loop = asyncio.get_running_loop()
+    since = loop.time()
     try:
         while True:
             began = loop.time()
-            payload = await asyncio.to_thread(render)
+            payload = await (shared.get(since, render) if shared is not None else asyncio.to_thread(render))
             yield {"event": name, "data": json.dumps(payload)}
             await asyncio.sleep(max(0.0, began + min_interval_s - loop.time()))
+            arrived = None
             if subs:
-                await next_wake(subs, timeout=REFRESH_S)
+                arrived = await wake_at(subs, timeout=REFRESH_S)
             else:
                 await asyncio.sleep(POLL_S)
+            since = loop.time() if arrived is None else arrived
     finally:
         for sub in subs:
             sub.close()

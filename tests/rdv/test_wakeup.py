@@ -12,7 +12,7 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from config.orm import transaction
-from rdv.wakeup import RESYNC, BaseNotifier, LocalNotifier, next_wake
+from rdv.wakeup import RESYNC, BaseNotifier, LocalNotifier, next_wake, wake_at
 from rdv.wakeup_pg import PgNotifier
 from rdv.wakeup_poll import PollNotifier
 
@@ -129,5 +129,21 @@ def test_next_wake_returns_on_the_first_of_several_topics() -> None:
             notifier.notify("b", "2")
             assert await next_wake([a, b], 5)
             assert b.queue.empty(), "queued wake-ups are drained: the caller re-reads once"
+
+    asyncio.run(scenario())
+
+
+def test_wake_at_gives_the_moment_the_latest_drained_notification_arrived() -> None:
+    async def scenario() -> None:
+        notifier = LocalNotifier()
+        with notifier.subscribe("a") as a, notifier.subscribe("b") as b:
+            assert await wake_at([a, b], 0.01) is None
+            notifier.notify("a", "1")
+            await asyncio.sleep(0.01)
+            notifier.notify("b", "2")
+            await asyncio.sleep(0.01)
+            arrived = await wake_at([a, b], 5)
+            assert arrived is not None and arrived == b.last_at > a.last_at
+            assert a.queue.empty() and b.queue.empty()
 
     asyncio.run(scenario())
