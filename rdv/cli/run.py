@@ -74,9 +74,9 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
     if stopped:
         raise UserError(_("Campaign {campaign} is not running: start it with rdv campaign start").format(
             campaign=stopped[0]))
-    if not found:
-        raise UserError(_("No running campaign: start one with rdv campaign start"))
-    names = ", ".join(c.name for c in found)
+    # Without --campaign, a service started before the first campaign (a systemd unit at boot) waits for one:
+    # it picks up campaigns started while it runs.
+    names = ", ".join(c.name for c in found) or _("none yet (waiting for one to be started)")
 
     stop = asyncio.Event()
     refused: list[str] = []
@@ -87,7 +87,7 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         stopped = runtime.engine.stopped
         for message in stopped.values():
             err_console.print(message, soft_wrap=True)
-        if len(stopped) == len(found):  # nothing left to dial: say so and stop rather than idle
+        if found and len(stopped) == len(found):  # nothing left to dial: say so and stop rather than idle
             refused.extend(stopped.values())
             stop.set()
             return

@@ -78,3 +78,30 @@ async def test_a_campaign_started_while_rdv_run_runs_is_dialled_without_a_restar
     assert held.lead_attempts == held.attempts_per_lead, "an attempt was counted twice (or not at all)"
     assert not [lead for lead, spans in held.spans.items() if overlapping(spans)], "a lead was in two calls at once"
     assert "started while running" in service.log()
+
+
+async def test_rdv_run_started_before_any_campaign_waits_and_dials_the_first_one_started(
+        request: pytest.FixtureRequest, tmp_path: Path) -> None:
+    """A systemd unit starts `rdv run` at boot, before a supervisor starts the day's first campaign: it must wait
+    for one rather than exit with an error and be restarted in a loop."""
+    url = new_database_url(request, "sqlite", tmp_path)
+    prepare(url)
+    sessions = db.session_factory(db.make_engine(url))
+    with sessions.begin() as session:  # the campaign is ready, not started
+        waiting = store.get_campaign(session, "Toitures")
+        waiting.status, campaign_id = "paused", waiting.id
+    service = Service(url, tmp_path, MONDAY_3PM, time.time()).launch()
+    await until(lambda: "waiting for one to be started" in service.log(), "the service said it waits", service)
+    assert service.proc is not None and service.proc.poll() is None, service.log()[-3000:]
+    assert _dials(sessions, campaign_id) == 0
+
+    env = {**os.environ, "RDV_DATA_DIR": str(tmp_path), "RDV_DATABASE_URL": url, "RDV_LANG": "fr"}
+    started = subprocess.run([str(RDV), "campaign", "start", "Toitures", "--at", MONDAY_3PM.isoformat()], env=env,
+                             cwd=tmp_path, capture_output=True, text=True, timeout=120)  # fmt: skip
+    assert started.returncode == 0, started.stdout + started.stderr
+    await until(lambda: _dials(sessions, campaign_id) >= 5, "the campaign started later was dialled", service)
+
+    service.signal(signal.SIGTERM)
+    assert service.wait() == 0, service.log()[-3000:]
+    held = books(sessions)
+    assert held.live == set() and held.claimed == set()
