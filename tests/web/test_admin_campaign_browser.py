@@ -36,7 +36,7 @@ def test_a_supervisor_creates_scripts_checks_and_starts_a_campaign(
         page.click("text=Créer la campagne")
         error = page.locator("#s-max_attempts-error")
         expect(error).to_contain_text("max_attempts")
-        assert page.locator("#s-max_attempts").get_attribute("aria-invalid") == "true"
+        expect(page.locator("#s-max_attempts")).to_have_attribute("aria-invalid", "true")
         shot(page, "admin-campaign-new-error")
         page.fill("#s-max_attempts", "6")
         page.click("text=Créer la campagne")
@@ -54,16 +54,17 @@ def test_a_supervisor_creates_scripts_checks_and_starts_a_campaign(
         page.fill("#text", good.replace("Êtes-vous propriétaire", "Vous êtes propriétaire", 1))
         page.click("text=Enregistrer comme nouvelle version")
         expect(page.locator("body")).to_contain_text("Enregistré comme version 2.")
-        assert page.locator("section table tbody tr").count() == 2
+        expect(page.locator("section table tbody tr")).to_have_count(2)
         shot(page, "admin-script-saved")
 
         page.click("text=Charpente Sud-Ouest")
         warning = page.locator("#check [data-warning]")
-        assert warning.count() == 1 and "6 tentatives ne tiennent pas" in warning.inner_text()
+        expect(warning).to_have_count(1)
+        expect(warning).to_contain_text("6 tentatives ne tiennent pas")
         shot(page, "admin-campaign-check")
         page.get_by_role("button", name="Démarrer", exact=True).click()
         expect(page.locator("body")).to_contain_text("Campagne démarrée.")
-        assert page.get_by_role("button", name="Démarrer", exact=True).is_disabled()
+        expect(page.get_by_role("button", name="Démarrer", exact=True)).to_be_disabled()
         shot(page, "admin-campaign-started")
     finally:
         context.close()

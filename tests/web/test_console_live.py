@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import select
 
 from campaigns.models import Campaign
@@ -81,7 +82,7 @@ def test_a_supervisor_watches_the_floor_live_and_steers_the_campaign(
         page.press("#abandonment_target", "Enter")
         error = page.wait_for_selector("#abandonment_target-error", timeout=WAIT_MS)
         assert "ne peut pas valoir 150 %" in error.inner_text()
-        assert page.get_attribute("#abandonment_target", "aria-invalid") == "true"
+        expect(page.locator("#abandonment_target")).to_have_attribute("aria-invalid", "true")
         assert page.evaluate("document.activeElement.id") == "abandonment_target"
         shot(page, "console-bad-target")
         page.fill("#abandonment_target", "2,5 %")

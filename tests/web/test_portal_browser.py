@@ -4,6 +4,7 @@ history shows every step. Screenshots under var/test-artifacts/screens/portal-*.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -33,7 +34,8 @@ def test_a_chute_disputed_then_settled_as_fausse_chute_with_its_proof(
 
     client.click(f"text=RDV-{mine.rdv_id:06d}")
     client.select_option("#outcome", "absent")
-    assert client.locator("optgroup[data-outcome=honoured_sale]").get_attribute("disabled") is not None
+    # portal.js filters the reasons once the page has loaded: wait for it rather than read at once
+    expect(client.locator("optgroup[data-outcome=honoured_sale]")).to_have_attribute("disabled", re.compile(".*"))
     client.select_option("#reason", "nobody_home")
     client.fill("#comment", "Volets fermés, personne à 14 h")
     client.get_by_role("button", name="Enregistrer le compte rendu", exact=True).click()
