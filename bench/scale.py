@@ -99,8 +99,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
                 raise RuntimeError(f"{proc.name} did not stop cleanly:\n{proc.tail()}")
         pbx_figures = [p.figures() for p in pbxs]
         report = _report(args, plans, before, after, [d.figures() for d in dialers], pbx_figures, channels)
-        report["database"] = {**sizes, "leads": args.leads, "load_s": round(load_s, 1),
-                              "leads_per_gb": round(args.leads / (sizes["leads_bytes"] / 2**30))}  # fmt: skip
+        report["database"] = _database(sizes, args.leads, load_s)
         report["calls"] = calls_figures(engine, campaign_id, before, after)
         report["postgresql_tuning"] = scale_db.TUNING
         engine.dispose()
@@ -109,6 +108,13 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         for proc in dialers + pbxs:
             proc.stop(30.0)
         server.stop()
+
+
+def _database(sizes: dict[str, int], leads: int, load_s: float) -> dict[str, Any]:
+    """Sizes after the load, and leads per GB of the leads table (its indexes included) and of the database."""
+    per_gb = {f"leads_per_gb{suffix}": round(leads / (sizes[key] / 2**30))
+              for suffix, key in (("", "leads_bytes"), ("_database", "database_bytes"))}  # fmt: skip
+    return {**sizes, "leads": leads, "load_s": round(load_s, 1), **per_gb}
 
 
 def _sample_channels(pbxs: list[scale_procs.Proc], dialers: list[scale_procs.Proc], seconds: float) -> list[int]:

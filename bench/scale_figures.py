@@ -99,7 +99,8 @@ def table(report: dict[str, Any]) -> str:
         (
             "leads",
             f"{base['leads']:,} loaded in {base['load_s']} s; leads table {base['leads_bytes'] / 2**20:,.0f} MB"
-            f" ({base['leads_per_gb']:,} leads per GB), database {base['database_bytes'] / 2**20:,.0f} MB",
+            f" ({base['leads_per_gb']:,} leads per GB), database {base['database_bytes'] / 2**20:,.0f} MB"
+            f" ({base['leads_per_gb_database']:,} leads per GB)",
         ),
         ("hopper claim", f"p50 {claim['p50_ms']:.1f} ms, p95 {claim['p95_ms']:.1f} ms ({claim['count']} claims)"),
         (

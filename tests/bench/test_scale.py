@@ -43,5 +43,6 @@ def test_a_tiny_load_test_reports_every_figure_with_sane_values(tmp_path: Path) 
     assert sum(calls["outcomes"].values()) >= report["dials"]
     assert 0 <= calls["abandonment"] <= 1 and calls["abandonment_target"] == 0.03
     assert 0 <= calls["occupancy"] <= 1 and calls["agents_seen"] == 4
-    assert base["leads"] == 2000 and base["leads_bytes"] > 0 and base["leads_per_gb"] > 0
+    assert base["leads"] == 2000 and base["leads_bytes"] > 0
+    assert base["database_bytes"] > base["leads_bytes"] and base["leads_per_gb"] > base["leads_per_gb_database"] > 0
     assert report["postgresql_tuning"]["shared_preload_libraries"] == "pg_stat_statements"
