@@ -35,6 +35,7 @@ from leads.errors import EmptyFile
 from leads.reader import Source, open_source
 from leads.report import QualityReport, label
 from leads.rows import Draft, Rejection, RowBuilder
+from leads.statistics import refresh_after_import
 from reports.exports import neutralise
 
 Progress = Callable[[int, int], None]
@@ -112,6 +113,7 @@ def import_leads(
         os.replace(unfinished, rejects_path)
     finally:
         unfinished.unlink(missing_ok=True)
+    refresh_after_import(sessions, report.leads_created)
     return ImportResult(import_id, report, rejects_path)
 
 
