@@ -62,6 +62,7 @@ class CampaignSettings:
     wrap_up_seconds: int
     abandonment_target: float
     pacing_mode: str
+    max_lines_per_agent: int
     daily_mail_time: time
     send_empty_daily_mail: bool
     send_rdv_as_taken: bool
@@ -209,6 +210,15 @@ SPECS: tuple[Spec, ...] = (
         "predictive",
         (choice(PACING_MODES), as_text),
         lambda: _("Pacing: predictive, progressive or preview"),
+        "dialer",
+    ),
+    # Pacing's hard cap on lines in progress per logged-in agent: 4 suits answer rates from about 25 %; a list
+    # that answers one call in ten needs about 10 to keep its agents busy (abandonment still bounds pacing).
+    _spec(
+        "max_lines_per_agent",
+        "4",
+        (int_between(1, 20), as_text),
+        lambda: _("Most lines pacing keeps ringing per logged-in agent (raise it for lists that rarely answer)"),
         "dialer",
     ),
     _spec(

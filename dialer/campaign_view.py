@@ -55,7 +55,8 @@ def load_campaign_views(
             raise CampaignNotFound(str(campaign_id))
         stored = campaign_settings(campaign.settings or {})
         policy = policies.get(campaign_id) or PacingPolicy(
-            mode=PacingMode(stored.pacing_mode), abandon_target=stored.abandonment_target
+            mode=PacingMode(stored.pacing_mode), abandon_target=stored.abandonment_target,
+            max_lines_per_agent=float(stored.max_lines_per_agent),
         )
         view = CampaignView(
             campaign_id, queue_name(campaign_id), ZoneInfo(campaign.timezone), policy, float(stored.wrap_up_seconds),

@@ -4,8 +4,8 @@ The web side calls the same services as `rdv campaign start|pause|stop|set` (sam
 notifies `control:<id>` at the commit. The dialer side (`ControlWatcher`, in the dialer process) waits on
 that topic for each of its campaigns, reads the stored campaign again and applies it: a paused campaign dials
 nothing new while its agents stay logged in, a stopped one also lets them leave once their calls are over, and
-the pacing mode, abandonment target and wrap-up time replace the running policy. The database is the truth: a
-lost notification is made up for by the next one, and a dialer started later reads the same rows.
+the pacing mode, abandonment target, lines per agent and wrap-up time replace the running policy. The database
+is the truth: a lost notification is made up for by the next one, and a dialer started later reads the same rows.
 """
 
 from __future__ import annotations
@@ -96,6 +96,7 @@ class Orders:
     mode: PacingMode | None
     abandon_target: float | None
     wrap_up_s: float | None
+    max_lines_per_agent: float | None = None
 
 
 def read_orders(session: Session, campaign_ids: Iterable[int]) -> dict[int, Orders]:
@@ -110,7 +111,7 @@ def read_orders(session: Session, campaign_ids: Iterable[int]) -> dict[int, Orde
             orders[campaign_id] = Orders(status, None, None, None)
             continue
         orders[campaign_id] = Orders(status, PacingMode(settings.pacing_mode), settings.abandonment_target,
-                                     float(settings.wrap_up_seconds))  # fmt: skip
+                                     float(settings.wrap_up_seconds), float(settings.max_lines_per_agent))
     return orders
 
 
@@ -118,6 +119,8 @@ def apply_orders(view: CampaignView, orders: Orders, halted: dict[int, str]) -> 
     """Make a campaign's running view and halt follow its orders (pure: only the objects given change)."""
     if orders.mode is not None and orders.abandon_target is not None:
         view.policy = replace(view.policy, mode=orders.mode, abandon_target=orders.abandon_target)
+    if orders.max_lines_per_agent is not None:
+        view.policy = replace(view.policy, max_lines_per_agent=orders.max_lines_per_agent)
     if orders.wrap_up_s is not None:
         view.wrap_up_s = orders.wrap_up_s
     if orders.status in HALTS:

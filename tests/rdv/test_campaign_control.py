@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import Engine
 from typer.testing import CliRunner
 
+from campaigns import services
 from campaigns.errors import InvalidSetting, UnknownSetting
 from campaigns.models import Campaign
 from config.orm import transaction
@@ -54,10 +55,13 @@ async def test_pause_resume_stop_and_pacing_reach_the_running_engine_at_once(dat
         with transaction(harness.sessions) as session:
             control.change_setting(session, cid, "pacing_mode", "progressive", None)
             control.change_setting(session, cid, "abandonment_target", "2 %", None)
+            services.set_setting(session, session.get_one(Campaign, cid).name, "max_lines_per_agent", "10")
             control.start(session, cid, harness.clock.now(), "Europe/Paris", None)
+        assert engine.views[cid].policy.max_lines_per_agent == 4.0, "the default cap until the orders are read"
         await watcher.refresh()
         assert engine.views[cid].policy.mode is PacingMode.PROGRESSIVE
         assert engine.views[cid].policy.abandon_target == pytest.approx(0.02)
+        assert engine.views[cid].policy.max_lines_per_agent == 10.0
         assert cid not in engine.held and await _dials_during(harness, 60) > 0
 
         with transaction(harness.sessions) as session:
