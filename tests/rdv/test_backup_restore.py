@@ -70,7 +70,9 @@ async def test_a_live_dump_restored_on_a_fresh_server_resumes_dialling_with_noth
 
         await until(busy, "a busy afternoon with RDVs, mails and job runs", service)
         dump = tmp_path / "rdv.dump"
+        began = time.monotonic()
         _dump(url, dump)  # live, while the service dials
+        dump_s = time.monotonic() - began
         service.signal(signal.SIGTERM)
         assert service.wait() == 0, service.log()[-3000:]
         # The data folder goes into the same backup (secrets.toml: the do-not-call numbers' key).
@@ -80,6 +82,8 @@ async def test_a_live_dump_restored_on_a_fresh_server_resumes_dialling_with_noth
         restored = db.session_factory(db.make_engine(restored_url))
         caught = books(restored)
         assert caught.live and caught.claimed, "the dump caught no call in flight: nothing to reconcile"
+        print(f"live dump: {dump.stat().st_size / 1024:.0f} KiB in {dump_s:.2f} s; caught {len(caught.live)} open "
+              f"attempts, {len(caught.claimed)} claims, {len(caught.ended)} ended, {len(caught.appointments)} RDVs")
         restarted = Service(restored_url, tmp_path / "b", MONDAY_3PM, epoch, extra=["--dialer-id", "d1"]).launch()
         mark = max([*caught.live, *caught.ended])
 
@@ -101,6 +105,7 @@ async def test_a_live_dump_restored_on_a_fresh_server_resumes_dialling_with_noth
         restored_server.stop()
 
     log = restarted.log()
+    print(next(line for line in log.splitlines() if "dialer d1 restarted:" in line))
     assert "dialer d1 restarted:" in log, "the restored service did not report the calls and claims it found"
     assert {a: after.ended[a] for a in caught.ended} == caught.ended, "an outcome of the dump changed"
     assert caught.live <= after.ended.keys(), "an attempt open in the dump was lost"
