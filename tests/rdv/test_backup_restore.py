@@ -82,8 +82,9 @@ async def test_a_live_dump_restored_on_a_fresh_server_resumes_dialling_with_noth
         restored = db.session_factory(db.make_engine(restored_url))
         caught = books(restored)
         assert caught.live and caught.claimed, "the dump caught no call in flight: nothing to reconcile"
-        print(f"live dump: {dump.stat().st_size / 1024:.0f} KiB in {dump_s:.2f} s; caught {len(caught.live)} open "
-              f"attempts, {len(caught.claimed)} claims, {len(caught.ended)} ended, {len(caught.appointments)} RDVs")
+        size_kib = dump.stat().st_size / 1024
+        print(f"live dump: {size_kib:.0f} KiB in {dump_s:.2f} s; caught {len(caught.live)} open attempts, "
+              f"{len(caught.claimed)} claims, {len(caught.ended)} ended, {len(caught.appointments)} RDVs")  # fmt: skip
         restarted = Service(restored_url, tmp_path / "b", MONDAY_3PM, epoch, extra=["--dialer-id", "d1"]).launch()
         mark = max([*caught.live, *caught.ended])
 
