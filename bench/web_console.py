@@ -161,7 +161,6 @@ def _timed(owner: Any, name: str, into: list[float]) -> None:
 async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -> dict[str, Any]:
     from rdv.bootstrap import App
     from rdv.demo import demo_settings, setup_sample, start_sample_campaign
-    from rdv.leader import single_service
     from rdv.live_snapshot import SnapshotWriter
     from rdv.runtime import RuntimeOptions
     from rdv.service import serve
@@ -215,19 +214,18 @@ async def _serve_and_measure(args: argparse.Namespace, url: str, folder: Path) -
 
     options = RuntimeOptions(dialer_id="bench", simulate=False, sim_agents=args.agents, seed=args.seed,
                              tick_s=max(1.0, args.scale * 0.02))  # fmt: skip
-    # As `rdv run` does: on PostgreSQL the dialer id's lock, without which the leader (this process) sees the
-    # dialer as dead and frees the leads of its calls in flight.
-    with single_service(app.engine, options.dialer_id):
-        service = asyncio.create_task(serve(app, [campaign_id], options, 5.0, stop, started, clock_waker,
-                                            web_socket=None if web else sock))  # fmt: skip
-        await asyncio.sleep(args.warmup)
-        clients = [await asyncio.create_subprocess_exec(
-            sys.executable, "-m", "bench.web_console", "--client", base_url, "bench_chef", password,
-            str(campaign_id), str(args.seconds), stdout=subprocess.PIPE) for _n in range(args.supervisors)]  # fmt: skip
-        measured_from = time.time()
-        outs = [out for out, _err in await asyncio.gather(*(client.communicate() for client in clients))]
-        stop.set()
-        await asyncio.gather(service, *watchers, return_exceptions=True)
+    # serve() takes the dialer id's lock, without which the leader (this process) would see the dialer as dead
+    # and free the leads of its calls in flight.
+    service = asyncio.create_task(serve(app, [campaign_id], options, 5.0, stop, started, clock_waker,
+                                        web_socket=None if web else sock))  # fmt: skip
+    await asyncio.sleep(args.warmup)
+    clients = [await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "bench.web_console", "--client", base_url, "bench_chef", password,
+        str(campaign_id), str(args.seconds), stdout=subprocess.PIPE) for _n in range(args.supervisors)]  # fmt: skip
+    measured_from = time.time()
+    outs = [out for out, _err in await asyncio.gather(*(client.communicate() for client in clients))]
+    stop.set()
+    await asyncio.gather(service, *watchers, return_exceptions=True)
     for child in (pbx, web):
         if child is not None:
             child.terminate()

@@ -8,12 +8,13 @@ SQLite is a single-host embedded set-up: one `rdv run` per file (a second one is
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import fcntl
 import logging
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO
 
@@ -157,6 +158,22 @@ def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
         yield
     finally:
         handle.close()
+
+
+@asynccontextmanager
+async def service_lock(engine: Engine, dialer_id: str) -> AsyncIterator[None]:
+    """`single_service` for `rdv.service.serve()`, so that every caller (the CLI, tests, the demo, benches) runs
+    under its dialer id's lock: without it the leader finds the dialer dead and frees the leads of its calls.
+
+    Taking the lock may wait DIALER_LOCK_WAIT_S, and giving it back joins its checking thread: both off the
+    event loop, where the web screens of the process may already be served.
+    """
+    held = contextlib.ExitStack()
+    await asyncio.to_thread(held.enter_context, single_service(engine, dialer_id))
+    try:
+        yield
+    finally:
+        await asyncio.to_thread(held.close)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
 from config.clock import Clock
 from rdv.bootstrap import App
+from rdv.leader import service_lock
 from rdv.runtime import Runtime, RuntimeOptions
 from rdv.scheduler import JobSpec
 
@@ -120,8 +121,16 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
 
     With `web_socket`, the web screens are served on it from the same loop, until the drain is over: agents
     can still save the disposition of a call that ends during the drain. With `follow_started` (`rdv run`
-    without `--campaign`), a campaign started while running is dialled within PICK_UP_EVERY_S.
+    without `--campaign`), a campaign started while running is dialled within PICK_UP_EVERY_S. Runs under its
+    dialer id's lock, whoever calls it (refused: DialerIdInUse, or AnotherServiceRuns on a SQLite file).
     """
+    async with service_lock(app.engine, options.dialer_id):
+        return await _serve(app, campaign_ids, options, drain_s, stop, started, waker, web_socket, follow_started)
+
+
+async def _serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drain_s: float, stop: asyncio.Event,
+                 started: Callable[[Runtime], None] | None, waker: Waker, web_socket: socket.socket | None,
+                 follow_started: bool) -> Runtime:  # fmt: skip
     clock = app.clock
     runtime = Runtime(app, campaign_ids, options)
     await runtime.start()

@@ -14,7 +14,7 @@ from config.i18n import _
 from config.secrets import check_secrets_file
 from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
-from rdv.leader import AnotherServiceRuns, DialerIdInUse, single_service
+from rdv.leader import AnotherServiceRuns, DialerIdInUse
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
 from rdv.web.security import RedactingFilter
@@ -100,10 +100,9 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         if web_socket is not None:
             console.print(_("Web screens: {url}").format(url=url_of(web_socket)), soft_wrap=True)
 
-    try:
-        with single_service(application.engine, options.dialer_id):
-            asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
-                              web_socket, follow_started=not campaign))
+    try:  # serve() takes the dialer id's lock (the SQLite file's): a second service is refused there
+        asyncio.run(_main(application, [c.id for c in found], options, drain_seconds, started, waker, stop,
+                          web_socket, follow_started=not campaign))
     except (AnotherServiceRuns, DialerIdInUse) as exc:
         raise UserError(str(exc)) from None
     if refused:
