@@ -85,10 +85,14 @@ class App:
         return PbxLink(pbx, simulator)
 
     def secret(self, name: str) -> str:
-        """A secret from the environment or the owner-only secrets file (see config.secrets)."""
+        """A secret from the environment or the owner-only secrets file (see config.secrets), checked against the
+        fingerprint this database recorded at its first use (SecretMismatch: restored without its data folder)."""
+        from config.secret_checks import check_secret
         from config.secrets import secret
 
-        return secret(name, self.settings.data_dir)
+        value = secret(name, self.settings.data_dir)
+        check_secret(self.sessions, name, value, self.clock.now())
+        return value
 
     def close(self) -> None:
         if "engine" in self.__dict__:

@@ -7,6 +7,7 @@ import campaigns.portal_models  # noqa: F401
 import campaigns.quality_control  # noqa: F401
 import campaigns.retention  # noqa: F401
 import config.audit  # noqa: F401
+import config.secret_checks  # noqa: F401
 import dialer.call_models  # noqa: F401
 import dialer.desk_models  # noqa: F401
 import dialer.models  # noqa: F401

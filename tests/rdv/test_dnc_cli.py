@@ -85,3 +85,26 @@ def test_an_external_list_is_centre_wide_refuses_later_imports_and_names_unreada
     assert "1 numéro retiré de la liste." in removed.output
     bad = rdv.invoke(app, ["dnc", "add", "12"])
     assert bad.exit_code == 2
+
+
+def test_a_database_restored_without_its_secrets_file_refuses_the_new_key_and_lists_nothing_under_it(
+        rdv: CliRunner, sessions: sessionmaker[Session], tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Opposition numbers are hashed under the data folder's key: a database restored without that folder would
+    get a new key, under which the stored list matches no number. The key is checked against the database."""
+    assert rdv.invoke(app, ["dnc", "add", "0612345601", "--client", "Martin", "--reason", "courrier"]).exit_code == 0
+    original = (tmp_path / "var" / "secrets.toml").read_text(encoding="utf-8")
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "restored-without-its-folder"))
+    refused = rdv.invoke(app, ["dnc", "check", "06 12 34 56 01", "--client", "Martin"])
+    assert refused.exit_code != 0
+    assert "La clé dnc_key n'est pas celle avec laquelle cette base a été écrite" in refused.output, refused.output
+    assert "secrets.toml" in refused.output and "Traceback" not in refused.output
+    later = rdv.invoke(app, ["leads", "import", str(tmp_path / "f.csv"), "--campaign", "Toitures"])
+    assert later.exit_code != 0 and "dnc_key" in later.output, "no import hashes under the wrong key"
+    with sessions() as session:
+        assert len(list(session.scalars(select(HashedOptOut)))) <= 1, "nothing stored under the new key"
+
+    restored = tmp_path / "restored-without-its-folder" / "secrets.toml"
+    restored.write_text(original, encoding="utf-8")  # the secrets file of the same backup brought back
+    listed = rdv.invoke(app, ["dnc", "check", "06 12 34 56 01", "--client", "Martin"])
+    assert listed.exit_code == 0, listed.output
+    assert "ne figure sur aucune" not in listed.output, listed.output
