@@ -20,6 +20,7 @@ class Check:
     name: str
     figure: str
     problems: list[str] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # what the test asserts the run did at all
 
 
 OVERLAPS = text("""
@@ -54,6 +55,7 @@ def _attempts(engine: Engine, originates: dict[str, int]) -> list[Check]:
     ids = {row.action_id for row in rows}
     dial = Check("dials", f"{len(rows)} attempts, {len(originates)} originated on the PBXs; "
                           + ", ".join(f"{o} {n}" for o, n in sorted(outcomes.items())))  # fmt: skip
+    dial.counts = {"attempts": len(rows), "originated": len(originates), "failed": outcomes["failed"]}
     if open_ := [r.action_id for r in rows if not r.outcome or r.ended_at is None]:
         dial.problems.append(f"{len(open_)} attempts left open (no outcome or no end)")
     if twice := [call for call, count in originates.items() if count > 1]:
@@ -79,6 +81,7 @@ def _mails(engine: Engine, received: list[bytes]) -> list[Check]:
     daily = {row.id: row for row in outbox if row.kind == "daily_rdv"}
     ids = Counter(str(email.message_from_bytes(raw, policy=email.policy.default)["Message-ID"]) for raw in received)
     mail = Check("mails", f"{len(outbox)} outbox rows ({len(daily)} daily), {len(received)} messages received")
+    mail.counts = {"outbox": len(outbox), "received": len(received)}
     if unsent := [row.id for row in outbox if row.status != "sent"]:
         mail.problems.append(f"{len(unsent)} outbox rows not sent: {unsent[:5]}")
     if twice := [mid for mid, count in ids.items() if count > 1]:
@@ -90,6 +93,7 @@ def _mails(engine: Engine, received: list[bytes]) -> list[Check]:
     in_mails = Counter(call for raw in received for call in mailed_calls(raw))
     sent = [r for r in rdvs if r.sent_message_id is not None]
     rdv = Check("rdvs", f"{len(rdvs)} RDVs booked, {len(sent)} in a daily e-mail, {len(rdvs) - len(sent)} after it")
+    rdv.counts = {"booked": len(rdvs), "mailed": len(sent)}
     if wrong := [r.id for r in sent if in_mails[r.attempt_id] != 1]:
         rdv.problems.append(f"{len(wrong)} RDVs marked sent not in exactly one received e-mail: {wrong[:5]}")
     if strays := set(in_mails) - {r.attempt_id for r in sent}:
