@@ -23,6 +23,7 @@ class Check:
     counts: dict[str, int] = field(default_factory=dict)  # what the test asserts the run did at all
 
 
+ATTEMPTS = text("SELECT id, action_id, outcome, ended_at, state, dialer_id, created_at FROM attempts")
 OVERLAPS = text("""
     SELECT count(*) FROM attempts a JOIN attempts b ON a.lead_id = b.lead_id AND a.id < b.id
     WHERE b.created_at < coalesce(a.ended_at, 'infinity') AND a.created_at < coalesce(b.ended_at, 'infinity')
@@ -48,7 +49,7 @@ def mailed_calls(raw: bytes) -> list[int]:
 
 def _attempts(engine: Engine, originates: dict[str, int]) -> list[Check]:
     with engine.connect() as conn:
-        rows = conn.execute(text("SELECT action_id, outcome, ended_at FROM attempts")).all()
+        rows = conn.execute(ATTEMPTS).all()
         overlaps = conn.execute(OVERLAPS).scalar_one()
         miscounted = conn.execute(LEAD_COUNTS).scalar_one()
     outcomes = Counter(row.outcome or "(open)" for row in rows)
@@ -56,8 +57,9 @@ def _attempts(engine: Engine, originates: dict[str, int]) -> list[Check]:
     dial = Check("dials", f"{len(rows)} attempts, {len(originates)} originated on the PBXs; "
                           + ", ".join(f"{o} {n}" for o, n in sorted(outcomes.items())))  # fmt: skip
     dial.counts = {"attempts": len(rows), "originated": len(originates), "failed": outcomes["failed"]}
-    if open_ := [r.action_id for r in rows if not r.outcome or r.ended_at is None]:
-        dial.problems.append(f"{len(open_)} attempts left open (no outcome or no end)")
+    if open_ := [r for r in rows if not r.outcome or r.ended_at is None]:
+        found = [(r.id, r.dialer_id, r.state, f"{r.created_at:%H:%M:%S} UTC") for r in open_[:3]]
+        dial.problems.append(f"{len(open_)} attempts left open (no outcome or no end): {found}")
     if twice := [call for call, count in originates.items() if count > 1]:
         dial.problems.append(f"{len(twice)} calls originated twice: {twice[:5]}")
     if orphans := sorted(set(originates) - ids):
