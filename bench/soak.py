@@ -45,6 +45,7 @@ DRAIN_DEADLINE_S = 180.0
 # processes on a loaded two-core machine takes seconds, which at 60x would be minutes of the schedule.
 WARMUP_S = 20.0
 READY_DEADLINE_S = 120.0
+RUNNING = "rdv is running"  # what `rdv run` prints once it dials
 
 
 @dataclass(frozen=True)
@@ -93,7 +94,11 @@ class Soak:
         self.killed = name
 
     def restart_killed(self) -> None:
-        self.dialers[self.killed].launch()
+        """Start it again and wait until it runs: a SIGTERM while Python starts would kill it before its handlers."""
+        dialer = self.dialers[self.killed]
+        runs = dialer.log().count(RUNNING)
+        dialer.launch()
+        _until(lambda: dialer.log().count(RUNNING) > runs, f"dialer {self.killed} running again", dialer)
 
 
 def schedule(soak: Soak, end: datetime) -> list[Fault]:
@@ -123,14 +128,18 @@ def _sleep_until(soak: Soak, moment: datetime) -> None:
         time.sleep(min(0.2, max(0.0, (moment - soak.now()).total_seconds() / soak.scale)))
 
 
+def _until(condition: Callable[[], bool], what: str, dialer: Service) -> None:
+    deadline = time.monotonic() + READY_DEADLINE_S
+    while not condition():
+        if time.monotonic() > deadline or (dialer.proc is not None and dialer.proc.poll() is not None):
+            raise RuntimeError(f"{what}: not reached\n{dialer.log()[-2000:]}")
+        time.sleep(0.2)
+
+
 def _ready(soak: Soak) -> None:
     """Until both dialers say they run (a PBX fault while one starts would only test its start-up)."""
-    deadline = time.monotonic() + READY_DEADLINE_S
-    while not all("rdv is running" in dialer.log() for dialer in soak.dialers.values()):
-        if time.monotonic() > deadline:
-            logs = "\n".join(dialer.log()[-2000:] for dialer in soak.dialers.values())
-            raise RuntimeError(f"the dialers did not start:\n{logs}")
-        time.sleep(0.2)
+    for name, dialer in soak.dialers.items():
+        _until(lambda d=dialer: RUNNING in d.log(), f"dialer {name} running", dialer)
 
 
 def _drain(soak: Soak) -> None:
