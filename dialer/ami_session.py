@@ -265,6 +265,10 @@ class AmiSession:
             raise PbxNotConnected(f"{name}{about}: could not be sent to {self.where}: {exc}") from None
         finally:
             self._pending.pop(action_id, None)
+            # A loss during the send also fails the future, which nobody awaits then: asyncio would log that
+            # as an unretrieved error (a traceback at ERROR per action in flight at each AMI cut).
+            if future.done() and not future.cancelled():
+                future.exception()
 
     def _resolve(self, action_id: str, response: Response) -> None:
         future = self._pending.get(action_id)

@@ -445,10 +445,17 @@ class Engine:
 
     def fold(self, live: LiveCall, event: CallInput) -> list[presence.QueueCommand]:
         """Apply an event to a live call; store and spread what it caused; returns queue commands to send."""
+        before = live.call
         live.call, events = calls.apply(live.call, event)
         if not events:
             return []
-        commands = self.sink.handle(live, events)
+        try:
+            commands = self.sink.handle(live, events)
+        except Exception:
+            # Not stored (the database restarting): the call stays as the database knows it, so a later event,
+            # the sweep or the stop ends it again; kept in its new state, an ended call would never be stored.
+            live.call = before
+            raise
         if not live.call.live:
             self.calls.pop(live.call_id, None)
             self._call_ended.set()

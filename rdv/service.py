@@ -110,7 +110,10 @@ async def clock_waker(runtime: Runtime, stop: asyncio.Event) -> None:
             added.clear()
             continue
         if not stop.is_set():
-            await runtime.wake(clock.now())
+            try:
+                await runtime.wake(clock.now())
+            except Exception:  # as APScheduler does for a failing job: the next wake-up catches up what is due
+                log.exception("wake-up failed (the next one runs what is due)")
 
 
 async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drain_s: float,

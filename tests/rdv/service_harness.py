@@ -62,17 +62,20 @@ class Service:
     epoch: float
     ami_port: int | None = None
     extra: list[str] = field(default_factory=list)
+    scale: float = SCALE
+    env: dict[str, str] = field(default_factory=dict)  # more RDV_* settings (the soak's SMTP server)
     proc: subprocess.Popen[bytes] | None = None
 
     def launch(self) -> Service:
-        env = {**os.environ, "RDV_DATA_DIR": str(self.data_dir), "RDV_DATABASE_URL": self.url, "RDV_LANG": "en"}
+        env = {**os.environ, "RDV_DATA_DIR": str(self.data_dir), "RDV_DATABASE_URL": self.url, "RDV_LANG": "en",
+               **self.env}  # fmt: skip
         env.pop("RDV_AMI_HOST", None)
         if self.ami_port is not None:
             env.update(RDV_AMI_HOST="127.0.0.1", RDV_AMI_PORT=str(self.ami_port))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
         simulate = ["--simulate"] if self.ami_port is None else []
         args = [str(PYTHON), "-m", "tests.rdv.service_process", *simulate, "--sim-agents", "4", "--drain-seconds",
-                "900", "--seed", "3", "--clock-scale", str(SCALE), "--clock-start", self.start.isoformat(),
+                "900", "--seed", "3", "--clock-scale", str(self.scale), "--clock-start", self.start.isoformat(),
                 "--clock-epoch", str(self.epoch), *self.extra]  # fmt: skip
         log = (self.data_dir / "service.log").open("ab")
         self.proc = subprocess.Popen(args, env=env, cwd=self.data_dir, stdout=log, stderr=subprocess.STDOUT)
