@@ -34,6 +34,7 @@ MONDAY_3PM = datetime(2026, 11, 23, 15, 0, tzinfo=PARIS)
 SCALE = 100.0
 # Generous bounds for a shared two-core machine: a condition normally holds long before.
 DEADLINE_S = 120.0
+CENTRE_KEYS = {"RDV_SECRET_DNC_KEY": "test-centre-dnc-key", "RDV_SECRET_CERTIFICATE_KEY": "test-centre-certificate-key"}
 
 
 def prepare(url: str, lead_count: int = 300, now: datetime = MONDAY_3PM) -> int:
@@ -67,8 +68,9 @@ class Service:
     proc: subprocess.Popen[bytes] | None = None
 
     def launch(self) -> Service:
+        # Every process of a centre shares its keys (deployment guide), whatever its own data folder.
         env = {**os.environ, "RDV_DATA_DIR": str(self.data_dir), "RDV_DATABASE_URL": self.url, "RDV_LANG": "en",
-               **self.env}  # fmt: skip
+               **CENTRE_KEYS, **self.env}  # fmt: skip
         env.pop("RDV_AMI_HOST", None)
         if self.ami_port is not None:
             env.update(RDV_AMI_HOST="127.0.0.1", RDV_AMI_PORT=str(self.ami_port))
