@@ -130,7 +130,7 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
     await runtime.wake(clock.now())  # catch up on the jobs missed while down
     if started is not None:
         started(runtime)
-    tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.staffing.apply(clock.now()))),
+    tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.apply_staffing(clock.now()))),
              asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop))]
     if follow_started:  # at least a wall second apart: a fast test clock need not query more often
         every = max(PICK_UP_EVERY_S, float(getattr(clock, "scale", 1.0)))
