@@ -39,6 +39,7 @@ from rdv.leader import CHECK_EVERY_S, Leadership
 from rdv.scheduler import JobRunner, JobSpec
 from rdv.server_runtime import ServerOptions, ServerRuntime
 from rdv.staffing import Staffing, agent_logins, campaign_agent_logins, dialing_state
+from rdv.takeover import Standby
 from rdv.wakeup import Notifier, notifier_for
 
 log = logging.getLogger(__name__)
@@ -96,6 +97,7 @@ class Runtime:
         self.job_listeners: list[Callable[[list[JobSpec]], None]] = []
         self._polled = False
         self._wake_lock = asyncio.Lock()
+        self.standby = Standby(app.engine, options.standby, options.takeover_after_s)
 
     # The first server's parts: the demo, `rdv run` on one PBX and their tests know one server.
     @property
@@ -233,6 +235,26 @@ class Runtime:
             if self.leadership.held and not was:
                 await self.wake(self.clock.now())
 
+    async def watch_standby(self, stop: asyncio.Event, every_s: float = CHECK_EVERY_S) -> None:
+        """Every `every_s` wall seconds until `stop`: drive each standby server whose dialer has been dead long
+        enough, adopting its live calls."""
+        while self.standby.waiting and not stop.is_set():
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(every_s):
+                    await stop.wait()
+            if stop.is_set():
+                return
+            try:
+                ready = await asyncio.to_thread(self.standby.poll, self.clock.now())
+            except Exception:  # the database away a moment: the next round tries again
+                log.exception("checking the standby servers failed")
+                continue
+            for server in ready:
+                log.warning("taking over server %s: its dialer has been dead %.0f s", server.name,
+                            self.options.takeover_after_s)  # fmt: skip
+                await self.drive(server, self.clock.now())
+                await self.apply_staffing(self.clock.now())
+
     async def wake(self, now: datetime) -> None:
         """Run the due jobs (the shared ones only on the leader), then bring the agents in line."""
         async with self._wake_lock:
@@ -250,6 +272,7 @@ class Runtime:
         """Stop originating on every server, let live calls finish for up to `drain_s` clock seconds, end the
         rest, disconnect."""
         await asyncio.gather(*(part.stop(drain_s) for part in self.servers))
+        self.standby.release()
         if self.notifier is not None and self._own_notifier:
             await self.notifier.close()
         self.leadership.release()

@@ -131,7 +131,8 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
     if started is not None:
         started(runtime)
     tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.apply_staffing(clock.now()))),
-             asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop))]
+             asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop)),
+             asyncio.create_task(runtime.watch_standby(stop))]
     if follow_started:  # at least a wall second apart: a fast test clock need not query more often
         every = max(PICK_UP_EVERY_S, float(getattr(clock, "scale", 1.0)))
         tasks.append(asyncio.create_task(_every(clock, every, stop, runtime.pick_up_started)))
