@@ -235,9 +235,11 @@ class Runtime:
             if self.leadership.held and not was:
                 await self.wake(self.clock.now())
 
-    async def watch_standby(self, stop: asyncio.Event, every_s: float = CHECK_EVERY_S) -> None:
-        """Every `every_s` wall seconds until `stop`: drive each standby server whose dialer has been dead long
-        enough, adopting its live calls."""
+    async def watch_standby(self, stop: asyncio.Event) -> None:
+        """Until `stop`, a few times per takeover delay (at most every CHECK_EVERY_S wall seconds): drive each
+        standby server whose dialer has been dead long enough, adopting its live calls."""
+        scale = float(getattr(self.clock, "scale", 1.0))
+        every_s = min(CHECK_EVERY_S, max(0.1, self.options.takeover_after_s / scale / 4))
         while self.standby.waiting and not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(every_s):
