@@ -254,7 +254,12 @@ class Runtime:
             for server in ready:
                 log.warning("taking over server %s: its dialer has been dead %.0f s", server.name,
                             self.options.takeover_after_s)  # fmt: skip
-                await self.drive(server, self.clock.now())
+                try:
+                    await self.drive(server, self.clock.now())
+                except Exception:  # its PBX unreachable: give the server back, try again at a next round
+                    log.exception("taking over server %s failed", server.name)
+                    self.standby.give_back(server)
+                    continue
                 await self.apply_staffing(self.clock.now())
 
     async def wake(self, now: datetime) -> None:

@@ -56,6 +56,14 @@ class Standby:
                 ready.append(server)
         return ready
 
+    def give_back(self, server: ServerSettings) -> None:
+        """A takeover that failed (its PBX unreachable): free the server's lock and wait for it again."""
+        for lock in [lock for lock in self.locks if lock.dialer_id == server.name]:
+            lock.release()
+            self.locks.remove(lock)
+        self.free_since.pop(server.name, None)
+        self.waiting.append(server)
+
     def release(self) -> None:
         """Give back the locks of the servers taken over (after their engines stopped)."""
         for lock in self.locks:

@@ -121,11 +121,14 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
 
     def started(runtime: Runtime) -> None:
         assert runtime.link is not None and runtime.engine is not None
-        stopped = runtime.engine.stopped
-        for message in stopped.values():
-            err_console.print(message, soft_wrap=True)
-        if found and len(stopped) == len(found):  # nothing left to dial: say so and stop rather than idle
-            refused.extend(stopped.values())
+        engines = [part.engine for part in runtime.servers if part.engine is not None]
+        for engine in engines:
+            for message in engine.stopped.values():
+                err_console.print(message, soft_wrap=True)
+        # Nothing left to dial on any server: say so and stop rather than idle.
+        if found and all(engine.campaign_ids and len(engine.stopped) == len(engine.campaign_ids)
+                         for engine in engines):  # fmt: skip
+            refused.extend(message for engine in engines for message in engine.stopped.values())
             stop.set()
             return
         console.print(_("rdv is running: campaigns {campaigns}; PBX {pbx}; {agents} simulated agents per "
