@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from config.i18n import _
+from config.servers import SECRET_VARIABLE, ServerSettings, read_servers
 from config.setting_checks import (
     SettingsError,
     check_database_url,
@@ -27,6 +28,8 @@ ENV_PREFIX = "RDV_"
 # RDV_* variables that are not settings of this object: the file's path and the tests' PostgreSQL.
 OTHER_VARIABLES = frozenset({"RDV_CONFIG", "RDV_TEST_POSTGRES_PORT"})
 OUTBOX_SENDER = "rdv@example.invalid"
+# RDV_* variables read elsewhere (config.secrets; a server's AMI secret, config.servers): not misspellings.
+ENV_SECRETS = ("RDV_SECRET", SECRET_VARIABLE)
 __all__ = ["ENV_PREFIX", "OUTBOX_SENDER", "Settings", "SettingsError", "load_settings"]
 
 
@@ -64,7 +67,19 @@ class Settings:
     # The simultaneous outbound calls the PBX's trunk carries (`[asterisk] trunk_channels`); 0: no limit. On
     # PostgreSQL every dialer on the same AMI address counts the others' live calls in it (dialer.trunk).
     trunk_channels: int = 0
+    # The Asterisk servers by name (`[asterisk.servers.NAME]`, config.servers); none: the single server above.
+    servers: tuple[ServerSettings, ...] = ()
+    # The servers this process drives (`[dialer] servers`, RDV_DIALER_SERVERS=a,b; `rdv run --server`), and those
+    # it takes over when their dialer has been dead `takeover_after_seconds` (`[dialer] standby`, `--standby`).
+    dialer_servers: str = ""
+    dialer_standby: str = ""
+    # Longer than systemd's RestartSec (5 s): a dialer restarted by systemd gets its server back first.
+    dialer_takeover_after_seconds: int = 30
     config_file: Path | None = None
+
+    def server(self, name: str) -> ServerSettings | None:
+        """The configured server of that name."""
+        return next((server for server in self.servers if server.name == name), None)
 
     @property
     def effective_database_url(self) -> str:
@@ -78,14 +93,17 @@ class Settings:
         return self.data_dir / "outbox"
 
 
-def _read_file(path: Path, known: set[str]) -> dict[str, tuple[str, Any]]:
-    """The settings a TOML file gives, each with where it was found (`file: section.key`)."""
+def _read_toml(path: Path) -> dict[str, Any]:
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        return tomllib.loads(path.read_text(encoding="utf-8"))
     except tomllib.TOMLDecodeError as exc:
         raise SettingsError(toml_error_text(str(path), exc)) from None
     except (OSError, UnicodeDecodeError) as exc:
         raise SettingsError(_("{file}: cannot be read ({reason}).").format(file=path, reason=exc)) from None
+
+
+def _read_file(data: dict[str, Any], path: Path, known: set[str]) -> dict[str, tuple[str, Any]]:
+    """The settings a TOML file gives, each with where it was found (`file: section.key`)."""
     values: dict[str, tuple[str, Any]] = {}
     for section, content in data.items():
         items = content.items() if isinstance(content, dict) else [(None, content)]
@@ -109,7 +127,7 @@ def _read_environment(env: dict[str, str], known: set[str]) -> dict[str, tuple[s
     for key, raw in env.items():
         if key in variables:
             values[variables[key]] = (key, raw)
-        elif key.startswith(ENV_PREFIX) and key not in OTHER_VARIABLES and not key.startswith("RDV_SECRET"):
+        elif key.startswith(ENV_PREFIX) and key not in OTHER_VARIABLES and not key.startswith(ENV_SECRETS):
             # A misspelt variable would be ignored silently, and the process would run on the defaults.
             close = difflib.get_close_matches(key, sorted(variables), n=1, cutoff=0.8)
             if close:
@@ -129,6 +147,7 @@ def _check(settings: Settings, sources: dict[str, str]) -> None:
     check_port(where("smtp_port"), settings.smtp_port)
     check_seconds(where("dialer_dead_grace_seconds"), settings.dialer_dead_grace_seconds)
     check_trunk_channels(where("trunk_channels"), settings.trunk_channels)
+    check_seconds(where("dialer_takeover_after_seconds"), settings.dialer_takeover_after_seconds)
 
 
 def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) -> Settings:
@@ -136,20 +155,27 @@ def load_settings(env: dict[str, str] | None = None, cwd: Path | None = None) ->
     env = dict(os.environ if env is None else env)
     cwd = cwd or Path.cwd()
     base = Settings()
-    known = {f.name for f in fields(Settings)} - {"config_file"}
+    known = {f.name for f in fields(Settings)} - {"config_file", "servers"}
     values: dict[str, tuple[str, Any]] = {}
+    servers: tuple[ServerSettings, ...] = ()
 
     config_path = Path(env["RDV_CONFIG"]) if env.get("RDV_CONFIG") else cwd / "rdv.toml"
     if config_path.exists():
-        values.update(_read_file(config_path, known))
-        _refuse_exposed_credentials(config_path, [name for name in CREDENTIALS if name in values])
+        data = _read_toml(config_path)  # [asterisk.servers.*] apart: tables of their own, not settings
+        asterisk = data.get("asterisk")
+        tables = asterisk.pop("servers") if isinstance(asterisk, dict) and "servers" in asterisk else {}
+        servers = read_servers(tables, str(config_path), env) if tables else ()
+        values.update(_read_file(data, config_path, known))
+        secrets_in_file = [name for name in CREDENTIALS if name in values]
+        secrets_in_file += [f"asterisk.servers.{s.name}.secret" for s in servers if "secret" in tables[s.name]]
+        _refuse_exposed_credentials(config_path, secrets_in_file)
         values["config_file"] = ("RDV_CONFIG", config_path)
     elif env.get("RDV_CONFIG"):
         raise SettingsError(_("RDV_CONFIG: the settings file {file} does not exist.").format(file=config_path))
     values.update(_read_environment(env, known))
 
     coerced = {name: coerce(source, raw, getattr(base, name)) for name, (source, raw) in values.items()}
-    settings = replace(base, **coerced)
+    settings = replace(base, **coerced, servers=servers)
     _check(settings, {name: source for name, (source, _raw) in values.items()})
     settings = replace(settings, mail_from=_sender(settings))
     if not settings.data_dir.is_absolute():

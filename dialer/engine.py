@@ -221,7 +221,7 @@ class Engine:
         self.agents[login] = agent
         if previous != agent:
             with transaction(self.sessions) as session:
-                store.save_agent(session, agent, self.clock.now())
+                store.save_agent(session, agent, self.clock.now(), self.dialer_id)
                 self.state.agent_saved(session, previous, agent)
         await self.send(commands)
 
@@ -326,7 +326,7 @@ class Engine:
         if kept:
             with transaction(self.sessions) as session:
                 for before, after in kept:
-                    store.save_agent(session, after, self.clock.now())
+                    store.save_agent(session, after, self.clock.now(), self.dialer_id)
                     self.state.agent_saved(session, before, after)
             # Sent before the Originate: the queue must not hand the agent another call meanwhile.
             await self.send(commands)

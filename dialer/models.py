@@ -20,6 +20,8 @@ class AgentRecord(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     login: Mapped[str] = mapped_column(String(100), unique=True)
+    # The engine (dialer id: its server's name) that drives this agent's phone; "" before servers had names.
+    dialer_id: Mapped[str] = mapped_column(String(100), default="", server_default="")
     display_name: Mapped[str] = mapped_column(String(200), default="")
     campaign_id: Mapped[int | None] = mapped_column(ForeignKey("campaigns.id"), index=True, default=None)
     # The queue member interface, `Local/<login>@agents/n`.

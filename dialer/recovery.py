@@ -99,7 +99,9 @@ async def recover_after_crash(state: EngineState, pbx: ports.Pbx, steer: Steerin
             state.calls[call.call_id] = LiveCall(call, attempt.id, attempt.campaign_id, attempt.lead_id, sent_at=sent)
         records = [
             r
-            for r in session.query(AgentRecord).filter(AgentRecord.campaign_id.in_(state.campaign_ids))
+            # Only this engine's agents: another server's (driven by another engine) are not on this PBX.
+            for r in session.query(AgentRecord).filter(AgentRecord.campaign_id.in_(state.campaign_ids),
+                                                       AgentRecord.dialer_id.in_(("", state.dialer_id)))
             if r.state != presence.Status.LOGGED_OUT.value
         ]
     # Counted before any await: the event consumer already runs and may end an adopted call meanwhile.

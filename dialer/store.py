@@ -161,14 +161,19 @@ def release_orphan_claims(session: Session, dialer_id: str, keep: Iterable[int] 
     return sum(1 for lead_id in ids if lead_id not in kept and release_lead(session, lead_id, dialer_id))
 
 
-def save_agent(session: Session, agent: presence.Agent, now: datetime) -> None:
-    """Store an agent's presence (created on first sight): one UPDATE, an INSERT only the first time."""
+def save_agent(session: Session, agent: presence.Agent, now: datetime, dialer_id: str | None = None) -> None:
+    """Store an agent's presence (created on first sight): one UPDATE, an INSERT only the first time.
+
+    With `dialer_id`, the engine that drives the agent's phone (its server's name): only that engine restores
+    the agent after a restart or a takeover (dialer.recovery)."""
     values = {"p_login": agent.login, "p_name": agent.display_name, "p_campaign": agent.campaign_id,
-              "p_interface": agent.interface, "p_state": agent.status.value, "p_since": agent.since,
-              "p_reason": agent.pause_reason, "p_now": now,
+              "p_dialer": dialer_id or "", "p_interface": agent.interface, "p_state": agent.status.value,
+              "p_since": agent.since, "p_reason": agent.pause_reason, "p_now": now,
               "p_call": agent.call_id if agent.status is presence.Status.ON_CALL else ""}
-    if cast(CursorResult[Any], session.execute(_SAVE_AGENT, values)).rowcount == 0:
-        session.add(AgentRecord(login=agent.login, display_name=agent.display_name or agent.login,
+    statement = _SAVE_AGENT if dialer_id is None else _SAVE_AGENT_OF
+    if cast(CursorResult[Any], session.execute(statement, values)).rowcount == 0:
+        session.add(AgentRecord(login=agent.login, dialer_id=values["p_dialer"],
+                                display_name=agent.display_name or agent.login,
                                 campaign_id=agent.campaign_id, interface=agent.interface, state=agent.status.value,
                                 since=agent.since, pause_reason=agent.pause_reason, call_id=values["p_call"],
                                 updated_at=now))  # fmt: skip
@@ -180,11 +185,12 @@ def save_agent(session: Session, agent: presence.Agent, now: datetime) -> None:
             session.expire(held)
 
 
-def _save_agent() -> Update:
+def _save_agent(with_dialer: bool) -> Update:
     c = cast(Table, AgentRecord.__table__).c
-    typed: dict[str, Any] = {name: bindparam(f"p_{key}", type_=c[name].type) for name, key in (
-        ("campaign_id", "campaign"), ("interface", "interface"), ("state", "state"), ("since", "since"),
-        ("pause_reason", "reason"), ("call_id", "call"), ("updated_at", "now"))}
+    keys = [("campaign_id", "campaign"), ("interface", "interface"), ("state", "state"), ("since", "since"),
+            ("pause_reason", "reason"), ("call_id", "call"), ("updated_at", "now")]
+    typed: dict[str, Any] = {name: bindparam(f"p_{key}", type_=c[name].type)
+                             for name, key in keys + ([("dialer_id", "dialer")] if with_dialer else [])}
     # The display name stays when the agent screen gives none (a restart restores agents without one).
     name = bindparam("p_name", type_=c.display_name.type)
     typed["display_name"] = case((name != "", name), (c.display_name != "", c.display_name),
@@ -192,7 +198,8 @@ def _save_agent() -> Update:
     return update(c.id.table).where(c.login == bindparam("p_login", type_=c.login.type)).values(typed)
 
 
-_SAVE_AGENT = _save_agent()
+_SAVE_AGENT = _save_agent(with_dialer=False)
+_SAVE_AGENT_OF = _save_agent(with_dialer=True)
 
 
 def load_agent(session: Session, login: str) -> AgentRecord | None:

@@ -144,12 +144,17 @@ class AgentBus:
 
     # -- commands --
     def _pending(self) -> list[int]:
+        """The commands this engine takes: of its campaigns, for people whose phone is on its server (the
+        engine's dialer id is the server's name) or on no server in particular (one server, or none named)."""
+        from rdv.web.models import User  # the web's table (as in rdv.phone_book)
+
         mine = self.engine.dialer_id
         with self.engine.sessions() as session:
             return list(session.scalars(
-                select(AgentCommand.id).where(AgentCommand.campaign_id.in_(self.engine.campaign_ids),
-                                              AgentCommand.done_at.is_(None),
-                                              or_(AgentCommand.taken_by == "", AgentCommand.taken_by == mine))
+                select(AgentCommand.id).outerjoin(User, User.login == AgentCommand.login)
+                .where(AgentCommand.campaign_id.in_(self.engine.campaign_ids), AgentCommand.done_at.is_(None),
+                       or_(AgentCommand.taken_by == "", AgentCommand.taken_by == mine),
+                       or_(User.phone_server.is_(None), User.phone_server.in_(("", mine))))
                 .order_by(AgentCommand.id)))
 
     async def _apply(self, command_id: int) -> int:

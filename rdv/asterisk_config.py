@@ -21,9 +21,10 @@ from sqlalchemy.orm import Session
 
 from campaigns.models import Campaign
 from config.i18n import _
+from config.servers import ServerSettings
 from dialer.asterisk_config import DEFAULT_TRUNK, IncludeInputs, PhoneBinding, include_files, sim_phones
 from dialer.campaign_view import queue_name
-from rdv.runtime import agent_logins
+from rdv.staffing import agent_logins
 
 DROP_MESSAGE_NAME = "rdv-dropped-call"
 SILENCE_NAME = "rdv-silence"
@@ -51,6 +52,10 @@ class ConfigRequest:
     drop_message: Path | None = None
     sim_agents: int = 0
     sim_campaigns: tuple[str, ...] = ()
+    # One server's files (`--server`): its campaigns' queues, the phones on it (and, `unassigned`, those on no
+    # server in particular), simulated agents named as its engine names them.
+    server: ServerSettings | None = None
+    unassigned: bool = True
 
 
 @dataclass(frozen=True)
@@ -100,12 +105,15 @@ def read_phones(path: Path) -> tuple[PhoneBinding, ...]:
     return tuple(bindings)
 
 
-def users_phones(session: Session) -> tuple[PhoneBinding, ...]:
-    """The phones of the active accounts that have one (`rdv user add … --phone`), in login order."""
+def users_phones(session: Session, server: str | None = None, unassigned: bool = True) -> tuple[PhoneBinding, ...]:
+    """The phones of the active accounts that have one (`rdv user add … --phone`), in login order; with
+    `server`, those on that server (and on none in particular if `unassigned`)."""
     from rdv.web.models import User
 
-    rows = session.execute(select(User.login, User.phone).where(User.active.is_(True), User.phone != "")
-                           .order_by(User.login))
+    query = select(User.login, User.phone).where(User.active.is_(True), User.phone != "")
+    if server is not None:
+        query = query.where(User.phone_server.in_((server, "") if unassigned else (server,)))
+    rows = session.execute(query.order_by(User.login))
     return tuple(PhoneBinding(login, phone) for login, phone in rows)
 
 
@@ -120,7 +128,8 @@ def campaigns_for_queues(session: Session) -> tuple[tuple[int, str], ...]:
     return tuple((c.id, c.name) for c in session.scalars(select(Campaign).order_by(Campaign.id)))
 
 
-def sim_agent_logins(session: Session, names: tuple[str, ...], per_campaign: int) -> list[str]:
+def sim_agent_logins(session: Session, names: tuple[str, ...], per_campaign: int,
+                     server: ServerSettings | None = None) -> list[str]:  # fmt: skip
     """The logins `rdv run --sim-agents N` gives the same campaigns (the running ones when none is named)."""
     from campaigns import store
 
@@ -132,6 +141,10 @@ def sim_agent_logins(session: Session, names: tuple[str, ...], per_campaign: int
         ids = list(session.scalars(select(Campaign.id).where(Campaign.status == "running").order_by(Campaign.id)))
     if not ids:
         raise LookupError(_("No running campaign to simulate agents for: name one with --campaign"))
+    if server is not None:  # as its engine logs them in: the server's campaigns, logins prefixed by its name
+        served = dict(campaigns_for_queues(session))
+        ids = [cid for cid in ids if server.serves(cid, served.get(cid, ""))]
+        return [login for logins in agent_logins(ids, per_campaign, server.name).values() for login in logins]
     return [login for logins in agent_logins(ids, per_campaign).values() for login in logins]
 
 
@@ -142,9 +155,11 @@ def write_config(session: Session, request: ConfigRequest) -> Written:
     source = request.drop_message or shipped_drop_message()
     check_recording(source)
     listed = read_phones(request.phones_file) if request.phones_file else ()
-    phones = merged_phones(users_phones(session), listed) + sim_phones(
-        sim_agent_logins(session, request.sim_campaigns, request.sim_agents))
-    campaigns = campaigns_for_queues(session)
+    server = request.server
+    accounts = users_phones(session, server.name if server else None, request.unassigned)
+    phones = merged_phones(accounts, listed) + sim_phones(
+        sim_agent_logins(session, request.sim_campaigns, request.sim_agents, server))
+    campaigns = tuple(c for c in campaigns_for_queues(session) if server is None or server.serves(*c))
     inputs = IncludeInputs(campaigns, phones, str(sounds / DROP_MESSAGE_NAME), str(sounds / SILENCE_NAME),
                            request.trunk)  # fmt: skip
     texts = include_files(inputs)

@@ -17,6 +17,7 @@ from config.settings import Settings, load_settings
 from rdv import db
 
 if TYPE_CHECKING:
+    from config.servers import ServerSettings
     from dialer.ami import AmiPbx
     from dialer.simulator import PbxSimulator
     from reports.mailer import Transport
@@ -56,8 +57,10 @@ class App:
 
         return transport_from_settings(self.settings, folder)
 
-    async def open_pbx(self, simulate: bool = False, seed: int = 0, queues: Iterable[str] = ()) -> PbxLink:
-        """Start the embedded PBX simulator on loopback and connect to it (`simulate`), else the configured Asterisk.
+    async def open_pbx(self, simulate: bool = False, seed: int = 0, queues: Iterable[str] = (),
+                       server: ServerSettings | None = None) -> PbxLink:  # fmt: skip
+        """Start the embedded PBX simulator on loopback and connect to it (`simulate`), else the configured Asterisk
+        (`server`'s, or the single one of `RDV_AMI_HOST`).
 
         The simulator gets the campaigns' `queues`, as `rdv asterisk config` writes them for an Asterisk.
         """
@@ -66,9 +69,12 @@ class App:
 
         settings = self.settings
         if not simulate:
-            if not settings.ami_host:
+            if server is not None:
+                pbx = AmiPbx(server.host, server.port, server.username, server.secret, self.clock)
+            elif not settings.ami_host:
                 raise NoPbxConfigured()
-            pbx = AmiPbx.from_settings(settings, self.clock)
+            else:
+                pbx = AmiPbx.from_settings(settings, self.clock)
             await pbx.connect()
             return PbxLink(pbx)
         simulator = PbxSimulator(self.clock, seed=seed, username=settings.ami_username, secret=settings.ami_secret,

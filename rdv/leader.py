@@ -13,7 +13,7 @@ import contextlib
 import fcntl
 import logging
 import threading
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import asynccontextmanager, contextmanager
 from pathlib import Path
 from typing import IO
@@ -132,16 +132,27 @@ class DialerIdInUse(RuntimeError):
                            "own --dialer-id").format(dialer=dialer_id))
 
 
+class ServerDriven(DialerIdInUse):
+    """Two `rdv run` with one `--server` on one PostgreSQL: two engines would dial through one trunk as one."""
+
+    def __init__(self, server: str) -> None:
+        RuntimeError.__init__(self, _("Another rdv run already drives the Asterisk server {server}: a server is "
+                                      "driven by one process at a time; list it with --standby here to take it "
+                                      "over when that process dies").format(server=server))
+
+
 @contextmanager
-def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
-    """Hold, for the block, the service lock: the SQLite file's, or on PostgreSQL this dialer id's; refuse if
-    it is taken.
+def single_service(engine: Engine, dialer_id: str = "main", servers: Sequence[str] = ()) -> Iterator[None]:
+    """Hold, for the block, the service lock: the SQLite file's, or on PostgreSQL this dialer id's and those of
+    the named `servers` it drives (a server's name is its engine's dialer id); refuse if one is taken.
 
     Both locks die with the process, even by `kill -9` (an OS file lock; a lock of the server session), so a
     restart is never refused.
     """
     if engine.dialect.name == "postgresql":
-        with _dialer_lock(engine, dialer_id):
+        with contextlib.ExitStack() as locks:
+            for name in dict.fromkeys([dialer_id, *servers]):
+                locks.enter_context(_dialer_lock(engine, name, name != dialer_id))
             yield
         return
     database = engine.url.database
@@ -161,7 +172,7 @@ def single_service(engine: Engine, dialer_id: str = "main") -> Iterator[None]:
 
 
 @asynccontextmanager
-async def service_lock(engine: Engine, dialer_id: str) -> AsyncIterator[None]:
+async def service_lock(engine: Engine, dialer_id: str, servers: Sequence[str] = ()) -> AsyncIterator[None]:
     """`single_service` for `rdv.service.serve()`, so that every caller (the CLI, tests, the demo, benches) runs
     under its dialer id's lock: without it the leader finds the dialer dead and frees the leads of its calls.
 
@@ -169,7 +180,7 @@ async def service_lock(engine: Engine, dialer_id: str) -> AsyncIterator[None]:
     event loop, where the web screens of the process may already be served.
     """
     held = contextlib.ExitStack()
-    await asyncio.to_thread(held.enter_context, single_service(engine, dialer_id))
+    await asyncio.to_thread(held.enter_context, single_service(engine, dialer_id, servers))
     try:
         yield
     finally:
@@ -177,10 +188,10 @@ async def service_lock(engine: Engine, dialer_id: str) -> AsyncIterator[None]:
 
 
 @contextmanager
-def _dialer_lock(engine: Engine, dialer_id: str) -> Iterator[None]:
+def _dialer_lock(engine: Engine, dialer_id: str, server: bool = False) -> Iterator[None]:
     lock = DialerIdLock(engine, dialer_id)
     if not lock.acquire():
-        raise DialerIdInUse(dialer_id)
+        raise ServerDriven(dialer_id) if server else DialerIdInUse(dialer_id)
     try:
         yield
     finally:

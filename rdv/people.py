@@ -8,7 +8,7 @@ and campaigns in one step.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -142,15 +142,29 @@ def set_campaigns(session: Session, user: User, campaign_ids: Iterable[int]) -> 
     return wanted
 
 
+class UnknownServer(ValueError):
+    """A phone server that the settings do not name."""
+
+    def __init__(self, name: str, servers: Sequence[str]) -> None:
+        super().__init__(_("Unknown Asterisk server {name}: the settings name {names} ([asterisk.servers.NAME])")
+                         .format(name=name, names=", ".join(servers) or _("none")))
+
+
 def save_person(session: Session, user: User, name: str, phone: str, campaign_ids: Iterable[int], actor: Actor,
-                now: datetime) -> User:
-    """A teleoperator's (or supervisor's) name, phone interface and campaigns, checked before anything is written."""
+                now: datetime, phone_server: str | None = None, servers: Sequence[str] = ()) -> User:
+    """A teleoperator's (or supervisor's) name, phone interface, phone server (one of `servers`; None: as it is)
+    and campaigns, checked before anything is written."""
     interface = check_interface(phone)
-    before = (user.display_name, user.phone, _assigned(session, user.id))
+    if phone_server and phone_server not in servers:
+        raise UnknownServer(phone_server, servers)
+    before = (user.display_name, user.phone, user.phone_server, _assigned(session, user.id))
     user.display_name, user.phone = name.strip(), interface
-    ids = set_campaigns(session, user, campaign_ids) if user.role == "teleoperator" else before[2]
-    changed = [label for label, old, new in zip(("name", "phone", "campaigns"), before,
-                                                 (user.display_name, user.phone, ids), strict=True) if old != new]
+    if phone_server is not None:
+        user.phone_server = phone_server
+    ids = set_campaigns(session, user, campaign_ids) if user.role == "teleoperator" else before[3]
+    changed = [label for label, old, new in zip(("name", "phone", "phone server", "campaigns"), before,
+                                                 (user.display_name, user.phone, user.phone_server, ids), strict=True)
+               if old != new]  # fmt: skip
     if changed:
         detail = "changed: " + ", ".join(changed) + (f"; campaigns {ids}" if "campaigns" in changed else "")
         actor.note(session, "change", f"user {user.id} ({user.login})", detail, now)

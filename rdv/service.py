@@ -127,7 +127,7 @@ async def serve(app: App, campaign_ids: list[int], options: RuntimeOptions, drai
     without `--campaign`), a campaign started while running is dialled within PICK_UP_EVERY_S. Runs under its
     dialer id's lock, whoever calls it (refused: DialerIdInUse, or AnotherServiceRuns on a SQLite file).
     """
-    async with service_lock(app.engine, options.dialer_id):
+    async with service_lock(app.engine, options.dialer_id, [server.name for server in options.servers]):
         return await _serve(app, campaign_ids, options, drain_s, stop, started, waker, web_socket, follow_started)
 
 
@@ -142,8 +142,9 @@ async def _serve(app: App, campaign_ids: list[int], options: RuntimeOptions, dra
     await runtime.wake(clock.now())  # catch up on the jobs missed while down
     if started is not None:
         started(runtime)
-    tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.staffing.apply(clock.now()))),
-             asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop))]
+    tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.apply_staffing(clock.now()))),
+             asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop)),
+             asyncio.create_task(runtime.watch_standby(stop))]
     if follow_started:  # at least a wall second apart: a fast test clock need not query more often
         every = max(PICK_UP_EVERY_S, float(getattr(clock, "scale", 1.0)))
         tasks.append(asyncio.create_task(_every(clock, every, stop, runtime.pick_up_started)))

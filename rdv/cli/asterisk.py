@@ -10,6 +10,7 @@ from config.i18n import _, ngettext
 from dialer.asterisk_config import DEFAULT_TRUNK
 from rdv.asterisk_config import ConfigRequest, write_config
 from rdv.cli.common import console, wired
+from rdv.cli.run import chosen_servers
 
 app = typer.Typer(no_args_is_help=True, help="Asterisk: the configuration rdv generates for its campaigns.")
 
@@ -32,11 +33,17 @@ def config(
                                    "agents per campaign, as `rdv run --sim-agents N` logs them in."),
     campaign: list[str] = typer.Option([], "--campaign", help="With --sim-agents: the campaigns `rdv run` "
                                        "will dial (repeat it); default: every running campaign."),
+    server: str = typer.Option("", "--server", help="Write the files of this Asterisk server only "
+                               "([asterisk.servers.NAME]): the queues of its campaigns, the phones on it."),
 ) -> None:
     """Write the include files Asterisk needs for the campaigns in the database, then say how to reload."""
-    request = ConfigRequest(out=out, sounds=sounds, trunk=trunk, phones_file=phones, drop_message=drop_message,
-                            sim_agents=sim_agents, sim_campaigns=tuple(campaign))  # fmt: skip
     with wired() as application, application.sessions() as session:
+        settings = application.settings
+        chosen = chosen_servers(settings, [server]) if server else ()
+        request = ConfigRequest(out=out, sounds=sounds, trunk=trunk, phones_file=phones, drop_message=drop_message,
+                                sim_agents=sim_agents, sim_campaigns=tuple(campaign),
+                                server=chosen[0] if chosen else None,
+                                unassigned=len(settings.servers) <= 1)  # fmt: skip
         written = write_config(session, request)
     console.print(ngettext("{n} queue ({names}), {phones} agent phones, drop message {message}: files written "
                            "in {out}.", "{n} queues ({names}), {phones} agent phones, drop message {message}: "

@@ -12,6 +12,8 @@ import typer
 
 from config.i18n import _
 from config.secrets import check_secrets_file
+from config.servers import ServerSettings, named_list
+from config.settings import Settings
 from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
 from rdv.leader import AnotherServiceRuns, DialerIdInUse
@@ -50,17 +52,52 @@ def run(
                             "(agent screen, console) from this process."),
     no_web: bool = typer.Option(False, "--no-web", help="Serve no web screens from this process (rdv web can "
                                 "serve them apart)."),
+    server: list[str] = typer.Option([], "--server", help="Asterisk server to drive, by its name in "
+                                     "[asterisk.servers.NAME] (repeat it); default: RDV_DIALER_SERVERS, or the "
+                                     "only server configured."),
+    standby: list[str] = typer.Option([], "--standby", help="Asterisk server to take over, with its live calls, "
+                                      "once its dialer has been dead [dialer] takeover_after_seconds (repeat it); "
+                                      "default: RDV_DIALER_STANDBY."),
 ) -> None:
     """Run the service: dial the running campaigns, open and close their days, send the daily RDV e-mails."""
     configure_logging()
     with wired() as application:
         # A secrets file other users can read is refused before anything runs.
         check_secrets_file(application.settings.data_dir)
-        if not simulate and not application.settings.ami_host:
+        settings = application.settings
+        driven = chosen_servers(settings, server or list(named_list(settings.dialer_servers)), default_one=True)
+        spare = chosen_servers(settings, standby or list(named_list(settings.dialer_standby)))
+        if not simulate and not driven and not settings.ami_host:
             raise UserError(_("No PBX to dial through: set RDV_AMI_HOST to your Asterisk, or run rdv run "
                               "--simulate for the embedded simulator"))
-        options = RuntimeOptions(dialer_id=dialer_id, simulate=simulate, sim_agents=sim_agents, seed=seed)
+        options = RuntimeOptions(dialer_id=dialer_id, simulate=simulate, sim_agents=sim_agents, seed=seed,
+                                 servers=driven, standby=spare,
+                                 takeover_after_s=settings.dialer_takeover_after_seconds)  # fmt: skip
         run_service(application, campaign, options, drain_seconds, web=None if no_web else Listen.parse(web))
+
+
+def chosen_servers(settings: Settings, names: list[str], default_one: bool = False) -> tuple[ServerSettings, ...]:
+    """The configured servers of these names (none named: the only one configured, with `default_one`)."""
+    if not settings.servers:
+        if names:
+            raise UserError(_("--server {name}: no Asterisk server is named in the settings; describe each one in "
+                              "a table [asterisk.servers.NAME] of rdv.toml").format(name=names[0]))
+        return ()
+    if not names:
+        if default_one and len(settings.servers) == 1:
+            return settings.servers
+        if default_one:
+            raise UserError(_("Say which Asterisk servers this dialer drives: rdv run --server NAME, or "
+                              "RDV_DIALER_SERVERS (configured: {names})").format(
+                names=", ".join(s.name for s in settings.servers)))
+    chosen = []
+    for name in dict.fromkeys(names):
+        found = settings.server(name)
+        if found is None:
+            raise UserError(_("Unknown Asterisk server {name}: the settings name {names} ([asterisk.servers.NAME])")
+                            .format(name=name, names=", ".join(s.name for s in settings.servers)))
+        chosen.append(found)
+    return tuple(chosen)
 
 
 def run_service(application: App, campaign: list[str], options: RuntimeOptions, drain_seconds: float,
@@ -84,17 +121,20 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
 
     def started(runtime: Runtime) -> None:
         assert runtime.link is not None and runtime.engine is not None
-        stopped = runtime.engine.stopped
-        for message in stopped.values():
-            err_console.print(message, soft_wrap=True)
-        if found and len(stopped) == len(found):  # nothing left to dial: say so and stop rather than idle
-            refused.extend(stopped.values())
+        engines = [part.engine for part in runtime.servers if part.engine is not None]
+        for engine in engines:
+            for message in engine.stopped.values():
+                err_console.print(message, soft_wrap=True)
+        # Nothing left to dial on any server: say so and stop rather than idle.
+        if found and all(engine.campaign_ids and len(engine.stopped) == len(engine.campaign_ids)
+                         for engine in engines):  # fmt: skip
+            refused.extend(message for engine in engines for message in engine.stopped.values())
             stop.set()
             return
         console.print(_("rdv is running: campaigns {campaigns}; PBX {pbx}; {agents} simulated agents per "
                         "campaign. Stop with Ctrl-C or SIGTERM.").format(
-            campaigns=names, pbx=runtime.link.where, agents=options.sim_agents))
-        if application.settings.trunk_channels:
+            campaigns=names, pbx=pbx_list(runtime), agents=options.sim_agents))
+        if application.settings.trunk_channels and not options.servers:
             console.print(_("Trunk: at most {channels} simultaneous calls on this PBX, counted with the other "
                             "dialers on it.").format(channels=application.settings.trunk_channels), soft_wrap=True)
         if web_socket is not None:
@@ -108,6 +148,14 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
     if refused:
         raise UserError(_("No campaign can be dialled: the PBX lacks their queues (see above)"))
     console.print(_("rdv stopped cleanly: every call ended and stored."))
+
+
+def pbx_list(runtime: Runtime) -> str:
+    """Where the dialer's PBXs are: one address, or each server's name and address."""
+    links = [(part.name, part.link.where) for part in runtime.servers if part.link is not None]
+    if not runtime.options.servers:
+        return links[0][1]
+    return ", ".join(f"{name} ({where})" for name, where in links)
 
 
 async def _main(application: App, campaign_ids: list[int], options: RuntimeOptions, drain_seconds: float,

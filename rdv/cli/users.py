@@ -6,8 +6,9 @@ import typer
 from rich.table import Table
 
 from config.i18n import _, ngettext
+from config.settings import Settings
 from rdv import agent_desk
-from rdv.cli.common import console, wired
+from rdv.cli.common import UserError, console, wired
 from rdv.wakeup import notifier_for
 from rdv.web import accounts
 from rdv.web.auth import close_all_sessions
@@ -29,11 +30,14 @@ def add(
                               "PJSIP/1001."),
     name: str = typer.Option("", "--name", help="Name shown on screens and reports."),
     campaign: list[str] = typer.Option([], "--campaign", help="Campaign this account works (repeat it)."),
+    phone_server: str = typer.Option("", "--phone-server", help="The Asterisk server the phone is on, by its "
+                                     "name in [asterisk.servers.NAME]; default: none in particular (one server)."),
 ) -> None:
     """Create an account and print its first password, once."""
     with wired() as application, application.sessions.begin() as session:
+        server = known_server(application.settings, phone_server)
         made = accounts.add_user(session, login, role, application.clock.now(), client=client, phone=phone,
-                                 name=name, campaigns=campaign)  # fmt: skip
+                                 name=name, campaigns=campaign, phone_server=server)  # fmt: skip
         console.print(_("User {login} created ({role}).").format(login=made.user.login, role=_(made.user.role)))
         _print_password(made.user.login, made.password)
 
@@ -42,12 +46,36 @@ def add(
 def list_() -> None:
     """List accounts with their role, phone, campaigns and state."""
     with wired() as application, application.sessions() as session:
-        table = Table(_("Login"), _("Name"), _("Role"), _("Desk phone"), _("Campaigns"), _("State"))
+        table = Table(_("Login"), _("Name"), _("Role"), _("Desk phone"), _("Server"), _("Campaigns"), _("State"))
         for user in accounts.list_users(session):
             state = _("active") if user.active else _("disabled")
-            table.add_row(user.login, user.display_name, _(user.role), user.phone,
+            table.add_row(user.login, user.display_name, _(user.role), user.phone, user.phone_server,
                           ", ".join(accounts.assigned_names(session, user.id)), state)  # fmt: skip
         console.print(table)
+
+
+@app.command("phone-server")
+def phone_server(
+    login: str = typer.Argument(..., help="Login of the account."),
+    server: str = typer.Argument(..., help="The Asterisk server the phone is on ([asterisk.servers.NAME]); "
+                                 "\"\" for none in particular."),
+) -> None:
+    """Say which Asterisk server a teleoperator's phone is on: only the dialer driving it takes their commands."""
+    with wired() as application, application.sessions.begin() as session:
+        user = accounts.get_user(session, login)
+        user.phone_server = known_server(application.settings, server)
+        console.print(_("Phone of {login}: on server {server}").format(
+            login=user.login, server=user.phone_server or _("none in particular")))
+
+
+def known_server(settings: Settings, name: str) -> str:
+    """A server name from the settings (or "": none in particular), else a French refusal naming them."""
+    name = name.strip()
+    if name and settings.server(name) is None:
+        configured = ", ".join(s.name for s in settings.servers) or _("none")
+        raise UserError(_("Unknown Asterisk server {name}: the settings name {names} ([asterisk.servers.NAME])")
+                        .format(name=name, names=configured))
+    return name
 
 
 @app.command("assign")

@@ -86,8 +86,10 @@ def check_interface(phone: str) -> str:
 
 
 def add_user(session: Session, login: str, role: str, now: datetime, *, client: str = "", phone: str = "",
-             name: str = "", campaigns: Iterable[str] = ()) -> NewAccount:
-    """A new active account with a generated first password; checks everything before writing anything."""
+             name: str = "", campaigns: Iterable[str] = (), phone_server: str = "") -> NewAccount:
+    """A new active account with a generated first password; checks everything before writing anything.
+
+    `phone_server`: the Asterisk server the phone is on (checked against the settings by the caller)."""
     typed, login = login, login.strip().lower()
     if not LOGIN.fullmatch(login):
         raise InvalidLogin(typed)
@@ -103,7 +105,8 @@ def add_user(session: Session, login: str, role: str, now: datetime, *, client: 
         raise DuplicateLogin(login)
     password = new_password()
     user = User(login=login, role=kind.value, display_name=name.strip(), client_id=client_id, phone=interface,
-                password_hash=hash_password(password), created_at=now, password_changed_at=now)  # fmt: skip
+                phone_server=phone_server, password_hash=hash_password(password), created_at=now,
+                password_changed_at=now)  # fmt: skip
     session.add(user)
     session.flush()
     session.add_all(UserCampaign(user_id=user.id, campaign_id=cid) for cid in dict.fromkeys(campaign_ids))

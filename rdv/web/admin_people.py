@@ -189,8 +189,11 @@ def add_person(request: Request, session: DB, login: Annotated[str, Form()] = ""
 
 def _person_page(request: Request, session: Session, user: User, status: int = 200,
                  headers: dict[str, str] | None = None, **extra: Any) -> Response:
+    servers = _servers(request)
+    shown_server = user.phone_server or (servers[0] if len(servers) == 1 else "")  # default: the only one
     context = {"person": user, "campaigns": campaign_choices(session), "chosen": [str(i) for i in
-               campaigns_of(session, user.id)], "values": {"name": user.display_name, "phone": user.phone},
+               campaigns_of(session, user.id)], "servers": servers,
+               "values": {"name": user.display_name, "phone": user.phone, "phone_server": shown_server},
                "client": session.get(Client, user.client_id) if user.client_id else None, "errors": {},
                "message": "", "password": "", **extra}  # fmt: skip
     return render(request, "admin/people/person.html", context, status_code=status, headers=headers)
@@ -202,17 +205,25 @@ def person_page(request: Request, user_id: int, session: DB) -> Response:
     return _person_page(request, session, _user(session, user_id))
 
 
+def _servers(request: Request) -> list[str]:
+    """The Asterisk servers of the settings ([asterisk.servers.NAME]), by name; none: one unnamed server."""
+    return [server.name for server in request.app.state.rdv.settings.servers]
+
+
 @router.post("/people/{user_id}", dependencies=SUPERVISOR)
 def save_person(request: Request, user_id: int, session: DB, name: Annotated[str, Form()] = "",
-                phone: Annotated[str, Form()] = "", campaigns: Annotated[list[str] | None, Form()] = None) -> Response:
+                phone: Annotated[str, Form()] = "", campaigns: Annotated[list[str] | None, Form()] = None,
+                phone_server: Annotated[str | None, Form()] = None) -> Response:  # fmt: skip
     user = _user(session, user_id)
     chosen = campaigns or []
     try:
-        people.save_person(session, user, name, phone, parse_ids(chosen), actor_of(request), _now(request))
+        people.save_person(session, user, name, phone, parse_ids(chosen), actor_of(request), _now(request),
+                           phone_server, _servers(request))  # fmt: skip
     except REFUSALS as refused:
         session.rollback()
         user = _user(session, user_id)
-        return _person_page(request, session, user, 422, values={"name": name, "phone": phone}, chosen=chosen,
+        values = {"name": name, "phone": phone, "phone_server": phone_server or ""}
+        return _person_page(request, session, user, 422, values=values, chosen=chosen,
                             errors=errors_of(refused))  # fmt: skip
     session.commit()
     return _person_page(request, session, user, message=_("Account saved."))

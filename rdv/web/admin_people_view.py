@@ -24,7 +24,7 @@ FIELD_OF: dict[type[Exception], str] = {
     accounts.InvalidInterface: "phone", accounts.ClientRequired: "client", accounts.ClientOnlyForClients: "client",
     ClientNotFound: "client", CampaignNotFound: "campaigns", people.UnknownCampaigns: "campaigns",
     accounts.LastSupervisor: "active", DuplicateName: "name", people.ClientNameRequired: "name",
-    InvalidEmail: "emails", people.InvalidRetention: "retention",
+    InvalidEmail: "emails", people.InvalidRetention: "retention", people.UnknownServer: "phone_server",
 }
 REFUSALS = tuple(FIELD_OF)
 

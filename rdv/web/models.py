@@ -25,6 +25,9 @@ class User(Base):
     role: Mapped[str] = mapped_column(String(20))
     client_id: Mapped[int | None] = mapped_column(ForeignKey("clients.id"), index=True, default=None)
     phone: Mapped[str] = mapped_column(String(100), default="")
+    # The Asterisk server that phone is on (`[asterisk.servers.NAME]`); "": the only one. Only the engine that
+    # drives that server takes this person's commands and drives their queue membership.
+    phone_server: Mapped[str] = mapped_column(String(100), default="", server_default="")
     password_hash: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

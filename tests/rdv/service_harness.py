@@ -64,6 +64,7 @@ class Service:
     ami_port: int | None = None
     extra: list[str] = field(default_factory=list)
     scale: float = SCALE
+    config: Path | None = None  # a settings file ([asterisk.servers.*]): the PBXs are there, not simulated
     env: dict[str, str] = field(default_factory=dict)  # more RDV_* settings (the soak's SMTP server)
     proc: subprocess.Popen[bytes] | None = None
 
@@ -75,7 +76,10 @@ class Service:
         if self.ami_port is not None:
             env.update(RDV_AMI_HOST="127.0.0.1", RDV_AMI_PORT=str(self.ami_port))
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
-        simulate = ["--simulate"] if self.ami_port is None else []
+        if self.config is not None:
+            env["RDV_CONFIG"] = str(self.config)
+        env.update(self.env)
+        simulate = ["--simulate"] if self.ami_port is None and self.config is None else []
         args = [str(PYTHON), "-m", "tests.rdv.service_process", *simulate, "--sim-agents", "4", "--drain-seconds",
                 "900", "--seed", "3", "--clock-scale", str(self.scale), "--clock-start", self.start.isoformat(),
                 "--clock-epoch", str(self.epoch), *self.extra]  # fmt: skip

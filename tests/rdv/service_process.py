@@ -16,7 +16,7 @@ import typer
 
 from config.clock import ScaledClock
 from rdv.cli.common import wired
-from rdv.cli.run import configure_logging, run_service
+from rdv.cli.run import chosen_servers, configure_logging, run_service
 from rdv.runtime import RuntimeOptions
 from rdv.service import clock_waker
 from rdv.web.server import Listen
@@ -40,16 +40,22 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--drain-seconds", type=float, default=120.0)
     parser.add_argument("--dialer-id", default="main")
+    parser.add_argument("--server", action="append", default=[], help="as rdv run --server")
+    parser.add_argument("--standby", action="append", default=[], help="as rdv run --standby")
     parser.add_argument("--debug", action="store_true", help="log at DEBUG (the log-privacy test reads it all)")
     parser.add_argument("--web", default="", help="HOST:PORT to serve the web screens on, as rdv run --web")
     args = parser.parse_args(argv)
     configure_logging(logging.DEBUG if args.debug else logging.INFO)
     clock = shared_clock(args.clock_start, args.clock_epoch, args.clock_scale)
     tick_s = max(1.0, args.clock_scale * MIN_TICK_WALL_S)
-    options = RuntimeOptions(dialer_id=args.dialer_id, simulate=args.simulate, sim_agents=args.sim_agents,
-                             seed=args.seed, tick_s=tick_s)  # fmt: skip
     try:
         with wired() as application:
+            settings = application.settings
+            options = RuntimeOptions(dialer_id=args.dialer_id, simulate=args.simulate, sim_agents=args.sim_agents,
+                                     seed=args.seed, tick_s=tick_s,
+                                     servers=chosen_servers(settings, args.server, default_one=bool(args.server)),
+                                     standby=chosen_servers(settings, args.standby),
+                                     takeover_after_s=settings.dialer_takeover_after_seconds)  # fmt: skip
             application.clock = clock
             web = Listen.parse(args.web) if args.web else None
             run_service(application, [], options, args.drain_seconds, waker=clock_waker, web=web)

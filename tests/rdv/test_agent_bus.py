@@ -24,7 +24,7 @@ from dialer.ami import AmiPbx
 from dialer.call_control import CallControl
 from dialer.call_models import CallControlEvent
 from dialer.campaign_view import queue_name
-from dialer.desk_models import AgentEvent
+from dialer.desk_models import AgentCommand, AgentEvent
 from dialer.engine import Engine, EngineSettings
 from dialer.pacing import PacingMode, PacingPolicy
 from dialer.simulator import AgentProfile, PbxSimulator
@@ -34,6 +34,7 @@ from rdv.agent_bus import AgentBus
 from rdv.wakeup import BaseNotifier
 from rdv.wakeup_pg import PgNotifier
 from rdv.wakeup_poll import PollNotifier
+from rdv.web import accounts
 from tests.campaigns.factories import MONDAY_3PM, campaign, leads
 from tests.dialer.engine_harness import FAST
 
@@ -301,3 +302,17 @@ async def test_a_failing_presence_hook_is_undone_alone_and_the_calls_go_on(datab
         assert pop is not None and attempt(f, pop.attempt_id).outcome == "connected"
         assert f.engine.counters["presence_hook_errors"] >= 3  # login, connect, end
         assert events(f)[:3] == ["available", "on_call", "wrap_up"]
+
+
+async def test_only_the_engine_of_a_persons_phone_server_takes_their_commands(database_url: str) -> None:
+    async with floor(database_url, wrap_up_s=600) as f:
+        with transaction(f.web) as session:  # the engine drives server "d1"; bob's phone is on another one
+            accounts.add_user(session, "alice", "teleoperator", f.clock.now(), phone_server="d1")
+            accounts.add_user(session, "bob", "teleoperator", f.clock.now(), phone_server="pbx9")
+        f.seated.add("bob")
+        bobs = f.send("bob", "login", campaign_id=f.campaign_id, name="Bob")
+        await log_in(f)  # sent after bob's: the bus looked at bob's login first, in the order they came
+        assert f.result(bobs).done_at is None and "bob" not in f.engine.agents
+        with f.web() as session:
+            assert session.get_one(AgentCommand, bobs).taken_by == ""
+        assert f.engine.agents["alice"].logged_in

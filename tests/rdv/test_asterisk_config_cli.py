@@ -137,3 +137,28 @@ def test_a_trunk_without_the_number_place_is_refused(rdv: CliRunner, tmp_path: P
     result = rdv.invoke(app, ["asterisk", "config", "--out", str(tmp_path / "etc"), "--trunk", "PJSIP/trunk"])
     assert result.exit_code == 2
     assert "Trunk 'PJSIP/trunk' : écrivez une chaîne de numérotation avec {number}" in result.output
+
+
+def test_one_servers_files_hold_its_campaigns_queues_and_the_phones_on_it(
+        rdv: CliRunner, database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from rdv.web import accounts
+
+    engine = db.make_engine(database_url)
+    with db.session_factory(engine).begin() as session:
+        accounts.add_user(session, "camille", "teleoperator", MONDAY_3PM, phone="PJSIP/1001", phone_server="pbx1")
+        accounts.add_user(session, "yanis", "teleoperator", MONDAY_3PM, phone="PJSIP/1002", phone_server="pbx2")
+    engine.dispose()
+    settings = tmp_path / "rdv.toml"
+    settings.write_text('[asterisk.servers.pbx1]\nhost = "10.0.0.21"\ncampaigns = ["Fenêtres"]\n\n'
+                        '[asterisk.servers.pbx2]\nhost = "10.0.0.22"\n', encoding="utf-8")  # fmt: skip
+    monkeypatch.setenv("RDV_CONFIG", str(settings))
+    out = tmp_path / "pbx1"
+    result = rdv.invoke(app, ["asterisk", "config", "--out", str(out), "--server", "pbx1", "--sim-agents", "2"])
+    assert result.exit_code == 0, result.output
+    queues = (out / "rdv-queues.conf").read_text()
+    assert "[rdv-2](rdv-campaign)" in queues and "[rdv-1]" not in queues
+    extensions = (out / "rdv-extensions.conf").read_text()
+    assert "exten => camille,1,Dial(PJSIP/1001," in extensions and "PJSIP/1002" not in extensions
+    assert "exten => pbx1-agent1," in extensions and "exten => agent1," not in extensions
+    refused = rdv.invoke(app, ["asterisk", "config", "--out", str(out), "--server", "pbx9"])
+    assert refused.exit_code == 2 and "Serveur Asterisk inconnu pbx9" in refused.output

@@ -286,3 +286,42 @@ def test_the_cli_refuses_to_disable_the_last_active_supervisor_too(database_url:
     assert result.exit_code == 2, result.output
     assert result.output.strip().startswith("Erreur : C'est le dernier superviseur actif :")
     assert result.output.strip().count("\n") == 0
+
+
+def test_a_teleoperators_phone_server_is_chosen_among_the_configured_servers(sup, sessions, web_app) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from config.servers import ServerSettings
+
+    application = web_app.state.rdv
+    application.settings = replace(application.settings, servers=(ServerSettings("pbx1", "10.0.0.21"),
+                                                                   ServerSettings("pbx2", "10.0.0.22")))
+    with sessions.begin() as session:
+        accounts.add_user(session, "agent7", "teleoperator", MONDAY_3PM, phone="PJSIP/1007")
+    user_id = _user_id(sessions, "agent7")
+    client, _token = sup
+    page = client.get(f"/admin/people/{user_id}").text
+    assert '<select id="phone_server" name="phone_server"' in page and '<option value="pbx2">pbx2</option>' in page
+    bad = _post(sup, f"/admin/people/{user_id}", {"name": "", "phone": "PJSIP/1007", "phone_server": "pbx9"})
+    assert bad.status_code == 422 and 'id="phone_server-error"' in bad.text
+    assert "Serveur Asterisk inconnu pbx9" in unescape(bad.text)
+    good = _post(sup, f"/admin/people/{user_id}", {"name": "", "phone": "PJSIP/1007", "phone_server": "pbx2"})
+    assert good.status_code == 200 and '<option value="pbx2" selected>' in good.text
+    with sessions() as session:
+        assert session.get_one(User, user_id).phone_server == "pbx2"
+    assert [e.detail for e in _audit(sessions)] == ["changed: phone server"]
+
+
+def test_with_one_configured_server_the_phone_server_defaults_to_it(sup, sessions, web_app) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from config.servers import ServerSettings
+
+    application = web_app.state.rdv
+    application.settings = replace(application.settings, servers=(ServerSettings("pbx1", "10.0.0.21"),))
+    with sessions.begin() as session:
+        accounts.add_user(session, "agent8", "teleoperator", MONDAY_3PM)
+    client, _token = sup
+    page = client.get(f"/admin/people/{_user_id(sessions, 'agent8')}").text
+    select = page.split('<select id="phone_server"')[1].split("</select>")[0]
+    assert '<option value="pbx1" selected>pbx1</option>' in select and 'value=""' not in select

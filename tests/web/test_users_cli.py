@@ -143,3 +143,18 @@ def test_the_readme_account_examples_run_as_written(database_url: str, tmp_path:
         done = cli.invoke(app, shlex.split(line, comments=True)[1:])
         assert done.exit_code == 0, (line, done.output)
     assert "julie" in _ok(cli, "user", "list")
+
+
+def test_a_teleoperators_phone_server_is_one_of_the_configured_servers(
+        cli: CliRunner, tmp_path: Path, sessions: sessionmaker[Session]) -> None:
+    settings = tmp_path / "rdv.toml"
+    settings.write_text('[asterisk.servers.pbx1]\nhost = "10.0.0.21"\n\n[asterisk.servers.pbx2]\nhost = "10.0.0.22"\n')
+    _ok(cli, "user", "add", "julie", "--role", "teleoperator", "--phone-server", "pbx2")
+    _ok(cli, "user", "add", "marc", "--role", "teleoperator")
+    assert "Téléphone de marc : sur le serveur pbx1" in _ok(cli, "user", "phone-server", "marc", "pbx1")
+    refusal = _refused(cli, "user", "phone-server", "marc", "pbx3")
+    assert "Serveur Asterisk inconnu pbx3 : les réglages nomment pbx1, pbx2" in refusal
+    with sessions() as session:
+        servers = {u.login: u.phone_server for u in session.scalars(select(User))}
+    assert servers == {"julie": "pbx2", "marc": "pbx1"}
+    assert "julie" in _ok(cli, "user", "list") and "pbx2" in _ok(cli, "user", "list")

@@ -1,0 +1,49 @@
+"""Which servers `rdv run` drives: `--server`/RDV_DIALER_SERVERS among the configured ones, in French when not."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from config.servers import ServerSettings
+from config.settings import Settings
+from rdv.cli.common import UserError
+from rdv.cli.run import chosen_servers
+from rdv.runtime import RuntimeOptions
+
+PBX1, PBX2 = ServerSettings("pbx1", "10.0.0.21"), ServerSettings("pbx2", "10.0.0.22")
+
+
+@pytest.fixture(autouse=True)
+def french(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RDV_LANG", raising=False)
+
+
+def test_the_named_servers_are_driven_and_a_single_configured_one_by_default() -> None:
+    two = replace(Settings(), servers=(PBX1, PBX2))
+    assert chosen_servers(two, ["pbx2", "pbx1", "pbx2"], default_one=True) == (PBX2, PBX1)
+    assert chosen_servers(replace(Settings(), servers=(PBX1,)), [], default_one=True) == (PBX1,)
+    assert chosen_servers(two, []) == ()  # no standby named: none
+    assert chosen_servers(Settings(), []) == ()  # the legacy single PBX
+
+
+@pytest.mark.parametrize(
+    ("servers", "names", "expected"),
+    [
+        ((PBX1, PBX2), ["pbx3"], "Serveur Asterisk inconnu pbx3 : les réglages nomment pbx1, pbx2"),
+        ((PBX1, PBX2), [], "Dites quels serveurs Asterisk ce numéroteur pilote : rdv run --server NOM"),
+        ((), ["pbx1"], "--server pbx1 : aucun serveur Asterisk n'est nommé dans les réglages"),
+    ],
+)
+def test_a_server_that_cannot_be_chosen_is_refused_in_french(servers: tuple[ServerSettings, ...], names: list[str],
+                                                             expected: str) -> None:
+    with pytest.raises(UserError) as caught:
+        chosen_servers(replace(Settings(), servers=servers), names, default_one=True)
+    assert expected in str(caught.value)
+
+
+def test_a_servers_engine_runs_under_the_servers_name_and_the_legacy_one_under_the_dialer_id() -> None:
+    options = RuntimeOptions(dialer_id="d1", sim_agents=2)
+    assert options.server_options(PBX1).name == "pbx1" and options.server_options(None).name == "d1"
+    assert options.server_options(PBX1).server == PBX1 and options.server_options(PBX1).sim_agents == 2
