@@ -67,6 +67,12 @@ def run(
         settings = application.settings
         driven = chosen_servers(settings, server or list(named_list(settings.dialer_servers)), default_one=True)
         spare = chosen_servers(settings, standby or list(named_list(settings.dialer_standby)))
+        if spare and settings.dialer_takeover_after_seconds >= settings.dialer_dead_grace_seconds:
+            # The leader would end the dead dialer's calls as failed before the standby could adopt them.
+            raise UserError(_("[dialer] takeover_after_seconds ({takeover} s) must be shorter than "
+                              "[dialer] dead_grace_seconds ({grace} s): the scheduler leader would end the calls "
+                              "of the dead dialer before this standby takes its server over").format(
+                takeover=settings.dialer_takeover_after_seconds, grace=settings.dialer_dead_grace_seconds))
         if not simulate and not driven and not settings.ami_host:
             raise UserError(_("No PBX to dial through: set RDV_AMI_HOST to your Asterisk, or run rdv run "
                               "--simulate for the embedded simulator"))

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
 from config.servers import ServerSettings
 from config.settings import Settings
+from rdv.cli import app as cli
 from rdv.cli.common import UserError
 from rdv.cli.run import chosen_servers
 from rdv.runtime import RuntimeOptions
@@ -47,3 +50,20 @@ def test_a_servers_engine_runs_under_the_servers_name_and_the_legacy_one_under_t
     options = RuntimeOptions(dialer_id="d1", sim_agents=2)
     assert options.server_options(PBX1).name == "pbx1" and options.server_options(None).name == "d1"
     assert options.server_options(PBX1).server == PBX1 and options.server_options(PBX1).sim_agents == 2
+
+
+def test_a_standby_whose_takeover_comes_after_the_dead_grace_is_refused_before_anything_runs(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The leader ends a dead dialer's calls as failed after dead_grace_seconds: a standby taking the server over
+    later would find nothing left to adopt, so the pair is refused at start, in French, naming both settings."""
+    config = tmp_path / "rdv.toml"
+    config.write_text('[asterisk.servers.pbx1]\nhost = "10.0.0.21"\n\n[asterisk.servers.pbx2]\nhost = "10.0.0.22"\n'
+                      '\n[dialer]\ndead_grace_seconds = 20\n', encoding="utf-8")  # fmt: skip
+    config.chmod(0o600)
+    monkeypatch.setenv("RDV_CONFIG", str(config))
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path / "var"))
+    refused = CliRunner().invoke(cli, ["run", "--server", "pbx1", "--standby", "pbx2", "--no-web"])
+    assert refused.exit_code != 0
+    assert ("[dialer] takeover_after_seconds (30 s) doit être plus court que [dialer] dead_grace_seconds (20 s)"
+            in " ".join(refused.output.split())), refused.output
+    assert "rdv is running" not in refused.output and "rdv tourne" not in refused.output
