@@ -142,12 +142,19 @@ async def add_client_user(request: Request, client_id: int, session: DB) -> Resp
 
 
 def _create(request: Request, session: Session, login: str, role: str, client: str, phone: str, name: str,
-            campaign_ids: list[int]) -> accounts.NewAccount:
+            campaign_ids: list[int], phone_server: str = "") -> accounts.NewAccount:
     """`rdv user add`'s service, then the campaigns by id and the audit entry (without the password)."""
-    made = accounts.add_user(session, login, role, _now(request), client=client, phone=phone, name=name)
+    servers = _servers(request)
+    if phone_server and phone_server not in servers:
+        raise people.UnknownServer(phone_server, servers)
+    if not phone_server and len(servers) == 1 and role != "client":
+        phone_server = servers[0]  # the only server: where every phone is
+    made = accounts.add_user(session, login, role, _now(request), client=client, phone=phone, name=name,
+                             phone_server=phone_server)  # fmt: skip
     if campaign_ids:
         people.set_campaigns(session, made.user, campaign_ids)
     detail = f"created {made.user.role} account" + (f", phone {made.user.phone}" if made.user.phone else "")
+    detail += f" on server {made.user.phone_server}" if made.user.phone_server else ""
     detail += f", client {made.user.client_id}" if made.user.client_id else ""
     detail += f", campaigns {sorted(set(campaign_ids))}" if campaign_ids else ""
     actor_of(request).note(session, "change", f"user {made.user.id} ({made.user.login})", detail, _now(request))
@@ -161,7 +168,7 @@ def _people_page(request: Request, session: Session, status: int = 200, headers:
                  **extra: Any) -> Response:
     context = {"rows": person_rows(session, ("supervisor", "teleoperator")), "campaigns": campaign_choices(session),
                "clients": store.list_clients(session), "roles": role_choices(), "values": {}, "chosen": [],
-               "errors": {}, "created": None, **extra}  # fmt: skip
+               "errors": {}, "created": None, "servers": _servers(request), **extra}  # fmt: skip
     return render(request, "admin/people/people.html", context, status_code=status, headers=headers)
 
 
@@ -175,11 +182,13 @@ def people_list(request: Request, session: DB) -> Response:
 def add_person(request: Request, session: DB, login: Annotated[str, Form()] = "",
                role: Annotated[str, Form()] = "teleoperator", name: Annotated[str, Form()] = "",
                phone: Annotated[str, Form()] = "", client: Annotated[str, Form()] = "",
-               campaigns: Annotated[list[str] | None, Form()] = None) -> Response:
-    values = {"login": login, "role": role, "name": name, "phone": phone, "client": client}
+               campaigns: Annotated[list[str] | None, Form()] = None,
+               phone_server: Annotated[str, Form()] = "") -> Response:
+    values = {"login": login, "role": role, "name": name, "phone": phone, "client": client,
+              "phone_server": phone_server}
     chosen = campaigns or []
     try:
-        made = _create(request, session, login, role, client, phone, name, parse_ids(chosen))
+        made = _create(request, session, login, role, client, phone, name, parse_ids(chosen), phone_server)
     except REFUSALS as refused:
         session.rollback()
         return _people_page(request, session, 422, values=values, chosen=chosen, errors=errors_of(refused))

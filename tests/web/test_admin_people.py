@@ -325,3 +325,31 @@ def test_with_one_configured_server_the_phone_server_defaults_to_it(sup, session
     page = client.get(f"/admin/people/{_user_id(sessions, 'agent8')}").text
     select = page.split('<select id="phone_server"')[1].split("</select>")[0]
     assert '<option value="pbx1" selected>pbx1</option>' in select and 'value=""' not in select
+
+
+def test_a_new_teleoperator_is_created_on_the_server_chosen_or_the_only_one(sup, sessions, web_app) -> None:  # type: ignore[no-untyped-def]
+    from dataclasses import replace
+
+    from config.servers import ServerSettings
+
+    application = web_app.state.rdv
+    two = (ServerSettings("pbx1", "10.0.0.21"), ServerSettings("pbx2", "10.0.0.22"))
+    application.settings = replace(application.settings, servers=two)
+    client, _token = sup
+    form = client.get("/admin/people").text.split('id="new-person"')[1].split("</form>")[0]
+    assert '<select id="phone_server" name="phone_server"' in form and '<option value="pbx2">pbx2</option>' in form
+    fields = {"login": "agent21", "role": "teleoperator", "phone": "PJSIP/1021"}
+    bad = _post(sup, "/admin/people", {**fields, "phone_server": "pbx9"})
+    assert bad.status_code == 422 and "Serveur Asterisk inconnu pbx9" in unescape(bad.text)
+    assert 'value="agent21"' in bad.text, "what was typed stays"
+    with sessions() as session:
+        assert session.scalar(select(User).where(User.login == "agent21")) is None, "nothing stored"
+    assert _post(sup, "/admin/people", {**fields, "phone_server": "pbx2"}).status_code == 200
+    application.settings = replace(application.settings, servers=two[:1])
+    form = client.get("/admin/people").text.split('id="new-person"')[1].split("</form>")[0]
+    assert "phone_server" not in form, "one server: nothing to choose"
+    assert _post(sup, "/admin/people", {**fields, "login": "agent22"}).status_code == 200
+    with sessions() as session:
+        assert session.get_one(User, _user_id(sessions, "agent21")).phone_server == "pbx2"
+        assert session.get_one(User, _user_id(sessions, "agent22")).phone_server == "pbx1"
+    assert "on server pbx2" in " ".join(e.detail for e in _audit(sessions))
