@@ -59,7 +59,9 @@ class OutcomeSink:
                 self.pending.setdefault(live.call_id, []).extend(transitions)
             self._count(live, events)
             return commands
-        transitions = self.pending.pop(live.call_id, []) + transitions
+        # The waiting transitions leave memory once stored: a store that fails (the database restarting) leaves
+        # them for the call's next event, the sweep or the stop.
+        transitions = self.pending.get(live.call_id, []) + transitions
         with transaction(state.sessions) as session:
             store.record_transitions(session, live.attempt_id, transitions, ended)
             for event in events:
@@ -69,6 +71,7 @@ class OutcomeSink:
                 finish_attempt(session, live.attempt_id, ended.outcome, ended.at, hangup_cause=ended.hangup_cause,
                                centre_timezone=state.centre_timezone)  # fmt: skip
                 commands += self._release_agent(session, live, ended)
+        self.pending.pop(live.call_id, None)
         self._count(live, events)
         if ended is not None:
             state.counters[f"outcome_{ended.outcome}"] += 1
