@@ -65,7 +65,31 @@ class ServerRuntime:
         return server is None or server.serves(campaign_id, campaign_name)
 
     async def start(self, open_days: dict[int, bool]) -> None:
-        """Connect the PBX, recover what a previous driver of this server left live, open the days, dial."""
+        """Connect the PBX, recover what a previous driver of this server left live, open the days, dial.
+
+        A start that fails midway (the database away during recovery) closes what it opened, and ends no call:
+        the next driver of this server, or a takeover's next try, adopts them.
+        """
+        try:
+            await self._start(open_days)
+        except BaseException:
+            await self._abandon()
+            raise
+
+    async def _abandon(self) -> None:
+        tasks = [task for task in (self.task, *self.console_tasks) if task is not None]
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+        closers = [self.bus.stop] if self.bus is not None else []
+        closers += [self.link.close] if self.link is not None else []
+        for close in closers:
+            try:
+                await close()
+            except Exception:  # closing after a failure: what matters is the failure, raised by start()
+                log.exception("server %s: closing after a failed start", self.name)
+
+    async def _start(self, open_days: dict[int, bool]) -> None:
         app, options, centre = self.app, self.options, self.app.settings.centre_timezone
         queues = [queue_name(cid) for cid in self.campaign_ids]
         self.link = await app.open_pbx(simulate=options.simulate, seed=options.seed, queues=queues,

@@ -67,3 +67,46 @@ def test_a_standby_whose_takeover_comes_after_the_dead_grace_is_refused_before_a
     assert ("[dialer] takeover_after_seconds (30 s) doit être plus court que [dialer] dead_grace_seconds (20 s)"
             in " ".join(refused.output.split())), refused.output
     assert "rdv is running" not in refused.output and "rdv tourne" not in refused.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_server_whose_start_fails_after_connecting_closes_its_ami_connection(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A takeover (or a start) that fails once its AMI connection is open, here in the engine's recovery, must
+    not leave that connection open: the standby tries again at its next round and would open one more each time."""
+    import asyncio
+    import time
+
+    from config.clock import ScaledClock
+    from config.settings import load_settings
+    from dialer.campaign_view import queue_name
+    from dialer.engine import Engine
+    from dialer.simulator import PbxSimulator
+    from rdv.bootstrap import bootstrap
+    from rdv.server_runtime import ServerRuntime
+    from tests.rdv.service_harness import MONDAY_3PM, prepare
+
+    url = database_url
+    campaign_id = prepare(url, lead_count=5)
+    simulator = PbxSimulator(ScaledClock(MONDAY_3PM, 1.0), queues=[queue_name(campaign_id)])
+    await simulator.start()
+    try:
+        server = ServerSettings("pbx1", "127.0.0.1", simulator.port)
+        settings = load_settings(env={"RDV_DATA_DIR": str(tmp_path), "RDV_DATABASE_URL": url})
+        app = bootstrap(replace(settings, servers=(server,)))
+
+        async def recovery_fails(self: Engine) -> None:
+            raise RuntimeError("the database went away during recovery")
+
+        monkeypatch.setattr(Engine, "start", recovery_fails)
+        part = ServerRuntime(app, [campaign_id], RuntimeOptions(dialer_id="b").server_options(server), None)
+        with pytest.raises(RuntimeError, match="during recovery"):
+            await part.start({campaign_id: True})
+        assert simulator.logins >= 1, "the AMI connection was opened: the test proves something"
+        deadline = time.monotonic() + 60
+        while simulator._sessions:  # the simulator sees the connection closed
+            assert time.monotonic() < deadline, "the failed start left its AMI connection open"
+            await asyncio.sleep(0.05)
+        app.close()
+    finally:
+        await simulator.stop()
