@@ -42,6 +42,7 @@ from dialer.ports import (
     PbxNotConnected,
     PbxRefused,
     PbxTimeout,
+    PbxUnreachable,
 )
 
 log = logging.getLogger(__name__)
@@ -120,10 +121,10 @@ class AmiSession:
             await self._loop.run_in_executor(None, client.connect)
             greeted = await self._loop.run_in_executor(None, client.greeted.wait, self.options.connect_timeout_s)
         except OSError as exc:
-            raise PbxNotConnected(f"cannot reach the PBX at {self.where}: {exc}") from exc
+            raise PbxUnreachable.from_os_error(self.where, exc) from exc
         if not greeted:
             client.disconnect()
-            raise PbxNotConnected(f"no AMI banner from {self.where} within {self.options.connect_timeout_s:.1f} s")
+            raise PbxUnreachable(self.where, "no_banner")
         self._client = client
         try:
             await self._action("Login", LoginAction(self.username, self._secret), client=client)
@@ -131,7 +132,8 @@ class AmiSession:
                                           connected=lambda: self.connected)
         except PbxRefused as exc:
             self._drop_client()
-            raise PbxAuthFailed(f"AMI login as {self.username!r} refused by {self.where}: {exc}") from None
+            raise PbxAuthFailed(f"AMI login as {self.username!r} refused by {self.where}: {exc}", self.where,
+                                self.username) from None
         except PbxError:
             self._drop_client()
             raise

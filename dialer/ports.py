@@ -10,6 +10,7 @@ as the channel variable `RDV_ATTEMPT`; events are matched by those, never by the
 
 from __future__ import annotations
 
+import socket
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -183,6 +184,25 @@ class PbxNotReady(PbxNotConnected):
     """The PBX was booting or shutting down and did not become ready in time; the action was not acted on."""
 
 
+class PbxUnreachable(PbxNotConnected):
+    """The first connection failed: nothing accepts it at the PBX's address, or no AMI banner came. `cause`:
+    refused, timeout, unknown_host or no_banner, else the system's own words."""
+
+    def __init__(self, where: str, cause: str) -> None:
+        super().__init__(f"cannot reach the PBX at {where}: {cause}")
+        self.where, self.cause = where, cause
+
+    @classmethod
+    def from_os_error(cls, where: str, error: OSError) -> PbxUnreachable:
+        if isinstance(error, ConnectionRefusedError):
+            return cls(where, "refused")
+        if isinstance(error, TimeoutError):
+            return cls(where, "timeout")
+        if isinstance(error, socket.gaierror):
+            return cls(where, "unknown_host")
+        return cls(where, error.strerror or str(error))
+
+
 class PbxTimeout(PbxError):
     """The PBX did not answer an action before its deadline; it may or may not have acted on it."""
 
@@ -197,6 +217,10 @@ class PbxRefused(PbxError):
 
 class PbxAuthFailed(PbxError):
     """The PBX rejected the AMI username or secret."""
+
+    def __init__(self, message: str, where: str = "", username: str = "") -> None:
+        super().__init__(message)
+        self.where, self.username = where, username
 
 
 class DuplicateOriginate(PbxError):

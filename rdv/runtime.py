@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 from campaigns.models import Campaign
 from config.servers import ServerSettings
 from dialer.engine import Engine
+from dialer.ports import PbxAuthFailed, PbxUnreachable
 from rdv.agent_bus import AgentBus
 from rdv.bootstrap import App, PbxLink
 from rdv.jobs import (
@@ -90,6 +91,8 @@ class Runtime:
         self._own_notifier = False
         self.clock = app.clock
         self.servers: list[ServerRuntime] = []
+        # Servers of this process whose PBX could not be reached at start: tried again (rdv.takeover.retry).
+        self.unreachable: list[ServerSettings] = []
         self.days: dict[int, CampaignDay] = {}
         self.names: dict[int, str] = {}  # campaign names, for the servers' `campaigns` settings
         self.leadership = Leadership(app.engine, options.dialer_id)
@@ -130,8 +133,18 @@ class Runtime:
             self.names.update(campaign_names(session, self.campaign_ids))
         if options.screens and self.notifier is None:
             self.notifier, self._own_notifier = notifier_for(app), True
+        failure: PbxUnreachable | PbxAuthFailed | None = None
         for server in options.servers or (None,):
-            await self.drive(server, now)
+            try:
+                await self.drive(server, now)
+            except (PbxUnreachable, PbxAuthFailed) as error:
+                if server is None or len(options.servers) == 1:
+                    raise  # nothing else to dial through: say so and stop (systemd starts it again)
+                log.error("server %s: %s; the other servers dial, this one is tried again", server.name, error)
+                self.unreachable.append(server)
+                failure = error
+        if failure is not None and not self.servers:
+            raise failure  # not one server reachable
         ctx = self.mail = MailContext(app.sessions, self.clock, app.settings.mail_from,
                                       app.transport(options.outbox_dir), centre, app.settings.data_dir / "exports",
                                       timedelta(seconds=app.settings.dialer_dead_grace_seconds), app.secret)

@@ -24,6 +24,7 @@ from rdv.bootstrap import App
 from rdv.leader import service_lock
 from rdv.runtime import Runtime, RuntimeOptions
 from rdv.scheduler import JobSpec
+from rdv.takeover import retry_unreachable
 
 log = logging.getLogger(__name__)
 # How often (clock seconds) agents are brought in line with the day between job wake-ups: after a close,
@@ -144,7 +145,7 @@ async def _serve(app: App, campaign_ids: list[int], options: RuntimeOptions, dra
         started(runtime)
     tasks = [asyncio.create_task(_every(clock, STAFFING_EVERY_S, stop, lambda: runtime.apply_staffing(clock.now()))),
              asyncio.create_task(waker(runtime, stop)), asyncio.create_task(runtime.watch_leadership(stop)),
-             asyncio.create_task(runtime.watch_standby(stop))]
+             asyncio.create_task(runtime.watch_standby(stop)), asyncio.create_task(retry_unreachable(runtime, stop))]
     if follow_started:  # at least a wall second apart: a fast test clock need not query more often
         every = max(PICK_UP_EVERY_S, float(getattr(clock, "scale", 1.0)))
         tasks.append(asyncio.create_task(_every(clock, every, stop, runtime.pick_up_started)))

@@ -1,4 +1,5 @@
-"""Standby servers: an Asterisk server this process drives only once its own dialer has been dead a while.
+"""Servers a process drives later: standby servers, driven once their own dialer has been dead a while, and its
+own servers whose PBX could not be reached at start, tried again until they answer.
 
 A server's driver holds the advisory lock of the server's name (rdv.leader.DialerIdLock). When that lock has
 been free for `takeover_after_s` clock seconds (longer than systemd's RestartSec, so that a dialer restarted
@@ -10,15 +11,23 @@ process: nothing to take over there.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from datetime import datetime
+from typing import Protocol
 
 from sqlalchemy import Engine
 
+from config.clock import Clock
 from config.servers import ServerSettings
+from dialer.ports import PbxAuthFailed, PbxUnreachable
 from rdv.leader import DialerIdLock, dialer_is_dead
 
 log = logging.getLogger(__name__)
+
+# Wall seconds between two tries to reach a server unreachable at start.
+RETRY_EVERY_S = 10.0
 
 
 class Standby:
@@ -69,3 +78,34 @@ class Standby:
         for lock in self.locks:
             lock.release()
         self.locks.clear()
+
+
+class Drives(Protocol):
+    """What `retry_unreachable` needs of the process's runtime (rdv.runtime.Runtime)."""
+
+    unreachable: list[ServerSettings]
+    clock: Clock
+
+    async def drive(self, server: ServerSettings | None, now: datetime) -> object: ...
+
+    async def apply_staffing(self, now: datetime) -> None: ...
+
+
+async def retry_unreachable(runtime: Drives, stop: asyncio.Event, every_s: float = RETRY_EVERY_S) -> None:
+    """Until `stop`, every `every_s` wall seconds: connect again to the servers whose PBX could not be reached at
+    start (this process holds their locks: nobody else drives them meanwhile), and dial through each that answers."""
+    while runtime.unreachable and not stop.is_set():
+        with contextlib.suppress(TimeoutError):
+            async with asyncio.timeout(every_s):
+                await stop.wait()
+        for server in list(runtime.unreachable):
+            if stop.is_set():
+                return
+            try:
+                await runtime.drive(server, runtime.clock.now())
+            except (PbxUnreachable, PbxAuthFailed) as error:
+                log.warning("server %s still unreachable: %s", server.name, error)
+                continue
+            runtime.unreachable.remove(server)
+            log.warning("server %s reached: dialling through it from now on", server.name)
+            await runtime.apply_staffing(runtime.clock.now())

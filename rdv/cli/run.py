@@ -14,11 +14,13 @@ from config.i18n import _
 from config.secrets import check_secrets_file
 from config.servers import ServerSettings, named_list
 from config.settings import Settings
+from dialer.ports import PbxAuthFailed, PbxUnreachable
 from rdv.bootstrap import App
 from rdv.cli.common import UserError, console, err_console, wired
 from rdv.leader import AnotherServiceRuns, DialerIdInUse
 from rdv.runtime import Runtime, RuntimeOptions, running_campaigns
 from rdv.service import Waker, apscheduler_waker, install_stop_signals, serve
+from rdv.takeover import RETRY_EVERY_S
 from rdv.web.security import RedactingFilter
 from rdv.web.server import DEFAULT_LISTEN, Listen, bind, url_of
 
@@ -131,6 +133,10 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
         for engine in engines:
             for message in engine.stopped.values():
                 err_console.print(message, soft_wrap=True)
+        for server in runtime.unreachable:
+            err_console.print(_("Asterisk server {name} ({host}:{port}) unreachable at start: the other servers "
+                                "dial, it is tried again every {every:.0f} s").format(
+                name=server.name, host=server.host, port=server.port, every=RETRY_EVERY_S), soft_wrap=True)
         # Nothing left to dial on any server: say so and stop rather than idle.
         if found and all(engine.campaign_ids and len(engine.stopped) == len(engine.campaign_ids)
                          for engine in engines):  # fmt: skip
@@ -151,9 +157,24 @@ def run_service(application: App, campaign: list[str], options: RuntimeOptions, 
                           web_socket, follow_started=not campaign))
     except (AnotherServiceRuns, DialerIdInUse) as exc:
         raise UserError(str(exc)) from None
+    except (PbxUnreachable, PbxAuthFailed) as exc:  # systemd starts it again (Restart=on-failure)
+        raise UserError(pbx_failure(exc)) from None
     if refused:
         raise UserError(_("No campaign can be dialled: the PBX lacks their queues (see above)"))
     console.print(_("rdv stopped cleanly: every call ended and stored."))
+
+
+def pbx_failure(error: PbxUnreachable | PbxAuthFailed) -> str:
+    """Why the PBX could not be used at start, in the user's language, with what to check."""
+    if isinstance(error, PbxAuthFailed):
+        return _("The Asterisk server at {where} refused the AMI login {user}: check the username and secret "
+                 "(RDV_AMI_USERNAME and RDV_AMI_SECRET, or those of [asterisk.servers.NAME]) against its "
+                 "manager.conf").format(where=error.where, user=error.username)
+    causes = {"refused": _("nothing accepts connections on that port"), "timeout": _("no answer in time"),
+              "unknown_host": _("unknown host name"), "no_banner": _("no AMI greeting: is it Asterisk's AMI port?")}
+    return _("Cannot reach the Asterisk server at {where} ({cause}): check that Asterisk runs, its address and "
+             "AMI port in the settings, and the firewall").format(where=error.where,
+                                                                 cause=causes.get(error.cause, error.cause))
 
 
 def pbx_list(runtime: Runtime) -> str:

@@ -110,3 +110,78 @@ async def test_a_server_whose_start_fails_after_connecting_closes_its_ami_connec
         app.close()
     finally:
         await simulator.stop()
+
+
+def _free_port() -> int:
+    import socket
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+def test_rdv_run_whose_only_pbx_cannot_be_reached_says_so_in_french_and_exits(
+        database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.rdv.service_harness import prepare
+
+    prepare(database_url, lead_count=5)
+    monkeypatch.setenv("RDV_DATABASE_URL", database_url)
+    monkeypatch.setenv("RDV_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("RDV_AMI_HOST", "127.0.0.1")
+    monkeypatch.setenv("RDV_AMI_PORT", str(port := _free_port()))
+    refused = CliRunner().invoke(cli, ["run", "--no-web"])
+    assert refused.exit_code == 2, refused.output
+    said = " ".join(refused.output.split())
+    assert f"Impossible de joindre le serveur Asterisk 127.0.0.1:{port} (rien n'accepte de connexion sur ce port)" \
+        in said, said
+    assert "Traceback" not in refused.output
+
+
+@pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
+async def test_a_server_unreachable_at_start_leaves_the_others_dialling_and_is_driven_once_it_answers(
+        database_url: str, tmp_path: Path) -> None:
+    """One PBX of two down when the process starts (a reboot): the other dials at once, and the first is driven
+    as soon as it answers, without a restart of the process."""
+    import asyncio
+    import time
+
+    from config.clock import ScaledClock
+    from config.settings import load_settings
+    from dialer.campaign_view import queue_name
+    from dialer.simulator import PbxSimulator
+    from rdv.bootstrap import bootstrap
+    from rdv.runtime import Runtime
+    from rdv.takeover import retry_unreachable
+    from tests.rdv.service_harness import MONDAY_3PM, prepare
+
+    campaign_id = prepare(database_url, lead_count=20)
+    clock = ScaledClock(MONDAY_3PM, 1.0)
+    up = PbxSimulator(clock, queues=[queue_name(campaign_id)])
+    await up.start()
+    down = PbxSimulator(clock, port=_free_port(), queues=[queue_name(campaign_id)])
+    servers = (ServerSettings("pbx1", "127.0.0.1", up.port), ServerSettings("pbx2", "127.0.0.1", down.port))
+    settings = load_settings(env={"RDV_DATA_DIR": str(tmp_path), "RDV_DATABASE_URL": database_url})
+    app = bootstrap(replace(settings, servers=servers), clock=clock)
+    runtime = Runtime(app, [campaign_id], RuntimeOptions(dialer_id="d1", servers=servers, screens=False))
+    stop = asyncio.Event()
+    try:
+        await runtime.start()
+        assert [part.name for part in runtime.servers] == ["pbx1"] and runtime.unreachable == [servers[1]]
+        retrying = asyncio.create_task(retry_unreachable(runtime, stop, every_s=0.1))
+        await asyncio.sleep(0.5)
+        assert runtime.unreachable == [servers[1]], "still down: still waiting"
+        await down.start()  # the PBX is back, on its own port
+        deadline = time.monotonic() + 60
+        while runtime.unreachable:
+            assert time.monotonic() < deadline, "the server that came back was not driven"
+            await asyncio.sleep(0.05)
+        assert [part.name for part in runtime.servers] == ["pbx1", "pbx2"] and down.logins == 1
+        stop.set()
+        await retrying
+    finally:
+        stop.set()
+        await runtime.stop(0.0)
+        await up.stop()
+        await down.stop()
+        app.close()
