@@ -74,14 +74,14 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         url = server.url
         engine = db.make_engine(url)
         db.upgrade(engine)
-        campaign_id, client_id = scale_db.create_campaign(engine, MONDAY_3PM)
+        campaign_id, client_id = scale_db.create_campaign(engine, MONDAY_3PM, args.lines_per_agent)
         load_s = scale_db.load_leads(server, "postgres", campaign_id, client_id, args.leads, MONDAY_3PM)
         scale_db.start(engine, campaign_id, client_id, MONDAY_3PM)
         sizes = scale_db.database_size(engine)
         with engine.begin() as conn:
             conn.execute(text("CREATE EXTENSION IF NOT EXISTS pg_stat_statements"))
         clock = scale_procs.Clock(MONDAY_3PM, time.time(), args.clock_scale)
-        plans = scale_procs.topology(args.pbxs, args.agents)
+        plans = scale_procs.topology(args.pbxs, args.agents, args.dialers)
         ports = []
         for i in range(args.pbxs):
             proc, port = scale_procs.start_pbx(i, work, clock, queue_name(campaign_id), args.answer_factor)
@@ -90,7 +90,8 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, Any]:
         scale_procs.wait_listening(pbxs)
         trunk = max(1, args.channels // args.pbxs)
         dialers = [scale_procs.start_dialer(plan, ports, work, url, clock, trunk) for plan in plans]
-        _until(_dialled_by_all(engine, [p.dialer_id for p in plans]), "every dialer dialled", dialers + pbxs)
+        engines = [scale_procs.server_name(i) for i in range(args.pbxs)]  # each server's engine, by its name
+        _until(_dialled_by_all(engine, engines), "every server dialled", dialers + pbxs)
         before = snapshot(engine, server, dialers, clock)
         channels = _sample_channels(pbxs, dialers, args.seconds)
         after = snapshot(engine, server, dialers, clock)
@@ -165,6 +166,9 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--leads", type=int, default=200_000)
     parser.add_argument("--pbxs", type=int, default=4)
+    parser.add_argument("--dialers", type=int, default=2, help="dialer processes, the PBXs shared out between them")
+    parser.add_argument("--lines-per-agent", type=int, default=10,
+                        help="the campaign's max_lines_per_agent: a cold list needs about 10")
     parser.add_argument("--agents", type=int, default=200)
     parser.add_argument("--channels", type=int, default=2000, help="trunk channels in all, shared out per PBX")
     parser.add_argument("--seconds", type=float, default=120.0)

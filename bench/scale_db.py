@@ -86,13 +86,13 @@ def _postgres_ids() -> tuple[int, int]:
     return entry.pw_uid, entry.pw_gid
 
 
-def create_campaign(engine: Engine, now: datetime) -> tuple[int, int]:
+def create_campaign(engine: Engine, now: datetime, lines_per_agent: int = 4) -> tuple[int, int]:
     """A client and its fr-consumer campaign with a script, not started yet: (campaign id, client id)."""
     sessions = db.session_factory(engine)
     with sessions.begin() as session:
         client = store.add_client(session, "Charpentes Bench", ["rdv@client.example"])
         campaign = store.create_campaign(session, "Toitures", "Charpentes Bench", "fr-consumer")
-        campaign.settings = {"wrap_up_seconds": "10"}
+        campaign.settings = {"wrap_up_seconds": "10", "max_lines_per_agent": str(lines_per_agent)}
         load_script_file(session, campaign.id, SCRIPT, "bench", now)
         session.flush()
         return campaign.id, client.id

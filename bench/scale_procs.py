@@ -28,12 +28,19 @@ class DialerPlan:
     agents: int
 
 
-def topology(pbxs: int, agents: int) -> list[DialerPlan]:
-    """Who dials through which PBX. `rdv run` serves one Asterisk server (one RDV_AMI_HOST) for now, so: one
-    dialer per PBX, the agents shared out between them. With several servers per process (issue 16) this is
-    the one place to change, e.g. to two dialers of two PBXs each."""
+def topology(pbxs: int, agents: int, dialers: int = 2) -> list[DialerPlan]:
+    """Who dials through which PBX: `dialers` processes, the PBXs shared out between them in turn (2 dialers of
+    4 PBXs: pbx1 and pbx3, pbx2 and pbx4), the agents shared out between the PBXs."""
+    dialers = max(1, min(dialers, pbxs))
     share, extra = divmod(agents, pbxs)
-    return [DialerPlan(f"d{i + 1}", (i,), share + (i < extra)) for i in range(pbxs)]
+    per_pbx = [share + (i < extra) for i in range(pbxs)]
+    groups = [tuple(range(d, pbxs, dialers)) for d in range(dialers)]
+    return [DialerPlan(f"d{d + 1}", group, sum(per_pbx[i] for i in group)) for d, group in enumerate(groups)]
+
+
+def server_name(pbx: int) -> str:
+    """A PBX's server name in the dialers' settings, and the dialer id its engine records attempts under."""
+    return f"pbx{pbx + 1}"
 
 
 @dataclass
@@ -104,15 +111,21 @@ def wait_listening(procs: list[Proc], deadline_s: float = 60.0) -> None:
 
 
 def start_dialer(plan: DialerPlan, ports: list[int], work: Path, url: str, clock: Clock, trunk: int) -> Proc:
-    """`rdv run` for one dialer plan, its AMI pointed at its (first) PBX, its trunk set to `trunk` channels."""
+    """`rdv run` for one dialer plan: its PBXs as `[asterisk.servers.*]` (each with a trunk of `trunk` channels)
+    driven with `--server`, the plan's agents shared out between them."""
     data = work / plan.dialer_id
     data.mkdir(exist_ok=True)
-    env = {**_env(), "RDV_DATA_DIR": str(data), "RDV_DATABASE_URL": url, "RDV_AMI_HOST": "127.0.0.1",
-           "RDV_AMI_PORT": str(ports[plan.pbxs[0]]), "RDV_TRUNK_CHANNELS": str(trunk)}  # fmt: skip
+    config = data / "rdv.toml"
+    config.write_text("".join(f'[asterisk.servers.{server_name(i)}]\nhost = "127.0.0.1"\nport = {ports[i]}\n'
+                              f"trunk_channels = {trunk}\n\n" for i in plan.pbxs), encoding="utf-8")  # fmt: skip
+    config.chmod(0o600)
+    env = {**_env(), "RDV_DATA_DIR": str(data), "RDV_DATABASE_URL": url, "RDV_CONFIG": str(config)}
+    env.pop("RDV_AMI_HOST", None)
     timings = work / f"{plan.dialer_id}.timings.json"
+    servers = [arg for i in plan.pbxs for arg in ("--server", server_name(i))]
     args = [str(PYTHON), "-m", "bench.scale_dialer", "--timings", str(timings), "--dialer-id", plan.dialer_id,
-            "--sim-agents", str(plan.agents), "--drain-seconds", "60", "--seed", "3",
-            *clock.args()]  # fmt: skip
+            *servers, "--sim-agents", str(max(1, plan.agents // len(plan.pbxs))), "--drain-seconds", "60",
+            "--seed", "3", *clock.args()]  # fmt: skip
     log = data / "service.log"
     popen = subprocess.Popen(args, env=env, cwd=data, stdout=log.open("ab"), stderr=subprocess.STDOUT)
     return Proc(plan.dialer_id, popen, log, timings)

@@ -15,10 +15,13 @@ pytestmark = pytest.mark.postgres
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def test_the_topology_shares_the_agents_out_between_one_dialer_per_pbx() -> None:
+def test_the_topology_shares_the_pbxs_and_agents_out_between_the_dialers() -> None:
     plans = topology(4, 202)
+    assert [(p.dialer_id, p.pbxs, p.agents) for p in plans] == [("d1", (0, 2), 101), ("d2", (1, 3), 101)]
+    plans = topology(4, 202, dialers=4)
     assert [(p.dialer_id, p.pbxs, p.agents) for p in plans] == [("d1", (0,), 51), ("d2", (1,), 51),
                                                                 ("d3", (2,), 50), ("d4", (3,), 50)]  # fmt: skip
+    assert [p.pbxs for p in topology(1, 4)] == [(0,)], "never more dialers than PBXs"
 
 
 def test_a_tiny_load_test_reports_every_figure_with_sane_values(tmp_path: Path) -> None:
